@@ -1,0 +1,133 @@
+//! The command line: argument structs and printing. The work itself lives in `desk`.
+
+mod completions;
+mod init;
+pub mod output;
+mod pending;
+mod ticket;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::{CommandFactory, Parser, Subcommand};
+
+use crate::config::Config;
+use crate::desk::Desk;
+pub use output::Format;
+
+/// A helpdesk that lives on the command line and in the mail system.
+///
+/// Mail becomes tickets (`postdesk ingest`), agents work them from the shell
+/// (`postdesk ticket`), YAML rules distribute them (`postdesk rule`), cron sends
+/// digests (`postdesk report`) and remote-support sessions hang off tickets
+/// (`postdesk session`). Everything is stored in one embedded database.
+///
+/// Exit status: 0 ok, 1 error, 2 usage error.
+#[derive(Debug, Parser)]
+#[command(name = "postdesk", version, max_term_width = 100)]
+pub struct Cli {
+    /// The config file [default: ./postdesk.yaml, then $XDG_CONFIG_HOME/postdesk/config.yaml]
+    #[arg(long, global = true, env = "POSTDESK_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// The database directory [default: `settings.db` of the config, then $XDG_DATA_HOME/postdesk/db]
+    #[arg(long, global = true, env = "POSTDESK_DB", value_name = "DIR")]
+    pub db: Option<PathBuf>,
+
+    /// Act as this user (a login from the config) [default: your login name]
+    #[arg(
+        long = "as",
+        global = true,
+        env = "POSTDESK_USER",
+        value_name = "LOGIN"
+    )]
+    pub as_user: Option<String>,
+
+    /// How long to wait while another postdesk process holds the database (e.g. 30s, 500ms, 2m)
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = parse_wait)]
+    pub lock_wait: Duration,
+
+    /// Output format of listings and `show`
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+// Parsed once per process: the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a starter config, example rules and templates, and create the database
+    Init(init::InitArgs),
+    /// Turn mail into tickets (stdin, mbox, Maildir, IMAP)
+    Ingest(pending::PendingArgs),
+    /// Create, list, show and change tickets
+    #[command(subcommand)]
+    Ticket(ticket::TicketCommand),
+    /// List, check and test the YAML rules
+    Rule(pending::PendingArgs),
+    /// Render digests and statistics from templates
+    Report(pending::PendingArgs),
+    /// Remote-support sessions attached to tickets
+    Session(pending::PendingArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(completions::CompletionsArgs),
+}
+
+/// The clap definition, for man pages and completions.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let global = Global {
+        config: cli.config,
+        db: cli.db,
+        as_user: cli.as_user,
+        lock_wait: cli.lock_wait,
+        format: cli.format,
+    };
+    match cli.command {
+        Command::Init(args) => init::run(args, &global),
+        Command::Completions(args) => completions::run(args),
+        Command::Ticket(cmd) => ticket::run(cmd, &global),
+        Command::Ingest(_) => pending::run("ingest"),
+        Command::Rule(_) => pending::run("rule"),
+        Command::Report(_) => pending::run("report"),
+        Command::Session(_) => pending::run("session"),
+    }
+}
+
+/// Options every command shares.
+pub struct Global {
+    pub config: Option<PathBuf>,
+    pub db: Option<PathBuf>,
+    pub as_user: Option<String>,
+    pub lock_wait: Duration,
+    pub format: Format,
+}
+
+impl Global {
+    /// Loads the config and builds the desk for commands that need one.
+    pub fn desk(&self) -> Result<Desk> {
+        let path = Config::locate(self.config.as_deref())?;
+        let config = Config::load(&path)?;
+        Desk::new(config, self.db.clone(), self.login(), self.lock_wait)
+    }
+
+    /// `--as`, then `POSTDESK_USER` (both via clap), then the login name.
+    pub fn login(&self) -> String {
+        self.as_user.clone().unwrap_or_else(whoami::username)
+    }
+}
+
+fn parse_wait(text: &str) -> Result<Duration, String> {
+    let d: jiff::SignedDuration = text
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration (e.g. 30s, 500ms, 2m)"))?;
+    Duration::try_from(d).map_err(|_| format!("'{text}' must not be negative"))
+}

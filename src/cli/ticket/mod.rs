@@ -1,0 +1,39 @@
+//! `postdesk ticket ...`
+
+mod create;
+mod edit;
+mod list;
+mod show;
+mod view;
+
+use anyhow::Result;
+use clap::Subcommand;
+
+use super::Global;
+
+#[derive(Debug, Subcommand)]
+pub enum TicketCommand {
+    Create(create::CreateArgs),
+    List(list::ListArgs),
+    Show(show::ShowArgs),
+    Edit(edit::EditArgs),
+}
+
+pub fn run(cmd: TicketCommand, global: &Global) -> Result<()> {
+    let desk = global.desk()?;
+    match cmd {
+        TicketCommand::Create(args) => create::run(args, &desk, global.format),
+        TicketCommand::List(args) => list::run(args, &desk, global.format),
+        TicketCommand::Show(args) => show::run(args, &desk, global.format),
+        TicketCommand::Edit(args) => edit::run(args, &desk, global.format),
+    }
+}
+
+/// Parses a ticket number written `42` or `#42`.
+pub fn parse_number(text: &str) -> Result<u64, String> {
+    text.trim_start_matches('#')
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("'{text}' is not a ticket number"))
+}

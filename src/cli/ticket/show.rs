@@ -1,0 +1,62 @@
+//! `postdesk ticket show N`.
+
+use anyhow::Result;
+use clap::Args;
+
+use super::parse_number;
+use super::view::{cell, TicketJson, ALL_COLUMNS};
+use crate::cli::output::{self, Format};
+use crate::desk::tickets;
+use crate::desk::Desk;
+use crate::model::when::local_short;
+
+/// Show a ticket: every field, then its activity log as a timeline.
+///
+/// `--format json` prints the ticket with an `events` array; `--format csv`
+/// prints the ticket as one row under a header of every column.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Ticket number (42 or #42)
+    #[arg(value_parser = parse_number)]
+    number: u64,
+}
+
+pub fn run(args: ShowArgs, desk: &Desk, format: Format) -> Result<()> {
+    let (ticket, events) = tickets::show(desk, args.number)?;
+    match format {
+        Format::Json => output::json(&TicketJson::new(&ticket, Some(&events))),
+        Format::Csv => output::csv(
+            ALL_COLUMNS,
+            [ALL_COLUMNS.iter().map(|c| cell(&ticket, c, None)).collect()],
+        ),
+        Format::Table => {
+            let mut fields = output::plain_table();
+            for column in ALL_COLUMNS
+                .iter()
+                .filter(|c| !matches!(**c, "description" | "requester_name" | "requester_email"))
+            {
+                let value = cell(&ticket, column, Some(&desk.tz));
+                if !value.is_empty() {
+                    fields.add_row([column.replace('_', " "), value]);
+                }
+            }
+            for (name, value) in &ticket.fields {
+                fields.add_row([name.clone(), value.clone()]);
+            }
+            let mut text = format!("#{} {}\n{fields}\n", ticket.number, ticket.subject);
+            if !ticket.description.trim().is_empty() {
+                text.push_str(&format!("\n{}\n", ticket.description.trim_end()));
+            }
+            text.push_str("\nActivity:\n");
+            for e in &events {
+                text.push_str(&format!(
+                    "  {}  {:<12} {}\n",
+                    local_short(e.at, &desk.tz),
+                    e.actor,
+                    e.kind.describe()
+                ));
+            }
+            output::line(text.trim_end())
+        }
+    }
+}

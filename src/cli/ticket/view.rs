@@ -1,0 +1,183 @@
+//! How a ticket looks in JSON, CSV and tables. JSON and CSV names are an interface: keep them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::{bail, Result};
+use jiff::tz::TimeZone;
+use serde::Serialize;
+
+use crate::model::when::{iso_utc, local_short};
+use crate::model::{Event, EventKind, Ticket};
+
+/// A ticket as JSON.
+#[derive(Serialize)]
+pub struct TicketJson<'a> {
+    pub number: u64,
+    pub subject: &'a str,
+    pub description: &'a str,
+    pub status: &'static str,
+    pub priority: &'static str,
+    /// `alice`, `@group` or null.
+    pub assignee: Option<String>,
+    pub service: Option<&'a str>,
+    pub category: Option<&'a str>,
+    pub tags: &'a BTreeSet<String>,
+    pub requester: RequesterJson<'a>,
+    pub followers: &'a BTreeSet<String>,
+    pub fields: &'a BTreeMap<String, String>,
+    pub created: String,
+    pub updated: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<EventJson<'a>>>,
+}
+
+#[derive(Serialize)]
+pub struct RequesterJson<'a> {
+    pub name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
+}
+
+/// One activity-log entry as JSON.
+#[derive(Serialize)]
+pub struct EventJson<'a> {
+    pub at: String,
+    pub actor: &'a str,
+    pub kind: &'static str,
+    pub field: Option<&'a str>,
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+    pub text: String,
+}
+
+impl<'a> TicketJson<'a> {
+    pub fn new(t: &'a Ticket, events: Option<&'a [Event]>) -> Self {
+        TicketJson {
+            number: t.number,
+            subject: &t.subject,
+            description: &t.description,
+            status: t.status.as_str(),
+            priority: t.priority.as_str(),
+            assignee: t.assignee.label(),
+            service: t.service.as_deref(),
+            category: t.category.as_deref(),
+            tags: &t.tags,
+            requester: RequesterJson {
+                name: t.requester.name.as_deref(),
+                email: t.requester.email.as_deref(),
+                phone: t.requester.phone.as_deref(),
+            },
+            followers: &t.followers,
+            fields: &t.fields,
+            created: iso_utc(t.created),
+            updated: iso_utc(t.updated),
+            events: events.map(|evs| evs.iter().map(EventJson::new).collect()),
+        }
+    }
+}
+
+impl<'a> EventJson<'a> {
+    pub fn new(e: &'a Event) -> Self {
+        let (field, from, to) = match &e.kind {
+            EventKind::Changed { field, from, to } => {
+                (Some(field.as_str()), Some(from.as_str()), Some(to.as_str()))
+            }
+            EventKind::Created => (None, None, None),
+        };
+        EventJson {
+            at: iso_utc(e.at),
+            actor: &e.actor,
+            kind: e.kind.name(),
+            field,
+            from,
+            to,
+            text: e.kind.describe(),
+        }
+    }
+}
+
+/// Columns of `ticket list` when `--columns` is not given.
+pub const DEFAULT_COLUMNS: &[&str] = &[
+    "number",
+    "status",
+    "priority",
+    "assignee",
+    "service",
+    "requester",
+    "subject",
+    "updated",
+];
+
+/// Every built-in column, in the order `ticket show --format csv` prints them.
+pub const ALL_COLUMNS: &[&str] = &[
+    "number",
+    "subject",
+    "status",
+    "priority",
+    "assignee",
+    "service",
+    "category",
+    "tags",
+    "requester",
+    "requester_name",
+    "requester_email",
+    "requester_phone",
+    "followers",
+    "created",
+    "updated",
+    "description",
+];
+
+/// Checks `--columns`: built-in names, or `field.NAME` for a custom field.
+pub fn parse_columns(spec: &str) -> Result<Vec<String>> {
+    let mut columns = Vec::new();
+    for name in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if !ALL_COLUMNS.contains(&name) && !name.starts_with("field.") {
+            bail!(
+                "--columns: unknown column '{name}' (known: {}, field.NAME)",
+                ALL_COLUMNS.join(", ")
+            );
+        }
+        columns.push(name.to_string());
+    }
+    if columns.is_empty() {
+        bail!("--columns: no columns given");
+    }
+    Ok(columns)
+}
+
+/// One cell. Times are ISO 8601 UTC for CSV, local and short for tables (`tz` set).
+pub fn cell(t: &Ticket, column: &str, tz: Option<&TimeZone>) -> String {
+    let time = |s: i64| match tz {
+        Some(tz) => local_short(s, tz),
+        None => iso_utc(s),
+    };
+    let join = |set: &BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>().join(" ");
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    match column {
+        "number" => t.number.to_string(),
+        "subject" => t.subject.clone(),
+        "status" => t.status.to_string(),
+        "priority" => t.priority.to_string(),
+        "assignee" => t.assignee.label().unwrap_or_default(),
+        "service" => match (&t.service, &t.category, tz) {
+            (Some(s), Some(c), Some(_)) => format!("{s}/{c}"),
+            _ => opt(&t.service),
+        },
+        "category" => opt(&t.category),
+        "tags" => join(&t.tags),
+        "requester" => t.requester.display(),
+        "requester_name" => opt(&t.requester.name),
+        "requester_email" => opt(&t.requester.email),
+        "requester_phone" => opt(&t.requester.phone),
+        "followers" => join(&t.followers),
+        "created" => time(t.created),
+        "updated" => time(t.updated),
+        "description" => t.description.clone(),
+        other => other
+            .strip_prefix("field.")
+            .and_then(|f| t.fields.get(f))
+            .cloned()
+            .unwrap_or_default(),
+    }
+}

@@ -1,0 +1,433 @@
+//! The YAML config: the directory of people and services, settings and saved views.
+//!
+//! Loading is strict (unknown keys are errors) and every error names the file and,
+//! where it can be found, the line and column.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+
+/// File name looked for in the current directory, and written by `postdesk init`.
+pub const FILE_NAME: &str = "postdesk.yaml";
+
+/// The whole config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub settings: Settings,
+    #[serde(default)]
+    pub users: Vec<User>,
+    #[serde(default)]
+    pub groups: Vec<Group>,
+    #[serde(default)]
+    pub services: Vec<Service>,
+    /// Custom ticket fields and their types.
+    #[serde(default)]
+    pub fields: Vec<FieldDef>,
+    /// Saved `ticket list` filters, used with `--view NAME`.
+    #[serde(default)]
+    pub views: Vec<View>,
+    /// Where the file was read from; relative paths inside it are relative to its directory.
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Database directory; relative to the config file's directory.
+    pub db: Option<PathBuf>,
+    /// The text between `[` and the number in subject tags: `#` gives `[#42]`.
+    #[serde(default = "default_subject_prefix")]
+    pub subject_prefix: String,
+    /// IANA time zone for tables and bare dates; the system's when unset.
+    pub timezone: Option<String>,
+    /// The service new tickets go to when none is given.
+    pub default_service: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            db: None,
+            subject_prefix: default_subject_prefix(),
+            timezone: None,
+            default_service: None,
+        }
+    }
+}
+
+fn default_subject_prefix() -> String {
+    "#".to_string()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    pub login: String,
+    pub name: String,
+    pub email: String,
+    #[serde(default)]
+    pub admin: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    pub name: String,
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Logins of the people in charge of the service.
+    #[serde(default)]
+    pub managers: Vec<String>,
+    /// Addresses that follow every ticket of the service.
+    #[serde(default)]
+    pub guests: Vec<String>,
+    /// `login`, `@group` or `none`.
+    #[serde(default)]
+    pub default_assignee: Option<String>,
+    #[serde(default)]
+    pub categories: Vec<Category>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    pub name: String,
+    #[serde(default)]
+    pub template: Option<TicketTemplate>,
+}
+
+/// What a new ticket of a category starts with.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketTemplate {
+    pub subject: Option<String>,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldDef {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: FieldKind,
+    #[serde(default)]
+    pub choices: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldKind {
+    Text,
+    Number,
+    Date,
+    Choice,
+}
+
+impl fmt::Display for FieldKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FieldKind::Text => "text",
+            FieldKind::Number => "number",
+            FieldKind::Date => "date",
+            FieldKind::Choice => "choice",
+        })
+    }
+}
+
+/// A saved listing: the same filters as `ticket list` flags.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct View {
+    pub name: String,
+    #[serde(default)]
+    pub status: Vec<String>,
+    #[serde(default)]
+    pub priority: Vec<String>,
+    pub assignee: Option<String>,
+    pub service: Option<String>,
+    pub category: Option<String>,
+    #[serde(default)]
+    pub tag: Vec<String>,
+    pub customer: Option<String>,
+    pub search: Option<String>,
+    pub created_since: Option<String>,
+    pub created_until: Option<String>,
+    pub updated_since: Option<String>,
+    pub sort: Option<String>,
+    pub limit: Option<usize>,
+    pub columns: Option<String>,
+}
+
+impl Config {
+    /// Finds the config file: the explicit path (flag or `POSTDESK_CONFIG`), then
+    /// `./postdesk.yaml`, then `$XDG_CONFIG_HOME/postdesk/config.yaml` (or under `~/.config`).
+    pub fn locate(explicit: Option<&Path>) -> Result<PathBuf> {
+        if let Some(path) = explicit {
+            return Ok(path.to_path_buf());
+        }
+        let mut tried = vec![PathBuf::from(FILE_NAME)];
+        if let Some(dir) = xdg_dir("XDG_CONFIG_HOME", ".config") {
+            tried.push(dir.join("postdesk").join("config.yaml"));
+        }
+        if let Some(found) = tried.iter().find(|p| p.is_file()) {
+            return Ok(found.clone());
+        }
+        let list: Vec<_> = tried.iter().map(|p| p.display().to_string()).collect();
+        bail!(
+            "no config file found (looked for {}); run `postdesk init` or pass --config",
+            list.join(", ")
+        )
+    }
+
+    /// Reads, parses and checks the config file.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config {}", path.display()))?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses config text; `path` is only used to name the file in errors and to resolve paths.
+    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        let mut config: Config = if text.trim().is_empty() {
+            Config::default()
+        } else {
+            serde_yaml::from_str(text).map_err(|e| yaml_error(path, &e))?
+        };
+        config.path = path.to_path_buf();
+        config
+            .validate()
+            .map_err(|e| locate_problem(path, text, e))?;
+        Ok(config)
+    }
+
+    /// The directory holding the config file: the base of relative paths in it.
+    pub fn dir(&self) -> PathBuf {
+        match self.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    }
+
+    pub fn user(&self, login: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.login == login)
+    }
+
+    pub fn group(&self, name: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.name == name)
+    }
+
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    pub fn field(&self, name: &str) -> Option<&FieldDef> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    pub fn view(&self, name: &str) -> Option<&View> {
+        self.views.iter().find(|v| v.name == name)
+    }
+
+    /// The service tickets go to when none is named: the configured default, else the first.
+    pub fn default_service(&self) -> Option<&Service> {
+        match &self.settings.default_service {
+            Some(name) => self.service(name),
+            None => self.services.first(),
+        }
+    }
+
+    /// Checks that an assignee (`login`, `@group`, `none`) names someone in the directory.
+    pub fn check_assignee(&self, spec: &str) -> std::result::Result<(), String> {
+        match crate::model::Assignee::parse(spec) {
+            crate::model::Assignee::Nobody => Ok(()),
+            crate::model::Assignee::User(u) if self.user(&u).is_some() => Ok(()),
+            crate::model::Assignee::Group(g) if self.group(&g).is_some() => Ok(()),
+            crate::model::Assignee::User(u) => Err(format!("unknown user '{u}'")),
+            crate::model::Assignee::Group(g) => Err(format!("unknown group '@{g}'")),
+        }
+    }
+
+    fn validate(&self) -> std::result::Result<(), Problem> {
+        unique(self.users.iter().map(|u| u.login.as_str()), "user")?;
+        unique(self.groups.iter().map(|g| g.name.as_str()), "group")?;
+        unique(self.services.iter().map(|s| s.name.as_str()), "service")?;
+        unique(self.fields.iter().map(|f| f.name.as_str()), "field")?;
+        unique(self.views.iter().map(|v| v.name.as_str()), "view")?;
+        for group in &self.groups {
+            for member in &group.members {
+                if self.user(member).is_none() {
+                    return Err(Problem::new(
+                        member,
+                        format!("group '{}': unknown member '{member}'", group.name),
+                    ));
+                }
+            }
+        }
+        for service in &self.services {
+            for manager in &service.managers {
+                if self.user(manager).is_none() {
+                    return Err(Problem::new(
+                        manager,
+                        format!("service '{}': unknown manager '{manager}'", service.name),
+                    ));
+                }
+            }
+            if let Some(assignee) = &service.default_assignee {
+                self.check_assignee(assignee).map_err(|e| {
+                    Problem::new(
+                        assignee,
+                        format!("service '{}': default_assignee: {e}", service.name),
+                    )
+                })?;
+            }
+            unique(
+                service.categories.iter().map(|c| c.name.as_str()),
+                "category",
+            )?;
+        }
+        if let Some(name) = &self.settings.default_service {
+            if self.service(name).is_none() {
+                return Err(Problem::new(
+                    name,
+                    format!("settings.default_service: unknown service '{name}'"),
+                ));
+            }
+        }
+        if let Some(tz) = &self.settings.timezone {
+            jiff::tz::TimeZone::get(tz).map_err(|_| {
+                Problem::new(tz, format!("settings.timezone: unknown time zone '{tz}'"))
+            })?;
+        }
+        for field in &self.fields {
+            if field.kind == FieldKind::Choice && field.choices.is_empty() {
+                return Err(Problem::new(
+                    &field.name,
+                    format!(
+                        "field '{}': type choice needs a list of choices",
+                        field.name
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A semantic error plus the text to look for to find its line.
+struct Problem {
+    needle: String,
+    message: String,
+}
+
+impl Problem {
+    fn new(needle: &str, message: String) -> Problem {
+        Problem {
+            needle: needle.to_string(),
+            message,
+        }
+    }
+}
+
+fn unique<'a>(
+    names: impl Iterator<Item = &'a str>,
+    what: &str,
+) -> std::result::Result<(), Problem> {
+    let mut seen = HashSet::new();
+    for name in names {
+        if !seen.insert(name) {
+            return Err(Problem::new(name, format!("duplicate {what} '{name}'")));
+        }
+    }
+    Ok(())
+}
+
+/// Names the line of a semantic error: the last line mentioning the offending value.
+fn locate_problem(path: &Path, text: &str, problem: Problem) -> anyhow::Error {
+    let line = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            let code = l.split(" #").next().unwrap_or(l);
+            code.contains(problem.needle.as_str())
+        })
+        .map(|(i, _)| i + 1)
+        .last();
+    match line {
+        Some(n) => anyhow::anyhow!("{}:{n}: {}", path.display(), problem.message),
+        None => anyhow::anyhow!("{}: {}", path.display(), problem.message),
+    }
+}
+
+fn yaml_error(path: &Path, err: &serde_yaml::Error) -> anyhow::Error {
+    let mut message = err.to_string();
+    // serde_yaml appends " at line L column C"; we put the location first instead.
+    if let Some(at) = message.find(" at line ") {
+        message.truncate(at);
+    }
+    match err.location() {
+        Some(loc) => anyhow::anyhow!(
+            "{}:{}:{}: {message}",
+            path.display(),
+            loc.line(),
+            loc.column()
+        ),
+        None => anyhow::anyhow!("{}: {message}", path.display()),
+    }
+}
+
+/// `$VAR/...` when set and absolute, else `$HOME/fallback`; None without either.
+pub fn xdg_dir(var: &str, fallback: &str) -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os(var).map(PathBuf::from) {
+        if dir.is_absolute() {
+            return Some(dir);
+        }
+    }
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|home| PathBuf::from(home).join(fallback))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config> {
+        Config::parse(text, Path::new("desk.yaml"))
+    }
+
+    #[test]
+    fn a_typo_names_file_line_and_column() {
+        let err = parse("users:\n  - login: a\n    name: A\n    emial: a@x\n").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("desk.yaml:4:5: "), "{msg}");
+        assert!(msg.contains("emial"), "{msg}");
+    }
+
+    #[test]
+    fn an_unknown_group_member_names_its_line() {
+        let text = "users:\n  - {login: a, name: A, email: a@x}\ngroups:\n  - name: g\n    members: [a, bob]\n";
+        let msg = parse(text).unwrap_err().to_string();
+        assert_eq!(msg, "desk.yaml:5: group 'g': unknown member 'bob'");
+    }
+
+    #[test]
+    fn an_empty_file_is_an_empty_directory() {
+        let config = parse("").unwrap();
+        assert!(config.users.is_empty());
+        assert_eq!(config.settings.subject_prefix, "#");
+    }
+}

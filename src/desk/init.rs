@@ -1,0 +1,88 @@
+//! `postdesk init`: a starter config, example rules and templates, and the database.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use crate::config::{Config, FILE_NAME};
+use crate::store::Store;
+
+/// Example rule files shipped with the tool, written by `init` beside the config.
+const RULES: &[(&str, &str)] = &[(
+    "10-examples.yaml",
+    include_str!("../../rules/10-examples.yaml"),
+)];
+
+/// Templates shipped with the tool.
+const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "acknowledge.hbs",
+        include_str!("../../templates/acknowledge.hbs"),
+    ),
+    ("notify.hbs", include_str!("../../templates/notify.hbs")),
+];
+
+/// What `init` wrote, for the summary.
+pub struct Initialised {
+    pub config: PathBuf,
+    pub db: PathBuf,
+}
+
+/// Writes a starter setup into `dir` for `login`; refuses to overwrite an existing config.
+pub fn init(dir: &Path, login: &str) -> Result<Initialised> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let config_path = dir.join(FILE_NAME);
+    if config_path.exists() {
+        bail!(
+            "{} already exists; not overwriting it",
+            config_path.display()
+        );
+    }
+    let text = starter_config(login);
+    // Parse what we are about to write, so init can never leave a broken config behind.
+    let config = Config::parse(&text, &config_path)?;
+    write_new(&config_path, &text)?;
+    for (sub, files) in [("rules", RULES), ("templates", TEMPLATES)] {
+        let target = dir.join(sub);
+        std::fs::create_dir_all(&target)
+            .with_context(|| format!("cannot create {}", target.display()))?;
+        for (name, body) in files {
+            let path = target.join(name);
+            if !path.exists() {
+                write_new(&path, body)?;
+            }
+        }
+    }
+    let db = config.dir().join(
+        config
+            .settings
+            .db
+            .as_deref()
+            .unwrap_or(Path::new("postdesk.db")),
+    );
+    let store = Store::open(&db, std::time::Duration::from_secs(5))?;
+    store.flush()?;
+    Ok(Initialised {
+        config: config_path,
+        db,
+    })
+}
+
+fn write_new(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// A commented config in which `login` is an admin of one default service.
+fn starter_config(login: &str) -> String {
+    // Logins go into YAML unquoted; keep only characters that need no quoting.
+    let login: String = login
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        .collect();
+    let login = if login.is_empty() {
+        "admin".to_string()
+    } else {
+        login
+    };
+    include_str!("starter.yaml").replace("{login}", &login)
+}

@@ -1,0 +1,373 @@
+//! Ticket use cases: create, edit, list, show.
+
+use std::collections::BTreeSet;
+
+use anyhow::{bail, Context, Result};
+
+use super::{fields, now, Desk};
+use crate::config::{Service, View};
+use crate::model::filter::{compare, SortKey};
+use crate::model::ticket::{changes, words};
+use crate::model::when::parse_instant;
+use crate::model::{Assignee, Event, EventKind, Priority, Requester, Status, Ticket, TicketFilter};
+use crate::store::Store;
+
+/// Everything `ticket create` can set; unset fields take the service's defaults.
+#[derive(Debug, Default)]
+pub struct NewTicket {
+    pub subject: Option<String>,
+    pub description: Option<String>,
+    pub status: Option<Status>,
+    pub priority: Option<Priority>,
+    pub assignee: Option<String>,
+    pub service: Option<String>,
+    pub category: Option<String>,
+    pub tags: Vec<String>,
+    pub requester: Requester,
+    pub followers: Vec<String>,
+    pub fields: Vec<String>,
+}
+
+/// Creates a ticket in one transaction and flushes it.
+pub fn create(desk: &Desk, new: NewTicket) -> Result<Ticket> {
+    let actor = desk.actor()?.to_string();
+    let service = match &new.service {
+        Some(name) => Some(find_service(desk, name)?),
+        None => desk.config.default_service(),
+    };
+    let template = match (&new.category, service) {
+        (Some(category), Some(service)) => find_category(service, category)?.template.as_ref(),
+        (Some(category), None) => {
+            bail!("category '{category}' needs a service, and none is configured")
+        }
+        _ => None,
+    };
+    let subject = new
+        .subject
+        .or_else(|| template.and_then(|t| t.subject.clone()))
+        .filter(|s| !s.trim().is_empty())
+        .context(
+            "a ticket needs a subject: give --subject, or a --category whose template has one",
+        )?;
+    let description = new
+        .description
+        .or_else(|| template.and_then(|t| t.message.clone()))
+        .unwrap_or_default();
+    let assignee = match new
+        .assignee
+        .or_else(|| service.and_then(|s| s.default_assignee.clone()))
+    {
+        Some(spec) => checked_assignee(desk, &spec)?,
+        None => Assignee::Nobody,
+    };
+    let mut followers: BTreeSet<String> = new.followers.into_iter().collect();
+    if let Some(service) = service {
+        followers.extend(service.guests.iter().cloned());
+    }
+    let mut custom = std::collections::BTreeMap::new();
+    for assignment in &new.fields {
+        let (key, value) = fields::split_assignment(assignment)?;
+        custom.insert(
+            key.to_string(),
+            fields::normalise(&desk.config, key, value)?,
+        );
+    }
+    let at = now();
+    let mut ticket = Ticket {
+        number: 0,
+        subject: subject.trim().to_string(),
+        description,
+        status: new.status.unwrap_or(Status::Open),
+        priority: new.priority.unwrap_or(Priority::Medium),
+        assignee,
+        service: service.map(|s| s.name.clone()),
+        category: new.category,
+        tags: new.tags.into_iter().collect(),
+        requester: new.requester,
+        followers,
+        fields: custom,
+        created: at,
+        updated: at,
+    };
+    let store = desk.open_store()?;
+    ticket.number = store.transact(|tx| {
+        let number = tx.next_number()?;
+        let mut t = ticket.clone();
+        t.number = number;
+        tx.put_ticket(&t, None)?;
+        tx.append_event(
+            number,
+            &Event {
+                at,
+                actor: actor.clone(),
+                kind: EventKind::Created,
+            },
+        )?;
+        Ok(number)
+    })?;
+    store.flush()?;
+    Ok(ticket)
+}
+
+/// What `ticket edit` changes; None leaves a field alone.
+#[derive(Debug, Default)]
+pub struct TicketEdit {
+    pub subject: Option<String>,
+    pub description: Option<String>,
+    pub status: Option<Status>,
+    pub priority: Option<Priority>,
+    pub assignee: Option<String>,
+    pub service: Option<String>,
+    /// Some("") clears the category.
+    pub category: Option<String>,
+    /// `+tag` adds, `-tag` removes, a bare tag adds.
+    pub tags: Vec<String>,
+    pub requester_name: Option<String>,
+    pub requester_email: Option<String>,
+    pub requester_phone: Option<String>,
+    /// `+addr` / `addr` adds, `-addr` removes.
+    pub followers: Vec<String>,
+    /// `key=value`; an empty value removes the field.
+    pub fields: Vec<String>,
+}
+
+/// Applies an edit; returns the ticket and how many fields changed (0: nothing written).
+pub fn edit(desk: &Desk, number: u64, edit: TicketEdit) -> Result<(Ticket, usize)> {
+    let actor = desk.actor()?.to_string();
+    let store = desk.open_store()?;
+    let old = load(&store, number)?;
+    let mut t = old.clone();
+    if let Some(s) = edit.subject {
+        if s.trim().is_empty() {
+            bail!("ticket #{number}: the subject cannot be empty");
+        }
+        t.subject = s.trim().to_string();
+    }
+    if let Some(d) = edit.description {
+        t.description = d;
+    }
+    if let Some(s) = edit.status {
+        t.status = s;
+    }
+    if let Some(p) = edit.priority {
+        t.priority = p;
+    }
+    if let Some(a) = edit.assignee {
+        t.assignee = checked_assignee(desk, &a)?;
+    }
+    if let Some(s) = edit.service {
+        find_service(desk, &s)?;
+        if s != t.service.clone().unwrap_or_default() && edit.category.is_none() {
+            t.category = None;
+        }
+        t.service = Some(s);
+    }
+    if let Some(c) = edit.category {
+        if c.is_empty() {
+            t.category = None;
+        } else {
+            let service = t.service.as_deref().context("a category needs a service")?;
+            find_category(find_service(desk, service)?, &c)?;
+            t.category = Some(c);
+        }
+    }
+    apply_set_edits(&mut t.tags, &edit.tags);
+    apply_set_edits(&mut t.followers, &edit.followers);
+    let blank = |v: String| if v.is_empty() { None } else { Some(v) };
+    if let Some(v) = edit.requester_name {
+        t.requester.name = blank(v);
+    }
+    if let Some(v) = edit.requester_email {
+        t.requester.email = blank(v);
+    }
+    if let Some(v) = edit.requester_phone {
+        t.requester.phone = blank(v);
+    }
+    for assignment in &edit.fields {
+        let (key, value) = fields::split_assignment(assignment)?;
+        if value.is_empty() {
+            fields::definition(&desk.config, key)?;
+            t.fields.remove(key);
+        } else {
+            t.fields.insert(
+                key.to_string(),
+                fields::normalise(&desk.config, key, value)?,
+            );
+        }
+    }
+    let events = changes(&old, &t);
+    if events.is_empty() {
+        return Ok((old, 0));
+    }
+    let at = now();
+    t.updated = at;
+    store.transact(|tx| {
+        tx.put_ticket(&t, Some(&old))?;
+        for kind in &events {
+            tx.append_event(
+                number,
+                &Event {
+                    at,
+                    actor: actor.clone(),
+                    kind: kind.clone(),
+                },
+            )?;
+        }
+        Ok(())
+    })?;
+    store.flush()?;
+    Ok((t, events.len()))
+}
+
+/// A ticket and its activity log.
+pub fn show(desk: &Desk, number: u64) -> Result<(Ticket, Vec<Event>)> {
+    let store = desk.open_store()?;
+    let ticket = load(&store, number)?;
+    let events = store.events(number)?;
+    Ok((ticket, events))
+}
+
+/// Tickets matching a view (saved or from flags), sorted and limited.
+pub fn list(desk: &Desk, view: &View) -> Result<Vec<Ticket>> {
+    let filter = resolve_filter(desk, view)?;
+    let sort = parse_sort(view.sort.as_deref().unwrap_or("number"))?;
+    let store = desk.open_store()?;
+    let mut tickets = store.query(&filter)?;
+    drop(store);
+    tickets.sort_by(|a, b| compare(&sort, a, b));
+    if let Some(limit) = view.limit {
+        tickets.truncate(limit);
+    }
+    Ok(tickets)
+}
+
+fn parse_sort(spec: &str) -> Result<Vec<SortKey>> {
+    spec.split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| {
+            s.trim()
+                .parse::<SortKey>()
+                .map_err(|e| anyhow::anyhow!("--sort: {e}"))
+        })
+        .collect()
+}
+
+/// Turns the text of a view into a filter, checking every value.
+pub fn resolve_filter(desk: &Desk, view: &View) -> Result<TicketFilter> {
+    let mut filter = TicketFilter::default();
+    for status in &view.status {
+        if status.eq_ignore_ascii_case("unresolved") {
+            filter
+                .statuses
+                .extend([Status::Open, Status::InProgress, Status::Pending]);
+        } else {
+            filter.statuses.push(
+                status
+                    .parse()
+                    .map_err(|e| anyhow::anyhow!("--status: {e}"))?,
+            );
+        }
+    }
+    for p in &view.priority {
+        filter
+            .priorities
+            .push(p.parse().map_err(|e| anyhow::anyhow!("--priority: {e}"))?);
+    }
+    if let Some(a) = &view.assignee {
+        let spec = if a == "me" {
+            desk.actor_name()
+        } else {
+            a.as_str()
+        };
+        desk.config
+            .check_assignee(spec)
+            .map_err(|e| anyhow::anyhow!("--assignee: {e}"))?;
+        filter.assignee = Some(Assignee::parse(spec));
+    }
+    filter.service = view.service.clone();
+    filter.category = view.category.clone();
+    filter.tags = view.tag.clone();
+    filter.customer = view
+        .customer
+        .as_ref()
+        .map(|c| c.trim().trim_start_matches('@').to_lowercase());
+    if let Some(text) = &view.search {
+        filter.search = words(text).collect();
+        if filter.search.is_empty() {
+            bail!("--search: '{text}' has no words to look for");
+        }
+    }
+    let instant = |flag: &str, v: &Option<String>| -> Result<Option<i64>> {
+        v.as_deref()
+            .map(|t| {
+                parse_instant(t, jiff::Timestamp::now(), &desk.tz)
+                    .map_err(|e| anyhow::anyhow!("{flag}: {e}"))
+            })
+            .transpose()
+    };
+    filter.created_since = instant("--created-since", &view.created_since)?;
+    filter.created_until = instant("--created-until", &view.created_until)?;
+    filter.updated_since = instant("--updated-since", &view.updated_since)?;
+    Ok(filter)
+}
+
+fn load(store: &Store, number: u64) -> Result<Ticket> {
+    store
+        .ticket(number)?
+        .with_context(|| format!("ticket #{number} not found"))
+}
+
+fn find_service<'a>(desk: &'a Desk, name: &str) -> Result<&'a Service> {
+    desk.config.service(name).with_context(|| {
+        let known: Vec<_> = desk
+            .config
+            .services
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        format!(
+            "unknown service '{name}' (configured: {})",
+            known.join(", ")
+        )
+    })
+}
+
+fn find_category<'a>(service: &'a Service, name: &str) -> Result<&'a crate::config::Category> {
+    service
+        .categories
+        .iter()
+        .find(|c| c.name == name)
+        .with_context(|| {
+            let known: Vec<_> = service.categories.iter().map(|c| c.name.as_str()).collect();
+            format!(
+                "service '{}' has no category '{name}' (it has: {})",
+                service.name,
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            )
+        })
+}
+
+fn checked_assignee(desk: &Desk, spec: &str) -> Result<Assignee> {
+    desk.config
+        .check_assignee(spec)
+        .map_err(anyhow::Error::msg)?;
+    Ok(Assignee::parse(spec))
+}
+
+/// `+x` or `x` inserts, `-x` removes.
+fn apply_set_edits(set: &mut BTreeSet<String>, edits: &[String]) {
+    for e in edits {
+        if let Some(x) = e.strip_prefix('-') {
+            set.remove(x);
+        } else {
+            let x = e.strip_prefix('+').unwrap_or(e);
+            if !x.is_empty() {
+                set.insert(x.to_string());
+            }
+        }
+    }
+}

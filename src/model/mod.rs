@@ -1,0 +1,10 @@
+//! The domain: plain data and the pure rules over it. No I/O lives here.
+
+pub mod event;
+pub mod filter;
+pub mod ticket;
+pub mod when;
+
+pub use event::{Event, EventKind};
+pub use filter::{SortKey, TicketFilter};
+pub use ticket::{Assignee, Priority, Requester, Status, Ticket};

@@ -1,0 +1,108 @@
+//! sled storage: trees, keys, schema version, transactions and the process lock.
+//!
+//! Trees: `meta` (schema version, ticket counter), `tickets` (number -> ticket),
+//! `events` (number ++ event id -> event) and `index` (secondary keys, see [`keys`]).
+//! Every command's writes go through one [`Store::transact`] call and [`Store::flush`].
+
+mod keys;
+mod open;
+mod query;
+mod tx;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use crate::model::{Event, Ticket};
+
+pub use open::SCHEMA_VERSION;
+pub use tx::Tx;
+
+/// An open database. Hold it only as long as a command needs it: sled admits one process.
+pub struct Store {
+    db: sled::Db,
+    meta: sled::Tree,
+    tickets: sled::Tree,
+    events: sled::Tree,
+    index: sled::Tree,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, waiting up to `lock_wait`
+    /// while another process holds it.
+    pub fn open(path: &Path, lock_wait: Duration) -> Result<Store> {
+        let db = open::open_locked(path, lock_wait)?;
+        let tree = |name: &str| {
+            db.open_tree(name)
+                .with_context(|| format!("database {}: cannot open tree {name}", path.display()))
+        };
+        let store = Store {
+            meta: tree("meta")?,
+            tickets: tree("tickets")?,
+            events: tree("events")?,
+            index: tree("index")?,
+            db,
+            path: path.to_path_buf(),
+        };
+        open::check_schema(&store)?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Makes every write so far durable. Call before exiting 0.
+    pub fn flush(&self) -> Result<()> {
+        self.db
+            .flush()
+            .with_context(|| format!("database {}: flush failed", self.path.display()))?;
+        Ok(())
+    }
+
+    /// Runs `f` as one atomic transaction over all trees.
+    ///
+    /// `f` may run more than once (sled retries on conflict), so it must not have side
+    /// effects outside the transaction.
+    pub fn transact<R>(&self, f: impl Fn(&Tx) -> Result<R>) -> Result<R> {
+        tx::run(self, f)
+    }
+
+    /// One ticket, or None.
+    pub fn ticket(&self, number: u64) -> Result<Option<Ticket>> {
+        match self.tickets.get(number.to_be_bytes())? {
+            Some(bytes) => Ok(Some(decode(&bytes, number)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A ticket's activity log, oldest first.
+    pub fn events(&self, number: u64) -> Result<Vec<Event>> {
+        self.events
+            .scan_prefix(number.to_be_bytes())
+            .values()
+            .map(|v| {
+                let bytes = v?;
+                postcard::from_bytes(&bytes)
+                    .with_context(|| format!("ticket #{number}: corrupt event in the database"))
+            })
+            .collect()
+    }
+
+    /// Number of tickets stored.
+    pub fn ticket_count(&self) -> usize {
+        self.tickets.len()
+    }
+
+    /// Approximate size of the database on disk, in bytes.
+    pub fn size_on_disk(&self) -> Result<u64> {
+        Ok(self.db.size_on_disk()?)
+    }
+}
+
+fn decode(bytes: &[u8], number: u64) -> Result<Ticket> {
+    postcard::from_bytes(bytes)
+        .with_context(|| format!("ticket #{number}: corrupt record in the database"))
+}

@@ -1,0 +1,143 @@
+//! Answering a ticket filter from the index trees, reading only the tickets that match.
+
+use anyhow::Result;
+
+use super::{decode, keys, Store};
+use crate::model::Ticket;
+use crate::model::TicketFilter;
+
+impl Store {
+    /// Tickets matching `filter`, in number order.
+    pub fn query(&self, filter: &TicketFilter) -> Result<Vec<Ticket>> {
+        let candidates = self.candidates(filter)?;
+        let mut tickets = Vec::new();
+        match candidates {
+            Some(numbers) => {
+                for n in numbers {
+                    if let Some(t) = self.ticket(n)? {
+                        if filter.matches(&t) {
+                            tickets.push(t);
+                        }
+                    }
+                }
+            }
+            None => {
+                for item in self.tickets.iter() {
+                    let (k, v) = item?;
+                    let t = decode(&v, keys::number_of(&k))?;
+                    if filter.matches(&t) {
+                        tickets.push(t);
+                    }
+                }
+            }
+        }
+        Ok(tickets)
+    }
+
+    /// Sorted ticket numbers from the indexes, or None when no indexed filter is set.
+    fn candidates(&self, f: &TicketFilter) -> Result<Option<Vec<u64>>> {
+        let mut sets: Vec<Vec<u64>> = Vec::new();
+        if !f.statuses.is_empty() {
+            let prefixes = f
+                .statuses
+                .iter()
+                .map(|s| keys::exact(keys::STATUS, s.as_str()));
+            sets.push(self.union(prefixes)?);
+        }
+        if !f.priorities.is_empty() {
+            let prefixes = f
+                .priorities
+                .iter()
+                .map(|p| keys::exact(keys::PRIORITY, p.as_str()));
+            sets.push(self.union(prefixes)?);
+        }
+        if let Some(a) = &f.assignee {
+            let label = a.label().unwrap_or_else(|| "none".into());
+            sets.push(self.scan(&keys::exact(keys::ASSIGNEE, &label))?);
+        }
+        match (&f.service, &f.category) {
+            (Some(s), c) => sets.push(self.scan(&keys::service_prefix(s, c.as_deref()))?),
+            (None, Some(c)) => sets.push(self.scan(&keys::exact(keys::CATEGORY, c))?),
+            (None, None) => {}
+        }
+        for tag in &f.tags {
+            sets.push(self.scan(&keys::exact(keys::TAG, tag))?);
+        }
+        if let Some(c) = &f.customer {
+            let kind = if c.contains('@') {
+                keys::CUSTOMER
+            } else {
+                keys::DOMAIN
+            };
+            sets.push(self.scan(&keys::exact(kind, c))?);
+        }
+        for word in &f.search {
+            sets.push(self.union([keys::starting(keys::WORD, word)])?);
+        }
+        if f.created_since.is_some() || f.created_until.is_some() {
+            sets.push(self.time_range(keys::CREATED, f.created_since, f.created_until)?);
+        }
+        if f.updated_since.is_some() {
+            sets.push(self.time_range(keys::UPDATED, f.updated_since, None)?);
+        }
+        Ok(intersect(sets))
+    }
+
+    fn scan(&self, prefix: &[u8]) -> Result<Vec<u64>> {
+        let mut numbers = Vec::new();
+        for key in self.index.scan_prefix(prefix).keys() {
+            numbers.push(keys::number_of(&key?));
+        }
+        numbers.sort_unstable();
+        Ok(numbers)
+    }
+
+    fn union(&self, prefixes: impl IntoIterator<Item = Vec<u8>>) -> Result<Vec<u64>> {
+        let mut numbers = Vec::new();
+        for prefix in prefixes {
+            numbers.extend(self.scan(&prefix)?);
+        }
+        numbers.sort_unstable();
+        numbers.dedup();
+        Ok(numbers)
+    }
+
+    fn time_range(&self, kind: u8, since: Option<i64>, until: Option<i64>) -> Result<Vec<u64>> {
+        let start = keys::time(kind, since.unwrap_or(i64::MIN));
+        let end = match until {
+            Some(u) => keys::time(kind, u),
+            None => vec![kind + 1],
+        };
+        let mut numbers = Vec::new();
+        for key in self.index.range(start..end).keys() {
+            numbers.push(keys::number_of(&key?));
+        }
+        numbers.sort_unstable();
+        Ok(numbers)
+    }
+}
+
+/// Numbers present in every set (each sorted), or None when there are no sets.
+fn intersect(mut sets: Vec<Vec<u64>>) -> Option<Vec<u64>> {
+    sets.sort_by_key(Vec::len);
+    let mut iter = sets.into_iter();
+    let mut result = iter.next()?;
+    for set in iter {
+        result.retain(|n| set.binary_search(n).is_ok());
+    }
+    Some(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::intersect;
+
+    #[test]
+    fn intersection_keeps_common_numbers() {
+        assert_eq!(
+            intersect(vec![vec![1, 2, 5], vec![2, 5, 9], vec![2, 5]]),
+            Some(vec![2, 5])
+        );
+        assert_eq!(intersect(vec![]), None);
+    }
+}

@@ -1,0 +1,141 @@
+//! A scratch helpdesk per test: a temp dir with a config, a database, and a clean environment.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+/// The config every test starts from: two agents, a group, two services, custom fields, views.
+pub const CONFIG: &str = r#"
+settings:
+  db: db
+  timezone: UTC
+  default_service: it
+users:
+  - { login: alice, name: Alice Agent, email: alice@desk.example, admin: true }
+  - { login: bob, name: Bob Builder, email: bob@desk.example }
+groups:
+  - { name: support, members: [alice, bob] }
+services:
+  - name: it
+    managers: [alice]
+    guests: [boss@corp.example]
+    default_assignee: "@support"
+    categories:
+      - name: hardware
+      - name: access
+        template:
+          subject: Access request
+          message: Who needs access to what?
+  - name: finance
+    default_assignee: bob
+fields:
+  - { name: asset, type: text }
+  - { name: cost, type: number }
+  - { name: due, type: date }
+  - { name: impact, type: choice, choices: [low, team, everyone] }
+views:
+  - name: mine
+    assignee: me
+    status: [unresolved]
+  - name: hot
+    priority: [urgent]
+"#;
+
+pub struct Env {
+    pub dir: TempDir,
+}
+
+impl Env {
+    /// A helpdesk with the standard test config; the acting user is alice.
+    pub fn new() -> Env {
+        Env::with_config(CONFIG)
+    }
+
+    pub fn with_config(config: &str) -> Env {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("postdesk.yaml"), config).expect("write config");
+        Env { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.path().join("db")
+    }
+
+    /// The binary with a cleared environment, run from the helpdesk's directory.
+    #[must_use]
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::cargo_bin("postdesk").expect("binary built");
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.path())
+            .env("POSTDESK_USER", "alice")
+            .env("TZ", "UTC")
+            .current_dir(self.path())
+            .args(args);
+        cmd
+    }
+
+    /// Runs and requires success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.cmd(args).output().expect("run postdesk");
+        assert_success(&out, args);
+        String::from_utf8(out.stdout).expect("utf-8 stdout")
+    }
+
+    /// Runs and requires failure with `code`; returns stderr.
+    pub fn fails(&self, args: &[&str], code: i32) -> String {
+        let out = self.cmd(args).output().expect("run postdesk");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "postdesk {args:?}: expected exit {code}\nstdout: {}\nstderr: {stderr}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        stderr
+    }
+
+    /// Runs with `--format json` and parses stdout.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = args.to_vec();
+        all.extend(["--format", "json"]);
+        let out = self.ok(&all);
+        serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("postdesk {args:?}: bad JSON ({e}):\n{out}"))
+    }
+
+    /// Creates a ticket and returns its number.
+    pub fn create(&self, args: &[&str]) -> u64 {
+        let mut all = vec!["ticket", "create"];
+        all.extend(args);
+        self.json(&all)["number"].as_u64().expect("number in JSON")
+    }
+
+    /// Numbers of the tickets `ticket list` prints for these filters.
+    pub fn list(&self, filters: &[&str]) -> Vec<u64> {
+        let mut all = vec!["ticket", "list"];
+        all.extend(filters);
+        self.json(&all)
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|t| t["number"].as_u64().unwrap())
+            .collect()
+    }
+}
+
+pub fn assert_success(out: &Output, args: &[&str]) {
+    assert!(
+        out.status.success(),
+        "postdesk {args:?} failed ({:?})\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,11 @@
+//! Integration tests: one test binary (faster to link) driving the real `postdesk`.
+
+mod cli_misc;
+mod common;
+mod config_errors;
+mod man_pages;
+mod store_lock;
+mod ticket_create;
+mod ticket_edit;
+mod ticket_list;
+mod ticket_show;

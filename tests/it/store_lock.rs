@@ -1,0 +1,100 @@
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::Env;
+use postdesk::store::{Store, SCHEMA_VERSION};
+
+#[test]
+fn a_held_database_is_waited_for_then_reported() {
+    let env = Env::new();
+    env.create(&["-s", "before"]);
+    let store = Store::open(&env.db(), Duration::from_secs(5)).unwrap();
+    let started = Instant::now();
+    let err = env.fails(&["--lock-wait", "300ms", "ticket", "list"], 1);
+    assert!(started.elapsed() >= Duration::from_millis(300), "it waited");
+    assert!(err.contains("is held by another postdesk process"), "{err}");
+    // Released while a command waits: the command goes ahead.
+    let holder = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(400));
+        drop(store);
+    });
+    assert_eq!(env.list(&[]), [1]);
+    holder.join().unwrap();
+}
+
+#[test]
+fn concurrent_writers_both_succeed_one_after_the_other() {
+    let env = Env::new();
+    env.create(&["-s", "warm-up"]);
+    for round in 0..3 {
+        let children: Vec<_> = (0..6)
+            .map(|i| {
+                let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("postdesk"));
+                cmd.current_dir(env.path())
+                    .env("POSTDESK_USER", "alice")
+                    .args([
+                        "ticket",
+                        "create",
+                        "-s",
+                        &format!("round {round} writer {i}"),
+                    ])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped());
+                cmd.spawn().unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    let numbers = env.list(&[]);
+    assert_eq!(numbers, (1..=19).collect::<Vec<u64>>(), "dense, none lost");
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let env = Env::new();
+    env.create(&["-s", "x"]);
+    {
+        let store = Store::open(&env.db(), Duration::from_secs(5)).unwrap();
+        store.set_schema_version(SCHEMA_VERSION + 1).unwrap();
+        store.flush().unwrap();
+    }
+    let err = env.fails(&["ticket", "list"], 1);
+    assert!(
+        err.contains(&format!("schema version {}", SCHEMA_VERSION + 1)),
+        "{err}"
+    );
+    assert!(err.contains("newer postdesk"), "{err}");
+}
+
+#[test]
+fn database_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    env.create(&["-s", "secret"]);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&env.db()), 0o700);
+    for entry in std::fs::read_dir(env.db()).unwrap() {
+        let path = entry.unwrap().path();
+        let expected = if path.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode(&path), expected, "{}", path.display());
+    }
+}
+
+#[test]
+fn writes_survive_the_process() {
+    // Every command flushes before exit 0: a fresh process sees the writes.
+    let env = Env::new();
+    for i in 0..5 {
+        env.create(&["-s", &format!("t{i}")]);
+    }
+    let store = Store::open(&env.db(), Duration::from_secs(5)).unwrap();
+    assert_eq!(store.ticket_count(), 5);
+    assert_eq!(store.ticket(5).unwrap().unwrap().subject, "t4");
+}

@@ -1,0 +1,299 @@
+use crate::common::Env;
+use postdesk::model::{Assignee, Event, EventKind, Priority, Requester, Status, Ticket};
+use postdesk::store::Store;
+
+/// A spread of tickets covering every filter.
+fn seeded() -> Env {
+    let env = Env::new();
+    let mk = |args: &[&str]| env.create(args);
+    mk(&[
+        "-s",
+        "Printer jammed",
+        "-d",
+        "The PRINTER on floor 2 eats paper",
+        "-p",
+        "high",
+        "-a",
+        "alice",
+        "-t",
+        "printer",
+        "--requester-email",
+        "ann@acme.example",
+        "-c",
+        "hardware",
+    ]); // 1
+    mk(&[
+        "-s",
+        "VPN down",
+        "-d",
+        "Cannot connect from home",
+        "-p",
+        "urgent",
+        "--status",
+        "in-progress",
+        "-a",
+        "@support",
+        "-t",
+        "network",
+        "-t",
+        "printer",
+        "--requester-email",
+        "ben@acme.example",
+    ]); // 2
+    mk(&[
+        "-s",
+        "Invoice 2026-11",
+        "-d",
+        "Wrong amount on the invoice",
+        "--service",
+        "finance",
+        "--requester-email",
+        "cat@other.example",
+        "-p",
+        "low",
+    ]); // 3
+    mk(&[
+        "-s",
+        "Old request",
+        "--status",
+        "closed",
+        "-a",
+        "none",
+        "-t",
+        "network",
+    ]); // 4
+    mk(&[
+        "-s",
+        "Waiting on vendor",
+        "--status",
+        "pending",
+        "-a",
+        "bob",
+        "-c",
+        "access",
+    ]); // 5
+    env
+}
+
+#[test]
+fn status_filters_including_unresolved_and_lists() {
+    let env = seeded();
+    assert_eq!(env.list(&["--status", "open"]), [1, 3]);
+    assert_eq!(
+        env.list(&["--status", "open", "--status", "pending"]),
+        [1, 3, 5]
+    );
+    assert_eq!(env.list(&["--status", "closed,in-progress"]), [2, 4]);
+    assert_eq!(env.list(&["--status", "unresolved"]), [1, 2, 3, 5]);
+    let err = env.fails(&["ticket", "list", "--status", "done"], 1);
+    assert!(err.contains("--status: unknown status 'done'"), "{err}");
+}
+
+#[test]
+fn priority_assignee_service_category_tag_filters() {
+    let env = seeded();
+    assert_eq!(env.list(&["--priority", "urgent,high"]), [1, 2]);
+    assert_eq!(env.list(&["--assignee", "alice"]), [1]);
+    assert_eq!(
+        env.list(&["--assignee", "me"]),
+        [1],
+        "me is the acting user, alice"
+    );
+    assert_eq!(env.list(&["--assignee", "@support"]), [2]);
+    assert_eq!(env.list(&["--assignee", "none"]), [4]);
+    assert_eq!(env.list(&["--service", "finance"]), [3]);
+    assert_eq!(env.list(&["--service", "it"]), [1, 2, 4, 5]);
+    assert_eq!(
+        env.list(&["--service", "it", "--category", "hardware"]),
+        [1]
+    );
+    assert_eq!(env.list(&["--category", "access"]), [5]);
+    assert_eq!(env.list(&["--tag", "printer"]), [1, 2]);
+    assert_eq!(
+        env.list(&["--tag", "printer", "--tag", "network"]),
+        [2],
+        "every tag must match"
+    );
+    let err = env.fails(&["ticket", "list", "--assignee", "zed"], 1);
+    assert!(err.contains("--assignee: unknown user 'zed'"), "{err}");
+    let err = env.fails(&["ticket", "list", "--priority", "meh"], 1);
+    assert!(err.contains("unknown priority 'meh'"), "{err}");
+}
+
+#[test]
+fn customer_filter_takes_an_address_or_a_domain() {
+    let env = seeded();
+    assert_eq!(env.list(&["--customer", "ann@acme.example"]), [1]);
+    assert_eq!(
+        env.list(&["--customer", "ANN@ACME.example"]),
+        [1],
+        "addresses match in any case"
+    );
+    assert_eq!(env.list(&["--customer", "acme.example"]), [1, 2]);
+    assert_eq!(env.list(&["--customer", "@other.example"]), [3]);
+    assert!(env.list(&["--customer", "nobody.example"]).is_empty());
+}
+
+#[test]
+fn search_is_case_insensitive_over_subject_and_description() {
+    let env = seeded();
+    assert_eq!(env.list(&["--search", "printer"]), [1]);
+    assert_eq!(
+        env.list(&["--search", "PAPER"]),
+        [1],
+        "description words count"
+    );
+    assert_eq!(env.list(&["--search", "invoice"]), [3]);
+    assert_eq!(
+        env.list(&["--search", "connect home"]),
+        [2],
+        "all words must appear"
+    );
+    assert!(env.list(&["--search", "connect paper"]).is_empty());
+    assert_eq!(
+        env.list(&["--search", "jam"]),
+        [1],
+        "a word start matches: jam -> jammed"
+    );
+    assert_eq!(
+        env.list(&["--search", "printer", "--priority", "low"]),
+        Vec::<u64>::new()
+    );
+}
+
+#[test]
+fn sort_limit_and_columns() {
+    let env = seeded();
+    assert_eq!(env.list(&["--sort", "-priority"]), [2, 1, 4, 5, 3]);
+    assert_eq!(env.list(&["--sort", "priority,-number"]), [3, 5, 4, 1, 2]);
+    assert_eq!(env.list(&["--sort", "subject"]), [3, 4, 1, 2, 5]);
+    assert_eq!(env.list(&["--sort", "-number", "--limit", "2"]), [5, 4]);
+    let csv = env.ok(&[
+        "ticket",
+        "list",
+        "--format",
+        "csv",
+        "--columns",
+        "number,priority,tags,requester_email",
+        "--tag",
+        "printer",
+    ]);
+    assert_eq!(
+        csv,
+        "number,priority,tags,requester_email\n1,high,printer,ann@acme.example\n2,urgent,network printer,ben@acme.example\n"
+    );
+    let err = env.fails(&["ticket", "list", "--columns", "number,colour"], 1);
+    assert!(err.contains("unknown column 'colour'"), "{err}");
+    let err = env.fails(&["ticket", "list", "--sort", "colour"], 1);
+    assert!(err.contains("cannot sort by 'colour'"), "{err}");
+}
+
+#[test]
+fn default_csv_and_table_columns() {
+    let env = seeded();
+    let csv = env.ok(&["ticket", "list", "--format", "csv", "--limit", "1"]);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("number,status,priority,assignee,service,requester,subject,updated")
+    );
+    let row = lines.next().unwrap();
+    assert!(
+        row.starts_with("1,open,high,alice,it,ann@acme.example,Printer jammed,20"),
+        "{row}"
+    );
+    assert!(row.ends_with('Z'), "CSV times are ISO 8601 UTC: {row}");
+    let table = env.ok(&["ticket", "list", "--status", "pending"]);
+    assert!(
+        table.contains("#5") && table.contains("Waiting on vendor"),
+        "{table}"
+    );
+    assert!(!table.contains('\u{1b}'), "no colour when not a terminal");
+}
+
+#[test]
+fn saved_views_and_flags_combine() {
+    let env = seeded();
+    assert_eq!(env.list(&["--view", "mine"]), [1]);
+    let bob = env
+        .cmd(&["ticket", "list", "--view", "mine", "--format", "json"])
+        .env("POSTDESK_USER", "bob")
+        .output()
+        .unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&bob.stdout).unwrap();
+    let numbers: Vec<_> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["number"].as_u64().unwrap())
+        .collect();
+    assert_eq!(numbers, [3, 5], "me follows the acting user");
+    assert_eq!(env.list(&["--view", "hot"]), [2]);
+    assert!(env.list(&["--view", "hot", "--status", "open"]).is_empty());
+    let err = env.fails(&["ticket", "list", "--view", "nope"], 1);
+    assert!(err.contains("no view named 'nope'"), "{err}");
+}
+
+#[test]
+fn date_filters_use_created_and_updated_times() {
+    let env = Env::new();
+    let day = 86_400;
+    let now = jiff::Timestamp::now().as_second();
+    {
+        // Backdated tickets can only be made through the store.
+        let store = Store::open(&env.db(), std::time::Duration::from_secs(5)).unwrap();
+        for (created, updated) in [
+            (now - 30 * day, now - 30 * day),
+            (now - 10 * day, now - day),
+            (now - 2 * 3600, now - 3600),
+        ] {
+            store
+                .transact(|tx| {
+                    let number = tx.next_number()?;
+                    let t = Ticket {
+                        number,
+                        subject: format!("ticket {number}"),
+                        description: String::new(),
+                        status: Status::Open,
+                        priority: Priority::Medium,
+                        assignee: Assignee::Nobody,
+                        service: Some("it".into()),
+                        category: None,
+                        tags: Default::default(),
+                        requester: Requester::default(),
+                        followers: Default::default(),
+                        fields: Default::default(),
+                        created,
+                        updated,
+                    };
+                    tx.put_ticket(&t, None)?;
+                    tx.append_event(
+                        number,
+                        &Event {
+                            at: created,
+                            actor: "alice".into(),
+                            kind: EventKind::Created,
+                        },
+                    )
+                })
+                .unwrap();
+        }
+        store.flush().unwrap();
+    }
+    assert_eq!(env.list(&["--created-since", "7d"]), [3]);
+    assert_eq!(env.list(&["--created-since", "15d"]), [2, 3]);
+    assert_eq!(env.list(&["--created-until", "15d"]), [1]);
+    assert_eq!(
+        env.list(&["--created-since", "31d", "--created-until", "3h"]),
+        [1, 2]
+    );
+    assert_eq!(env.list(&["--updated-since", "2d"]), [2, 3]);
+    assert_eq!(env.list(&["--updated-since", "90m"]), [3]);
+    assert_eq!(env.list(&["--created-since", "2000-01-01"]), [1, 2, 3]);
+    assert!(env
+        .list(&["--created-since", "2999-01-01T00:00:00Z"])
+        .is_empty());
+    assert_eq!(env.list(&["--sort", "-updated"]), [3, 2, 1]);
+    let err = env.fails(&["ticket", "list", "--created-since", "last week"], 1);
+    assert!(err.contains("--created-since: 'last week'"), "{err}");
+}
