@@ -1,6 +1,6 @@
 //! Rendering: table for people, JSON and CSV for scripts. Data goes to stdout only.
 
-use std::io::{IsTerminal, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 
 use anyhow::Result;
 use clap::ValueEnum;
@@ -41,17 +41,28 @@ pub fn plain_table() -> Table {
     table
 }
 
-/// Prints a value as pretty JSON followed by a newline.
+/// Stdout behind a large buffer: the standard lock flushes at every newline, which
+/// made a 10 MB JSON listing cost one system call per line.
+fn buffered_stdout() -> BufWriter<std::io::StdoutLock<'static>> {
+    BufWriter::with_capacity(1 << 16, std::io::stdout().lock())
+}
+
+/// Prints a value as JSON and a newline: indented on a terminal, compact for pipes.
 pub fn json<T: serde::Serialize>(value: &T) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
+    let mut out = buffered_stdout();
+    if std::io::stdout().is_terminal() {
+        serde_json::to_writer_pretty(&mut out, value)?;
+    } else {
+        serde_json::to_writer(&mut out, value)?;
+    }
     writeln!(out)?;
+    out.flush()?;
     Ok(())
 }
 
 /// Prints rows as CSV under a header.
 pub fn csv(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Result<()> {
-    let mut writer = ::csv::Writer::from_writer(std::io::stdout().lock());
+    let mut writer = ::csv::Writer::from_writer(buffered_stdout());
     writer.write_record(header)?;
     for row in rows {
         writer.write_record(&row)?;
@@ -62,6 +73,8 @@ pub fn csv(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Resu
 
 /// Prints a line of text on stdout.
 pub fn line(text: impl std::fmt::Display) -> Result<()> {
-    writeln!(std::io::stdout().lock(), "{text}")?;
+    let mut out = buffered_stdout();
+    writeln!(out, "{text}")?;
+    out.flush()?;
     Ok(())
 }

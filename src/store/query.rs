@@ -12,7 +12,9 @@ impl Store {
         let candidates = self.candidates(filter)?;
         let mut tickets = Vec::new();
         match candidates {
-            Some(numbers) => {
+            // Few candidates: point reads. Many: one ordered pass over the tickets tree
+            // is cheaper than that many random lookups.
+            Some(numbers) if numbers.len() < self.tickets.len() / 8 => {
                 for n in numbers {
                     if let Some(t) = self.ticket(n)? {
                         if filter.matches(&t) {
@@ -21,10 +23,17 @@ impl Store {
                     }
                 }
             }
-            None => {
+            candidates => {
                 for item in self.tickets.iter() {
                     let (k, v) = item?;
-                    let t = decode(&v, keys::number_of(&k))?;
+                    let n = keys::number_of(&k);
+                    if candidates
+                        .as_ref()
+                        .is_some_and(|c| c.binary_search(&n).is_err())
+                    {
+                        continue;
+                    }
+                    let t = decode(&v, n)?;
                     if filter.matches(&t) {
                         tickets.push(t);
                     }
@@ -72,7 +81,7 @@ impl Store {
             sets.push(self.scan(&keys::exact(kind, c))?);
         }
         for word in &f.search {
-            sets.push(self.union([keys::starting(keys::WORD, word)])?);
+            sets.push(self.scan(&keys::starting(keys::WORD, word))?);
         }
         if f.created_since.is_some() || f.created_until.is_some() {
             sets.push(self.time_range(keys::CREATED, f.created_since, f.created_until)?);
@@ -83,12 +92,15 @@ impl Store {
         Ok(intersect(sets))
     }
 
+    /// Numbers under every term starting with `prefix`, sorted and unique.
     fn scan(&self, prefix: &[u8]) -> Result<Vec<u64>> {
         let mut numbers = Vec::new();
-        for key in self.index.scan_prefix(prefix).keys() {
-            numbers.push(keys::number_of(&key?));
+        for item in self.index.scan_prefix(prefix) {
+            let (key, value) = item?;
+            keys::decode_posting(&key, &value, &mut numbers);
         }
         numbers.sort_unstable();
+        numbers.dedup();
         Ok(numbers)
     }
 

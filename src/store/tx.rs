@@ -60,18 +60,44 @@ impl Tx<'_> {
         }
     }
 
-    /// Stores a ticket and brings its index keys up to date; `old` is what was stored before.
+    /// Stores a ticket and brings its index up to date; `old` is what was stored before.
     pub fn put_ticket(&self, ticket: &Ticket, old: Option<&Ticket>) -> Result<()> {
         let bytes = postcard::to_allocvec(ticket).context("cannot encode ticket")?;
         self.tickets.insert(&ticket.number.to_be_bytes(), bytes)?;
-        let new_keys = keys::ticket_keys(ticket);
+        let new_terms = keys::ticket_terms(ticket);
+        let old_terms = old.map(keys::ticket_terms).unwrap_or_default();
+        for term in old_terms.difference(&new_terms) {
+            self.set_posting(term, ticket.number, false)?;
+        }
+        for term in new_terms.difference(&old_terms) {
+            self.set_posting(term, ticket.number, true)?;
+        }
+        let new_times = keys::ticket_time_keys(ticket);
         if let Some(old) = old {
-            for stale in keys::ticket_keys(old).difference(&new_keys) {
-                self.index.remove(stale.as_slice())?;
+            for stale in keys::ticket_time_keys(old) {
+                if !new_times.contains(&stale) {
+                    self.index.remove(stale)?;
+                }
             }
         }
-        for key in new_keys {
+        for key in new_times {
             self.index.insert(key, &[])?;
+        }
+        Ok(())
+    }
+
+    fn set_posting(&self, term: &[u8], number: u64, on: bool) -> Result<()> {
+        let (key, bit) = keys::posting(term, number);
+        let mut value = self
+            .index
+            .get(&key)?
+            .map(|v| v.to_vec())
+            .unwrap_or_default();
+        keys::set_bit(&mut value, bit, on);
+        if value.is_empty() {
+            self.index.remove(key)?;
+        } else {
+            self.index.insert(key, value)?;
         }
         Ok(())
     }
