@@ -193,6 +193,7 @@ fn ticket(number: u64, rng: &mut fastrand::Rng, now: i64) -> Ticket {
         fields: Default::default(),
         created,
         updated: created + rng.i64(0..86_400),
+        links: Default::default(),
     }
 }
 

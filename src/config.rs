@@ -31,6 +31,9 @@ pub struct Config {
     /// Saved `ticket list` filters, used with `--view NAME`.
     #[serde(default)]
     pub views: Vec<View>,
+    /// How mail becomes tickets.
+    #[serde(default)]
+    pub ingest: IngestSettings,
     /// Where the file was read from; relative paths inside it are relative to its directory.
     #[serde(skip)]
     pub path: PathBuf,
@@ -100,6 +103,9 @@ pub struct Service {
     pub default_assignee: Option<String>,
     #[serde(default)]
     pub categories: Vec<Category>,
+    /// Support addresses whose mail goes to this service.
+    #[serde(default)]
+    pub addresses: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,6 +152,51 @@ impl fmt::Display for FieldKind {
             FieldKind::Choice => "choice",
         })
     }
+}
+
+/// The `ingest:` section.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestSettings {
+    /// The X-Loop value postdesk puts on its mail and drops when it comes back.
+    #[serde(default = "default_loop_id")]
+    pub loop_id: String,
+    /// Cc'd addresses of a new request follow its ticket.
+    #[serde(default = "yes")]
+    pub cc_followers: bool,
+    /// A reply from the requester or a follower reopens a pending or closed ticket.
+    #[serde(default = "yes")]
+    pub reopen_on_reply: bool,
+    /// Auto-replies, bounces and list mail make no tickets (they are still kept).
+    #[serde(default = "yes")]
+    pub ignore_automatic: bool,
+    /// Senders to ignore: a domain (`example.com`) or an address.
+    #[serde(default)]
+    pub ignore_senders: Vec<String>,
+    /// Subjects to ignore: regular expressions.
+    #[serde(default)]
+    pub ignore_subjects: Vec<String>,
+}
+
+impl Default for IngestSettings {
+    fn default() -> Self {
+        IngestSettings {
+            loop_id: default_loop_id(),
+            cc_followers: true,
+            reopen_on_reply: true,
+            ignore_automatic: true,
+            ignore_senders: Vec::new(),
+            ignore_subjects: Vec::new(),
+        }
+    }
+}
+
+fn default_loop_id() -> String {
+    "postdesk".to_string()
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A saved listing: the same filters as `ticket list` flags.
@@ -238,6 +289,20 @@ impl Config {
         self.fields.iter().find(|f| f.name == name)
     }
 
+    /// The service a support address belongs to.
+    pub fn service_for_address(&self, address: &str) -> Option<&Service> {
+        self.services
+            .iter()
+            .find(|s| s.addresses.iter().any(|a| a.eq_ignore_ascii_case(address)))
+    }
+
+    /// The agent whose address this is.
+    pub fn user_by_email(&self, email: &str) -> Option<&User> {
+        self.users
+            .iter()
+            .find(|u| u.email.eq_ignore_ascii_case(email))
+    }
+
     pub fn view(&self, name: &str) -> Option<&View> {
         self.views.iter().find(|v| v.name == name)
     }
@@ -310,6 +375,11 @@ impl Config {
         if let Some(tz) = &self.settings.timezone {
             jiff::tz::TimeZone::get(tz).map_err(|_| {
                 Problem::new(tz, format!("settings.timezone: unknown time zone '{tz}'"))
+            })?;
+        }
+        for pattern in &self.ingest.ignore_subjects {
+            regex::Regex::new(pattern).map_err(|e| {
+                Problem::new(pattern, format!("ingest.ignore_subjects: bad regex: {e}"))
             })?;
         }
         for field in &self.fields {

@@ -7,5 +7,6 @@
 pub mod cli;
 pub mod config;
 pub mod desk;
+pub mod mail;
 pub mod model;
 pub mod store;

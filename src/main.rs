@@ -4,6 +4,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// sysexits.h: the MTA keeps the message and retries.
+const EX_TEMPFAIL: u8 = 75;
+
 fn main() -> ExitCode {
     // Everything we create may hold customer mail: private by default (files 0600, dirs 0700).
     // SAFETY: umask only changes this process's file-creation mask.
@@ -22,7 +25,11 @@ fn main() -> ExitCode {
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("postdesk: {e:#}");
-            ExitCode::FAILURE
+            if e.is::<postdesk::cli::TempFail>() {
+                ExitCode::from(EX_TEMPFAIL)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

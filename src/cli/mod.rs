@@ -1,6 +1,7 @@
 //! The command line: argument structs and printing. The work itself lives in `desk`.
 
 mod completions;
+mod ingest;
 mod init;
 pub mod output;
 mod pending;
@@ -62,8 +63,8 @@ pub struct Cli {
 pub enum Command {
     /// Write a starter config, example rules and templates, and create the database
     Init(init::InitArgs),
-    /// Turn mail into tickets (stdin, mbox, Maildir, IMAP)
-    Ingest(pending::PendingArgs),
+    /// Turn mail into tickets (stdin, mbox, Maildir, the spool)
+    Ingest(ingest::IngestArgs),
     /// Create, list, show and change tickets
     #[command(subcommand)]
     Ticket(ticket::TicketCommand),
@@ -95,12 +96,17 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Init(args) => init::run(args, &global),
         Command::Completions(args) => completions::run(args),
         Command::Ticket(cmd) => ticket::run(cmd, &global),
-        Command::Ingest(_) => pending::run("ingest"),
+        Command::Ingest(args) => ingest::run(args, &global),
         Command::Rule(_) => pending::run("rule"),
         Command::Report(_) => pending::run("report"),
         Command::Session(_) => pending::run("session"),
     }
 }
+
+/// A failure after which the mail system should retry: exit 75 (EX_TEMPFAIL).
+#[derive(Debug, thiserror::Error)]
+#[error("{0:#}")]
+pub struct TempFail(pub anyhow::Error);
 
 /// Options every command shares.
 pub struct Global {

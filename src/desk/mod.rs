@@ -1,7 +1,9 @@
 //! The use cases. Commands build a [`Desk`] and call into these modules; nothing here prints.
 
 pub mod fields;
+pub mod ingest;
 pub mod init;
+pub mod intake;
 pub mod tickets;
 
 use std::path::PathBuf;

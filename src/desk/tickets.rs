@@ -88,6 +88,7 @@ pub fn create(desk: &Desk, new: NewTicket) -> Result<Ticket> {
         fields: custom,
         created: at,
         updated: at,
+        links: Default::default(),
     };
     let store = desk.open_store()?;
     ticket.number = store.transact(|tx| {

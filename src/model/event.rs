@@ -12,6 +12,29 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+/// An attachment's description; its bytes stay in the raw message in the mail store.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub name: String,
+    pub mime: String,
+    pub size: u64,
+}
+
+/// A message that arrived by mail, as recorded on its ticket.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MailIn {
+    pub message_id: String,
+    /// `Name <address>` of the sender.
+    pub from: String,
+    pub subject: String,
+    pub text: String,
+    /// SHA-256 of the raw message: its name in the mail store.
+    pub hash: String,
+    pub attachments: Vec<Attachment>,
+    /// Sent by one of our agents rather than the customer.
+    pub agent: bool,
+}
+
 /// What happened. Stored with postcard, so new kinds are only ever appended.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum EventKind {
@@ -23,6 +46,10 @@ pub enum EventKind {
         from: String,
         to: String,
     },
+    /// A message arrived by mail (the one that opened the ticket, or a reply).
+    Mail(MailIn),
+    /// Linked to another ticket, with the reason.
+    Linked { number: u64, reason: String },
 }
 
 impl EventKind {
@@ -31,6 +58,9 @@ impl EventKind {
         match self {
             EventKind::Created => "created",
             EventKind::Changed { .. } => "changed",
+            EventKind::Mail(m) if m.agent => "agent-mail",
+            EventKind::Mail(_) => "mail",
+            EventKind::Linked { .. } => "linked",
         }
     }
 
@@ -43,6 +73,16 @@ impl EventKind {
                 (false, true) => format!("cleared {field} (was {from})"),
                 _ => format!("changed {field} from {from} to {to}"),
             },
+            EventKind::Mail(m) => {
+                let files = match m.attachments.len() {
+                    0 => String::new(),
+                    1 => " (1 attachment)".to_string(),
+                    n => format!(" ({n} attachments)"),
+                };
+                let who = if m.agent { "agent mail" } else { "mail" };
+                format!("{who} from {}: {}{files}", m.from, m.subject)
+            }
+            EventKind::Linked { number, reason } => format!("linked to #{number}: {reason}"),
         }
     }
 }

@@ -5,6 +5,8 @@ pub mod filter;
 pub mod ticket;
 pub mod when;
 
-pub use event::{Event, EventKind};
+pub use event::{Attachment, Event, EventKind, MailIn};
 pub use filter::{SortKey, TicketFilter};
 pub use ticket::{Assignee, Priority, Requester, Status, Ticket};
+pub mod mailbox;
+pub use mailbox::{Customer, IgnoredMail};

@@ -184,6 +184,8 @@ pub struct Ticket {
     /// Seconds since the Unix epoch, UTC.
     pub created: i64,
     pub updated: i64,
+    /// Related tickets.
+    pub links: BTreeSet<u64>,
 }
 
 impl Ticket {

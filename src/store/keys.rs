@@ -23,6 +23,8 @@ pub const TAG: u8 = b't';
 pub const CUSTOMER: u8 = b'c';
 pub const DOMAIN: u8 = b'd';
 pub const WORD: u8 = b'w';
+/// A word of a message on the ticket (kept apart: edits never remove these).
+pub const MESSAGE_WORD: u8 = b'm';
 pub const CREATED: u8 = b'C';
 pub const UPDATED: u8 = b'U';
 

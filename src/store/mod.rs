@@ -1,7 +1,12 @@
 //! sled storage: trees, keys, schema version, transactions and the process lock.
 //!
+//! The database lives in `<data dir>/sled`; the data directory also holds the mail
+//! store, the spool and the quarantine (see `mail`).
+//!
 //! Trees: `meta` (schema version, ticket counter), `tickets` (number -> ticket),
-//! `events` (number ++ event id -> event) and `index` (secondary keys, see [`keys`]).
+//! `events` (number ++ event id -> event), `index` (secondary keys, see [`keys`]),
+//! `messages` (Message-ID -> ticket number, 0 for ignored mail), `customers`
+//! (address -> customer) and `ignored` (id -> ignored mail record).
 //! Every command's writes go through one [`Store::transact`] call and [`Store::flush`].
 
 mod keys;
@@ -16,7 +21,7 @@ use anyhow::{Context, Result};
 
 use crate::model::{Event, Ticket};
 
-pub use open::SCHEMA_VERSION;
+pub use open::{Locked, SCHEMA_VERSION};
 pub use tx::Tx;
 
 /// An open database. Hold it only as long as a command needs it: sled admits one process.
@@ -26,14 +31,18 @@ pub struct Store {
     tickets: sled::Tree,
     events: sled::Tree,
     index: sled::Tree,
+    messages: sled::Tree,
+    customers: sled::Tree,
+    ignored: sled::Tree,
     path: PathBuf,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path`, waiting up to `lock_wait`
-    /// while another process holds it.
-    pub fn open(path: &Path, lock_wait: Duration) -> Result<Store> {
-        let db = open::open_locked(path, lock_wait)?;
+    /// Opens (creating if needed) the database in the data directory `data_dir`,
+    /// waiting up to `lock_wait` while another process holds it ([`Locked`] after that).
+    pub fn open(data_dir: &Path, lock_wait: Duration) -> Result<Store> {
+        let path = &data_dir.join("sled");
+        let db = open::open_locked(data_dir, path, lock_wait)?;
         let tree = |name: &str| {
             db.open_tree(name)
                 .with_context(|| format!("database {}: cannot open tree {name}", path.display()))
@@ -43,8 +52,11 @@ impl Store {
             tickets: tree("tickets")?,
             events: tree("events")?,
             index: tree("index")?,
+            messages: tree("messages")?,
+            customers: tree("customers")?,
+            ignored: tree("ignored")?,
             db,
-            path: path.to_path_buf(),
+            path: data_dir.to_path_buf(),
         };
         open::check_schema(&store)?;
         Ok(store)
@@ -94,6 +106,20 @@ impl Store {
     /// Number of tickets stored.
     pub fn ticket_count(&self) -> usize {
         self.tickets.len()
+    }
+
+    /// The ticket a Message-ID belongs to: Some(0) for mail that was ignored.
+    pub fn message_ticket(&self, message_key: &str) -> Result<Option<u64>> {
+        Ok(self.messages.get(message_key)?.map(|v| tx::decode_u64(&v)))
+    }
+
+    /// Ignored mail, oldest first.
+    pub fn ignored(&self) -> Result<Vec<crate::model::IgnoredMail>> {
+        self.ignored
+            .iter()
+            .values()
+            .map(|v| postcard::from_bytes(&v?).context("corrupt ignored-mail record"))
+            .collect()
     }
 
     /// Approximate size of the database on disk, in bytes.

@@ -12,22 +12,40 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 const SCHEMA_KEY: &[u8] = b"schema_version";
 
+/// The database is held by another process and did not come free within the wait.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "database {path} is held by another postdesk process (waited {waited:.1} s; see --lock-wait)"
+)]
+pub struct Locked {
+    pub path: String,
+    pub waited: f64,
+}
+
 /// Opens sled, retrying with jittered backoff while another process holds the lock.
-pub fn open_locked(path: &Path, lock_wait: Duration) -> Result<sled::Db> {
+pub fn open_locked(data_dir: &Path, path: &Path, lock_wait: Duration) -> Result<sled::Db> {
+    create_private_dir(data_dir)?;
     create_private_dir(path)?;
     let deadline = Instant::now() + lock_wait;
     let mut pause = Duration::from_millis(5);
     loop {
-        match sled::Config::new().path(path).flush_every_ms(None).open() {
+        // sled's own lock is taken only after it has read (or, for a new database,
+        // written) its files, so two processes opening a new database at once can see
+        // each other's half-written files ("Read corrupted data", seen in the
+        // 50-delivery test). Our lock file serialises just the open.
+        let guard = OpenGuard::take(data_dir)?;
+        let opened = sled::Config::new().path(path).flush_every_ms(None).open();
+        drop(guard);
+        match opened {
             Ok(db) => return Ok(db),
             Err(sled::Error::Io(e)) if is_lock_error(&e) => {
                 let now = Instant::now();
                 if now >= deadline {
-                    bail!(
-                        "database {} is held by another postdesk process (waited {:.1} s; see --lock-wait)",
-                        path.display(),
-                        lock_wait.as_secs_f64()
-                    );
+                    return Err(Locked {
+                        path: data_dir.display().to_string(),
+                        waited: lock_wait.as_secs_f64(),
+                    }
+                    .into());
                 }
                 let jitter = Duration::from_micros(fastrand::u64(0..=pause.as_micros() as u64));
                 std::thread::sleep((pause + jitter).min(deadline - now));
@@ -37,6 +55,32 @@ pub fn open_locked(path: &Path, lock_wait: Duration) -> Result<sled::Db> {
                 return Err(e).with_context(|| format!("cannot open database {}", path.display()))
             }
         }
+    }
+}
+
+/// An exclusive flock on `<data dir>/.open-lock`, held while sled opens.
+struct OpenGuard {
+    _file: std::fs::File,
+}
+
+impl OpenGuard {
+    fn take(data_dir: &Path) -> Result<OpenGuard> {
+        use std::os::unix::fs::OpenOptionsExt;
+        use std::os::unix::io::AsRawFd;
+        let path = data_dir.join(".open-lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        // SAFETY: flock on a descriptor we own; released when the file is closed.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(std::io::Error::last_os_error())
+                .with_context(|| format!("cannot lock {}", path.display()));
+        }
+        Ok(OpenGuard { _file: file })
     }
 }
 

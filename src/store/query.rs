@@ -81,7 +81,10 @@ impl Store {
             sets.push(self.scan(&keys::exact(kind, c))?);
         }
         for word in &f.search {
-            sets.push(self.scan(&keys::starting(keys::WORD, word))?);
+            sets.push(self.union([
+                keys::starting(keys::WORD, word),
+                keys::starting(keys::MESSAGE_WORD, word),
+            ])?);
         }
         if f.created_since.is_some() || f.created_until.is_some() {
             sets.push(self.time_range(keys::CREATED, f.created_since, f.created_until)?);

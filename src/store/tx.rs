@@ -5,7 +5,12 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use sled::Transactional;
 
 use super::{decode, keys, Store};
-use crate::model::{Event, Ticket};
+use crate::model::{Customer, Event, IgnoredMail, Ticket};
+
+/// A big-endian u64 value (0 when malformed).
+pub fn decode_u64(bytes: &[u8]) -> u64 {
+    bytes.try_into().map(u64::from_be_bytes).unwrap_or(0)
+}
 
 const NEXT_TICKET_KEY: &[u8] = b"next_ticket";
 
@@ -15,19 +20,35 @@ pub struct Tx<'a> {
     tickets: &'a TransactionalTree,
     events: &'a TransactionalTree,
     index: &'a TransactionalTree,
+    messages: &'a TransactionalTree,
+    customers: &'a TransactionalTree,
+    ignored: &'a TransactionalTree,
 }
 
 pub fn run<R>(store: &Store, f: impl Fn(&Tx) -> Result<R>) -> Result<R> {
-    let trees = (&store.meta, &store.tickets, &store.events, &store.index);
-    let result = trees.transaction(|(meta, tickets, events, index)| {
-        let tx = Tx {
-            meta,
-            tickets,
-            events,
-            index,
-        };
-        f(&tx).map_err(ConflictableTransactionError::Abort)
-    });
+    let trees = (
+        &store.meta,
+        &store.tickets,
+        &store.events,
+        &store.index,
+        &store.messages,
+        &store.customers,
+        &store.ignored,
+    );
+    let result = trees.transaction(
+        |(meta, tickets, events, index, messages, customers, ignored)| {
+            let tx = Tx {
+                meta,
+                tickets,
+                events,
+                index,
+                messages,
+                customers,
+                ignored,
+            };
+            f(&tx).map_err(ConflictableTransactionError::Abort)
+        },
+    );
     match result {
         Ok(r) => Ok(r),
         Err(TransactionError::Abort(e)) => Err(e),
@@ -110,6 +131,60 @@ impl Tx<'_> {
         key.extend(id.to_be_bytes());
         let bytes = postcard::to_allocvec(event).context("cannot encode event")?;
         self.events.insert(key, bytes)?;
+        Ok(())
+    }
+}
+
+impl Tx<'_> {
+    /// The ticket a message key (Message-ID or hash) was filed under; Some(0): ignored mail.
+    pub fn message_ticket(&self, key: &str) -> Result<Option<u64>> {
+        Ok(self.messages.get(key.as_bytes())?.map(|v| decode_u64(&v)))
+    }
+
+    /// Remembers a message key, for threading and dedupe (`ticket` 0 for ignored mail).
+    pub fn record_message(&self, key: &str, ticket: u64) -> Result<()> {
+        self.messages
+            .insert(key.as_bytes(), &ticket.to_be_bytes())?;
+        Ok(())
+    }
+
+    /// Creates or refreshes a customer record by address; a known name is kept
+    /// unless a new one is given.
+    pub fn upsert_customer(&self, email: &str, name: Option<&str>, at: i64) -> Result<()> {
+        let mut customer = match self.customers.get(email.as_bytes())? {
+            Some(v) => postcard::from_bytes(&v).context("corrupt customer record")?,
+            None => Customer {
+                email: email.to_string(),
+                name: None,
+                first_seen: at,
+                last_seen: at,
+            },
+        };
+        if let Some(name) = name {
+            customer.name = Some(name.to_string());
+        }
+        customer.last_seen = customer.last_seen.max(at);
+        let bytes = postcard::to_allocvec(&customer).context("cannot encode customer")?;
+        self.customers.insert(email.as_bytes(), bytes)?;
+        Ok(())
+    }
+
+    /// Keeps a record of mail that made no ticket, so an admin can see why.
+    pub fn record_ignored(&self, record: &IgnoredMail) -> Result<()> {
+        let id = self.ignored.generate_id()?;
+        let bytes = postcard::to_allocvec(record).context("cannot encode ignored mail")?;
+        self.ignored.insert(&id.to_be_bytes(), bytes)?;
+        Ok(())
+    }
+
+    /// Adds the words of a message to a ticket's search index.
+    pub fn index_message_words(&self, number: u64, text: &str) -> Result<()> {
+        let terms: std::collections::BTreeSet<Vec<u8>> = crate::model::ticket::words(text)
+            .map(|w| keys::exact(keys::MESSAGE_WORD, &w))
+            .collect();
+        for term in terms {
+            self.set_posting(&term, number, true)?;
+        }
         Ok(())
     }
 }

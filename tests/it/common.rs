@@ -22,6 +22,7 @@ services:
     managers: [alice]
     guests: [boss@corp.example]
     default_assignee: "@support"
+    addresses: [help@corp.example]
     categories:
       - name: hardware
       - name: access
@@ -30,6 +31,7 @@ services:
           message: Who needs access to what?
   - name: finance
     default_assignee: bob
+    addresses: [billing@corp.example]
 fields:
   - { name: asset, type: text }
   - { name: cost, type: number }
@@ -81,6 +83,17 @@ impl Env {
         cmd
     }
 
+    /// The binary as a plain process, for tests that spawn, kill or run many at once.
+    pub fn process(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("postdesk"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("POSTDESK_USER", "alice")
+            .current_dir(self.path())
+            .args(args);
+        cmd
+    }
+
     /// Runs and requires success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.cmd(args).output().expect("run postdesk");
@@ -99,6 +112,27 @@ impl Env {
             String::from_utf8_lossy(&out.stdout)
         );
         stderr
+    }
+
+    /// Pipes one message into `postdesk ingest`, as an MTA does; returns the output.
+    pub fn ingest(&self, message: &str) -> Output {
+        self.cmd(&["ingest"])
+            .env_remove("HOME")
+            .env_remove("POSTDESK_USER")
+            .write_stdin(message)
+            .output()
+            .expect("run postdesk ingest")
+    }
+
+    /// Pipes a message and requires exit 0 and silence on stderr.
+    pub fn deliver(&self, message: &str) {
+        let out = self.ingest(message);
+        assert_success(&out, &["ingest"]);
+        assert!(
+            out.stderr.is_empty(),
+            "ingest complained: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// Runs with `--format json` and parses stdout.

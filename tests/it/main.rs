@@ -3,6 +3,8 @@
 mod cli_misc;
 mod common;
 mod config_errors;
+mod ingest;
+mod ingest_load;
 mod man_pages;
 mod store_lock;
 mod ticket_create;

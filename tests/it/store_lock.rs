@@ -1,4 +1,4 @@
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::common::Env;
@@ -29,18 +29,16 @@ fn concurrent_writers_both_succeed_one_after_the_other() {
     for round in 0..3 {
         let children: Vec<_> = (0..6)
             .map(|i| {
-                let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("postdesk"));
-                cmd.current_dir(env.path())
-                    .env("POSTDESK_USER", "alice")
-                    .args([
-                        "ticket",
-                        "create",
-                        "-s",
-                        &format!("round {round} writer {i}"),
-                    ])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::piped());
-                cmd.spawn().unwrap()
+                env.process(&[
+                    "ticket",
+                    "create",
+                    "-s",
+                    &format!("round {round} writer {i}"),
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
             })
             .collect();
         for child in children {

@@ -265,6 +265,7 @@ fn date_filters_use_created_and_updated_times() {
                         fields: Default::default(),
                         created,
                         updated,
+                        links: Default::default(),
                     };
                     tx.put_ticket(&t, None)?;
                     tx.append_event(

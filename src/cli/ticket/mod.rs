@@ -1,5 +1,6 @@
 //! `postdesk ticket ...`
 
+mod attachment;
 mod create;
 mod edit;
 mod list;
@@ -17,6 +18,7 @@ pub enum TicketCommand {
     List(list::ListArgs),
     Show(show::ShowArgs),
     Edit(edit::EditArgs),
+    Attachment(attachment::AttachmentArgs),
 }
 
 pub fn run(cmd: TicketCommand, global: &Global) -> Result<()> {
@@ -26,6 +28,7 @@ pub fn run(cmd: TicketCommand, global: &Global) -> Result<()> {
         TicketCommand::List(args) => list::run(args, &desk, global.format),
         TicketCommand::Show(args) => show::run(args, &desk, global.format),
         TicketCommand::Edit(args) => edit::run(args, &desk, global.format),
+        TicketCommand::Attachment(args) => attachment::run(args, &desk, global.format),
     }
 }
 

@@ -9,6 +9,7 @@ use crate::cli::output::{self, Format};
 use crate::desk::tickets;
 use crate::desk::Desk;
 use crate::model::when::local_short;
+use crate::model::EventKind;
 
 /// Show a ticket: every field, then its activity log as a timeline.
 ///
@@ -55,6 +56,14 @@ pub fn run(args: ShowArgs, desk: &Desk, format: Format) -> Result<()> {
                     e.actor,
                     e.kind.describe()
                 ));
+                // Replies carry text of their own; the first message is the description.
+                if let EventKind::Mail(mail) = &e.kind {
+                    if mail.text.trim() != ticket.description.trim() {
+                        for line in mail.text.trim_end().lines() {
+                            text.push_str(&format!("      | {line}\n"));
+                        }
+                    }
+                }
             }
             output::line(text.trim_end())
         }

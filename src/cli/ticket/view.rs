@@ -7,7 +7,7 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 
 use crate::model::when::{iso_utc, local_short};
-use crate::model::{Event, EventKind, Ticket};
+use crate::model::{Event, EventKind, MailIn, Ticket};
 
 /// A ticket as JSON.
 #[derive(Serialize)]
@@ -27,6 +27,7 @@ pub struct TicketJson<'a> {
     pub fields: &'a BTreeMap<String, String>,
     pub created: String,
     pub updated: String,
+    pub links: &'a BTreeSet<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<EventJson<'a>>>,
 }
@@ -48,6 +49,10 @@ pub struct EventJson<'a> {
     pub from: Option<&'a str>,
     pub to: Option<&'a str>,
     pub text: String,
+    /// The message, for `mail` and `agent-mail` events.
+    pub mail: Option<&'a MailIn>,
+    /// The other ticket, for `linked` events.
+    pub link: Option<u64>,
 }
 
 impl<'a> TicketJson<'a> {
@@ -71,6 +76,7 @@ impl<'a> TicketJson<'a> {
             fields: &t.fields,
             created: iso_utc(t.created),
             updated: iso_utc(t.updated),
+            links: &t.links,
             events: events.map(|evs| evs.iter().map(EventJson::new).collect()),
         }
     }
@@ -82,7 +88,15 @@ impl<'a> EventJson<'a> {
             EventKind::Changed { field, from, to } => {
                 (Some(field.as_str()), Some(from.as_str()), Some(to.as_str()))
             }
-            EventKind::Created => (None, None, None),
+            _ => (None, None, None),
+        };
+        let mail = match &e.kind {
+            EventKind::Mail(m) => Some(m),
+            _ => None,
+        };
+        let link = match &e.kind {
+            EventKind::Linked { number, .. } => Some(*number),
+            _ => None,
         };
         EventJson {
             at: iso_utc(e.at),
@@ -92,6 +106,8 @@ impl<'a> EventJson<'a> {
             from,
             to,
             text: e.kind.describe(),
+            mail,
+            link,
         }
     }
 }

@@ -1,0 +1,438 @@
+//! `postdesk ingest`: mail in, from stdin (MTA/procmail), mbox, Maildir, the spool.
+
+use std::io::{BufReader, IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context, Result};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::output::{self, Format};
+use super::{Global, TempFail};
+use crate::desk::ingest::{Outcome, Pipeline, Processed, Summary};
+use crate::desk::{intake, Desk};
+use crate::mail::mbox::MboxReader;
+use crate::mail::quarantine::Quarantine;
+use crate::mail::spool::Spool;
+use crate::model::when::local_short;
+
+/// Turn mail into tickets.
+///
+/// Without a subcommand, reads one message on stdin, as an MTA pipe, `.forward` or
+/// procmail delivers it (`| postdesk --config /etc/postdesk/postdesk.yaml ingest`).
+/// The message is first written durably to the spool, so exit 0 means it is safe;
+/// exit 75 (temporary failure, the MTA retries) when it could not even be spooled.
+/// With a broken config the message stays spooled, the error is reported on stderr
+/// and the exit is 0: fix the config and run `postdesk ingest spool`.
+///
+/// Replies join their ticket by In-Reply-To/References, else by a `[#42]` tag in the
+/// subject when the sender is the ticket's requester, a follower or an agent.
+/// Duplicates (same Message-ID) change nothing; auto-replies, bounces and our own
+/// looping mail make no ticket; unparsable mail goes to the quarantine.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct IngestArgs {
+    #[command(subcommand)]
+    command: Option<IngestCommand>,
+    /// `-`: read the message from stdin (the default)
+    #[arg(value_name = "-", value_parser = ["-"])]
+    stdin: Option<String>,
+    /// Parse, thread and decide, print what would happen, write nothing
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum IngestCommand {
+    /// Ingest mbox files (mboxrd or mboxo), streaming
+    Mbox {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print what would happen, write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Ingest the messages of Maildirs (new/ and cur/); the files are left alone
+    Maildir {
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Move each processed message into this directory
+        #[arg(long, value_name = "DIR")]
+        move_to: Option<PathBuf>,
+        /// Print what would happen, write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Process messages left in the spool (run from cron as a backstop)
+    Spool,
+    /// Mail that could not be parsed
+    #[command(subcommand)]
+    Quarantine(QuarantineCommand),
+    /// List the mail that made no ticket (auto-replies, bounces, filters) and why
+    Ignored,
+}
+
+#[derive(Debug, Subcommand)]
+enum QuarantineCommand {
+    /// List quarantined messages with the reason
+    List,
+    /// Print a quarantined message's reason (stderr) and raw bytes (stdout)
+    Show { id: String },
+    /// Feed quarantined messages through ingest again (all when no ID is given)
+    Retry { ids: Vec<String> },
+    /// Delete quarantined messages for good
+    Drop {
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+}
+
+pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
+    match args.command {
+        None => deliver(args.dry_run, global),
+        Some(IngestCommand::Mbox { files, dry_run }) => {
+            let desk = global.desk()?;
+            let mut readers = Vec::new();
+            for file in &files {
+                let f = std::fs::File::open(file)
+                    .with_context(|| format!("cannot open mbox {}", file.display()))?;
+                readers.push(MboxReader::new(BufReader::with_capacity(1 << 16, f)));
+            }
+            let items = readers
+                .into_iter()
+                .flatten()
+                .map(|m| m.map(|raw| (raw, None)).context("cannot read mbox"));
+            bulk(&desk, global.format, dry_run, items, |_| Ok(()))
+        }
+        Some(IngestCommand::Maildir {
+            dirs,
+            move_to,
+            dry_run,
+        }) => {
+            let desk = global.desk()?;
+            let files = maildir_files(&dirs)?;
+            let items = files.into_iter().map(|p| {
+                let raw =
+                    std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))?;
+                Ok((raw, Some(p)))
+            });
+            bulk(
+                &desk,
+                global.format,
+                dry_run,
+                items,
+                |paths| match &move_to {
+                    Some(dir) => move_into(paths, dir),
+                    None => Ok(()),
+                },
+            )
+        }
+        Some(IngestCommand::Spool) => {
+            let desk = global.desk()?;
+            let pipeline = Pipeline::new(&desk, false)?;
+            let store = desk.open_store()?;
+            let summary = intake::drain(&pipeline, &store, &Spool::new(&desk.db_path))?;
+            drop(store);
+            print_summary(&summary, &[], global.format)
+        }
+        Some(IngestCommand::Quarantine(cmd)) => quarantine(cmd, global),
+        Some(IngestCommand::Ignored) => ignored(global),
+    }
+}
+
+/// One message on stdin: spool it, then see it processed.
+fn deliver(dry_run: bool, global: &Global) -> Result<()> {
+    let mut raw = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut raw)
+        .map_err(|e| TempFail(anyhow!(e).context("cannot read the message from stdin")))?;
+    if dry_run {
+        let desk = global.desk()?;
+        let pipeline = Pipeline::new(&desk, true)?;
+        let store = desk.open_store()?;
+        let results = pipeline.run_batch(&store, &[raw])?;
+        drop(store);
+        let mut summary = Summary::default();
+        results.iter().for_each(|p| summary.add(&p.outcome));
+        return print_summary(&summary, &results, global.format);
+    }
+    let desk = global.desk();
+    let data_dir = match &desk {
+        Ok(desk) => desk.db_path.clone(),
+        Err(e) => fallback_data_dir(global).ok_or_else(|| {
+            TempFail(anyhow!(
+                "{e:#}; and no database directory to spool the message in"
+            ))
+        })?,
+    };
+    let spooled = Spool::new(&data_dir)
+        .put(&raw)
+        .map_err(|e| TempFail(e.context("cannot spool the message")))?;
+    let desk = match desk {
+        Ok(desk) => desk,
+        Err(e) => {
+            eprintln!(
+                "postdesk: CONFIG ERROR: {e:#}\npostdesk: the message is kept in the spool ({}) and will be processed by `postdesk ingest spool` once the config is fixed",
+                spooled.display()
+            );
+            return Ok(());
+        }
+    };
+    if let Err(e) = intake::settle(&desk, &spooled, global.lock_wait) {
+        eprintln!(
+            "postdesk: ERROR: {e:#}\npostdesk: the message is kept in the spool ({}) for `postdesk ingest spool`",
+            spooled.display()
+        );
+    }
+    Ok(())
+}
+
+/// Where to spool when the config cannot be loaded: `--db`/`POSTDESK_DB`, else
+/// `settings.db` read leniently from the config file.
+fn fallback_data_dir(global: &Global) -> Option<PathBuf> {
+    if let Some(db) = &global.db {
+        return Some(db.clone());
+    }
+    let path = crate::config::Config::locate(global.config.as_deref()).ok()?;
+    let text = std::fs::read_to_string(&path).ok()?;
+    let value: serde_yaml::Value = serde_yaml::from_str(&text).ok()?;
+    let db = value.get("settings")?.get("db")?.as_str()?;
+    let base = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    Some(base.join(db))
+}
+
+fn bulk(
+    desk: &Desk,
+    format: Format,
+    dry_run: bool,
+    items: impl Iterator<Item = Result<intake::Item>>,
+    finish: impl FnMut(&[PathBuf]) -> Result<()>,
+) -> Result<()> {
+    let pipeline = Pipeline::new(desk, dry_run)?;
+    let store = desk.open_store()?;
+    let bar = progress();
+    let mut decisions = Vec::new();
+    let summary = intake::ingest_all(&pipeline, &store, items, dry_run, finish, |p| {
+        bar.inc(1);
+        if dry_run {
+            decisions.push(p.clone());
+        }
+    })?;
+    drop(store);
+    bar.finish_and_clear();
+    print_summary(&summary, &decisions, format)
+}
+
+fn progress() -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {pos} messages ({per_sec})") {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+fn maildir_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for dir in dirs {
+        if !dir.join("new").is_dir() && !dir.join("cur").is_dir() {
+            anyhow::bail!("{} is not a Maildir (no new/ or cur/)", dir.display());
+        }
+        for sub in ["new", "cur"] {
+            let Ok(rd) = std::fs::read_dir(dir.join(sub)) else {
+                continue;
+            };
+            let mut names: Vec<PathBuf> = rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.is_file()
+                        && !p
+                            .file_name()
+                            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                })
+                .collect();
+            names.sort();
+            files.extend(names);
+        }
+    }
+    Ok(files)
+}
+
+fn move_into(paths: &[PathBuf], dir: &Path) -> Result<()> {
+    crate::mail::files::private_dir(dir)?;
+    for path in paths {
+        let name = path.file_name().context("maildir file without a name")?;
+        std::fs::rename(path, dir.join(name))
+            .with_context(|| format!("cannot move {} to {}", path.display(), dir.display()))?;
+    }
+    Ok(())
+}
+
+fn print_summary(summary: &Summary, decisions: &[Processed], format: Format) -> Result<()> {
+    match format {
+        Format::Json => {
+            #[derive(serde::Serialize)]
+            struct Report<'a> {
+                summary: &'a Summary,
+                messages: &'a [Processed],
+            }
+            output::json(&Report {
+                summary,
+                messages: decisions,
+            })
+        }
+        Format::Csv => output::csv(
+            &["created", "replies", "duplicates", "ignored", "quarantined"],
+            [[
+                summary.created,
+                summary.replies,
+                summary.duplicates,
+                summary.ignored,
+                summary.quarantined,
+            ]
+            .iter()
+            .map(u64::to_string)
+            .collect()],
+        ),
+        Format::Table => {
+            let mut text = String::new();
+            for p in decisions {
+                text.push_str(&format!("would {}\n", describe(p)));
+            }
+            text.push_str(&format!(
+                "{} messages: {} created, {} replies, {} duplicates, {} ignored, {} quarantined",
+                summary.total(),
+                summary.created,
+                summary.replies,
+                summary.duplicates,
+                summary.ignored,
+                summary.quarantined
+            ));
+            output::line(text)
+        }
+    }
+}
+
+fn describe(p: &Processed) -> String {
+    let what = format!("{} \"{}\"", p.from, p.subject);
+    match &p.outcome {
+        Outcome::Created { ticket } => format!("create ticket #{ticket} from {what}"),
+        Outcome::Reply { ticket } => format!("add to ticket #{ticket}: {what}"),
+        Outcome::Duplicate { .. } => format!("skip a duplicate: {what}"),
+        Outcome::Ignored { reason } => format!("ignore ({reason}): {what}"),
+        Outcome::Quarantined { reason } => format!("quarantine: {reason}"),
+    }
+}
+
+fn quarantine(cmd: QuarantineCommand, global: &Global) -> Result<()> {
+    let desk = global.desk()?;
+    let q = Quarantine::new(&desk.db_path);
+    match cmd {
+        QuarantineCommand::List => {
+            let entries = q.list()?;
+            match global.format {
+                Format::Json => output::json(&entries),
+                Format::Csv => output::csv(
+                    &["id", "size", "reason"],
+                    entries
+                        .iter()
+                        .map(|e| vec![e.id.clone(), e.size.to_string(), e.reason.clone()]),
+                ),
+                Format::Table if entries.is_empty() => {
+                    eprintln!("postdesk: the quarantine is empty");
+                    Ok(())
+                }
+                Format::Table => {
+                    let mut table = output::table(&["id", "size", "reason"]);
+                    for e in &entries {
+                        table.add_row([e.id.clone(), e.size.to_string(), e.reason.clone()]);
+                    }
+                    output::line(table)
+                }
+            }
+        }
+        QuarantineCommand::Show { id } => {
+            let raw = q.get(&id)?;
+            eprintln!("postdesk: quarantined because: {}", q.reason_of(&id)?);
+            use std::io::Write;
+            std::io::stdout().write_all(&raw)?;
+            Ok(())
+        }
+        QuarantineCommand::Retry { ids } => {
+            let ids = if ids.is_empty() {
+                q.list()?.into_iter().map(|e| e.id).collect()
+            } else {
+                ids
+            };
+            let raws = ids.iter().map(|id| q.get(id)).collect::<Result<Vec<_>>>()?;
+            // Take them out first: a message that fails again is quarantined anew.
+            ids.iter().try_for_each(|id| q.remove(id))?;
+            let pipeline = Pipeline::new(&desk, false)?;
+            let store = desk.open_store()?;
+            let results = pipeline.run_batch(&store, &raws)?;
+            drop(store);
+            let mut summary = Summary::default();
+            results.iter().for_each(|p| summary.add(&p.outcome));
+            print_summary(&summary, &[], global.format)
+        }
+        QuarantineCommand::Drop { ids } => {
+            for id in &ids {
+                q.remove(id)?;
+            }
+            eprintln!("postdesk: dropped {} quarantined message(s)", ids.len());
+            Ok(())
+        }
+    }
+}
+
+fn ignored(global: &Global) -> Result<()> {
+    let desk = global.desk()?;
+    let store = desk.open_store()?;
+    let list = store.ignored()?;
+    drop(store);
+    match global.format {
+        Format::Json => {
+            let rows: Vec<_> = list
+                .iter()
+                .map(|m| {
+                    serde_json::json!({
+                        "at": crate::model::when::iso_utc(m.at),
+                        "reason": m.reason, "from": m.from, "subject": m.subject,
+                        "message_id": m.message_id, "hash": m.hash,
+                    })
+                })
+                .collect();
+            output::json(&rows)
+        }
+        Format::Csv => output::csv(
+            &["at", "reason", "from", "subject", "message_id"],
+            list.iter().map(|m| {
+                vec![
+                    crate::model::when::iso_utc(m.at),
+                    m.reason.clone(),
+                    m.from.clone(),
+                    m.subject.clone(),
+                    m.message_id.clone(),
+                ]
+            }),
+        ),
+        Format::Table => {
+            let mut table = output::table(&["at", "reason", "from", "subject"]);
+            for m in &list {
+                table.add_row([
+                    local_short(m.at, &desk.tz),
+                    m.reason.clone(),
+                    m.from.clone(),
+                    m.subject.clone(),
+                ]);
+            }
+            output::line(table)
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! `postdesk ticket attachment N [ID] [-o FILE]`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+
+use super::parse_number;
+use crate::cli::output::{self, Format};
+use crate::desk::tickets;
+use crate::desk::Desk;
+use crate::mail::files::MailStore;
+use crate::mail::parse::attachment_bytes;
+use crate::model::EventKind;
+
+/// List a ticket's attachments, or extract one.
+///
+/// Without ID, lists the attachments of every message on the ticket, numbered.
+/// With ID, writes that attachment to FILE (`-o`), or to stdout.
+#[derive(Debug, Args)]
+pub struct AttachmentArgs {
+    /// Ticket number (42 or #42)
+    #[arg(value_parser = parse_number)]
+    number: u64,
+    /// Attachment number, as listed
+    id: Option<usize>,
+    /// Write the attachment to this file instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+pub fn run(args: AttachmentArgs, desk: &Desk, format: Format) -> Result<()> {
+    let (_, events) = tickets::show(desk, args.number)?;
+    // (message hash, index within the message, attachment)
+    let mut all = Vec::new();
+    for e in &events {
+        if let EventKind::Mail(m) = &e.kind {
+            for (i, a) in m.attachments.iter().enumerate() {
+                all.push((m.hash.clone(), i, a.clone()));
+            }
+        }
+    }
+    let Some(id) = args.id else {
+        return match format {
+            Format::Json => output::json(&all.iter().enumerate().map(|(n, (_, _, a))| serde_json::json!({"id": n + 1, "name": a.name, "mime": a.mime, "size": a.size})).collect::<Vec<_>>()),
+            _ => {
+                let mut table = output::table(&["id", "name", "type", "size"]);
+                for (n, (_, _, a)) in all.iter().enumerate() {
+                    table.add_row([(n + 1).to_string(), a.name.clone(), a.mime.clone(), a.size.to_string()]);
+                }
+                output::line(table)
+            }
+        };
+    };
+    let Some((hash, index, attachment)) = id.checked_sub(1).and_then(|i| all.get(i)) else {
+        bail!(
+            "ticket #{} has no attachment {id} (it has {})",
+            args.number,
+            all.len()
+        );
+    };
+    let raw = MailStore::new(&desk.db_path).get(hash)?;
+    let bytes = attachment_bytes(&raw, *index).map_err(anyhow::Error::msg)?;
+    match &args.output {
+        Some(path) => std::fs::write(path, &bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => std::io::stdout().write_all(&bytes)?,
+    }
+    if args.output.is_some() {
+        eprintln!(
+            "postdesk: wrote {} ({} bytes)",
+            attachment.name,
+            bytes.len()
+        );
+    }
+    Ok(())
+}

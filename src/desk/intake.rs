@@ -1,0 +1,119 @@
+//! Feeding sources to the pipeline: batches, the spool drain, and the MTA delivery path.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use super::ingest::{Pipeline, Processed, Summary};
+use super::Desk;
+use crate::mail::files::sync_dir;
+use crate::mail::spool::Spool;
+use crate::store::{Locked, Store};
+
+/// Messages per transaction (and per flush) in bulk ingest.
+pub const BATCH: usize = 500;
+
+/// A raw message and the file it came from, if any.
+pub type Item = (Vec<u8>, Option<PathBuf>);
+
+/// Ingests `items` in batches. After each batch is durable, `finish` is called
+/// with the source files of that batch (never in a dry run); `seen` gets every result.
+pub fn ingest_all(
+    pipeline: &Pipeline,
+    store: &Store,
+    items: impl Iterator<Item = Result<Item>>,
+    dry_run: bool,
+    mut finish: impl FnMut(&[PathBuf]) -> Result<()>,
+    mut seen: impl FnMut(&Processed),
+) -> Result<Summary> {
+    let mut summary = Summary::default();
+    let mut raws = Vec::with_capacity(BATCH);
+    let mut paths = Vec::new();
+    let mut items = items.peekable();
+    while items.peek().is_some() {
+        raws.clear();
+        paths.clear();
+        for item in items.by_ref().take(BATCH) {
+            let (raw, path) = item?;
+            raws.push(raw);
+            paths.extend(path);
+        }
+        for processed in pipeline.run_batch(store, &raws)? {
+            summary.add(&processed.outcome);
+            seen(&processed);
+        }
+        if !dry_run {
+            finish(&paths)?;
+        }
+    }
+    Ok(summary)
+}
+
+/// Processes everything in the spool; the caller holds the database.
+pub fn drain(pipeline: &Pipeline, store: &Store, spool: &Spool) -> Result<Summary> {
+    let mut total = Summary::default();
+    loop {
+        let files = spool.list()?;
+        if files.is_empty() {
+            return Ok(total);
+        }
+        // A file can vanish if an admin cleans up meanwhile: skip it.
+        let items = files
+            .into_iter()
+            .filter_map(|p| std::fs::read(&p).ok().map(|raw| Ok((raw, Some(p)))));
+        let summary = ingest_all(pipeline, store, items, false, remove_all, |_| {})?;
+        add(&mut total, summary);
+    }
+}
+
+fn remove_all(paths: &[PathBuf]) -> Result<()> {
+    for path in paths {
+        std::fs::remove_file(path)
+            .with_context(|| format!("cannot remove spooled {}", path.display()))?;
+    }
+    if let Some(dir) = paths.first().and_then(|p| p.parent()) {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+fn add(total: &mut Summary, s: Summary) {
+    total.created += s.created;
+    total.replies += s.replies;
+    total.duplicates += s.duplicates;
+    total.ignored += s.ignored;
+    total.quarantined += s.quarantined;
+}
+
+/// After a delivery was spooled: make sure it gets processed.
+///
+/// Takes the database without waiting and drains the spool; when another process
+/// holds it, polls until either our message has been processed by the holder or the
+/// database comes free. After releasing, looks at the spool once more and drains
+/// again if anything arrived meanwhile, so no delivery is stranded. Gives up after
+/// `wait` (the message stays spooled for `ingest spool`).
+pub fn settle(desk: &Desk, spooled: &Path, wait: Duration) -> Result<Summary> {
+    let spool = Spool::new(&desk.db_path);
+    let pipeline = Pipeline::new(desk, false)?;
+    let deadline = Instant::now() + wait;
+    let mut total = Summary::default();
+    loop {
+        match Store::open(&desk.db_path, Duration::ZERO) {
+            Ok(store) => {
+                add(&mut total, drain(&pipeline, &store, &spool)?);
+                drop(store);
+                if spool.is_empty() {
+                    return Ok(total);
+                }
+            }
+            Err(e) if e.is::<Locked>() => {
+                if !spooled.exists() || Instant::now() >= deadline {
+                    return Ok(total);
+                }
+                std::thread::sleep(Duration::from_micros(2000 + fastrand::u64(..4000)));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Mail: parsing into [`parse::Incoming`], the sources (mbox, Maildir, spool), and
+//! the files beside the database (content-addressed mail store, quarantine).
+
+pub mod classify;
+pub mod files;
+pub mod mbox;
+pub mod parse;
+pub mod quarantine;
+pub mod spool;

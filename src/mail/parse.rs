@@ -1,0 +1,389 @@
+//! One raw RFC 5322 message -> [`Incoming`]: what the ingest pipeline needs, decoded.
+//!
+//! Tolerant by design: a part that fails to decode keeps its raw bytes and the rest
+//! of the message is still used. Only a message with no usable headers is refused
+//! (the caller quarantines it with the reason).
+
+use mailparse::{DispositionType, MailAddr, MailHeaderMap, ParsedMail};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use crate::model::Attachment;
+
+/// An e-mail address with its display name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    pub name: Option<String>,
+    /// Lowercased.
+    pub email: String,
+}
+
+/// A parsed incoming message.
+#[derive(Clone, Debug, Default)]
+pub struct Incoming {
+    /// Without angle brackets.
+    pub message_id: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub subject: String,
+    pub from: Option<Address>,
+    pub to: Vec<Address>,
+    pub cc: Vec<Address>,
+    /// Envelope recipients added by the MTA (Delivered-To, X-Original-To).
+    pub delivered_to: Vec<String>,
+    /// Sender's Date, seconds since the epoch.
+    pub date: Option<i64>,
+    /// The readable text: text/plain preferred, html converted when there is no text.
+    pub text: String,
+    pub attachments: Vec<Attachment>,
+    /// All headers, names as written, values decoded.
+    pub headers: Vec<(String, String)>,
+    pub content_type: String,
+    /// Content-Type `report-type` parameter (bounces: delivery-status).
+    pub report_type: Option<String>,
+    /// Parts that could not be decoded, for the log.
+    pub problems: Vec<String>,
+    /// SHA-256 of the raw bytes, hex: the key of the mail store.
+    pub hash: String,
+    pub size: usize,
+}
+
+impl Incoming {
+    /// The key for dedupe and threading: the Message-ID, else the hash of the bytes.
+    pub fn key(&self) -> String {
+        match &self.message_id {
+            Some(id) => id.clone(),
+            None => format!("sha256:{}", self.hash),
+        }
+    }
+
+    /// First value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every recipient address: To, Cc and the envelope's.
+    pub fn recipients(&self) -> impl Iterator<Item = &str> {
+        self.to
+            .iter()
+            .chain(&self.cc)
+            .map(|a| a.email.as_str())
+            .chain(self.delivered_to.iter().map(String::as_str))
+    }
+}
+
+/// Drops an mbox envelope line (`From sender date`), as an MTA's pipe or procmail adds.
+pub fn strip_envelope(raw: &[u8]) -> &[u8] {
+    if raw.starts_with(b"From ") {
+        match raw.iter().position(|b| *b == b'\n') {
+            Some(end) => &raw[end + 1..],
+            None => &[],
+        }
+    } else {
+        raw
+    }
+}
+
+/// SHA-256 of bytes, lowercase hex.
+pub fn hash_hex(raw: &[u8]) -> String {
+    Sha256::digest(raw)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Parses a message; `Err` carries the reason to quarantine it.
+pub fn parse(raw: &[u8]) -> Result<Incoming, String> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Err("empty message".into());
+    }
+    let mail = mailparse::parse_mail(raw).map_err(|e| format!("unparsable message: {e}"))?;
+    let from = first_address(&mail, "From")
+        .or_else(|| first_address(&mail, "Sender"))
+        .ok_or_else(|| {
+            if mail.headers.is_empty() {
+                "no header block (not an e-mail message)".to_string()
+            } else {
+                "no usable From address".to_string()
+            }
+        })?;
+    let mut msg = Incoming {
+        message_id: mail
+            .headers
+            .get_first_value("Message-ID")
+            .and_then(|v| ids(&v).into_iter().next()),
+        in_reply_to: ids(&mail
+            .headers
+            .get_first_value("In-Reply-To")
+            .unwrap_or_default()),
+        references: ids(&mail
+            .headers
+            .get_first_value("References")
+            .unwrap_or_default()),
+        subject: clean_line(&mail.headers.get_first_value("Subject").unwrap_or_default()),
+        from: Some(from),
+        to: addresses(&mail, "To"),
+        cc: addresses(&mail, "Cc"),
+        delivered_to: ["Delivered-To", "X-Original-To"]
+            .iter()
+            .flat_map(|h| mail.headers.get_all_values(h))
+            .map(|v| v.trim().trim_matches(['<', '>']).to_lowercase())
+            .filter(|v| v.contains('@'))
+            .collect(),
+        date: mail
+            .headers
+            .get_first_value("Date")
+            .and_then(|d| mailparse::dateparse(&d).ok()),
+        headers: mail
+            .headers
+            .iter()
+            .map(|h| (h.get_key(), h.get_value()))
+            .collect(),
+        content_type: mail.ctype.mimetype.to_lowercase(),
+        report_type: mail
+            .ctype
+            .params
+            .get("report-type")
+            .map(|v| v.to_lowercase()),
+        hash: hash_hex(raw),
+        size: raw.len(),
+        ..Incoming::default()
+    };
+    let mut walk = Walk::default();
+    walk.visit(&mail, 0);
+    msg.text = walk.text.unwrap_or_default();
+    msg.attachments = walk.attachments;
+    msg.problems = walk.problems;
+    Ok(msg)
+}
+
+/// Collapses a header value to one clean line.
+fn clean_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Message-IDs in a header value, without angle brackets; tolerant of junk.
+fn ids(value: &str) -> Vec<String> {
+    match mailparse::msgidparse(value) {
+        Ok(list) if !list.is_empty() => list.iter().map(|s| s.trim().to_string()).collect(),
+        _ => value
+            .split_whitespace()
+            .map(|s| s.trim_matches(['<', '>', ',']).to_string())
+            .filter(|s| s.contains('@'))
+            .collect(),
+    }
+}
+
+fn addresses(mail: &ParsedMail, header: &str) -> Vec<Address> {
+    let mut out = Vec::new();
+    for h in mail.headers.get_all_headers(header) {
+        let Ok(list) = mailparse::addrparse_header(h) else {
+            continue;
+        };
+        for addr in list.iter() {
+            let singles = match addr {
+                MailAddr::Single(s) => vec![s.clone()],
+                MailAddr::Group(g) => g.addrs.clone(),
+            };
+            for s in singles {
+                if s.addr.contains('@') {
+                    out.push(Address {
+                        name: s
+                            .display_name
+                            .map(|n| clean_line(&n))
+                            .filter(|n| !n.is_empty()),
+                        email: s.addr.trim().to_lowercase(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn first_address(mail: &ParsedMail, header: &str) -> Option<Address> {
+    addresses(mail, header).into_iter().next()
+}
+
+/// Depth limit for nested multiparts: deeper parts are reported, not walked.
+const MAX_DEPTH: usize = 32;
+
+/// Collects the best text and the attachments of a part tree.
+#[derive(Default)]
+struct Walk {
+    text: Option<String>,
+    attachments: Vec<Attachment>,
+    problems: Vec<String>,
+    /// When set, keep the decoded bytes of the attachment with this index.
+    wanted: Option<usize>,
+    found: Option<Vec<u8>>,
+}
+
+impl Walk {
+    fn visit(&mut self, part: &ParsedMail, depth: usize) {
+        if depth > MAX_DEPTH {
+            self.problems.push(format!(
+                "multipart nesting deeper than {MAX_DEPTH} levels ignored"
+            ));
+            return;
+        }
+        let mime = part.ctype.mimetype.to_lowercase();
+        if mime.starts_with("multipart/") {
+            if mime == "multipart/alternative" {
+                self.alternative(part, depth);
+            } else {
+                for sub in &part.subparts {
+                    self.visit(sub, depth + 1);
+                }
+            }
+            return;
+        }
+        let disposition = part.get_content_disposition();
+        let name = disposition
+            .params
+            .get("filename")
+            .or_else(|| part.ctype.params.get("name"))
+            .cloned();
+        let is_text = mime == "text/plain" || mime == "text/html";
+        let attached = disposition.disposition == DispositionType::Attachment || name.is_some();
+        if is_text && !attached && self.text.is_none() {
+            self.text = Some(self.text_of(part, &mime));
+        } else if attached || !is_text {
+            self.attachment(part, name, mime);
+        }
+    }
+
+    /// multipart/alternative: text/plain preferred, else the html converted.
+    fn alternative(&mut self, part: &ParsedMail, depth: usize) {
+        let find = |m: &str| {
+            part.subparts
+                .iter()
+                .find(|p| p.ctype.mimetype.eq_ignore_ascii_case(m))
+        };
+        match (
+            self.text.is_none(),
+            find("text/plain").or_else(|| find("text/html")),
+        ) {
+            (true, Some(best)) => {
+                let mime = best.ctype.mimetype.to_lowercase();
+                self.text = Some(self.text_of(best, &mime));
+                // Attachments can hide in a related/mixed branch next to the text.
+                for sub in part
+                    .subparts
+                    .iter()
+                    .filter(|p| p.ctype.mimetype.starts_with("multipart/"))
+                {
+                    // Only attachments are wanted from here: pretend the text is found.
+                    let text = self.text.replace(String::new());
+                    self.visit(sub, depth + 1);
+                    self.text = text;
+                }
+            }
+            _ => {
+                for sub in &part.subparts {
+                    self.visit(sub, depth + 1);
+                }
+            }
+        }
+    }
+
+    fn text_of(&mut self, part: &ParsedMail, mime: &str) -> String {
+        let body = match part.get_body() {
+            Ok(b) => b,
+            Err(e) => {
+                self.problems
+                    .push(format!("{mime} part not decodable ({e}); kept raw"));
+                String::from_utf8_lossy(part.get_body_raw().as_deref().unwrap_or(part.raw_bytes))
+                    .into_owned()
+            }
+        };
+        if mime == "text/html" {
+            html_to_text(&body)
+        } else {
+            body
+        }
+    }
+
+    fn attachment(&mut self, part: &ParsedMail, name: Option<String>, mime: String) {
+        let size = match part.get_body_raw() {
+            Ok(bytes) => bytes.len() as u64,
+            Err(e) => {
+                self.problems.push(format!(
+                    "attachment {} not decodable ({e}); kept raw",
+                    name.as_deref().unwrap_or("(unnamed)")
+                ));
+                part.raw_bytes.len() as u64
+            }
+        };
+        if self.wanted == Some(self.attachments.len()) {
+            self.found = Some(
+                part.get_body_raw()
+                    .unwrap_or_else(|_| part.raw_bytes.to_vec()),
+            );
+        }
+        let name = name.unwrap_or_else(|| format!("part-{}.bin", self.attachments.len() + 1));
+        self.attachments.push(Attachment { name, mime, size });
+    }
+}
+
+/// The decoded bytes of attachment `index` (0-based, in the order `parse` lists them).
+pub fn attachment_bytes(raw: &[u8], index: usize) -> Result<Vec<u8>, String> {
+    let mail = mailparse::parse_mail(strip_envelope(raw)).map_err(|e| e.to_string())?;
+    let mut walk = Walk {
+        wanted: Some(index),
+        ..Walk::default()
+    };
+    walk.visit(&mail, 0);
+    walk.found
+        .ok_or_else(|| format!("the message has no attachment {}", index + 1))
+}
+
+/// Readable text from html, wrapped at 78 columns.
+pub fn html_to_text(html: &str) -> String {
+    html2text::from_read(html.as_bytes(), 78).unwrap_or_else(|_| html.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_line_is_dropped() {
+        let raw = b"From a@b.example  Tue Nov 24 21:30:00 2026\nFrom: a@b.example\n\nhi\n";
+        assert!(strip_envelope(raw).starts_with(b"From: "));
+    }
+
+    #[test]
+    fn encoded_words_and_alternative_text() {
+        let raw = b"From: =?UTF-8?Q?Fran=C3=A7ois?= <F@Example.com>\r\nSubject: =?ISO-8859-1?Q?caf=E9?=\r\nMessage-ID: <x@y>\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>html</p>\r\n--b\r\nContent-Type: text/plain\r\n\r\nplain text\r\n--b--\r\n";
+        let m = parse(raw).unwrap();
+        assert_eq!(m.subject, "café");
+        let from = m.from.unwrap();
+        assert_eq!(
+            (from.name.as_deref(), from.email.as_str()),
+            (Some("François"), "f@example.com")
+        );
+        assert_eq!(m.text.trim(), "plain text");
+        assert_eq!(m.message_id.as_deref(), Some("x@y"));
+    }
+
+    #[test]
+    fn a_bad_part_does_not_lose_the_message() {
+        let raw = b"From: a@b.example\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nbody\n--b\nContent-Type: application/pdf; name=x.pdf\nContent-Transfer-Encoding: base64\n\n@@@!!!***\n--b--\n";
+        let m = parse(raw).unwrap();
+        assert_eq!(m.text.trim(), "body");
+        assert_eq!(m.attachments.len(), 1);
+        assert_eq!(m.attachments[0].name, "x.pdf");
+    }
+
+    #[test]
+    fn no_headers_is_refused_with_a_reason() {
+        assert_eq!(parse(b"").unwrap_err(), "empty message");
+        assert!(parse(b"\njust text\n")
+            .unwrap_err()
+            .contains("no header block"));
+    }
+}

@@ -1,0 +1,102 @@
+//! Mail that could not be parsed: kept as `<data>/quarantine/<id>.eml` with the
+//! reason beside it in `<id>.reason`, never dropped until an admin says so.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use super::files::{sync_dir, unique_name, write_durably};
+
+pub struct Quarantine {
+    dir: PathBuf,
+}
+
+/// One quarantined message.
+#[derive(Debug, serde::Serialize)]
+pub struct Entry {
+    pub id: String,
+    pub reason: String,
+    pub size: u64,
+}
+
+impl Quarantine {
+    pub fn new(data_dir: &Path) -> Quarantine {
+        Quarantine {
+            dir: data_dir.join("quarantine"),
+        }
+    }
+
+    /// Stores a message and its reason durably; returns the id.
+    pub fn put(&self, raw: &[u8], reason: &str) -> Result<String> {
+        let id = unique_name();
+        write_durably(&self.dir, &format!("{id}.reason"), reason.as_bytes())?;
+        write_durably(&self.dir, &format!("{id}.eml"), raw)?;
+        Ok(id)
+    }
+
+    pub fn list(&self) -> Result<Vec<Entry>> {
+        let rd = match std::fs::read_dir(&self.dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e).context("cannot read the quarantine"),
+        };
+        let mut entries = Vec::new();
+        for item in rd {
+            let path = item?.path();
+            let Some(id) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".eml"))
+            else {
+                continue;
+            };
+            if id.starts_with('.') {
+                continue;
+            }
+            entries.push(Entry {
+                id: id.to_string(),
+                reason: self.reason(id).unwrap_or_default(),
+                size: path.metadata().map(|m| m.len()).unwrap_or(0),
+            });
+        }
+        entries.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(entries)
+    }
+
+    fn reason(&self, id: &str) -> Result<String> {
+        Ok(std::fs::read_to_string(
+            self.dir.join(format!("{id}.reason")),
+        )?)
+    }
+
+    /// The raw bytes of a quarantined message.
+    pub fn get(&self, id: &str) -> Result<Vec<u8>> {
+        check_id(id)?;
+        std::fs::read(self.dir.join(format!("{id}.eml"))).with_context(|| {
+            format!("no quarantined message '{id}' (see `postdesk ingest quarantine list`)")
+        })
+    }
+
+    pub fn reason_of(&self, id: &str) -> Result<String> {
+        check_id(id)?;
+        self.reason(id)
+            .with_context(|| format!("no quarantined message '{id}'"))
+    }
+
+    /// Deletes a quarantined message for good.
+    pub fn remove(&self, id: &str) -> Result<()> {
+        check_id(id)?;
+        std::fs::remove_file(self.dir.join(format!("{id}.eml")))
+            .with_context(|| format!("no quarantined message '{id}'"))?;
+        let _ = std::fs::remove_file(self.dir.join(format!("{id}.reason")));
+        sync_dir(&self.dir)?;
+        Ok(())
+    }
+}
+
+fn check_id(id: &str) -> Result<()> {
+    if id.is_empty() || id.contains('/') || id.starts_with('.') {
+        bail!("'{id}' is not a quarantine id");
+    }
+    Ok(())
+}

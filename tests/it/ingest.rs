@@ -1,0 +1,542 @@
+use crate::common::{assert_success, Env, CONFIG};
+
+/// A message as an MTA pipes it: envelope line first.
+fn mail(from: &str, subject: &str, id: &str, extra: &str, body: &str) -> String {
+    format!(
+        "From {from}  Tue Nov 24 21:30:00 2026\nReturn-Path: <{from}>\nFrom: {from}\nTo: help@corp.example\nSubject: {subject}\nMessage-ID: <{id}>\nDate: Tue, 24 Nov 2026 21:30:00 +0000\n{extra}\n{body}\n"
+    )
+}
+
+fn events(env: &Env, n: u64) -> Vec<serde_json::Value> {
+    env.json(&["ticket", "show", &n.to_string()])["events"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn a_piped_message_becomes_a_ticket() {
+    let env = Env::new();
+    env.deliver(&mail(
+        "Ann Smith <ann@acme.example>",
+        "=?UTF-8?Q?Imprimante_bloqu=C3=A9e?=",
+        "m1@acme.example",
+        "Cc: Dan <dan@acme.example>, help@corp.example, alice@desk.example\n",
+        "The printer on floor 2 eats paper.",
+    ));
+    let t = env.json(&["ticket", "show", "1"]);
+    assert_eq!(t["subject"], "Imprimante bloquée");
+    assert_eq!(t["requester"]["email"], "ann@acme.example");
+    assert_eq!(t["requester"]["name"], "Ann Smith");
+    assert_eq!(t["description"], "The printer on floor 2 eats paper.\n");
+    assert_eq!(t["service"], "it");
+    assert_eq!(t["assignee"], "@support");
+    assert_eq!(
+        t["followers"],
+        serde_json::json!(["boss@corp.example", "dan@acme.example"]),
+        "Cc'd customers follow; support and agent addresses do not"
+    );
+    let ev = t["events"].as_array().unwrap();
+    assert_eq!(ev[0]["kind"], "created");
+    assert_eq!(ev[1]["kind"], "mail");
+    assert_eq!(ev[1]["mail"]["message_id"], "m1@acme.example");
+    // The raw bytes are in the mail store under their hash, without the envelope line.
+    let hash = ev[1]["mail"]["hash"].as_str().unwrap();
+    let stored =
+        std::fs::read_to_string(env.db().join("mail").join(format!("{hash}.eml"))).unwrap();
+    assert!(stored.starts_with("Return-Path: <Ann Smith"), "{stored}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(env.db().join("mail").join(format!("{hash}.eml")))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(env.list(&["--search", "paper"]) == [1]);
+    assert!(
+        std::fs::read_dir(env.db().join("spool"))
+            .unwrap()
+            .next()
+            .is_none(),
+        "spool drained"
+    );
+}
+
+#[test]
+fn the_support_address_picks_the_service() {
+    let env = Env::new();
+    let msg = mail(
+        "cat@other.example",
+        "Invoice wrong",
+        "inv@other.example",
+        "",
+        "Amount is off.",
+    )
+    .replace(
+        "To: help@corp.example",
+        "To: Billing <billing@corp.example>",
+    );
+    env.deliver(&msg);
+    let t = env.json(&["ticket", "show", "1"]);
+    assert_eq!(t["service"], "finance");
+    assert_eq!(t["assignee"], "bob");
+    // Postfix's X-Original-To counts as a recipient too.
+    let msg = mail(
+        "dan@other.example",
+        "Refund",
+        "ref@other.example",
+        "X-Original-To: billing@corp.example\n",
+        "Please.",
+    )
+    .replace("To: help@corp.example", "To: undisclosed-recipients:;");
+    env.deliver(&msg);
+    assert_eq!(env.json(&["ticket", "show", "2"])["service"], "finance");
+}
+
+#[test]
+fn replies_join_by_references_and_reopen() {
+    let env = Env::new();
+    env.deliver(&mail(
+        "ann@acme.example",
+        "VPN down",
+        "a1@acme.example",
+        "",
+        "Cannot connect.",
+    ));
+    env.ok(&["ticket", "edit", "1", "--status", "closed"]);
+    env.deliver(&mail(
+        "ann@acme.example",
+        "Re: VPN down",
+        "a2@acme.example",
+        "In-Reply-To: <a1@acme.example>\nReferences: <a1@acme.example>\n",
+        "Still broken, xylophone.",
+    ));
+    // A reply to the reply, by References only.
+    env.deliver(&mail(
+        "dan@acme.example",
+        "Re: Re: VPN down",
+        "a3@acme.example",
+        "References: <a1@acme.example> <a2@acme.example>\n",
+        "Me too.",
+    ));
+    assert_eq!(env.list(&[]), [1], "no new tickets");
+    let t = env.json(&["ticket", "show", "1"]);
+    assert_eq!(
+        t["status"], "open",
+        "a customer reply reopens a closed ticket"
+    );
+    let kinds: Vec<_> = t["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["created", "mail", "changed", "mail", "changed", "mail"]
+    );
+    assert_eq!(
+        env.list(&["--search", "xylophone"]),
+        [1],
+        "reply text is searchable"
+    );
+    let shown = env.ok(&["ticket", "show", "1"]);
+    assert!(shown.contains("| Still broken, xylophone."), "{shown}");
+}
+
+#[test]
+fn subject_tags_are_trusted_only_from_people_on_the_ticket() {
+    let env = Env::new();
+    env.deliver(&mail(
+        "ann@acme.example",
+        "Laptop",
+        "t1@acme.example",
+        "",
+        "Broken hinge.",
+    ));
+    // The requester, with only a tag (AW: from a German client).
+    env.deliver(&mail(
+        "ann@acme.example",
+        "AW: [#1] Laptop",
+        "t2@acme.example",
+        "",
+        "Any news?",
+    ));
+    assert_eq!(env.list(&[]), [1]);
+    // An agent by mail: recorded as an agent reply, no reopen.
+    env.ok(&["ticket", "edit", "1", "--status", "pending"]);
+    env.deliver(&mail(
+        "Alice <alice@desk.example>",
+        "RE : [#1] Laptop",
+        "t3@desk.example",
+        "",
+        "Ordered a new one.",
+    ));
+    let ev = events(&env, 1);
+    let last = ev.last().unwrap();
+    assert_eq!(last["kind"], "agent-mail");
+    assert_eq!(last["actor"], "alice");
+    assert_eq!(env.json(&["ticket", "show", "1"])["status"], "pending");
+    // A stranger quoting the number gets a ticket of their own, linked.
+    env.deliver(&mail(
+        "eve@evil.example",
+        "Re: [#1] Laptop",
+        "t4@evil.example",
+        "",
+        "Send it to me.",
+    ));
+    assert_eq!(env.list(&[]), [1, 2]);
+    let two = env.json(&["ticket", "show", "2"]);
+    assert_eq!(two["links"], serde_json::json!([1]));
+    assert_eq!(
+        two["events"].as_array().unwrap().last().unwrap()["kind"],
+        "linked"
+    );
+    assert_eq!(
+        events(&env, 1).len(),
+        ev.len(),
+        "ticket #1 untouched by the stranger"
+    );
+    // A tag for a ticket that does not exist is ignored.
+    env.deliver(&mail(
+        "ann@acme.example",
+        "[#99] Other",
+        "t5@acme.example",
+        "",
+        "New thing.",
+    ));
+    assert_eq!(env.list(&[]), [1, 2, 3]);
+    assert_eq!(
+        env.json(&["ticket", "show", "3"])["links"],
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn duplicates_change_nothing() {
+    let env = Env::new();
+    let m = mail(
+        "ann@acme.example",
+        "Once",
+        "d1@acme.example",
+        "",
+        "Only once.",
+    );
+    env.deliver(&m);
+    env.deliver(&m);
+    let no_id = "From: bob@acme.example\nSubject: No id\n\nSame bytes.\n";
+    env.deliver(no_id);
+    env.deliver(no_id);
+    assert_eq!(env.list(&[]), [1, 2]);
+    assert_eq!(events(&env, 1).len(), 2);
+}
+
+#[test]
+fn machine_mail_is_ignored_but_kept_and_listed() {
+    let env = Env::with_config(&CONFIG.replace(
+        "views:",
+        "ingest:\n  ignore_senders: [spam.example]\n  ignore_subjects: ['(?i)^newsletter']\nviews:",
+    ));
+    for (i, extra) in [
+        "Auto-Submitted: auto-replied\n",
+        "X-Autoreply: yes\n",
+        "Precedence: bulk\n",
+        "X-Loop: postdesk\n",
+    ]
+    .iter()
+    .enumerate()
+    {
+        env.deliver(&mail(
+            "ann@acme.example",
+            "Out of office",
+            &format!("auto{i}@acme.example"),
+            extra,
+            "Away.",
+        ));
+    }
+    env.deliver(&mail(
+        "MAILER-DAEMON@mx.example",
+        "Undelivered",
+        "b1@mx.example",
+        "",
+        "Bounce.",
+    ));
+    env.deliver(
+        &mail("ann@acme.example", "Undelivered", "b2@mx.example", "", "x")
+            .replace("Return-Path: <ann@acme.example>", "Return-Path: <>"),
+    );
+    env.deliver(&mail(
+        "x@spam.example",
+        "Buy",
+        "s1@spam.example",
+        "",
+        "Buy now.",
+    ));
+    env.deliver(&mail(
+        "ann@acme.example",
+        "Newsletter 12",
+        "n1@acme.example",
+        "",
+        "News.",
+    ));
+    env.deliver(&mail(
+        "ann@acme.example",
+        "Real",
+        "r1@acme.example",
+        "Auto-Submitted: no\n",
+        "A real request.",
+    ));
+    assert_eq!(env.list(&[]), [1], "only the real request made a ticket");
+    let ignored = env.json(&["ingest", "ignored"]);
+    let reasons: Vec<_> = ignored
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["reason"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "auto-reply",
+            "auto-reply",
+            "auto-reply",
+            "loop",
+            "bounce",
+            "bounce",
+            "filter: sender spam.example",
+            "filter: subject /(?i)^newsletter/"
+        ]
+    );
+    // Kept raw, and a second delivery counts as a duplicate.
+    let hash = ignored[0]["hash"].as_str().unwrap();
+    assert!(env.db().join("mail").join(format!("{hash}.eml")).is_file());
+    let out = env
+        .cmd(&["ingest", "--dry-run", "--format", "json"])
+        .write_stdin(mail(
+            "ann@acme.example",
+            "Out of office",
+            "auto0@acme.example",
+            "Auto-Submitted: auto-replied\n",
+            "Away.",
+        ))
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["duplicates"], 1);
+}
+
+#[test]
+fn unparsable_mail_is_quarantined_then_retried_or_dropped() {
+    let env = Env::new();
+    env.deliver("");
+    env.deliver("\nno headers here\n");
+    assert!(env.list(&[]).is_empty());
+    let q = env.json(&["ingest", "quarantine", "list"]);
+    let entries = q.as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["reason"], "empty message");
+    assert!(entries[1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("no header block"));
+    let id = entries[1]["id"].as_str().unwrap().to_string();
+    let out = env
+        .cmd(&["ingest", "quarantine", "show", &id])
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, b"\nno headers here\n");
+    // Retry: fails again, stays quarantined (under a new id).
+    env.ok(&["ingest", "quarantine", "retry", &id]);
+    assert_eq!(
+        env.json(&["ingest", "quarantine", "list"])
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let ids: Vec<String> = env
+        .json(&["ingest", "quarantine", "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    env.ok(&["ingest", "quarantine", "drop", &ids[0], &ids[1]]);
+    assert!(env
+        .json(&["ingest", "quarantine", "list"])
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let err = env.fails(&["ingest", "quarantine", "show", "nope"], 1);
+    assert!(err.contains("no quarantined message 'nope'"), "{err}");
+}
+
+#[test]
+fn a_broken_config_keeps_the_mail_and_says_so() {
+    let env = Env::with_config(&CONFIG.replace("members: [alice, bob]", "members: [alice, bobby]"));
+    let out = env.ingest(&mail(
+        "ann@acme.example",
+        "Help",
+        "c1@acme.example",
+        "",
+        "Please.",
+    ));
+    assert_success(&out, &["ingest"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("CONFIG ERROR") && err.contains("unknown member 'bobby'"),
+        "{err}"
+    );
+    assert!(err.contains("kept in the spool"), "{err}");
+    std::fs::write(env.path().join("postdesk.yaml"), CONFIG).unwrap();
+    let out = env.ok(&["ingest", "spool", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["summary"]["created"], 1);
+    assert_eq!(env.json(&["ticket", "show", "1"])["subject"], "Help");
+}
+
+#[test]
+fn a_delivery_that_cannot_be_spooled_is_a_temporary_failure() {
+    let env = Env::new();
+    std::fs::write(env.path().join("not-a-dir"), "x").unwrap();
+    let out = env
+        .cmd(&["--db", "not-a-dir/db", "ingest"])
+        .write_stdin(mail(
+            "ann@acme.example",
+            "Help",
+            "x1@acme.example",
+            "",
+            "Please.",
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(75),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot spool the message"));
+    // No config at all and no --db: nowhere to spool, the MTA must retry.
+    std::fs::remove_file(env.path().join("postdesk.yaml")).unwrap();
+    let out = env.ingest("From: a@b.example\n\nx\n");
+    assert_eq!(out.status.code(), Some(75));
+}
+
+#[test]
+fn mbox_ingest_counts_and_dry_run_writes_nothing() {
+    let env = Env::new();
+    let mbox = format!(
+        "{}\n{}\n{}\n{}\n",
+        mail(
+            "ann@acme.example",
+            "One",
+            "x1@acme.example",
+            "",
+            "First\n>From the start"
+        ),
+        mail("ben@acme.example", "Two", "x2@acme.example", "", "Second"),
+        mail(
+            "ann@acme.example",
+            "Re: One",
+            "x3@acme.example",
+            "In-Reply-To: <x1@acme.example>\n",
+            "Reply"
+        ),
+        mail(
+            "ann@acme.example",
+            "OOO",
+            "x4@acme.example",
+            "Auto-Submitted: auto-replied\n",
+            "Away"
+        ),
+    );
+    std::fs::write(env.path().join("in.mbox"), &mbox).unwrap();
+    let dry = env.json(&["ingest", "mbox", "in.mbox", "--dry-run"]);
+    assert_eq!(
+        dry["summary"],
+        serde_json::json!({"created": 2, "replies": 1, "duplicates": 0, "ignored": 1, "quarantined": 0})
+    );
+    assert_eq!(dry["messages"][2]["outcome"], "reply");
+    assert_eq!(dry["messages"][2]["ticket"], 1);
+    assert!(env.list(&[]).is_empty(), "dry run wrote nothing");
+    assert!(!env.db().join("mail").exists(), "dry run stored no mail");
+    let real = env.json(&["ingest", "mbox", "in.mbox"]);
+    assert_eq!(real["summary"], dry["summary"]);
+    assert_eq!(
+        env.json(&["ticket", "show", "1"])["description"],
+        "First\nFrom the start\n"
+    );
+    let again = env.json(&["ingest", "mbox", "in.mbox"]);
+    assert_eq!(again["summary"]["duplicates"], 4);
+    let table = env.ok(&["ingest", "mbox", "in.mbox"]);
+    assert_eq!(
+        table.trim(),
+        "4 messages: 0 created, 0 replies, 4 duplicates, 0 ignored, 0 quarantined"
+    );
+}
+
+#[test]
+fn maildir_ingest_reads_new_and_cur_and_can_move() {
+    let env = Env::new();
+    let md = env.path().join("Maildir");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(md.join(sub)).unwrap();
+    }
+    std::fs::write(
+        md.join("new/1.host"),
+        mail("ann@acme.example", "New one", "md1@acme.example", "", "x"),
+    )
+    .unwrap();
+    std::fs::write(
+        md.join("cur/2.host:2,S"),
+        mail("ben@acme.example", "Seen one", "md2@acme.example", "", "y"),
+    )
+    .unwrap();
+    std::fs::write(
+        md.join("tmp/3.host"),
+        mail(
+            "cat@acme.example",
+            "Half written",
+            "md3@acme.example",
+            "",
+            "z",
+        ),
+    )
+    .unwrap();
+    let out = env.json(&["ingest", "maildir", "Maildir"]);
+    assert_eq!(out["summary"]["created"], 2, "tmp/ is not read");
+    assert!(
+        md.join("new/1.host").exists(),
+        "files are left alone by default"
+    );
+    let out = env.json(&["ingest", "maildir", "Maildir", "--move-to", "done"]);
+    assert_eq!(out["summary"]["duplicates"], 2);
+    assert!(!md.join("new/1.host").exists());
+    assert!(env.path().join("done/1.host").exists() && env.path().join("done/2.host:2,S").exists());
+    let err = env.fails(&["ingest", "maildir", "nowhere"], 1);
+    assert!(err.contains("nowhere is not a Maildir"), "{err}");
+}
+
+#[test]
+fn attachments_are_listed_and_extracted() {
+    let env = Env::new();
+    let msg = "From: ann@acme.example\nTo: help@corp.example\nSubject: Screenshot\nMessage-ID: <att@acme.example>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=XX\n\n--XX\nContent-Type: text/plain\n\nSee attached.\n--XX\nContent-Type: text/plain; name=notes.txt\nContent-Disposition: attachment; filename=notes.txt\nContent-Transfer-Encoding: base64\n\naGVsbG8gd29ybGQK\n--XX--\n";
+    env.deliver(msg);
+    let list = env.json(&["ticket", "attachment", "1"]);
+    assert_eq!(
+        list,
+        serde_json::json!([{"id": 1, "name": "notes.txt", "mime": "text/plain", "size": 12}])
+    );
+    assert_eq!(env.ok(&["ticket", "attachment", "1", "1"]), "hello world\n");
+    env.ok(&["ticket", "attachment", "1", "1", "-o", "out.txt"]);
+    assert_eq!(
+        std::fs::read_to_string(env.path().join("out.txt")).unwrap(),
+        "hello world\n"
+    );
+    let err = env.fails(&["ticket", "attachment", "1", "2"], 1);
+    assert!(err.contains("ticket #1 has no attachment 2"), "{err}");
+    assert_eq!(
+        env.json(&["ticket", "show", "1"])["description"],
+        "See attached."
+    );
+}

@@ -1,0 +1,114 @@
+//! Concurrency and crash safety of ingest, with real processes.
+
+use std::io::Write;
+use std::process::Stdio;
+use std::time::Duration;
+
+use crate::common::Env;
+
+fn message(i: usize) -> String {
+    format!(
+        "From c{i}@load.example  Tue Nov 24 21:30:00 2026\nFrom: c{i}@load.example\nTo: help@corp.example\nSubject: load {i}\nMessage-ID: <load{i}@load.example>\n\nmessage number {i}\n"
+    )
+}
+
+fn subjects(env: &Env) -> Vec<String> {
+    let mut s: Vec<String> = env
+        .json(&["ticket", "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["subject"].as_str().unwrap().to_string())
+        .collect();
+    s.sort();
+    s
+}
+
+#[test]
+fn fifty_simultaneous_deliveries_all_land_exactly_once() {
+    for round in 0..20 {
+        let env = Env::new();
+        let children: Vec<_> = (0..50)
+            .map(|i| {
+                let mut child = env
+                    .process(&["ingest"])
+                    .env_remove("POSTDESK_USER")
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                child
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(message(i).as_bytes())
+                    .unwrap();
+                child
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                out.stderr.is_empty(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        // No `ingest spool`: every message must already be in a ticket.
+        let mut expected: Vec<String> = (0..50).map(|i| format!("load {i}")).collect();
+        expected.sort();
+        assert_eq!(subjects(&env), expected, "round {round}");
+        assert_eq!(
+            env.list(&[]),
+            (1..=50).collect::<Vec<u64>>(),
+            "round {round}"
+        );
+    }
+}
+
+#[test]
+fn killing_mbox_ingest_midway_loses_and_duplicates_nothing() {
+    let env = Env::new();
+    let count = 6000;
+    let mbox: String = (0..count).map(|i| message(i) + "\n").collect();
+    std::fs::write(env.path().join("big.mbox"), mbox).unwrap();
+    let mut child = env
+        .process(&["ingest", "mbox", "big.mbox"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once some batches are in, well before the end.
+    let sled_db = env.db().join("sled");
+    let started = std::time::Instant::now();
+    loop {
+        std::thread::sleep(Duration::from_millis(20));
+        let mail_files = std::fs::read_dir(env.db().join("mail"))
+            .map(|rd| rd.count())
+            .unwrap_or(0);
+        if mail_files > 1200 || started.elapsed() > Duration::from_secs(20) {
+            break;
+        }
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(sled_db.exists());
+    let partial = env.list(&[]).len();
+    assert!(partial < count, "killed before the end ({partial} tickets)");
+    let out = env.json(&["ingest", "mbox", "big.mbox"]);
+    assert_eq!(
+        out["summary"]["created"].as_u64().unwrap()
+            + out["summary"]["duplicates"].as_u64().unwrap(),
+        count as u64
+    );
+    let subjects = subjects(&env);
+    assert_eq!(subjects.len(), count, "every message exactly once");
+    let unique: std::collections::BTreeSet<_> = subjects.iter().collect();
+    assert_eq!(unique.len(), count);
+}
