@@ -32,10 +32,12 @@ pub fn run(args: ShowArgs, desk: &Desk, format: Format) -> Result<()> {
         ),
         Format::Table => {
             let mut fields = output::plain_table();
-            for column in ALL_COLUMNS
-                .iter()
-                .filter(|c| !matches!(**c, "description" | "requester_name" | "requester_email"))
-            {
+            for column in ALL_COLUMNS.iter().filter(|c| {
+                !matches!(
+                    **c,
+                    "number" | "subject" | "description" | "requester_name" | "requester_email"
+                )
+            }) {
                 let value = cell(&ticket, column, Some(&desk.tz));
                 if !value.is_empty() {
                     fields.add_row([column.replace('_', " "), value]);
@@ -51,7 +53,7 @@ pub fn run(args: ShowArgs, desk: &Desk, format: Format) -> Result<()> {
             text.push_str("\nActivity:\n");
             for e in &events {
                 text.push_str(&format!(
-                    "  {}  {:<12} {}\n",
+                    "  {}  {}: {}\n",
                     local_short(e.at, &desk.tz),
                     e.actor,
                     e.kind.describe()
