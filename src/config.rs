@@ -34,6 +34,9 @@ pub struct Config {
     /// How mail becomes tickets.
     #[serde(default)]
     pub ingest: IngestSettings,
+    /// IMAP accounts polled by `postdesk ingest imap`.
+    #[serde(default)]
+    pub imap: Vec<ImapAccount>,
     /// Where the file was read from; relative paths inside it are relative to its directory.
     #[serde(skip)]
     pub path: PathBuf,
@@ -151,6 +154,94 @@ impl fmt::Display for FieldKind {
             FieldKind::Date => "date",
             FieldKind::Choice => "choice",
         })
+    }
+}
+
+/// An IMAP account to poll.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImapAccount {
+    pub name: String,
+    pub host: String,
+    /// Default: 993 for implicit TLS, else 143.
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub tls: Tls,
+    /// A CA certificate (PEM) to trust, for a server with a private CA.
+    pub ca_file: Option<PathBuf>,
+    /// Accept any certificate: for test servers only.
+    #[serde(default)]
+    pub insecure: bool,
+    pub user: String,
+    pub password_env: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub password_command: Option<String>,
+    #[serde(default = "default_mailbox")]
+    pub mailbox: String,
+    /// What happens on the server once messages are stored.
+    #[serde(default)]
+    pub after: AfterFetch,
+    /// Messages fetched and stored per batch.
+    #[serde(default = "default_imap_batch")]
+    pub batch: usize,
+}
+
+impl ImapAccount {
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(match self.tls {
+            Tls::Implicit => 993,
+            _ => 143,
+        })
+    }
+}
+
+fn default_mailbox() -> String {
+    "INBOX".to_string()
+}
+
+fn default_imap_batch() -> usize {
+    200
+}
+
+/// How to secure an IMAP connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tls {
+    #[default]
+    Implicit,
+    Starttls,
+    /// Plain text: allowed only to a loopback host.
+    None,
+}
+
+/// `mark-seen`, `delete`, or `{move: FOLDER}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum AfterFetch {
+    #[default]
+    MarkSeen,
+    Move(String),
+    Delete,
+}
+
+impl<'de> Deserialize<'de> for AfterFetch {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Spec {
+            Word(String),
+            Move {
+                #[serde(rename = "move")]
+                folder: String,
+            },
+        }
+        match Spec::deserialize(d)? {
+            Spec::Word(w) if w == "mark-seen" => Ok(AfterFetch::MarkSeen),
+            Spec::Word(w) if w == "delete" => Ok(AfterFetch::Delete),
+            Spec::Word(w) => Err(serde::de::Error::custom(format!(
+                "unknown after-fetch action '{w}', expected mark-seen, delete or {{move: FOLDER}}"
+            ))),
+            Spec::Move { folder } => Ok(AfterFetch::Move(folder)),
+        }
     }
 }
 
@@ -376,6 +467,33 @@ impl Config {
             jiff::tz::TimeZone::get(tz).map_err(|_| {
                 Problem::new(tz, format!("settings.timezone: unknown time zone '{tz}'"))
             })?;
+        }
+        unique(self.imap.iter().map(|a| a.name.as_str()), "IMAP account")?;
+        for account in &self.imap {
+            let loopback = matches!(account.host.as_str(), "localhost" | "127.0.0.1" | "::1");
+            if account.tls == Tls::None && !loopback {
+                return Err(Problem::new(
+                    &account.host,
+                    format!(
+                        "imap '{}': tls: none sends the password in clear; it is allowed only to localhost",
+                        account.name
+                    ),
+                ));
+            }
+            let sources = [
+                account.password_env.is_some(),
+                account.password_file.is_some(),
+                account.password_command.is_some(),
+            ];
+            if sources.iter().filter(|s| **s).count() != 1 {
+                return Err(Problem::new(
+                    &account.name,
+                    format!(
+                        "imap '{}': give exactly one of password_env, password_file, password_command",
+                        account.name
+                    ),
+                ));
+            }
         }
         for pattern in &self.ingest.ignore_subjects {
             regex::Regex::new(pattern).map_err(|e| {

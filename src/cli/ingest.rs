@@ -63,6 +63,14 @@ enum IngestCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Fetch new mail from the IMAP accounts of the config (all, or the one named)
+    Imap {
+        /// An account name from the config's `imap:` list
+        account: Option<String>,
+        /// Fetch and decide, print what would happen; store nothing, change nothing on the server
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Process messages left in the spool (run from cron as a backstop)
     Spool,
     /// Mail that could not be parsed
@@ -126,6 +134,37 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
                     None => Ok(()),
                 },
             )
+        }
+        Some(IngestCommand::Imap { account, dry_run }) => {
+            let desk = global.desk()?;
+            let accounts: Vec<_> = match &account {
+                Some(name) => vec![desk
+                    .config
+                    .imap
+                    .iter()
+                    .find(|a| &a.name == name)
+                    .with_context(|| {
+                        format!("no IMAP account '{name}' in {}", desk.config.path.display())
+                    })?],
+                None => desk.config.imap.iter().collect(),
+            };
+            if accounts.is_empty() {
+                anyhow::bail!("no IMAP accounts in {}", desk.config.path.display());
+            }
+            let bar = progress();
+            let mut total = Summary::default();
+            let mut decisions = Vec::new();
+            for account in accounts {
+                let summary = crate::desk::poll::poll(&desk, account, dry_run, |p| {
+                    bar.inc(1);
+                    if dry_run {
+                        decisions.push(p.clone());
+                    }
+                })?;
+                total.merge(summary);
+            }
+            bar.finish_and_clear();
+            print_summary(&total, &decisions, global.format)
         }
         Some(IngestCommand::Spool) => {
             let desk = global.desk()?;

@@ -61,6 +61,14 @@ impl Summary {
         }
     }
 
+    pub fn merge(&mut self, other: Summary) {
+        self.created += other.created;
+        self.replies += other.replies;
+        self.duplicates += other.duplicates;
+        self.ignored += other.ignored;
+        self.quarantined += other.quarantined;
+    }
+
     pub fn total(&self) -> u64 {
         self.created + self.replies + self.duplicates + self.ignored + self.quarantined
     }

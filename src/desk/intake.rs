@@ -63,7 +63,7 @@ pub fn drain(pipeline: &Pipeline, store: &Store, spool: &Spool) -> Result<Summar
             .into_iter()
             .filter_map(|p| std::fs::read(&p).ok().map(|raw| Ok((raw, Some(p)))));
         let summary = ingest_all(pipeline, store, items, false, remove_all, |_| {})?;
-        add(&mut total, summary);
+        total.merge(summary);
     }
 }
 
@@ -76,14 +76,6 @@ fn remove_all(paths: &[PathBuf]) -> Result<()> {
         sync_dir(dir)?;
     }
     Ok(())
-}
-
-fn add(total: &mut Summary, s: Summary) {
-    total.created += s.created;
-    total.replies += s.replies;
-    total.duplicates += s.duplicates;
-    total.ignored += s.ignored;
-    total.quarantined += s.quarantined;
 }
 
 /// After a delivery was spooled: make sure it gets processed.
@@ -101,7 +93,7 @@ pub fn settle(desk: &Desk, spooled: &Path, wait: Duration) -> Result<Summary> {
     loop {
         match Store::open(&desk.db_path, Duration::ZERO) {
             Ok(store) => {
-                add(&mut total, drain(&pipeline, &store, &spool)?);
+                total.merge(drain(&pipeline, &store, &spool)?);
                 drop(store);
                 if spool.is_empty() {
                     return Ok(total);

@@ -4,6 +4,7 @@ pub mod fields;
 pub mod ingest;
 pub mod init;
 pub mod intake;
+pub mod poll;
 pub mod tickets;
 
 use std::path::PathBuf;

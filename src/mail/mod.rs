@@ -3,6 +3,7 @@
 
 pub mod classify;
 pub mod files;
+pub mod imap;
 pub mod mbox;
 pub mod parse;
 pub mod quarantine;

@@ -6,7 +6,8 @@
 //! Trees: `meta` (schema version, ticket counter), `tickets` (number -> ticket),
 //! `events` (number ++ event id -> event), `index` (secondary keys, see [`keys`]),
 //! `messages` (Message-ID -> ticket number, 0 for ignored mail), `customers`
-//! (address -> customer) and `ignored` (id -> ignored mail record).
+//! (address -> customer), `ignored` (id -> ignored mail record) and `imap`
+//! (account \0 mailbox -> UIDVALIDITY, last UID).
 //! Every command's writes go through one [`Store::transact`] call and [`Store::flush`].
 
 mod keys;
@@ -34,6 +35,7 @@ pub struct Store {
     messages: sled::Tree,
     customers: sled::Tree,
     ignored: sled::Tree,
+    imap: sled::Tree,
     path: PathBuf,
 }
 
@@ -55,6 +57,7 @@ impl Store {
             messages: tree("messages")?,
             customers: tree("customers")?,
             ignored: tree("ignored")?,
+            imap: tree("imap")?,
             db,
             path: data_dir.to_path_buf(),
         };
@@ -120,6 +123,31 @@ impl Store {
             .values()
             .map(|v| postcard::from_bytes(&v?).context("corrupt ignored-mail record"))
             .collect()
+    }
+
+    /// The UIDVALIDITY and last UID fetched from an IMAP account's mailbox.
+    pub fn imap_state(&self, account: &str, mailbox: &str) -> Result<Option<(u32, u32)>> {
+        let key = format!("{account}\0{mailbox}");
+        Ok(self.imap.get(key)?.and_then(|v| {
+            let bytes: [u8; 8] = v.as_ref().try_into().ok()?;
+            let validity = u32::from_be_bytes(bytes[..4].try_into().ok()?);
+            let last = u32::from_be_bytes(bytes[4..].try_into().ok()?);
+            Some((validity, last))
+        }))
+    }
+
+    /// Records how far an IMAP mailbox has been fetched (flush to make it durable).
+    pub fn set_imap_state(
+        &self,
+        account: &str,
+        mailbox: &str,
+        validity: u32,
+        last: u32,
+    ) -> Result<()> {
+        let mut value = validity.to_be_bytes().to_vec();
+        value.extend(last.to_be_bytes());
+        self.imap.insert(format!("{account}\0{mailbox}"), value)?;
+        Ok(())
     }
 
     /// Approximate size of the database on disk, in bytes.

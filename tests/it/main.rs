@@ -3,7 +3,9 @@
 mod cli_misc;
 mod common;
 mod config_errors;
+mod dovecot;
 mod ingest;
+mod ingest_imap;
 mod ingest_load;
 mod man_pages;
 mod sample;
