@@ -186,6 +186,24 @@ impl<'a> Pipeline<'a> {
         }
         let config = &self.desk.config;
         if let Some(reason) = self.ignore_reason(msg) {
+            if let Some(n) = self.answered_outgoing(tx, msg, &reason)? {
+                let kind = EventKind::DeliveryProblem {
+                    reason: reason.clone(),
+                    mail: self.mail_in(msg, false),
+                };
+                tx.append_event(
+                    n,
+                    &Event {
+                        at,
+                        actor: sender_email(msg),
+                        kind,
+                    },
+                )?;
+                tx.record_message(&key, n)?;
+                return Ok(Outcome::Ignored {
+                    reason: format!("{reason}, recorded on #{n} as a delivery problem"),
+                });
+            }
             tx.record_message(&key, 0)?;
             tx.record_ignored(&IgnoredMail {
                 at,
@@ -249,6 +267,21 @@ impl<'a> Pipeline<'a> {
             .map(|re| format!("filter: subject /{}/", re.as_str()))
     }
 
+    /// The ticket of our own outgoing mail that a bounce or auto-reply answers.
+    fn answered_outgoing(&self, tx: &Tx, msg: &Incoming, reason: &str) -> Result<Option<u64>> {
+        if !matches!(reason, "bounce" | "auto-reply") {
+            return Ok(None);
+        }
+        for id in msg.in_reply_to.iter().chain(msg.references.iter().rev()) {
+            if let Some(n) = tx.outgoing_ticket(id)? {
+                if tx.ticket(n)?.is_some() {
+                    return Ok(Some(n));
+                }
+            }
+        }
+        Ok(None)
+    }
+
     /// In-Reply-To, then References (newest first), against every Message-ID stored.
     fn thread_by_references(&self, tx: &Tx, msg: &Incoming) -> Result<Option<u64>> {
         for id in msg.in_reply_to.iter().chain(msg.references.iter().rev()) {
@@ -289,7 +322,11 @@ impl<'a> Pipeline<'a> {
     }
 
     fn mail_event(&self, msg: &Incoming, agent: bool) -> EventKind {
-        EventKind::Mail(MailIn {
+        EventKind::Mail(self.mail_in(msg, agent))
+    }
+
+    fn mail_in(&self, msg: &Incoming, agent: bool) -> MailIn {
+        MailIn {
             message_id: msg.key(),
             from: sender(msg),
             subject: msg.subject.clone(),
@@ -297,7 +334,7 @@ impl<'a> Pipeline<'a> {
             hash: msg.hash.clone(),
             attachments: msg.attachments.clone(),
             agent,
-        })
+        }
     }
 
     fn add_reply(

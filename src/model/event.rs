@@ -50,6 +50,8 @@ pub enum EventKind {
     Mail(MailIn),
     /// Linked to another ticket, with the reason.
     Linked { number: u64, reason: String },
+    /// A bounce or auto-reply answering mail we sent about the ticket.
+    DeliveryProblem { reason: String, mail: MailIn },
 }
 
 impl EventKind {
@@ -61,6 +63,7 @@ impl EventKind {
             EventKind::Mail(m) if m.agent => "agent-mail",
             EventKind::Mail(_) => "mail",
             EventKind::Linked { .. } => "linked",
+            EventKind::DeliveryProblem { .. } => "delivery-problem",
         }
     }
 
@@ -83,6 +86,12 @@ impl EventKind {
                 format!("{who} from {}: {}{files}", m.from, m.subject)
             }
             EventKind::Linked { number, reason } => format!("linked to #{number}: {reason}"),
+            EventKind::DeliveryProblem { reason, mail } => {
+                format!(
+                    "delivery problem ({reason}) from {}: {}",
+                    mail.from, mail.subject
+                )
+            }
         }
     }
 }

@@ -7,10 +7,17 @@ use sled::Transactional;
 use super::{decode, keys, Store};
 use crate::model::{Customer, Event, IgnoredMail, Ticket};
 
-/// A big-endian u64 value (0 when malformed).
+/// The big-endian u64 that starts a value (0 when malformed).
 pub fn decode_u64(bytes: &[u8]) -> u64 {
-    bytes.try_into().map(u64::from_be_bytes).unwrap_or(0)
+    bytes
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_be_bytes)
+        .unwrap_or(0)
 }
+
+/// Marks a `messages` entry as one we sent (a ninth byte after the ticket number).
+const OUTGOING: u8 = 1;
 
 const NEXT_TICKET_KEY: &[u8] = b"next_ticket";
 
@@ -146,6 +153,23 @@ impl Tx<'_> {
         self.messages
             .insert(key.as_bytes(), &ticket.to_be_bytes())?;
         Ok(())
+    }
+
+    /// Remembers the Message-ID of a message we sent about a ticket.
+    pub fn record_outgoing(&self, key: &str, ticket: u64) -> Result<()> {
+        let mut value = ticket.to_be_bytes().to_vec();
+        value.push(OUTGOING);
+        self.messages.insert(key.as_bytes(), value)?;
+        Ok(())
+    }
+
+    /// The ticket of a message we sent, if `key` is one.
+    pub fn outgoing_ticket(&self, key: &str) -> Result<Option<u64>> {
+        Ok(self
+            .messages
+            .get(key.as_bytes())?
+            .filter(|v| v.get(8) == Some(&OUTGOING))
+            .map(|v| decode_u64(&v)))
     }
 
     /// Creates or refreshes a customer record by address; a known name is kept

@@ -540,3 +540,45 @@ fn attachments_are_listed_and_extracted() {
         "See attached."
     );
 }
+
+#[test]
+fn a_bounce_of_our_own_mail_is_recorded_on_its_ticket() {
+    let env = Env::new();
+    env.deliver(&mail(
+        "ann@acme.example",
+        "Help",
+        "h1@acme.example",
+        "",
+        "Please.",
+    ));
+    {
+        // What the mail-out code records when it sends a reply about ticket #1.
+        let store =
+            postdesk::store::Store::open(&env.db(), std::time::Duration::from_secs(5)).unwrap();
+        store
+            .transact(|tx| tx.record_outgoing("out1@corp.example", 1))
+            .unwrap();
+        store.flush().unwrap();
+    }
+    let bounce = "From: MAILER-DAEMON@mx.acme.example\nTo: help@corp.example\nSubject: Undelivered Mail Returned to Sender\nMessage-ID: <bounce1@mx.acme.example>\nIn-Reply-To: <out1@corp.example>\nAuto-Submitted: auto-replied\n\nmailbox full\n";
+    env.deliver(bounce);
+    // A bounce that answers nothing of ours is only ignored.
+    env.deliver(
+        &bounce
+            .replace("out1@corp", "other@corp")
+            .replace("bounce1@", "bounce2@"),
+    );
+    let ev = events(&env, 1);
+    let last = ev.last().unwrap();
+    assert_eq!(last["kind"], "delivery-problem");
+    assert_eq!(last["mail"]["text"], "mailbox full\n");
+    assert!(last["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("delivery problem (bounce)"));
+    assert_eq!(env.list(&[]), [1]);
+    assert_eq!(
+        env.json(&["ingest", "ignored"]).as_array().unwrap().len(),
+        1
+    );
+}

@@ -91,7 +91,7 @@ impl<'a> EventJson<'a> {
             _ => (None, None, None),
         };
         let mail = match &e.kind {
-            EventKind::Mail(m) => Some(m),
+            EventKind::Mail(m) | EventKind::DeliveryProblem { mail: m, .. } => Some(m),
             _ => None,
         };
         let link = match &e.kind {
