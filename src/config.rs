@@ -54,6 +54,10 @@ pub struct Settings {
     pub timezone: Option<String>,
     /// The service new tickets go to when none is given.
     pub default_service: Option<String>,
+    /// Rule files (`*.yaml`), relative to the config file [default: rules].
+    pub rules_dir: Option<PathBuf>,
+    /// Handlebars templates (`NAME.hbs`), relative to the config file [default: templates].
+    pub templates_dir: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -63,6 +67,8 @@ impl Default for Settings {
             subject_prefix: default_subject_prefix(),
             timezone: None,
             default_service: None,
+            rules_dir: None,
+            templates_dir: None,
         }
     }
 }
@@ -362,6 +368,26 @@ impl Config {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         }
+    }
+
+    /// The rules directory.
+    pub fn rules_dir(&self) -> PathBuf {
+        self.dir().join(
+            self.settings
+                .rules_dir
+                .as_deref()
+                .unwrap_or(Path::new("rules")),
+        )
+    }
+
+    /// The templates directory.
+    pub fn templates_dir(&self) -> PathBuf {
+        self.dir().join(
+            self.settings
+                .templates_dir
+                .as_deref()
+                .unwrap_or(Path::new("templates")),
+        )
     }
 
     pub fn user(&self, login: &str) -> Option<&User> {

@@ -9,4 +9,5 @@ pub mod config;
 pub mod desk;
 pub mod mail;
 pub mod model;
+pub mod rules;
 pub mod store;

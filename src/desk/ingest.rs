@@ -74,6 +74,12 @@ impl Summary {
     }
 }
 
+/// A new ticket, or the rule that said to make none.
+enum Created {
+    Ticket(u64),
+    IgnoredBy(String),
+}
+
 /// Aborts a dry run's transaction while carrying out what it would have done.
 #[derive(Debug)]
 struct DryRun(Vec<Outcome>);
@@ -100,6 +106,7 @@ impl<'a> Pipeline<'a> {
     pub fn new(desk: &'a Desk, dry_run: bool) -> Result<Pipeline<'a>> {
         let prefix = regex::escape(&desk.config.settings.subject_prefix);
         let subject_tag = Regex::new(&format!(r"\[\s*{prefix}(\d+)\s*\]"))?;
+        desk.rules()?;
         let ignore_subjects = desk
             .config
             .ingest
@@ -230,8 +237,21 @@ impl<'a> Pipeline<'a> {
                 self.add_reply(tx, n, msg, agent.as_deref(), at)?;
                 Outcome::Reply { ticket: n }
             }
-            None => Outcome::Created {
-                ticket: self.create_ticket(tx, msg, link, at)?,
+            None => match self.create_ticket(tx, msg, link, at)? {
+                Created::Ticket(ticket) => Outcome::Created { ticket },
+                Created::IgnoredBy(rule) => {
+                    let reason = format!("rule '{rule}'");
+                    tx.record_message(&key, 0)?;
+                    tx.record_ignored(&IgnoredMail {
+                        at,
+                        reason: reason.clone(),
+                        from: sender(msg),
+                        subject: msg.subject.clone(),
+                        message_id: key,
+                        hash: msg.hash.clone(),
+                    })?;
+                    return Ok(Outcome::Ignored { reason });
+                }
             },
         };
         let ticket = match &outcome {
@@ -365,6 +385,9 @@ impl<'a> Pipeline<'a> {
             t.status = Status::Open;
         }
         t.updated = at;
+        let (rule_events, _) =
+            self.desk
+                .apply_rules(crate::rules::RuleEvent::Reply, Some(msg), &mut t)?;
         tx.put_ticket(&t, Some(&old))?;
         for kind in events {
             tx.append_event(
@@ -376,60 +399,29 @@ impl<'a> Pipeline<'a> {
                 },
             )?;
         }
+        for (actor, kind) in rule_events {
+            tx.append_event(n, &Event { at, actor, kind })?;
+        }
         tx.index_message_words(n, &format!("{}\n{}", msg.subject, msg.text))
     }
 
-    fn create_ticket(&self, tx: &Tx, msg: &Incoming, link: Option<u64>, at: i64) -> Result<u64> {
-        let config = &self.desk.config;
-        let service: Option<&Service> = msg
-            .recipients()
-            .find_map(|r| config.service_for_address(r))
-            .or_else(|| config.default_service());
+    fn create_ticket(
+        &self,
+        tx: &Tx,
+        msg: &Incoming,
+        link: Option<u64>,
+        at: i64,
+    ) -> Result<Created> {
+        let mut ticket = self.draft_ticket(msg, link, at)?;
         let from = msg.from.clone().context("message without a sender")?;
-        let mut followers = std::collections::BTreeSet::new();
-        if config.ingest.cc_followers {
-            for cc in &msg.cc {
-                let ours = config.service_for_address(&cc.email).is_some()
-                    || config.user_by_email(&cc.email).is_some()
-                    || cc.email == from.email;
-                if !ours {
-                    followers.insert(cc.email.clone());
-                }
-            }
-        }
-        if let Some(service) = service {
-            followers.extend(service.guests.iter().cloned());
+        let (rule_events, ignored_by) =
+            self.desk
+                .apply_rules(crate::rules::RuleEvent::Created, Some(msg), &mut ticket)?;
+        if let Some(rule) = ignored_by {
+            return Ok(Created::IgnoredBy(rule));
         }
         let number = tx.next_number()?;
-        let subject = if msg.subject.trim().is_empty() {
-            "(no subject)".to_string()
-        } else {
-            msg.subject.clone()
-        };
-        let ticket = Ticket {
-            number,
-            subject,
-            description: msg.text.clone(),
-            status: Status::Open,
-            priority: Priority::Medium,
-            assignee: service
-                .and_then(|s| s.default_assignee.as_deref())
-                .map(Assignee::parse)
-                .unwrap_or_default(),
-            service: service.map(|s| s.name.clone()),
-            category: None,
-            tags: Default::default(),
-            requester: Requester {
-                name: from.name.clone(),
-                email: Some(from.email.clone()),
-                phone: None,
-            },
-            followers,
-            fields: Default::default(),
-            created: at,
-            updated: at,
-            links: link.into_iter().collect(),
-        };
+        ticket.number = number;
         tx.put_ticket(&ticket, None)?;
         let actor = from.email.clone();
         let mut events = vec![EventKind::Created, self.mail_event(msg, false)];
@@ -452,7 +444,62 @@ impl<'a> Pipeline<'a> {
                 },
             )?;
         }
-        Ok(number)
+        for (actor, kind) in rule_events {
+            tx.append_event(number, &Event { at, actor, kind })?;
+        }
+        Ok(Created::Ticket(number))
+    }
+    /// The ticket a new message would make, before rules and numbering.
+    pub fn draft_ticket(&self, msg: &Incoming, link: Option<u64>, at: i64) -> Result<Ticket> {
+        let config = &self.desk.config;
+        let service: Option<&Service> = msg
+            .recipients()
+            .find_map(|r| config.service_for_address(r))
+            .or_else(|| config.default_service());
+        let from = msg.from.clone().context("message without a sender")?;
+        let mut followers = std::collections::BTreeSet::new();
+        if config.ingest.cc_followers {
+            for cc in &msg.cc {
+                let ours = config.service_for_address(&cc.email).is_some()
+                    || config.user_by_email(&cc.email).is_some()
+                    || cc.email == from.email;
+                if !ours {
+                    followers.insert(cc.email.clone());
+                }
+            }
+        }
+        if let Some(service) = service {
+            followers.extend(service.guests.iter().cloned());
+        }
+        let subject = if msg.subject.trim().is_empty() {
+            "(no subject)".to_string()
+        } else {
+            msg.subject.clone()
+        };
+        Ok(Ticket {
+            number: 0,
+            subject,
+            description: msg.text.clone(),
+            status: Status::Open,
+            priority: Priority::Medium,
+            assignee: service
+                .and_then(|s| s.default_assignee.as_deref())
+                .map(Assignee::parse)
+                .unwrap_or_default(),
+            service: service.map(|s| s.name.clone()),
+            category: None,
+            tags: Default::default(),
+            requester: Requester {
+                name: from.name.clone(),
+                email: Some(from.email.clone()),
+                phone: None,
+            },
+            followers,
+            fields: Default::default(),
+            created: at,
+            updated: at,
+            links: link.into_iter().collect(),
+        })
     }
 }
 

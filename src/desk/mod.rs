@@ -24,6 +24,7 @@ pub struct Desk {
     /// Login of the acting user, checked against the directory on first use.
     actor: String,
     pub tz: TimeZone,
+    rules: std::cell::OnceCell<crate::rules::RuleSet>,
 }
 
 impl Desk {
@@ -56,6 +57,7 @@ impl Desk {
             lock_wait,
             actor,
             tz,
+            rules: std::cell::OnceCell::new(),
         })
     }
 
@@ -76,11 +78,52 @@ impl Desk {
         Ok(&self.actor)
     }
 
+    /// The rules, loaded and checked once per process.
+    pub fn rules(&self) -> Result<&crate::rules::RuleSet> {
+        if let Some(rules) = self.rules.get() {
+            return Ok(rules);
+        }
+        let loaded = crate::rules::RuleSet::load(&self.config)?;
+        Ok(self.rules.get_or_init(|| loaded))
+    }
+
+    /// Runs the rules on a ticket for an event; returns the activity-log entries
+    /// (actor, what) that record what they did, and the rule that said to ignore.
+    pub fn apply_rules(
+        &self,
+        event: crate::rules::RuleEvent,
+        mail: Option<&crate::mail::parse::Incoming>,
+        ticket: &mut crate::model::Ticket,
+    ) -> Result<(RuleEntries, Option<String>)> {
+        let decision = crate::rules::eval::run(&self.rules()?.rules, event, mail, ticket, false);
+        let mut events = Vec::new();
+        for (rule, changes) in decision.applied {
+            for kind in changes {
+                events.push((format!("rule '{rule}'"), kind));
+            }
+        }
+        for out in decision.mails {
+            events.push((
+                format!("rule '{}'", out.rule),
+                crate::model::EventKind::MailQueued {
+                    rule: out.rule,
+                    kind: out.kind.to_string(),
+                    to: out.to,
+                    template: out.template,
+                },
+            ));
+        }
+        Ok((events, decision.ignored_by))
+    }
+
     /// The raw acting login, checked or not (for `me` in filters).
     pub fn actor_name(&self) -> &str {
         &self.actor
     }
 }
+
+/// Activity-log entries made by rules: (actor such as `rule 'name'`, what).
+pub type RuleEntries = Vec<(String, crate::model::EventKind)>;
 
 /// Now, in seconds since the epoch.
 pub fn now() -> i64 {

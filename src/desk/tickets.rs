@@ -10,6 +10,7 @@ use crate::model::filter::{compare, SortKey};
 use crate::model::ticket::{changes, words};
 use crate::model::when::parse_instant;
 use crate::model::{Assignee, Event, EventKind, Priority, Requester, Status, Ticket, TicketFilter};
+use crate::rules::RuleEvent;
 use crate::store::Store;
 
 /// Everything `ticket create` can set; unset fields take the service's defaults.
@@ -90,6 +91,7 @@ pub fn create(desk: &Desk, new: NewTicket) -> Result<Ticket> {
         updated: at,
         links: Default::default(),
     };
+    let (rule_events, _) = desk.apply_rules(RuleEvent::Created, None, &mut ticket)?;
     let store = desk.open_store()?;
     ticket.number = store.transact(|tx| {
         let number = tx.next_number()?;
@@ -104,6 +106,7 @@ pub fn create(desk: &Desk, new: NewTicket) -> Result<Ticket> {
                 kind: EventKind::Created,
             },
         )?;
+        append_rule_events(tx, number, at, &rule_events)?;
         Ok(number)
     })?;
     store.flush()?;
@@ -200,6 +203,7 @@ pub fn edit(desk: &Desk, number: u64, edit: TicketEdit) -> Result<(Ticket, usize
     if events.is_empty() {
         return Ok((old, 0));
     }
+    let (rule_events, _) = desk.apply_rules(RuleEvent::Updated, None, &mut t)?;
     let at = now();
     t.updated = at;
     store.transact(|tx| {
@@ -214,10 +218,30 @@ pub fn edit(desk: &Desk, number: u64, edit: TicketEdit) -> Result<(Ticket, usize
                 },
             )?;
         }
-        Ok(())
+        append_rule_events(tx, number, at, &rule_events)
     })?;
     store.flush()?;
-    Ok((t, events.len()))
+    Ok((t, events.len() + rule_events.len()))
+}
+
+/// Records what rules did, each entry under the rule's name.
+fn append_rule_events(
+    tx: &crate::store::Tx,
+    number: u64,
+    at: i64,
+    events: &[(String, EventKind)],
+) -> Result<()> {
+    for (actor, kind) in events {
+        tx.append_event(
+            number,
+            &Event {
+                at,
+                actor: actor.clone(),
+                kind: kind.clone(),
+            },
+        )?;
+    }
+    Ok(())
 }
 
 /// A ticket and its activity log.

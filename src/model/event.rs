@@ -52,6 +52,13 @@ pub enum EventKind {
     Linked { number: u64, reason: String },
     /// A bounce or auto-reply answering mail we sent about the ticket.
     DeliveryProblem { reason: String, mail: MailIn },
+    /// A rule asked for a mail (`notify` or `reply`); the mail-out code sends it.
+    MailQueued {
+        rule: String,
+        kind: String,
+        to: String,
+        template: String,
+    },
 }
 
 impl EventKind {
@@ -64,6 +71,7 @@ impl EventKind {
             EventKind::Mail(_) => "mail",
             EventKind::Linked { .. } => "linked",
             EventKind::DeliveryProblem { .. } => "delivery-problem",
+            EventKind::MailQueued { .. } => "mail-queued",
         }
     }
 
@@ -92,6 +100,12 @@ impl EventKind {
                     mail.from, mail.subject
                 )
             }
+            EventKind::MailQueued {
+                rule,
+                kind,
+                to,
+                template,
+            } => format!("rule '{rule}' queued a {kind} mail to {to} (template {template})"),
         }
     }
 }

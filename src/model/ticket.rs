@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where a ticket stands in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Status {
     Open,
     InProgress,
@@ -54,6 +55,7 @@ impl FromStr for Status {
 
 /// How urgent a ticket is; ordered from least to most urgent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Priority {
     Low,
     Medium,

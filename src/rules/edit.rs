@@ -1,0 +1,75 @@
+//! `rule enable/disable`: change one rule's `enabled:` in its file, leaving the rest of
+//! the file (comments, formatting, other rules) as it was.
+
+use anyhow::{bail, Context, Result};
+
+use super::format::Rule;
+
+/// Rewrites the rule's file with `enabled: <on>`; returns false if it already was.
+pub fn set_enabled(rule: &Rule, on: bool) -> Result<bool> {
+    if rule.enabled == on {
+        return Ok(false);
+    }
+    let text = std::fs::read_to_string(&rule.file)
+        .with_context(|| format!("cannot read {}", rule.file.display()))?;
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let start = rule.line.saturating_sub(1);
+    let end = lines
+        .iter()
+        .enumerate()
+        .skip(start + 1)
+        .find(|(_, l)| l.starts_with("- ") || l.as_str() == "-")
+        .map(|(i, _)| i)
+        .unwrap_or(lines.len());
+    if start >= lines.len() {
+        bail!(
+            "rule '{}' is no longer at {}:{}",
+            rule.name,
+            rule.file.display(),
+            rule.line
+        );
+    }
+    // The column of the rule's keys: after "- " on its first line.
+    let indent = 2;
+    let key_line = (start..end).find(|&i| {
+        let l = &lines[i];
+        let body = if i == start {
+            l.get(2..).unwrap_or("")
+        } else {
+            l.get(indent..).unwrap_or("")
+        };
+        (i == start || l.starts_with(&" ".repeat(indent))) && body.starts_with("enabled:")
+    });
+    let value = if on { "true" } else { "false" };
+    match key_line {
+        Some(i) => {
+            let prefix = if i == start { "- " } else { "  " };
+            let comment = lines[i]
+                .find(" #")
+                .map(|c| lines[i][c..].to_string())
+                .unwrap_or_default();
+            lines[i] = format!("{prefix}enabled: {value}{comment}");
+        }
+        None => {
+            // After the `name:` line, wherever it is.
+            let after = (start..end)
+                .find(|&i| {
+                    lines[i]
+                        .trim_start_matches("- ")
+                        .trim_start()
+                        .starts_with("name:")
+                })
+                .unwrap_or(start);
+            lines.insert(after + 1, format!("  enabled: {value}"));
+        }
+    }
+    let mut new_text = lines.join("\n");
+    if text.ends_with('\n') {
+        new_text.push('\n');
+    }
+    let tmp = rule.file.with_extension("yaml.tmp");
+    std::fs::write(&tmp, new_text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, &rule.file)
+        .with_context(|| format!("cannot replace {}", rule.file.display()))?;
+    Ok(true)
+}

@@ -1,0 +1,324 @@
+//! Running rules: conditions over the message and the ticket, actions on the ticket.
+
+use super::format::{Action, Condition, Field, Match, Op, Rule, Test, When};
+use crate::mail::parse::Incoming;
+use crate::model::ticket::changes;
+use crate::model::{Assignee, EventKind, Ticket};
+
+/// What the rules are run for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    Created,
+    Reply,
+    Updated,
+}
+
+impl Event {
+    fn fires(self, when: &[When]) -> bool {
+        when.iter().any(|w| {
+            matches!(
+                (w, self),
+                (When::Any, _)
+                    | (When::Created, Event::Created)
+                    | (When::Reply, Event::Reply)
+                    | (When::Updated, Event::Updated)
+            )
+        })
+    }
+}
+
+/// A mail a rule asks for; delivered by the mail-out code.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outbound {
+    pub rule: String,
+    /// `notify` or `reply`.
+    pub kind: &'static str,
+    pub to: String,
+    pub template: String,
+}
+
+/// One condition's result, for `rule test --trace`.
+#[derive(Clone, Debug)]
+pub struct TraceLine {
+    pub rule: String,
+    pub depth: usize,
+    pub text: String,
+    pub matched: bool,
+}
+
+/// What the rules decided.
+#[derive(Debug, Default)]
+pub struct Decision {
+    /// The rule that said to make no ticket.
+    pub ignored_by: Option<String>,
+    /// Rules that matched, in order, with the changes each made to the ticket.
+    pub applied: Vec<(String, Vec<EventKind>)>,
+    pub mails: Vec<Outbound>,
+    pub trace: Vec<TraceLine>,
+}
+
+/// Field values the rules can look at.
+struct Facts<'a> {
+    mail: Option<&'a Incoming>,
+    ticket: &'a Ticket,
+}
+
+impl Facts<'_> {
+    fn values(&self, field: &Field) -> Vec<String> {
+        let t = self.ticket;
+        let m = self.mail;
+        let from = || m.and_then(|m| m.from.clone());
+        match field {
+            Field::From => match from() {
+                Some(a) => vec![a.email],
+                None => t.requester.email.iter().cloned().collect(),
+            },
+            Field::FromName => match from() {
+                Some(a) => a.name.into_iter().collect(),
+                None => t.requester.name.iter().cloned().collect(),
+            },
+            Field::FromDomain => match from() {
+                Some(a) => a
+                    .email
+                    .rsplit_once('@')
+                    .map(|(_, d)| d.to_string())
+                    .into_iter()
+                    .collect(),
+                None => t.requester.domain().into_iter().collect(),
+            },
+            Field::To => m
+                .map(|m| m.to.iter().map(|a| a.email.clone()).collect())
+                .unwrap_or_default(),
+            Field::Cc => m
+                .map(|m| m.cc.iter().map(|a| a.email.clone()).collect())
+                .unwrap_or_default(),
+            Field::Recipient => m
+                .map(|m| m.recipients().map(str::to_string).collect())
+                .unwrap_or_default(),
+            Field::Subject => vec![m
+                .map(|m| m.subject.clone())
+                .unwrap_or_else(|| t.subject.clone())],
+            Field::Body => vec![m
+                .map(|m| m.text.clone())
+                .unwrap_or_else(|| t.description.clone())],
+            Field::Header(name) => m
+                .map(|m| {
+                    m.headers
+                        .iter()
+                        .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+                        .map(|(_, v)| v.clone())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Field::HasAttachment => match m {
+                Some(m) if !m.attachments.is_empty() => vec!["true".into()],
+                _ => vec![],
+            },
+            Field::Size => m.map(|m| vec![m.size.to_string()]).unwrap_or_default(),
+            Field::Status => vec![t.status.to_string()],
+            Field::Priority => vec![t.priority.to_string()],
+            Field::Assignee => vec![t.assignee.to_string()],
+            Field::Service => t.service.iter().cloned().collect(),
+            Field::Category => t.category.iter().cloned().collect(),
+            Field::Tags => t.tags.iter().cloned().collect(),
+            Field::CustomField(name) => t.fields.get(name).cloned().into_iter().collect(),
+        }
+    }
+}
+
+fn test_values(test: &Test, values: &[String]) -> bool {
+    let fold = |s: &str| {
+        if test.case_sensitive {
+            s.to_string()
+        } else {
+            s.to_lowercase()
+        }
+    };
+    let any = |f: &dyn Fn(&str) -> bool| values.iter().any(|v| f(&fold(v)));
+    match &test.op {
+        Op::Exists(want) => values.iter().any(|v| !v.is_empty()) == *want,
+        Op::Equals(x) => any(&|v| v == fold(x)),
+        Op::Contains(x) => any(&|v| v.contains(&fold(x))),
+        Op::StartsWith(x) => any(&|v| v.starts_with(&fold(x))),
+        Op::EndsWith(x) => any(&|v| v.ends_with(&fold(x))),
+        Op::Regex(re) => values.iter().any(|v| re.is_match(v)),
+        Op::In(xs) => any(&|v| xs.iter().any(|x| v == fold(x))),
+        Op::GreaterThan(n) => values
+            .iter()
+            .any(|v| v.parse::<f64>().is_ok_and(|x| x > *n)),
+        Op::LessThan(n) => values
+            .iter()
+            .any(|v| v.parse::<f64>().is_ok_and(|x| x < *n)),
+    }
+}
+
+struct Evaluator<'a> {
+    facts: Facts<'a>,
+    trace: Option<&'a mut Vec<TraceLine>>,
+    rule: &'a str,
+}
+
+impl Evaluator<'_> {
+    fn condition(&mut self, c: &Condition, depth: usize) -> bool {
+        let (result, text) = match c {
+            Condition::Test { field, test } => {
+                let values = self.facts.values(field);
+                let result = test_values(test, &values);
+                let shown: Vec<String> = values.iter().map(|v| shorten(v)).collect();
+                (
+                    result,
+                    format!(
+                        "{} {} (looked at {:?})",
+                        field.label(),
+                        test.op.describe(),
+                        shown
+                    ),
+                )
+            }
+            Condition::Not(inner) => {
+                self.note(depth, "not:".into(), true);
+                let r = !self.condition(inner, depth + 1);
+                return self.result(depth, r);
+            }
+            Condition::All(list) => {
+                self.note(depth, "all of:".into(), true);
+                let r = self.group(list, Match::All, depth + 1);
+                return self.result(depth, r);
+            }
+            Condition::Any(list) => {
+                self.note(depth, "any of:".into(), true);
+                let r = self.group(list, Match::Any, depth + 1);
+                return self.result(depth, r);
+            }
+        };
+        self.note(depth, text, result);
+        result
+    }
+
+    /// Every condition is evaluated (not short-circuited) so a trace shows them all.
+    fn group(&mut self, list: &[Condition], how: Match, depth: usize) -> bool {
+        let results: Vec<bool> = list.iter().map(|c| self.condition(c, depth)).collect();
+        match how {
+            Match::All => results.iter().all(|r| *r),
+            Match::Any => results.iter().any(|r| *r),
+        }
+    }
+
+    fn note(&mut self, depth: usize, text: String, matched: bool) {
+        if let Some(trace) = self.trace.as_deref_mut() {
+            trace.push(TraceLine {
+                rule: self.rule.to_string(),
+                depth,
+                text,
+                matched,
+            });
+        }
+    }
+
+    fn result(&mut self, depth: usize, r: bool) -> bool {
+        self.note(depth, format!("=> {r}"), r);
+        r
+    }
+}
+
+fn shorten(v: &str) -> String {
+    let one_line: String = v.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() > 60 {
+        format!("{}…", one_line.chars().take(60).collect::<String>())
+    } else {
+        one_line
+    }
+}
+
+/// Runs `rules` in order on `ticket` (changed in place), for `event`.
+pub fn run(
+    rules: &[Rule],
+    event: Event,
+    mail: Option<&Incoming>,
+    ticket: &mut Ticket,
+    trace: bool,
+) -> Decision {
+    let mut decision = Decision::default();
+    for rule in rules.iter().filter(|r| r.enabled && event.fires(&r.when)) {
+        let matched = {
+            let mut trace_lines = Vec::new();
+            let mut ev = Evaluator {
+                facts: Facts { mail, ticket },
+                trace: trace.then_some(&mut trace_lines),
+                rule: &rule.name,
+            };
+            let matched = rule.conditions.is_empty() || ev.group(&rule.conditions, rule.match_, 1);
+            decision.trace.extend(trace_lines);
+            matched
+        };
+        if trace {
+            decision.trace.push(TraceLine {
+                rule: rule.name.clone(),
+                depth: 0,
+                text: format!(
+                    "rule '{}': {}",
+                    rule.name,
+                    if matched { "matched" } else { "no match" }
+                ),
+                matched,
+            });
+        }
+        if !matched {
+            continue;
+        }
+        let mut stop = rule.stop;
+        let before = ticket.clone();
+        for action in &rule.actions {
+            match action {
+                Action::Ignore if event == Event::Created => {
+                    decision.ignored_by = Some(rule.name.clone())
+                }
+                Action::Stop => stop = true,
+                Action::Notify { to, template } => decision.mails.push(Outbound {
+                    rule: rule.name.clone(),
+                    kind: "notify",
+                    to: to.clone(),
+                    template: template.clone(),
+                }),
+                Action::Reply { template } => decision.mails.push(Outbound {
+                    rule: rule.name.clone(),
+                    kind: "reply",
+                    to: "requester".into(),
+                    template: template.clone(),
+                }),
+                other => apply(other, ticket),
+            }
+        }
+        decision
+            .applied
+            .push((rule.name.clone(), changes(&before, ticket)));
+        if stop || decision.ignored_by.is_some() {
+            break;
+        }
+    }
+    decision
+}
+
+fn apply(action: &Action, t: &mut Ticket) {
+    match action {
+        Action::SetStatus(s) => t.status = *s,
+        Action::SetPriority(p) => t.priority = *p,
+        Action::SetService(s) => {
+            if t.service.as_deref() != Some(s) {
+                t.service = Some(s.clone());
+                t.category = None;
+            }
+        }
+        Action::SetCategory(c) => t.category = Some(c.clone()),
+        Action::SetField(k, v) => {
+            t.fields.insert(k.clone(), v.clone());
+        }
+        Action::Assign(who) => t.assignee = Assignee::parse(who),
+        Action::Tag(tags) => t.tags.extend(tags.iter().cloned()),
+        Action::Untag(tags) => tags.iter().for_each(|x| {
+            t.tags.remove(x);
+        }),
+        Action::Follow(who) => t.followers.extend(who.iter().cloned()),
+        Action::Notify { .. } | Action::Reply { .. } | Action::Ignore | Action::Stop => {}
+    }
+}

@@ -1,0 +1,236 @@
+//! Loading rule files: `*.yaml` in the rules directory, in file-name order.
+//!
+//! Each top-level list item is read on its own, so one broken rule does not hide
+//! the errors of the others, and every error names file, line, column and rule.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use super::format::{with_names, Names, Rule};
+use crate::config::Config;
+
+/// Templates built into postdesk, always available to rules.
+pub const BUILTIN_TEMPLATES: &[&str] = &["acknowledge", "notify"];
+
+/// All rules, in the order they run.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+}
+
+/// A problem in a rule file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadError {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub rule: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file.display(), self.line)?;
+        if self.column > 0 {
+            write!(f, ":{}", self.column)?;
+        }
+        if let Some(rule) = &self.rule {
+            write!(f, ": rule '{rule}'")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Every error of a failed load, one per line.
+#[derive(Debug)]
+pub struct LoadErrors(pub Vec<LoadError>);
+
+impl fmt::Display for LoadErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(|e| e.to_string()).collect();
+        write!(f, "broken rules:\n{}", lines.join("\n"))
+    }
+}
+
+impl std::error::Error for LoadErrors {}
+
+/// What rule checks can refer to, from the config.
+pub fn names(config: &Config) -> Names {
+    let mut templates: Vec<String> = BUILTIN_TEMPLATES.iter().map(|s| s.to_string()).collect();
+    if let Ok(rd) = std::fs::read_dir(config.templates_dir()) {
+        for entry in rd.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(stem) = name.strip_suffix(".hbs") {
+                templates.push(stem.to_string());
+            }
+        }
+    }
+    Names {
+        users: config.users.iter().map(|u| u.login.clone()).collect(),
+        groups: config.groups.iter().map(|g| g.name.clone()).collect(),
+        services: config
+            .services
+            .iter()
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    s.categories.iter().map(|c| c.name.clone()).collect(),
+                )
+            })
+            .collect(),
+        fields: config.fields.iter().map(|f| f.name.clone()).collect(),
+        templates,
+    }
+}
+
+impl RuleSet {
+    /// The rule files of the config's rules directory, in file-name order.
+    pub fn files(config: &Config) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(config.rules_dir())
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files
+    }
+
+    /// Loads the config's rules; a missing directory means no rules.
+    pub fn load(config: &Config) -> Result<RuleSet, LoadErrors> {
+        RuleSet::load_files(&RuleSet::files(config), &names(config))
+    }
+
+    /// Loads the given files, collecting every error.
+    pub fn load_files(files: &[PathBuf], names: &Names) -> Result<RuleSet, LoadErrors> {
+        let mut rules: Vec<Rule> = Vec::new();
+        let mut errors = Vec::new();
+        for file in files {
+            match std::fs::read_to_string(file) {
+                Ok(text) => {
+                    let (ok, bad) = parse_file(file, &text, names);
+                    rules.extend(ok);
+                    errors.extend(bad);
+                }
+                Err(e) => errors.push(LoadError {
+                    file: file.clone(),
+                    line: 0,
+                    column: 0,
+                    rule: None,
+                    message: format!("cannot read: {e}"),
+                }),
+            }
+        }
+        for (i, rule) in rules.iter().enumerate() {
+            if let Some(first) = rules[..i].iter().find(|r| r.name == rule.name) {
+                errors.push(LoadError {
+                    file: rule.file.clone(),
+                    line: rule.line,
+                    column: 0,
+                    rule: Some(rule.name.clone()),
+                    message: format!(
+                        "duplicate rule name (first at {}:{})",
+                        first.file.display(),
+                        first.line
+                    ),
+                });
+            }
+        }
+        if errors.is_empty() {
+            Ok(RuleSet { rules })
+        } else {
+            Err(LoadErrors(errors))
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.name == name)
+    }
+}
+
+/// The rules of one file, and the errors of those that failed.
+fn parse_file(file: &Path, text: &str, names: &Names) -> (Vec<Rule>, Vec<LoadError>) {
+    let mut rules = Vec::new();
+    let mut errors = Vec::new();
+    for (start, chunk) in chunks(text) {
+        let name = rule_name(&chunk);
+        let parsed: Result<Vec<Rule>, serde_yaml::Error> =
+            with_names(names, || serde_yaml::from_str(&chunk));
+        match parsed {
+            Ok(list) => {
+                for mut rule in list {
+                    rule.file = file.to_path_buf();
+                    rule.line = start;
+                    rules.push(rule);
+                }
+            }
+            Err(e) => {
+                let (line, column) = e
+                    .location()
+                    .map(|l| (l.line() + start - 1, l.column()))
+                    .unwrap_or((start, 0));
+                let mut message = e.to_string();
+                if let Some(at) = message.find(" at line ") {
+                    message.truncate(at);
+                }
+                errors.push(LoadError {
+                    file: file.to_path_buf(),
+                    line,
+                    column,
+                    rule: name,
+                    message: friendlier(&message),
+                });
+            }
+        }
+    }
+    (rules, errors)
+}
+
+/// serde's wording for our keys, made to read like the rule format.
+fn friendlier(message: &str) -> String {
+    message.replace("`match_`", "`match`").replace("[0]", "")
+}
+
+/// Splits a file at its top-level list items (`- ` in column 0): (first line, text).
+/// Anything that is not such a list is returned whole, for serde to report.
+fn chunks(text: &str) -> Vec<(usize, String)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let starts: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("- ") || **l == "-")
+        .map(|(i, _)| i)
+        .collect();
+    let content_before = lines[..starts.first().copied().unwrap_or(lines.len())]
+        .iter()
+        .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+    if starts.is_empty() || content_before {
+        if lines
+            .iter()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+        {
+            return Vec::new();
+        }
+        return vec![(1, text.to_string())];
+    }
+    starts
+        .iter()
+        .enumerate()
+        .map(|(n, &s)| {
+            let end = starts.get(n + 1).copied().unwrap_or(lines.len());
+            (s + 1, lines[s..end].join("\n") + "\n")
+        })
+        .collect()
+}
+
+/// The `name:` of a rule chunk, found by text so errors can name the rule.
+fn rule_name(chunk: &str) -> Option<String> {
+    chunk.lines().find_map(|l| {
+        let l = l.trim_start_matches("- ").trim();
+        l.strip_prefix("name:")
+            .map(|n| n.trim().trim_matches(['"', '\'']).to_string())
+            .filter(|n| !n.is_empty())
+    })
+}
