@@ -9,9 +9,11 @@ pd="$PWD/target/release/postdesk"
 desk=$(mktemp -d)
 trap 'rm -rf "$desk"' EXIT
 cp examples/postdesk.yaml "$desk/"
+cp -r rules templates "$desk/"
 export POSTDESK_CONFIG="$desk/postdesk.yaml" POSTDESK_USER=maria
 "$pd" ingest mbox examples/support.mbox
-"$pd" ticket list --sort -updated
+"$pd" rule list
+"$pd" ticket list --sort -priority,number
 "$pd" ticket list --view billing
 "$pd" ingest ignored
 "$pd" ticket show 2

@@ -364,10 +364,11 @@ impl Config {
 
     /// The directory holding the config file: the base of relative paths in it.
     pub fn dir(&self) -> PathBuf {
-        match self.path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        }
+        // Empty for a config in the current directory, so paths print as `rules/x.yaml`.
+        self.path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
     }
 
     /// The rules directory.

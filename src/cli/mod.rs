@@ -5,6 +5,7 @@ mod ingest;
 mod init;
 pub mod output;
 mod pending;
+mod rule;
 mod ticket;
 
 use std::path::PathBuf;
@@ -69,7 +70,8 @@ pub enum Command {
     #[command(subcommand)]
     Ticket(ticket::TicketCommand),
     /// List, check and test the YAML rules
-    Rule(pending::PendingArgs),
+    #[command(subcommand, long_about = rule::LONG_HELP)]
+    Rule(rule::RuleCommand),
     /// Render digests and statistics from templates
     Report(pending::PendingArgs),
     /// Remote-support sessions attached to tickets
@@ -97,7 +99,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Completions(args) => completions::run(args),
         Command::Ticket(cmd) => ticket::run(cmd, &global),
         Command::Ingest(args) => ingest::run(args, &global),
-        Command::Rule(_) => pending::run("rule"),
+        Command::Rule(cmd) => rule::run(cmd, &global),
         Command::Report(_) => pending::run("report"),
         Command::Session(_) => pending::run("session"),
     }

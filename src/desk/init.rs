@@ -8,10 +8,7 @@ use crate::config::{Config, FILE_NAME};
 use crate::store::Store;
 
 /// Example rule files shipped with the tool, written by `init` beside the config.
-const RULES: &[(&str, &str)] = &[(
-    "10-examples.yaml",
-    include_str!("../../rules/10-examples.yaml"),
-)];
+const RULES: &[(&str, &str)] = &[("10-examples.yaml", include_str!("starter-rules.yaml"))];
 
 /// Templates shipped with the tool.
 const TEMPLATES: &[(&str, &str)] = &[

@@ -43,12 +43,16 @@ pub fn set_enabled(rule: &Rule, on: bool) -> Result<bool> {
     let value = if on { "true" } else { "false" };
     match key_line {
         Some(i) => {
-            let prefix = if i == start { "- " } else { "  " };
-            let comment = lines[i]
-                .find(" #")
-                .map(|c| lines[i][c..].to_string())
-                .unwrap_or_default();
-            lines[i] = format!("{prefix}enabled: {value}{comment}");
+            // Replace only the value: spacing and a trailing comment stay as written.
+            let line = &lines[i];
+            let key_end = line.find("enabled:").expect("found above") + "enabled:".len();
+            let rest = &line[key_end..];
+            let value_start = key_end + (rest.len() - rest.trim_start().len());
+            let value_end = line[value_start..]
+                .find(char::is_whitespace)
+                .map(|n| value_start + n)
+                .unwrap_or(line.len());
+            lines[i] = format!("{}{value}{}", &line[..value_start], &line[value_end..]);
         }
         None => {
             // After the `name:` line, wherever it is.

@@ -240,6 +240,7 @@ pub fn run(
 ) -> Decision {
     let mut decision = Decision::default();
     for rule in rules.iter().filter(|r| r.enabled && event.fires(&r.when)) {
+        let conditions_traced;
         let matched = {
             let mut trace_lines = Vec::new();
             let mut ev = Evaluator {
@@ -248,20 +249,26 @@ pub fn run(
                 rule: &rule.name,
             };
             let matched = rule.conditions.is_empty() || ev.group(&rule.conditions, rule.match_, 1);
+            conditions_traced = trace_lines.len();
             decision.trace.extend(trace_lines);
             matched
         };
         if trace {
-            decision.trace.push(TraceLine {
-                rule: rule.name.clone(),
-                depth: 0,
-                text: format!(
-                    "rule '{}': {}",
-                    rule.name,
-                    if matched { "matched" } else { "no match" }
-                ),
-                matched,
-            });
+            // The rule's own line goes before the lines of its conditions.
+            let at = decision.trace.len() - conditions_traced;
+            decision.trace.insert(
+                at,
+                TraceLine {
+                    rule: rule.name.clone(),
+                    depth: 0,
+                    text: format!(
+                        "rule '{}': {}",
+                        rule.name,
+                        if matched { "matched" } else { "no match" }
+                    ),
+                    matched,
+                },
+            );
         }
         if !matched {
             continue;

@@ -107,9 +107,15 @@ impl RuleSet {
     pub fn load_files(files: &[PathBuf], names: &Names) -> Result<RuleSet, LoadErrors> {
         let mut rules: Vec<Rule> = Vec::new();
         let mut errors = Vec::new();
+        let mut seen: Vec<(String, PathBuf, usize)> = Vec::new();
         for file in files {
             match std::fs::read_to_string(file) {
                 Ok(text) => {
+                    for (line, chunk) in chunks(&text) {
+                        if let Some(name) = rule_name(&chunk) {
+                            seen.push((name, file.clone(), line));
+                        }
+                    }
                     let (ok, bad) = parse_file(file, &text, names);
                     rules.extend(ok);
                     errors.extend(bad);
@@ -123,17 +129,18 @@ impl RuleSet {
                 }),
             }
         }
-        for (i, rule) in rules.iter().enumerate() {
-            if let Some(first) = rules[..i].iter().find(|r| r.name == rule.name) {
+        // Names are compared from the text, so a rule that failed to load still counts.
+        for (i, (name, file, line)) in seen.iter().enumerate() {
+            if let Some((_, first_file, first_line)) = seen[..i].iter().find(|(n, _, _)| n == name)
+            {
                 errors.push(LoadError {
-                    file: rule.file.clone(),
-                    line: rule.line,
+                    file: file.clone(),
+                    line: *line,
                     column: 0,
-                    rule: Some(rule.name.clone()),
+                    rule: Some(name.clone()),
                     message: format!(
-                        "duplicate rule name (first at {}:{})",
-                        first.file.display(),
-                        first.line
+                        "duplicate rule name (first at {}:{first_line})",
+                        first_file.display()
                     ),
                 });
             }
@@ -188,9 +195,31 @@ fn parse_file(file: &Path, text: &str, names: &Names) -> (Vec<Rule>, Vec<LoadErr
     (rules, errors)
 }
 
-/// serde's wording for our keys, made to read like the rule format.
+/// serde's wording made to read like the rule format: the path inside the rule
+/// (`conditions.subject`) without the list index, and one line.
 fn friendlier(message: &str) -> String {
-    message.replace("`match_`", "`match`").replace("[0]", "")
+    let message = message.replace("`match_`", "`match`").replace("[0]", "");
+    let message = match message.split_once(": ") {
+        Some((path, rest)) if path.starts_with('.') => {
+            let path = path.trim_matches('.');
+            if path.is_empty() {
+                rest.to_string()
+            } else {
+                format!("{path}: {rest}")
+            }
+        }
+        _ => message,
+    };
+    // Regex errors draw a caret over several lines: keep the last, which says why.
+    let mut lines = message.lines();
+    let first = lines
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(": regex parse error:");
+    match lines.last() {
+        Some(last) => format!("{first}: {}", last.trim_start_matches("error: ")),
+        None => first.to_string(),
+    }
 }
 
 /// Splits a file at its top-level list items (`- ` in column 0): (first line, text).

@@ -24,7 +24,7 @@ fn help_lists_every_subcommand() {
 #[test]
 fn pending_subcommands_say_so() {
     let env = Env::new();
-    for sub in ["rule", "report", "session"] {
+    for sub in ["report", "session"] {
         let err = env.fails(&[sub, "list"], 1);
         assert_eq!(
             err,
@@ -83,6 +83,17 @@ fn init_makes_a_working_setup_and_never_overwrites() {
     let t: serde_json::Value = serde_json::from_slice(&create.stdout).unwrap();
     assert_eq!(t["service"], "support");
     assert_eq!(t["assignee"], "@agents");
+    let check = env
+        .cmd(&["rule", "check"])
+        .current_dir(&dir)
+        .env("POSTDESK_USER", "newcomer")
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "the starter rules load: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
     let err = env.fails(&["init", "fresh"], 1);
     assert!(err.contains("already exists; not overwriting it"), "{err}");
 }

@@ -8,6 +8,7 @@ mod ingest;
 mod ingest_imap;
 mod ingest_load;
 mod man_pages;
+mod rules;
 mod sample;
 mod store_lock;
 mod ticket_create;

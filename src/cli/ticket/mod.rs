@@ -5,7 +5,7 @@ mod create;
 mod edit;
 mod list;
 mod show;
-mod view;
+pub mod view;
 
 use anyhow::Result;
 use clap::Subcommand;

@@ -1,0 +1,444 @@
+//! Rules: every condition, operator, action, `when`, `stop`, nesting, the default,
+//! load errors with their lines, and the `rule` commands.
+
+use crate::common::Env;
+
+fn with_rules(files: &[(&str, &str)]) -> Env {
+    let env = Env::new();
+    let dir = env.path().join("rules");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    env
+}
+
+/// Names of the rules that match a mail as a new ticket (`rule test`, which writes nothing).
+fn matched(env: &Env, mail: &str) -> Vec<String> {
+    std::fs::write(env.path().join("m.eml"), mail).unwrap();
+    let report = env.json(&["rule", "test", "m.eml"]);
+    report["matched"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
+const OPERATORS: &str = r#"
+- name: from-equals
+  conditions: [{ from: ANN@acme.example }]
+- name: from-name-contains
+  conditions: [{ from-name: { contains: smith } }]
+- name: from-domain
+  conditions: [{ from-domain: acme.example }]
+- name: to-in
+  conditions: [{ to: { in: [nobody@x.example, help@corp.example] } }]
+- name: cc-exists
+  conditions: [{ cc: { exists: true } }]
+- name: recipient
+  conditions: [{ recipient: billing@corp.example }]
+- name: subject-starts
+  conditions: [{ subject: { starts-with: "urgent:" } }]
+- name: subject-ends
+  conditions: [{ subject: { ends-with: please } }]
+- name: subject-regex
+  conditions: [{ subject: { regex: '\bvpn\b' } }]
+- name: subject-case-sensitive
+  conditions: [{ subject: { contains: vpn, case-sensitive: true } }]
+- name: body-contains
+  conditions: [{ body: { contains: "ERROR 42" } }]
+- name: header-equals
+  conditions: [{ header: { name: x-priority, equals: 1 } }]
+- name: no-spam-header
+  conditions: [{ not: { header: { name: X-Spam, exists: true } } }]
+- name: has-attachment
+  conditions: [{ has-attachment: true }]
+- name: size-greater
+  conditions: [{ size: { greater-than: 300 } }]
+- name: size-less
+  conditions: [{ size: { less-than: 300 } }]
+- name: status-in
+  conditions: [{ status: [open, pending] }]
+- name: priority-equals
+  conditions: [{ priority: medium }]
+- name: assignee-group
+  conditions: [{ assignee: "@support" }]
+- name: service-equals
+  conditions: [{ service: finance }]
+- name: category-missing
+  conditions: [{ category: { exists: false } }]
+- name: tags-none
+  conditions: [{ not: { tags: { exists: true } } }]
+- name: field-missing
+  conditions: [{ field: { name: asset, exists: false } }]
+- name: nested
+  conditions:
+    - all:
+        - any: [{ subject: { contains: wifi } }, { subject: { contains: vpn } }]
+        - not: { from-domain: spam.example }
+- name: match-any
+  match: any
+  conditions: [{ subject: { contains: zzz } }, { from-domain: other.example }]
+- name: match-all-fails
+  conditions: [{ subject: { contains: zzz } }, { from-domain: other.example }]
+"#;
+
+const MAIL_A: &str = "From: Ann Smith <ann@acme.example>\nTo: help@corp.example\nCc: boss@acme.example\nSubject: urgent: VPN broken please\nX-Priority: 1\nMessage-ID: <a@acme.example>\nContent-Type: multipart/mixed; boundary=B\n\n--B\nContent-Type: text/plain\n\nI get error 42 all the time.\n--B\nContent-Type: text/plain; name=log.txt\nContent-Disposition: attachment; filename=log.txt\n\nlog\n--B--\n";
+const MAIL_B: &str =
+    "From: bob@other.example\nTo: billing@corp.example\nSubject: hello\nX-Spam: yes\n\nhi\n";
+
+#[test]
+fn every_condition_and_operator() {
+    let env = with_rules(&[("10-ops.yaml", OPERATORS)]);
+    let a = matched(&env, MAIL_A);
+    let expected_a = [
+        "from-equals",
+        "from-name-contains",
+        "from-domain",
+        "to-in",
+        "cc-exists",
+        "subject-starts",
+        "subject-ends",
+        "subject-regex",
+        "body-contains",
+        "header-equals",
+        "no-spam-header",
+        "has-attachment",
+        "size-greater",
+        "status-in",
+        "priority-equals",
+        "assignee-group",
+        "category-missing",
+        "tags-none",
+        "field-missing",
+        "nested",
+    ];
+    assert_eq!(a, expected_a);
+    let b = matched(&env, MAIL_B);
+    let expected_b = [
+        "recipient",
+        "size-less",
+        "status-in",
+        "priority-equals",
+        "service-equals",
+        "category-missing",
+        "tags-none",
+        "field-missing",
+        "match-any",
+    ];
+    assert_eq!(
+        b, expected_b,
+        "billing@ mail: service finance, assignee bob"
+    );
+}
+
+#[test]
+fn actions_change_the_ticket_and_are_logged() {
+    let env = with_rules(&[(
+        "10-actions.yaml",
+        r#"
+- name: triage
+  when: created
+  conditions: [{ subject: { contains: laptop } }]
+  actions:
+    - set: { status: pending, priority: urgent, service: it, category: hardware, fields: { asset: PC-9 } }
+    - assign: bob
+    - tag: [hardware, temp]
+    - untag: temp
+    - follow: [boss@corp.example, cto@corp.example]
+    - notify: { to: managers, template: notify }
+    - reply: { template: acknowledge }
+"#,
+    )]);
+    env.deliver("From: ann@acme.example\nTo: billing@corp.example\nSubject: laptop broken\nMessage-ID: <l1@acme.example>\n\nhelp\n");
+    let t = env.json(&["ticket", "show", "1"]);
+    assert_eq!(t["status"], "pending");
+    assert_eq!(t["priority"], "urgent");
+    assert_eq!(t["service"], "it", "moved from finance (the address) to it");
+    assert_eq!(t["category"], "hardware");
+    assert_eq!(t["fields"]["asset"], "PC-9");
+    assert_eq!(t["assignee"], "bob");
+    assert_eq!(t["tags"], serde_json::json!(["hardware"]));
+    assert!(t["followers"]
+        .as_array()
+        .unwrap()
+        .contains(&"cto@corp.example".into()));
+    let events = t["events"].as_array().unwrap();
+    let by_rule: Vec<_> = events
+        .iter()
+        .filter(|e| e["actor"] == "rule 'triage'")
+        .collect();
+    assert!(
+        by_rule
+            .iter()
+            .any(|e| e["text"] == "changed priority from medium to urgent"),
+        "{by_rule:?}"
+    );
+    let queued: Vec<_> = events
+        .iter()
+        .filter(|e| e["kind"] == "mail-queued")
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        queued,
+        [
+            "rule 'triage' queued a notify mail to managers (template notify)",
+            "rule 'triage' queued a reply mail to requester (template acknowledge)"
+        ]
+    );
+    let shown = env.ok(&["ticket", "show", "1"]);
+    assert!(
+        shown.contains("rule 'triage': changed priority from medium to urgent"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn ignore_stop_and_the_default_rule() {
+    let env = with_rules(&[
+        (
+            "10-first.yaml",
+            r#"
+- name: drop newsletters
+  when: created
+  conditions: [{ from-domain: news.example }]
+  actions: [{ ignore: true }]
+- name: vip first
+  conditions: [{ from-domain: vip.example }]
+  actions: [{ set: { priority: high } }, { stop: true }]
+- name: rule-level stop
+  conditions: [{ from-domain: stop.example }]
+  actions: [{ tag: [stopped] }]
+  stop: true
+"#,
+        ),
+        (
+            "20-later.yaml",
+            "- name: tag everything\n  actions: [{ tag: [seen] }]\n- name: disabled one\n  enabled: false\n  actions: [{ tag: [never] }]\n",
+        ),
+    ]);
+    env.deliver("From: n@news.example\nSubject: News\nMessage-ID: <n1@news.example>\n\nx\n");
+    env.deliver("From: v@vip.example\nSubject: VIP\nMessage-ID: <v1@vip.example>\n\nx\n");
+    env.deliver("From: s@stop.example\nSubject: Stop\nMessage-ID: <s1@stop.example>\n\nx\n");
+    env.deliver("From: p@plain.example\nTo: nowhere@corp.example\nSubject: Plain\nMessage-ID: <p1@plain.example>\n\nx\n");
+    let ignored = env.json(&["ingest", "ignored"]);
+    assert_eq!(ignored[0]["reason"], "rule 'drop newsletters'");
+    let tickets = env.json(&["ticket", "list"]);
+    let list = tickets.as_array().unwrap();
+    assert_eq!(list.len(), 3, "the newsletter made no ticket");
+    assert_eq!(list[0]["subject"], "VIP");
+    assert_eq!(list[0]["priority"], "high");
+    assert_eq!(
+        list[0]["tags"],
+        serde_json::json!([]),
+        "stop: later files not run"
+    );
+    assert_eq!(list[1]["tags"], serde_json::json!(["stopped"]));
+    assert_eq!(
+        list[2]["tags"],
+        serde_json::json!(["seen"]),
+        "files run in name order; disabled rules never"
+    );
+    assert_eq!(
+        list[2]["service"], "it",
+        "no rule decided: the default service"
+    );
+    // The same message again is a duplicate, even though a rule ignored it.
+    env.deliver("From: n@news.example\nSubject: News\nMessage-ID: <n1@news.example>\n\nx\n");
+    assert_eq!(
+        env.json(&["ingest", "ignored"]).as_array().unwrap().len(),
+        1
+    );
+}
+
+#[test]
+fn when_selects_the_event() {
+    let env = with_rules(&[(
+        "10-when.yaml",
+        r#"
+- name: on created
+  when: created
+  actions: [{ tag: [c] }]
+- name: on reply
+  when: reply
+  actions: [{ tag: [r] }]
+- name: on update
+  when: [updated]
+  conditions: [{ status: closed }]
+  actions: [{ tag: [closed-by-shell] }]
+- name: on any
+  when: any
+  conditions: [{ priority: urgent }]
+  actions: [{ tag: [hot] }]
+"#,
+    )]);
+    env.deliver("From: ann@acme.example\nSubject: First\nMessage-ID: <w1@acme.example>\n\nx\n");
+    assert_eq!(
+        env.json(&["ticket", "show", "1"])["tags"],
+        serde_json::json!(["c"])
+    );
+    env.deliver("From: ann@acme.example\nSubject: Re: First\nIn-Reply-To: <w1@acme.example>\nMessage-ID: <w2@acme.example>\n\nx\n");
+    assert_eq!(
+        env.json(&["ticket", "show", "1"])["tags"],
+        serde_json::json!(["c", "r"])
+    );
+    env.ok(&["ticket", "edit", "1", "--status", "closed", "-p", "urgent"]);
+    assert_eq!(
+        env.json(&["ticket", "show", "1"])["tags"],
+        serde_json::json!(["c", "closed-by-shell", "hot", "r"])
+    );
+    // From the shell too: created fires on `ticket create`.
+    let t = env.json(&["ticket", "create", "-s", "by hand"]);
+    assert_eq!(
+        env.json(&["ticket", "show", &t["number"].to_string()])["tags"],
+        serde_json::json!(["c"])
+    );
+}
+
+#[test]
+fn load_errors_name_file_line_and_rule() {
+    let env = with_rules(&[
+        (
+            "10-bad.yaml",
+            "# comment\n- name: typo\n  conditons: []\n- name: bad regex\n  conditions:\n    - subject: { regex: '(' }\n- name: ghost\n  actions:\n    - assign: ghost\n- name: bad template\n  actions:\n    - reply: { template: nope }\n",
+        ),
+        (
+            "20-bad.yaml",
+            "- name: typo\n  actions: [{ tag: [x] }]\n- name: bad status\n  conditions:\n    - status: finished\n- name: bad service\n  actions:\n    - set: { service: hr }\n- name: wrong type\n  stop: maybe\n- name: unknown condition\n  conditions:\n    - colour: red\n",
+        ),
+    ]);
+    let err = env.fails(&["rule", "check"], 1);
+    let lines: Vec<&str> = err.lines().collect();
+    let expect = [
+        "rules/10-bad.yaml:3:3: rule 'typo': unknown field `conditons`",
+        "rules/10-bad.yaml:6:16: rule 'bad regex': conditions.subject: bad regex /(/: unclosed group",
+        "rules/10-bad.yaml:9:7: rule 'ghost': actions: assign: unknown user 'ghost'",
+        "rules/10-bad.yaml:12:7: rule 'bad template': actions: unknown template 'nope'",
+        "rules/20-bad.yaml:5:15: rule 'bad status': conditions.status: unknown status 'finished'",
+        "rules/20-bad.yaml:8:7: rule 'bad service': actions: set: unknown service 'hr'",
+        "rules/20-bad.yaml:10:9: rule 'wrong type': stop: invalid type: string \"maybe\", expected a boolean",
+        "rules/20-bad.yaml:13:7: rule 'unknown condition': conditions: unknown condition 'colour'",
+        "rules/20-bad.yaml:1: rule 'typo': duplicate rule name (first at",
+    ];
+    for want in expect {
+        assert!(
+            lines.iter().any(|l| l.contains(want)),
+            "missing {want:?} in:\n{err}"
+        );
+    }
+    assert!(err.contains("postdesk: 9 errors in the rules"), "{err}");
+    // Checking one file reports only its errors.
+    let err = env.fails(&["rule", "check", "rules/10-bad.yaml"], 1);
+    assert!(err.contains("4 errors"), "{err}");
+    // Commands that run rules refuse; `ticket list` does not need them.
+    let err = env.fails(&["ticket", "create", "-s", "x"], 1);
+    assert!(
+        err.contains("broken rules:") && err.contains("rules/10-bad.yaml:3:3"),
+        "{err}"
+    );
+    env.ok(&["ticket", "list"]);
+}
+
+#[test]
+fn ingest_with_broken_rules_keeps_the_mail() {
+    let env = with_rules(&[(
+        "10-bad.yaml",
+        "- name: oops\n  actions:\n    - assign: ghost\n",
+    )]);
+    let out =
+        env.ingest("From: ann@acme.example\nSubject: Kept\nMessage-ID: <k1@acme.example>\n\nx\n");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "never bounce for our own mistake"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown user 'ghost'") && err.contains("kept in the spool"),
+        "{err}"
+    );
+    assert!(env.list(&[]).is_empty());
+    std::fs::write(
+        env.path().join("rules/10-bad.yaml"),
+        "- name: fixed\n  actions:\n    - assign: bob\n",
+    )
+    .unwrap();
+    env.ok(&["ingest", "spool"]);
+    assert_eq!(env.json(&["ticket", "show", "1"])["assignee"], "bob");
+}
+
+#[test]
+fn enable_disable_edit_in_place_and_keep_the_rest() {
+    let text = "# Triage rules\n\n- name: first  # the first one\n  actions: [{ tag: [one] }]\n\n# between\n- name: second\n  enabled: true   # keep me\n  actions: [{ tag: [two] }]\n";
+    let env = with_rules(&[("10-t.yaml", text)]);
+    env.ok(&["rule", "disable", "first"]);
+    env.ok(&["rule", "disable", "second"]);
+    let edited = std::fs::read_to_string(env.path().join("rules/10-t.yaml")).unwrap();
+    assert_eq!(
+        edited,
+        "# Triage rules\n\n- name: first  # the first one\n  enabled: false\n  actions: [{ tag: [one] }]\n\n# between\n- name: second\n  enabled: false   # keep me\n  actions: [{ tag: [two] }]\n"
+    );
+    let list = env.json(&["rule", "list"]);
+    assert_eq!(list[0]["enabled"], false);
+    assert_eq!(list[1]["enabled"], false);
+    env.ok(&["rule", "enable", "first"]);
+    assert_eq!(env.json(&["rule", "list"])[0]["enabled"], true);
+    let err = env.fails(&["rule", "enable", "third"], 1);
+    assert!(err.contains("no rule named 'third'"), "{err}");
+}
+
+#[test]
+fn list_show_and_test_with_trace() {
+    let env = with_rules(&[(
+        "10-x.yaml",
+        "- name: vpn\n  when: [created, reply]\n  conditions:\n    - subject: { contains: vpn }\n    - from-domain: acme.example\n  actions:\n    - set: { priority: high }\n    - notify: assignee\n",
+    )]);
+    let list = env.json(&["rule", "list"]);
+    assert_eq!(list[0]["order"], 1);
+    assert_eq!(list[0]["file"], "10-x.yaml");
+    assert_eq!(list[0]["when"], serde_json::json!(["created", "reply"]));
+    assert_eq!(
+        list[0]["summary"],
+        "if all of 2 conditions: set priority high, notify assignee (notify)"
+    );
+    let shown = env.ok(&["rule", "show", "vpn"]);
+    assert!(
+        shown.starts_with("# ") && shown.contains("10-x.yaml:1\n- name: vpn\n"),
+        "{shown}"
+    );
+    std::fs::write(
+        env.path().join("m.eml"),
+        "From: Ann <ann@acme.example>\nSubject: VPN down\n\nx\n",
+    )
+    .unwrap();
+    let out = env.ok(&["rule", "test", "m.eml", "--trace"]);
+    assert!(out.contains("rule 'vpn': matched"), "{out}");
+    assert!(
+        out.contains("yes  subject contains \"vpn\" (looked at [\"VPN down\"])"),
+        "{out}"
+    );
+    assert!(
+        out.contains("yes  from-domain equals \"acme.example\" (looked at [\"acme.example\"])"),
+        "{out}"
+    );
+    assert!(out.contains("result: status open, priority high"), "{out}");
+    assert!(
+        out.contains("would send: notify to assignee (template notify, rule 'vpn')"),
+        "{out}"
+    );
+    assert!(env.list(&[]).is_empty(), "rule test writes nothing");
+    // Against a ticket: as a reply with a message, as an update without.
+    env.create(&["-s", "Other"]);
+    let report = env.json(&["rule", "test", "--ticket", "1"]);
+    assert_eq!(report["event"], "updated");
+    assert_eq!(report["matched"], serde_json::json!([]));
+    let report = env.json(&["rule", "test", "m.eml", "--ticket", "1"]);
+    assert_eq!(report["event"], "reply");
+    assert_eq!(report["matched"], serde_json::json!(["vpn"]));
+    assert_eq!(
+        env.json(&["ticket", "show", "1"])["priority"],
+        "medium",
+        "still nothing written"
+    );
+}
