@@ -63,6 +63,36 @@ struct Facts<'a> {
     ticket: &'a Ticket,
 }
 
+/// A field's values as found and lowercased.
+type Looked = std::rc::Rc<(Vec<String>, Vec<String>)>;
+
+/// Values read from the mail, raw and lowercased, computed once per message:
+/// a hundred rules looking at a 2 KB body must not copy and fold it a hundred times.
+/// Ticket values are not cached: actions change them between rules.
+#[derive(Default)]
+struct MailCache {
+    values: std::collections::HashMap<String, Looked>,
+}
+
+impl Field {
+    fn is_mail_field(&self) -> bool {
+        matches!(
+            self,
+            Field::From
+                | Field::FromName
+                | Field::FromDomain
+                | Field::To
+                | Field::Cc
+                | Field::Recipient
+                | Field::Subject
+                | Field::Body
+                | Field::Header(_)
+                | Field::HasAttachment
+                | Field::Size
+        )
+    }
+}
+
 impl Facts<'_> {
     fn values(&self, field: &Field) -> Vec<String> {
         let t = self.ticket;
@@ -126,23 +156,19 @@ impl Facts<'_> {
     }
 }
 
-fn test_values(test: &Test, values: &[String]) -> bool {
-    let fold = |s: &str| {
-        if test.case_sensitive {
-            s.to_string()
-        } else {
-            s.to_lowercase()
-        }
-    };
-    let any = |f: &dyn Fn(&str) -> bool| values.iter().any(|v| f(&fold(v)));
+/// `values` as found, `lowered` the same lowercased; operands of case-insensitive
+/// tests were lowercased when the rule was loaded.
+fn test_values(test: &Test, values: &[String], lowered: &[String]) -> bool {
+    let texts = if test.case_sensitive { values } else { lowered };
+    let any = |f: &dyn Fn(&str) -> bool| texts.iter().any(|v| f(v));
     match &test.op {
         Op::Exists(want) => values.iter().any(|v| !v.is_empty()) == *want,
-        Op::Equals(x) => any(&|v| v == fold(x)),
-        Op::Contains(x) => any(&|v| v.contains(&fold(x))),
-        Op::StartsWith(x) => any(&|v| v.starts_with(&fold(x))),
-        Op::EndsWith(x) => any(&|v| v.ends_with(&fold(x))),
+        Op::Equals(x) => any(&|v| v == x),
+        Op::Contains(x) => any(&|v| v.contains(x.as_str())),
+        Op::StartsWith(x) => any(&|v| v.starts_with(x.as_str())),
+        Op::EndsWith(x) => any(&|v| v.ends_with(x.as_str())),
         Op::Regex(re) => values.iter().any(|v| re.is_match(v)),
-        Op::In(xs) => any(&|v| xs.iter().any(|x| v == fold(x))),
+        Op::In(xs) => any(&|v| xs.iter().any(|x| v == x)),
         Op::GreaterThan(n) => values
             .iter()
             .any(|v| v.parse::<f64>().is_ok_and(|x| x > *n)),
@@ -154,6 +180,7 @@ fn test_values(test: &Test, values: &[String]) -> bool {
 
 struct Evaluator<'a> {
     facts: Facts<'a>,
+    cache: &'a mut MailCache,
     trace: Option<&'a mut Vec<TraceLine>>,
     rule: &'a str,
 }
@@ -162,8 +189,12 @@ impl Evaluator<'_> {
     fn condition(&mut self, c: &Condition, depth: usize) -> bool {
         let (result, text) = match c {
             Condition::Test { field, test } => {
-                let values = self.facts.values(field);
-                let result = test_values(test, &values);
+                let looked = self.lookup(field);
+                let (values, lowered) = &*looked;
+                let result = test_values(test, values, lowered);
+                if self.trace.is_none() {
+                    return result;
+                }
                 let shown: Vec<String> = values.iter().map(|v| shorten(v)).collect();
                 (
                     result,
@@ -193,6 +224,23 @@ impl Evaluator<'_> {
         };
         self.note(depth, text, result);
         result
+    }
+
+    fn lookup(&mut self, field: &Field) -> Looked {
+        let compute = |facts: &Facts| {
+            let values = facts.values(field);
+            let lowered = values.iter().map(|v| v.to_lowercase()).collect();
+            std::rc::Rc::new((values, lowered))
+        };
+        if !(field.is_mail_field() && self.facts.mail.is_some()) {
+            return compute(&self.facts);
+        }
+        let facts = &self.facts;
+        self.cache
+            .values
+            .entry(field.label())
+            .or_insert_with(|| compute(facts))
+            .clone()
     }
 
     /// Every condition is evaluated (not short-circuited) so a trace shows them all.
@@ -239,12 +287,14 @@ pub fn run(
     trace: bool,
 ) -> Decision {
     let mut decision = Decision::default();
+    let mut cache = MailCache::default();
     for rule in rules.iter().filter(|r| r.enabled && event.fires(&r.when)) {
         let conditions_traced;
         let matched = {
             let mut trace_lines = Vec::new();
             let mut ev = Evaluator {
                 facts: Facts { mail, ticket },
+                cache: &mut cache,
                 trace: trace.then_some(&mut trace_lines),
                 rule: &rule.name,
             };

@@ -370,7 +370,7 @@ impl<'de> Visitor<'de> for TestSeed {
             values.push(v.0);
         }
         check_values::<A::Error>(&self.0, &values)?;
-        self.plain(Op::In(values))
+        self.plain(Op::In(values.iter().map(|v| v.to_lowercase()).collect()))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TestSpec, A::Error> {
@@ -425,6 +425,17 @@ impl<'de> Visitor<'de> for TestSeed {
         }
         let mut op =
             op.ok_or_else(|| de::Error::custom(format!("{}: no operator given", self.0.label())))?;
+        if !case_sensitive {
+            // Compared with lowercased values at run time.
+            op = match op {
+                Op::Equals(x) => Op::Equals(x.to_lowercase()),
+                Op::Contains(x) => Op::Contains(x.to_lowercase()),
+                Op::StartsWith(x) => Op::StartsWith(x.to_lowercase()),
+                Op::EndsWith(x) => Op::EndsWith(x.to_lowercase()),
+                Op::In(xs) => Op::In(xs.iter().map(|x| x.to_lowercase()).collect()),
+                other => other,
+            };
+        }
         if let Op::Regex(re) = &op {
             op = Op::Regex(
                 regex::RegexBuilder::new(re.as_str())
@@ -465,7 +476,7 @@ impl TestSeed {
             )));
         }
         check_values::<E>(&self.0, std::slice::from_ref(&value))?;
-        self.plain(Op::Equals(value))
+        self.plain(Op::Equals(value.to_lowercase()))
     }
 
     fn plain<E>(&self, op: Op) -> Result<TestSpec, E> {
