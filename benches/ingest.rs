@@ -646,6 +646,14 @@ fn main() {
         &mut failures,
     ));
 
+    // 3. with `ingest spool --watch` running, with `large` tickets stored.
+    figures.extend(watched_deliveries(
+        &root,
+        &mut corpus,
+        sizes.runs,
+        &mut failures,
+    ));
+
     println!("\n{:<44} {:>13} {:>14}", "figure", "value", "target");
     for f in &figures {
         let sign = if f.lower_is_better { "<" } else { ">" };
@@ -663,6 +671,74 @@ fn main() {
     if failures.is_empty() {
         println!("every message landed where it should");
     }
+}
+
+/// Deliveries while a drainer watches the spool: each delivery only spools and exits.
+/// Figures: median delivery time, and the time from the last delivery's exit until
+/// its ticket can be listed.
+fn watched_deliveries(
+    root: &Path,
+    corpus: &mut Corpus,
+    runs: usize,
+    failures: &mut Vec<String>,
+) -> Vec<Figure> {
+    use std::io::BufRead;
+    let mut watcher = postdesk(root)
+        .args(["ingest", "spool", "--watch"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the watcher");
+    let mut lines = std::io::BufReader::new(watcher.stderr.take().unwrap()).lines();
+    let _ = lines.next();
+    let mut times = Vec::with_capacity(runs);
+    let mut last_id = String::new();
+    for i in 0..runs {
+        let mail = corpus.request("watched", i);
+        last_id = mail.thread.id.clone();
+        match deliver(root, &mail.delivery()) {
+            Ok(t) => times.push(t),
+            Err(e) => failures.push(format!("FAIL: watched delivery {i}: {e}")),
+        }
+    }
+    let delivered = Instant::now();
+    let mut visible = None;
+    while delivered.elapsed() < Duration::from_secs(30) {
+        // The ticket is visible once the drainer has stored its Message-ID.
+        if let Ok(store) = Store::open(&root.join("db"), Duration::from_secs(5)) {
+            if store.message_ticket(&last_id).ok().flatten().is_some() {
+                visible = Some(delivered.elapsed());
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = watcher.kill();
+    let _ = watcher.wait();
+    times.sort();
+    let median = times
+        .get(times.len() / 2)
+        .map(|d| d.as_secs_f64() * 1e3)
+        .unwrap_or(f64::NAN);
+    if visible.is_none() {
+        failures.push("FAIL: watched deliveries never became tickets".into());
+    }
+    vec![
+        Figure {
+            name: "delivery with `ingest spool --watch`, median".into(),
+            value: median,
+            unit: "ms",
+            target: 5.0,
+            lower_is_better: true,
+        },
+        Figure {
+            name: "  then last ticket visible after".into(),
+            value: visible.map(|d| d.as_secs_f64() * 1e3).unwrap_or(f64::NAN),
+            unit: "ms",
+            target: 1000.0,
+            lower_is_better: true,
+        },
+    ]
 }
 
 /// The binary as a delivery or a user runs it, from the helpdesk's directory.

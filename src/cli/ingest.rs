@@ -72,7 +72,12 @@ enum IngestCommand {
         dry_run: bool,
     },
     /// Process messages left in the spool (run from cron as a backstop)
-    Spool,
+    Spool {
+        /// Keep running: process each message as it lands in the spool. While this
+        /// runs, `postdesk ingest` deliveries only spool and exit.
+        #[arg(long)]
+        watch: bool,
+    },
     /// Mail that could not be parsed
     #[command(subcommand)]
     Quarantine(QuarantineCommand),
@@ -166,7 +171,20 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
             bar.finish_and_clear();
             print_summary(&total, &decisions, global.format)
         }
-        Some(IngestCommand::Spool) => {
+        Some(IngestCommand::Spool { watch: true }) => {
+            let desk = global.desk()?;
+            eprintln!(
+                "postdesk: watching {}",
+                Spool::new(&desk.db_path).dir().display()
+            );
+            intake::watch(&desk, |s| {
+                eprintln!(
+                    "postdesk: {} messages: {} created, {} replies, {} duplicates, {} ignored, {} quarantined",
+                    s.total(), s.created, s.replies, s.duplicates, s.ignored, s.quarantined
+                )
+            })
+        }
+        Some(IngestCommand::Spool { watch: false }) => {
             let desk = global.desk()?;
             let pipeline = Pipeline::new(&desk, false)?;
             let store = desk.open_store()?;
@@ -465,7 +483,7 @@ fn ignored(global: &Global) -> Result<()> {
             let mut table = output::table(&["at", "reason", "from", "subject"]);
             for m in &list {
                 table.add_row([
-                    local_short(m.at, &desk.tz),
+                    local_short(m.at, desk.tz()),
                     m.reason.clone(),
                     m.from.clone(),
                     m.subject.clone(),

@@ -124,7 +124,12 @@ impl Global {
     pub fn desk(&self) -> Result<Desk> {
         let path = Config::locate(self.config.as_deref())?;
         let config = Config::load(&path)?;
-        Desk::new(config, self.db.clone(), self.login(), self.lock_wait)
+        Desk::new(
+            config,
+            self.db.clone(),
+            self.as_user.clone(),
+            self.lock_wait,
+        )
     }
 
     /// `--as`, then `POSTDESK_USER` (both via clap), then the login name.

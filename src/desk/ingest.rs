@@ -128,14 +128,13 @@ impl<'a> Pipeline<'a> {
     pub fn run_batch(&self, store: &Store, raws: &[Vec<u8>]) -> Result<Vec<Processed>> {
         let mut results: Vec<Option<Processed>> = vec![None; raws.len()];
         let mut parsed: Vec<(usize, Incoming)> = Vec::new();
+        let mut to_store: Vec<(&str, &[u8])> = Vec::new();
         for (i, raw) in raws.iter().enumerate() {
             let body = strip_envelope(raw);
             match parse(body) {
                 Ok(msg) => {
-                    if !self.dry_run {
-                        self.mails.put(&msg.hash, body)?;
-                    }
                     parsed.push((i, msg));
+                    to_store.push(("", body));
                 }
                 Err(reason) => {
                     if !self.dry_run {
@@ -148,6 +147,13 @@ impl<'a> Pipeline<'a> {
                     });
                 }
             }
+        }
+        if !self.dry_run {
+            let hashes: Vec<&str> = parsed.iter().map(|(_, m)| m.hash.as_str()).collect();
+            for (slot, hash) in to_store.iter_mut().zip(hashes) {
+                slot.0 = hash;
+            }
+            self.mails.put_all(&to_store)?;
         }
         let at = now();
         let decided = store.transact(|tx| {
@@ -424,7 +430,10 @@ impl<'a> Pipeline<'a> {
         ticket.number = number;
         tx.put_ticket(&ticket, None)?;
         let actor = from.email.clone();
-        let mut events = vec![EventKind::Created, self.mail_event(msg, false)];
+        // The opening message's text is the description: not stored twice.
+        let mut opening = self.mail_in(msg, false);
+        opening.text.clear();
+        let mut events = vec![EventKind::Created, EventKind::Mail(opening)];
         if let Some(other) = link {
             events.push(EventKind::Linked {
                 number: other,

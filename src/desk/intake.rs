@@ -87,6 +87,10 @@ fn remove_all(paths: &[PathBuf]) -> Result<()> {
 /// `wait` (the message stays spooled for `ingest spool`).
 pub fn settle(desk: &Desk, spooled: &Path, wait: Duration) -> Result<Summary> {
     let spool = Spool::new(&desk.db_path);
+    if spool.is_watched() {
+        // `ingest spool --watch` runs: it picks the message up within moments.
+        return Ok(Summary::default());
+    }
     let pipeline = Pipeline::new(desk, false)?;
     let deadline = Instant::now() + wait;
     let mut total = Summary::default();
@@ -107,5 +111,41 @@ pub fn settle(desk: &Desk, spooled: &Path, wait: Duration) -> Result<Summary> {
             }
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// `ingest spool --watch`: drains the spool whenever a message lands in it (file
+/// notifications, and a look every second as a backstop), opening the database per
+/// batch and closing it in between so shell commands are never locked out.
+/// While it runs, deliveries only spool and exit. `report` is told each drain's summary.
+pub fn watch(desk: &Desk, mut report: impl FnMut(&Summary)) -> Result<()> {
+    use notify::Watcher;
+    let spool = Spool::new(&desk.db_path);
+    let _lock = spool.watch_lock()?;
+    let pipeline = Pipeline::new(desk, false)?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut watcher = notify::recommended_watcher(move |event| {
+        let _ = tx.send(event);
+    })
+    .context("cannot watch the spool")?;
+    watcher
+        .watch(spool.dir(), notify::RecursiveMode::NonRecursive)
+        .with_context(|| format!("cannot watch {}", spool.dir().display()))?;
+    loop {
+        if !spool.is_empty() {
+            match Store::open(&desk.db_path, desk.lock_wait) {
+                Ok(store) => {
+                    let summary = drain(&pipeline, &store, &spool)?;
+                    drop(store);
+                    report(&summary);
+                }
+                Err(e) if e.is::<Locked>() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let _ = rx.recv_timeout(Duration::from_secs(1));
+        // Many files arriving together make many events: one drain takes them all.
+        std::thread::sleep(Duration::from_millis(2));
+        while rx.try_recv().is_ok() {}
     }
 }

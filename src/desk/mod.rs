@@ -21,9 +21,12 @@ pub struct Desk {
     pub config: Config,
     pub db_path: PathBuf,
     pub lock_wait: Duration,
-    /// Login of the acting user, checked against the directory on first use.
-    actor: String,
-    pub tz: TimeZone,
+    /// `--as` or POSTDESK_USER; else the login name, looked up on first use
+    /// (an NSS lookup that mail delivery never needs).
+    explicit_actor: Option<String>,
+    actor: std::cell::OnceCell<String>,
+    /// Read on first use: finding the system zone scans the time zone database.
+    tz: std::cell::OnceCell<TimeZone>,
     rules: std::cell::OnceCell<crate::rules::RuleSet>,
 }
 
@@ -31,7 +34,7 @@ impl Desk {
     pub fn new(
         config: Config,
         db: Option<PathBuf>,
-        actor: String,
+        actor: Option<String>,
         lock_wait: Duration,
     ) -> Result<Desk> {
         let db_path = match db {
@@ -47,16 +50,13 @@ impl Desk {
                 },
             },
         };
-        let tz = match &config.settings.timezone {
-            Some(name) => TimeZone::get(name)?,
-            None => TimeZone::try_system().unwrap_or(TimeZone::UTC),
-        };
         Ok(Desk {
             config,
             db_path,
             lock_wait,
-            actor,
-            tz,
+            explicit_actor: actor,
+            actor: std::cell::OnceCell::new(),
+            tz: std::cell::OnceCell::new(),
             rules: std::cell::OnceCell::new(),
         })
     }
@@ -68,14 +68,27 @@ impl Desk {
 
     /// The acting user's login, which must be in the directory.
     pub fn actor(&self) -> Result<&str> {
-        if self.config.user(&self.actor).is_none() {
+        let actor = self.actor_name();
+        if self.config.user(actor).is_none() {
             bail!(
-                "unknown user '{}': not in the users of {} (use --as or POSTDESK_USER)",
-                self.actor,
+                "unknown user '{actor}': not in the users of {} (use --as or POSTDESK_USER)",
                 self.config.path.display()
             );
         }
-        Ok(&self.actor)
+        Ok(actor)
+    }
+
+    /// The time zone for tables and bare dates: `settings.timezone` (checked when the
+    /// config was loaded), else the system's, else UTC.
+    pub fn tz(&self) -> &TimeZone {
+        self.tz.get_or_init(|| {
+            self.config
+                .settings
+                .timezone
+                .as_deref()
+                .and_then(|name| TimeZone::get(name).ok())
+                .unwrap_or_else(|| TimeZone::try_system().unwrap_or(TimeZone::UTC))
+        })
     }
 
     /// The rules, loaded and checked once per process.
@@ -118,7 +131,8 @@ impl Desk {
 
     /// The raw acting login, checked or not (for `me` in filters).
     pub fn actor_name(&self) -> &str {
-        &self.actor
+        self.actor
+            .get_or_init(|| self.explicit_actor.clone().unwrap_or_else(whoami::username))
     }
 }
 

@@ -325,7 +325,7 @@ pub fn resolve_filter(desk: &Desk, view: &View) -> Result<TicketFilter> {
     let instant = |flag: &str, v: &Option<String>| -> Result<Option<i64>> {
         v.as_deref()
             .map(|t| {
-                parse_instant(t, jiff::Timestamp::now(), &desk.tz)
+                parse_instant(t, jiff::Timestamp::now(), desk.tz())
                     .map_err(|e| anyhow::anyhow!("{flag}: {e}"))
             })
             .transpose()

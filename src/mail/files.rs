@@ -43,6 +43,18 @@ pub fn write_durably(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
     Ok(target)
 }
 
+/// Flushes the whole filesystem holding `dir` (data and metadata) and waits for it.
+fn syncfs(dir: &Path) -> Result<()> {
+    use std::os::unix::io::AsRawFd;
+    let handle = File::open(dir).with_context(|| format!("cannot open {}", dir.display()))?;
+    // SAFETY: syncfs on a descriptor we own.
+    if unsafe { libc::syncfs(handle.as_raw_fd()) } != 0 {
+        return Err(std::io::Error::last_os_error())
+            .with_context(|| format!("cannot sync the filesystem of {}", dir.display()));
+    }
+    Ok(())
+}
+
 /// fsync of a directory, making renames and unlinks in it durable.
 pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
@@ -70,6 +82,44 @@ impl MailStore {
             return Ok(());
         }
         write_durably(&self.dir, &format!("{hash}.eml"), raw).map(|_| ())
+    }
+
+    /// Stores many messages durably at once: every file is written, then one
+    /// `syncfs` makes them all durable (one flush instead of one fsync each), then
+    /// they are renamed into place and the directory is synced once. Few messages
+    /// take the per-file path.
+    pub fn put_all(&self, messages: &[(&str, &[u8])]) -> Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        let new: Vec<&(&str, &[u8])> = messages
+            .iter()
+            .filter(|(hash, _)| seen.insert(*hash) && !self.path(hash).exists())
+            .collect();
+        if new.len() <= 2 {
+            return new.iter().try_for_each(|(hash, raw)| self.put(hash, raw));
+        }
+        private_dir(&self.dir)?;
+        let mut pending = Vec::with_capacity(new.len());
+        for (hash, raw) in &new {
+            use std::os::unix::fs::OpenOptionsExt;
+            let tmp = self.dir.join(format!(".tmp.{hash}.eml"));
+            let mut file = fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)
+                .with_context(|| format!("cannot store {}", tmp.display()))?;
+            file.write_all(raw)
+                .with_context(|| format!("cannot store {}", tmp.display()))?;
+            pending.push((tmp, self.path(hash)));
+        }
+        syncfs(&self.dir)?;
+        for (tmp, target) in &pending {
+            fs::rename(tmp, target)
+                .with_context(|| format!("cannot store {}", target.display()))?;
+        }
+        sync_dir(&self.dir).with_context(|| format!("cannot sync {}", self.dir.display()))?;
+        Ok(())
     }
 
     pub fn get(&self, hash: &str) -> Result<Vec<u8>> {

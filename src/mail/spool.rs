@@ -50,7 +50,58 @@ impl Spool {
         Ok(paths)
     }
 
+    /// Marks the spool as watched by a drainer (`ingest spool --watch`) for as long as
+    /// the returned lock lives; fails if another drainer already watches it.
+    pub fn watch_lock(&self) -> Result<std::fs::File> {
+        super::files::private_dir(&self.dir)?;
+        let file = self.lock_file(true)?;
+        if !try_flock(&file)? {
+            anyhow::bail!(
+                "another `postdesk ingest spool --watch` is already watching {}",
+                self.dir.display()
+            );
+        }
+        Ok(file)
+    }
+
+    /// Whether a drainer is watching: deliveries then only spool and leave.
+    pub fn is_watched(&self) -> bool {
+        match self.lock_file(false) {
+            // Free means nobody watches; the test lock is released when `file` drops.
+            Ok(file) => matches!(try_flock(&file), Ok(false)),
+            Err(_) => false,
+        }
+    }
+
+    /// `.watch.lock`; only a watcher creates it, so its absence means nobody watches.
+    fn lock_file(&self, create: bool) -> Result<std::fs::File> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = self.dir.join(".watch.lock");
+        std::fs::OpenOptions::new()
+            .create(create)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.list().map(|l| l.is_empty()).unwrap_or(true)
+    }
+}
+
+/// A non-blocking exclusive flock: Ok(true) when taken, Ok(false) when held elsewhere.
+fn try_flock(file: &std::fs::File) -> Result<bool> {
+    use std::os::unix::io::AsRawFd;
+    // SAFETY: flock on a descriptor we own; released when the file is closed.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+        return Ok(true);
+    }
+    let err = std::io::Error::last_os_error();
+    if err.kind() == std::io::ErrorKind::WouldBlock {
+        Ok(false)
+    } else {
+        Err(err).context("cannot lock the spool")
     }
 }

@@ -112,3 +112,46 @@ fn killing_mbox_ingest_midway_loses_and_duplicates_nothing() {
     let unique: std::collections::BTreeSet<_> = subjects.iter().collect();
     assert_eq!(unique.len(), count);
 }
+
+#[test]
+fn with_a_watcher_deliveries_only_spool_and_tickets_follow() {
+    use std::io::BufRead;
+    let env = Env::new();
+    let mut watcher = env
+        .process(&["ingest", "spool", "--watch"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(watcher.stderr.take().unwrap()).lines();
+    assert!(lines.next().unwrap().unwrap().contains("watching"));
+    // Hold the database: deliveries must not wait for it.
+    let store = postdesk::store::Store::open(&env.db(), Duration::from_secs(5)).unwrap();
+    let started = std::time::Instant::now();
+    for i in 0..20 {
+        let out = env.ingest(&message(i));
+        assert!(
+            out.status.success() && out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "deliveries did not wait for the database"
+    );
+    drop(store);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while env.list(&[]).len() < 20 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(env.list(&[]), (1..=20).collect::<Vec<u64>>());
+    // A second watcher is refused while the first runs.
+    let err = env.fails(&["ingest", "spool", "--watch"], 1);
+    assert!(err.contains("already watching"), "{err}");
+    watcher.kill().unwrap();
+    watcher.wait().unwrap();
+    // Without a watcher, a delivery processes the spool itself again.
+    env.deliver(&message(99));
+    assert_eq!(env.list(&[]).len(), 21);
+}

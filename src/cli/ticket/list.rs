@@ -130,7 +130,7 @@ fn print_table(tickets: &[Ticket], columns: &[String], desk: &Desk) -> Result<()
     let colour = output::colour();
     for t in tickets {
         table.add_row(columns.iter().map(|c| {
-            let text = cell(t, c, Some(&desk.tz));
+            let text = cell(t, c, Some(desk.tz()));
             let text = if c == "number" {
                 format!("#{text}")
             } else {

@@ -38,7 +38,7 @@ pub fn run(args: ShowArgs, desk: &Desk, format: Format) -> Result<()> {
                     "number" | "subject" | "description" | "requester_name" | "requester_email"
                 )
             }) {
-                let value = cell(&ticket, column, Some(&desk.tz));
+                let value = cell(&ticket, column, Some(desk.tz()));
                 if !value.is_empty() {
                     fields.add_row([column.replace('_', " "), value]);
                 }
@@ -54,7 +54,7 @@ pub fn run(args: ShowArgs, desk: &Desk, format: Format) -> Result<()> {
             for e in &events {
                 text.push_str(&format!(
                     "  {}  {}: {}\n",
-                    local_short(e.at, &desk.tz),
+                    local_short(e.at, desk.tz()),
                     e.actor,
                     e.kind.describe()
                 ));
