@@ -217,16 +217,7 @@ impl<'a> Pipeline<'a> {
                     reason: format!("{reason}, recorded on #{n} as a delivery problem"),
                 });
             }
-            tx.record_message(&key, 0)?;
-            tx.record_ignored(&IgnoredMail {
-                at,
-                reason: reason.clone(),
-                from: sender(msg),
-                subject: msg.subject.clone(),
-                message_id: key,
-                hash: msg.hash.clone(),
-            })?;
-            return Ok(Outcome::Ignored { reason });
+            return ignore(tx, msg, key, reason, at);
         }
         let from = msg.from.as_ref().context("message without a sender")?;
         let agent = config.user_by_email(&from.email).map(|u| u.login.clone());
@@ -246,17 +237,7 @@ impl<'a> Pipeline<'a> {
             None => match self.create_ticket(tx, msg, link, at)? {
                 Created::Ticket(ticket) => Outcome::Created { ticket },
                 Created::IgnoredBy(rule) => {
-                    let reason = format!("rule '{rule}'");
-                    tx.record_message(&key, 0)?;
-                    tx.record_ignored(&IgnoredMail {
-                        at,
-                        reason: reason.clone(),
-                        from: sender(msg),
-                        subject: msg.subject.clone(),
-                        message_id: key,
-                        hash: msg.hash.clone(),
-                    })?;
-                    return Ok(Outcome::Ignored { reason });
+                    return ignore(tx, msg, key, format!("rule '{rule}'"), at);
                 }
             },
         };
@@ -405,9 +386,7 @@ impl<'a> Pipeline<'a> {
                 },
             )?;
         }
-        for (actor, kind) in rule_events {
-            tx.append_event(n, &Event { at, actor, kind })?;
-        }
+        tx.append_events(n, at, &rule_events)?;
         tx.index_message_words(n, &format!("{}\n{}", msg.subject, msg.text))
     }
 
@@ -453,9 +432,7 @@ impl<'a> Pipeline<'a> {
                 },
             )?;
         }
-        for (actor, kind) in rule_events {
-            tx.append_event(number, &Event { at, actor, kind })?;
-        }
+        tx.append_events(number, at, &rule_events)?;
         Ok(Created::Ticket(number))
     }
     /// The ticket a new message would make, before rules and numbering.
@@ -510,6 +487,20 @@ impl<'a> Pipeline<'a> {
             links: link.into_iter().collect(),
         })
     }
+}
+
+/// Records a message that makes no ticket: its key (so a repeat is a duplicate) and why.
+fn ignore(tx: &Tx, msg: &Incoming, key: String, reason: String, at: i64) -> Result<Outcome> {
+    tx.record_message(&key, 0)?;
+    tx.record_ignored(&IgnoredMail {
+        at,
+        reason: reason.clone(),
+        from: sender(msg),
+        subject: msg.subject.clone(),
+        message_id: key,
+        hash: msg.hash.clone(),
+    })?;
+    Ok(Outcome::Ignored { reason })
 }
 
 fn sender(msg: &Incoming) -> String {

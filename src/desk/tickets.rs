@@ -106,7 +106,7 @@ pub fn create(desk: &Desk, new: NewTicket) -> Result<Ticket> {
                 kind: EventKind::Created,
             },
         )?;
-        append_rule_events(tx, number, at, &rule_events)?;
+        tx.append_events(number, at, &rule_events)?;
         Ok(number)
     })?;
     store.flush()?;
@@ -208,40 +208,12 @@ pub fn edit(desk: &Desk, number: u64, edit: TicketEdit) -> Result<(Ticket, usize
     t.updated = at;
     store.transact(|tx| {
         tx.put_ticket(&t, Some(&old))?;
-        for kind in &events {
-            tx.append_event(
-                number,
-                &Event {
-                    at,
-                    actor: actor.clone(),
-                    kind: kind.clone(),
-                },
-            )?;
-        }
-        append_rule_events(tx, number, at, &rule_events)
+        let mine: Vec<_> = events.iter().map(|k| (actor.clone(), k.clone())).collect();
+        tx.append_events(number, at, &mine)?;
+        tx.append_events(number, at, &rule_events)
     })?;
     store.flush()?;
     Ok((t, events.len() + rule_events.len()))
-}
-
-/// Records what rules did, each entry under the rule's name.
-fn append_rule_events(
-    tx: &crate::store::Tx,
-    number: u64,
-    at: i64,
-    events: &[(String, EventKind)],
-) -> Result<()> {
-    for (actor, kind) in events {
-        tx.append_event(
-            number,
-            &Event {
-                at,
-                actor: actor.clone(),
-                kind: kind.clone(),
-            },
-        )?;
-    }
-    Ok(())
 }
 
 /// A ticket and its activity log.

@@ -130,6 +130,26 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Appends several entries, each with its actor, at one time.
+    pub fn append_events(
+        &self,
+        number: u64,
+        at: i64,
+        entries: &[(String, crate::model::EventKind)],
+    ) -> Result<()> {
+        for (actor, kind) in entries {
+            self.append_event(
+                number,
+                &Event {
+                    at,
+                    actor: actor.clone(),
+                    kind: kind.clone(),
+                },
+            )?;
+        }
+        Ok(())
+    }
+
     /// Appends to a ticket's activity log.
     pub fn append_event(&self, number: u64, event: &Event) -> Result<()> {
         // Ids from sled's monotonic generator keep the log in order of writing.
