@@ -4,6 +4,7 @@
 # what came of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/deps.sh
 cargo build --release --quiet
 pd="$PWD/target/release/postdesk"
 desk=$(mktemp -d)
