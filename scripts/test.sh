@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh tests
-cargo test --locked
+cargo test --locked --lib --tests
