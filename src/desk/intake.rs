@@ -78,6 +78,32 @@ fn remove_all(paths: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
+/// Drains, and while other deliveries keep arriving (a drain found more than one
+/// message), keeps the database a little longer to take them in the same open:
+/// opening costs far more than a message. A lone delivery never lingers, and the
+/// database is released after a second at most so shell commands get their turn.
+fn drain_while_busy(pipeline: &Pipeline, store: &Store, spool: &Spool) -> Result<Summary> {
+    const LINGER: Duration = Duration::from_millis(8);
+    const MAX_HOLD: Duration = Duration::from_secs(1);
+    let held = Instant::now();
+    let mut total = Summary::default();
+    loop {
+        let summary = drain(pipeline, store, spool)?;
+        let busy = summary.total() > 1;
+        total.merge(summary);
+        if !busy || held.elapsed() >= MAX_HOLD {
+            return Ok(total);
+        }
+        let until = Instant::now() + LINGER;
+        while spool.is_empty() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        if spool.is_empty() {
+            return Ok(total);
+        }
+    }
+}
+
 /// After a delivery was spooled: make sure it gets processed.
 ///
 /// Takes the database without waiting and drains the spool; when another process
@@ -91,24 +117,34 @@ pub fn settle(desk: &Desk, spooled: &Path, wait: Duration) -> Result<Summary> {
         // `ingest spool --watch` runs: it picks the message up within moments.
         return Ok(Summary::default());
     }
-    let pipeline = Pipeline::new(desk, false)?;
     let deadline = Instant::now() + wait;
+    // Rules are loaded only by the process that gets the database.
+    let mut pipeline = None;
     let mut total = Summary::default();
     loop {
         match Store::open(&desk.db_path, Duration::ZERO) {
             Ok(store) => {
-                total.merge(drain(&pipeline, &store, &spool)?);
+                let pipeline = match &pipeline {
+                    Some(p) => p,
+                    None => pipeline.insert(Pipeline::new(desk, false)?),
+                };
+                total.merge(drain_while_busy(pipeline, &store, &spool)?);
                 drop(store);
                 if spool.is_empty() {
                     return Ok(total);
                 }
             }
-            Err(e) if e.is::<Locked>() => {
+            Err(e) if e.is::<Locked>() => loop {
+                // The holder takes our message with the rest of the spool: watch for
+                // that (a cheap stat) and try the database again now and then.
+                std::thread::sleep(Duration::from_micros(1000 + fastrand::u64(..1000)));
                 if !spooled.exists() || Instant::now() >= deadline {
                     return Ok(total);
                 }
-                std::thread::sleep(Duration::from_micros(2000 + fastrand::u64(..4000)));
-            }
+                if fastrand::u8(..4) == 0 {
+                    break;
+                }
+            },
             Err(e) => return Err(e),
         }
     }
