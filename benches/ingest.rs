@@ -10,6 +10,10 @@
 //!
 //! Run: `cargo bench --bench ingest [-- small=10000 large=100000 burst=1000 runs=30]`.
 
+mod common;
+
+use common::dir_size;
+
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -1062,18 +1066,4 @@ fn top_up(db: &Path, total: usize, corpus: &mut Corpus) -> Vec<Thread> {
     }
     store.flush().expect("flush");
     threads
-}
-
-fn dir_size(path: &Path) -> u64 {
-    std::fs::read_dir(path)
-        .map(|rd| {
-            rd.filter_map(Result::ok)
-                .map(|e| match e.metadata() {
-                    Ok(m) if m.is_dir() => dir_size(&e.path()),
-                    Ok(m) => m.len(),
-                    Err(_) => 0,
-                })
-                .sum()
-        })
-        .unwrap_or(0)
 }

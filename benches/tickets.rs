@@ -1,6 +1,10 @@
 //! Ticket store benchmark: seeds 100,000 tickets through the store, then times the
 //! release binary as a user runs it. Run: `cargo bench --bench tickets [-- COUNT]`.
 
+mod common;
+
+use common::dir_size;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -195,18 +199,4 @@ fn ticket(number: u64, rng: &mut fastrand::Rng, now: i64) -> Ticket {
         updated: created + rng.i64(0..86_400),
         links: Default::default(),
     }
-}
-
-fn dir_size(path: &Path) -> u64 {
-    std::fs::read_dir(path)
-        .map(|rd| {
-            rd.filter_map(Result::ok)
-                .map(|e| match e.metadata() {
-                    Ok(m) if m.is_dir() => dir_size(&e.path()),
-                    Ok(m) => m.len(),
-                    Err(_) => 0,
-                })
-                .sum()
-        })
-        .unwrap_or(0)
 }
