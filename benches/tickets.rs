@@ -51,6 +51,8 @@ fn main() {
     );
 
     let runs = 15;
+    // A ticket from the middle of the range.
+    let middle = (count / 2).max(1).to_string();
     let cases: &[(&str, &[&str], f64)] = &[
         (
             "ticket list --status open --format json",
@@ -86,10 +88,10 @@ fn main() {
             ],
             150.0,
         ),
-        ("ticket show 4242", &["ticket", "show", "4242"], 20.0),
+        ("ticket show N", &["ticket", "show", &middle], 20.0),
         (
-            "ticket edit 4242 -p high (write + flush)",
-            &["ticket", "edit", "4242", "--tag", "+bench"],
+            "ticket edit N --tag +bench (write + flush)",
+            &["ticket", "edit", &middle, "--tag", "+bench"],
             50.0,
         ),
     ];
