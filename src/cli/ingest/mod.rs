@@ -7,14 +7,15 @@ use anyhow::{anyhow, Context, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+mod ignored;
+mod quarantine;
+
 use super::output::{self, Format};
 use super::{Global, TempFail};
 use crate::desk::ingest::{Outcome, Pipeline, Processed, Summary};
 use crate::desk::{intake, Desk};
 use crate::mail::mbox::MboxReader;
-use crate::mail::quarantine::Quarantine;
 use crate::mail::spool::Spool;
-use crate::model::when::local_short;
 
 /// Turn mail into tickets.
 ///
@@ -80,24 +81,9 @@ enum IngestCommand {
     },
     /// Mail that could not be parsed
     #[command(subcommand)]
-    Quarantine(QuarantineCommand),
+    Quarantine(quarantine::QuarantineCommand),
     /// List the mail that made no ticket (auto-replies, bounces, filters) and why
     Ignored,
-}
-
-#[derive(Debug, Subcommand)]
-enum QuarantineCommand {
-    /// List quarantined messages with the reason
-    List,
-    /// Print a quarantined message's reason (stderr) and raw bytes (stdout)
-    Show { id: String },
-    /// Feed quarantined messages through ingest again (all when no ID is given)
-    Retry { ids: Vec<String> },
-    /// Delete quarantined messages for good
-    Drop {
-        #[arg(required = true)]
-        ids: Vec<String>,
-    },
 }
 
 pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
@@ -192,8 +178,8 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
             drop(store);
             print_summary(&summary, &[], global.format)
         }
-        Some(IngestCommand::Quarantine(cmd)) => quarantine(cmd, global),
-        Some(IngestCommand::Ignored) => ignored(global),
+        Some(IngestCommand::Quarantine(cmd)) => quarantine::run(cmd, global),
+        Some(IngestCommand::Ignored) => ignored::run(global),
     }
 }
 
@@ -331,7 +317,11 @@ fn move_into(paths: &[PathBuf], dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn print_summary(summary: &Summary, decisions: &[Processed], format: Format) -> Result<()> {
+pub(super) fn print_summary(
+    summary: &Summary,
+    decisions: &[Processed],
+    format: Format,
+) -> Result<()> {
     match format {
         Format::Json => {
             #[derive(serde::Serialize)]
@@ -384,112 +374,5 @@ fn describe(p: &Processed) -> String {
         Outcome::Duplicate { .. } => format!("skip a duplicate: {what}"),
         Outcome::Ignored { reason } => format!("ignore ({reason}): {what}"),
         Outcome::Quarantined { reason } => format!("quarantine: {reason}"),
-    }
-}
-
-fn quarantine(cmd: QuarantineCommand, global: &Global) -> Result<()> {
-    let desk = global.desk()?;
-    let q = Quarantine::new(&desk.db_path);
-    match cmd {
-        QuarantineCommand::List => {
-            let entries = q.list()?;
-            match global.format {
-                Format::Json => output::json(&entries),
-                Format::Csv => output::csv(
-                    &["id", "size", "reason"],
-                    entries
-                        .iter()
-                        .map(|e| vec![e.id.clone(), e.size.to_string(), e.reason.clone()]),
-                ),
-                Format::Table if entries.is_empty() => {
-                    eprintln!("postdesk: the quarantine is empty");
-                    Ok(())
-                }
-                Format::Table => {
-                    let mut table = output::table(&["id", "size", "reason"]);
-                    for e in &entries {
-                        table.add_row([e.id.clone(), e.size.to_string(), e.reason.clone()]);
-                    }
-                    output::line(table)
-                }
-            }
-        }
-        QuarantineCommand::Show { id } => {
-            let raw = q.get(&id)?;
-            eprintln!("postdesk: quarantined because: {}", q.reason_of(&id)?);
-            use std::io::Write;
-            std::io::stdout().write_all(&raw)?;
-            Ok(())
-        }
-        QuarantineCommand::Retry { ids } => {
-            let ids = if ids.is_empty() {
-                q.list()?.into_iter().map(|e| e.id).collect()
-            } else {
-                ids
-            };
-            let raws = ids.iter().map(|id| q.get(id)).collect::<Result<Vec<_>>>()?;
-            // Take them out first: a message that fails again is quarantined anew.
-            ids.iter().try_for_each(|id| q.remove(id))?;
-            let pipeline = Pipeline::new(&desk, false)?;
-            let store = desk.open_store()?;
-            let results = pipeline.run_batch(&store, &raws)?;
-            drop(store);
-            let mut summary = Summary::default();
-            results.iter().for_each(|p| summary.add(&p.outcome));
-            print_summary(&summary, &[], global.format)
-        }
-        QuarantineCommand::Drop { ids } => {
-            for id in &ids {
-                q.remove(id)?;
-            }
-            eprintln!("postdesk: dropped {} quarantined message(s)", ids.len());
-            Ok(())
-        }
-    }
-}
-
-fn ignored(global: &Global) -> Result<()> {
-    let desk = global.desk()?;
-    let store = desk.open_store()?;
-    let list = store.ignored()?;
-    drop(store);
-    match global.format {
-        Format::Json => {
-            let rows: Vec<_> = list
-                .iter()
-                .map(|m| {
-                    serde_json::json!({
-                        "at": crate::model::when::iso_utc(m.at),
-                        "reason": m.reason, "from": m.from, "subject": m.subject,
-                        "message_id": m.message_id, "hash": m.hash,
-                    })
-                })
-                .collect();
-            output::json(&rows)
-        }
-        Format::Csv => output::csv(
-            &["at", "reason", "from", "subject", "message_id"],
-            list.iter().map(|m| {
-                vec![
-                    crate::model::when::iso_utc(m.at),
-                    m.reason.clone(),
-                    m.from.clone(),
-                    m.subject.clone(),
-                    m.message_id.clone(),
-                ]
-            }),
-        ),
-        Format::Table => {
-            let mut table = output::table(&["at", "reason", "from", "subject"]);
-            for m in &list {
-                table.add_row([
-                    local_short(m.at, desk.tz()),
-                    m.reason.clone(),
-                    m.from.clone(),
-                    m.subject.clone(),
-                ]);
-            }
-            output::line(table)
-        }
     }
 }

@@ -1,0 +1,86 @@
+//! `postdesk ingest quarantine`: mail that could not be parsed.
+
+use anyhow::Result;
+use clap::Subcommand;
+
+use super::print_summary;
+use crate::cli::output::{self, Format};
+use crate::cli::Global;
+use crate::desk::ingest::{Pipeline, Summary};
+use crate::mail::quarantine::Quarantine;
+
+#[derive(Debug, Subcommand)]
+pub enum QuarantineCommand {
+    /// List quarantined messages with the reason
+    List,
+    /// Print a quarantined message's reason (stderr) and raw bytes (stdout)
+    Show { id: String },
+    /// Feed quarantined messages through ingest again (all when no ID is given)
+    Retry { ids: Vec<String> },
+    /// Delete quarantined messages for good
+    Drop {
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+}
+
+pub fn run(cmd: QuarantineCommand, global: &Global) -> Result<()> {
+    let desk = global.desk()?;
+    let q = Quarantine::new(&desk.db_path);
+    match cmd {
+        QuarantineCommand::List => {
+            let entries = q.list()?;
+            match global.format {
+                Format::Json => output::json(&entries),
+                Format::Csv => output::csv(
+                    &["id", "size", "reason"],
+                    entries
+                        .iter()
+                        .map(|e| vec![e.id.clone(), e.size.to_string(), e.reason.clone()]),
+                ),
+                Format::Table if entries.is_empty() => {
+                    eprintln!("postdesk: the quarantine is empty");
+                    Ok(())
+                }
+                Format::Table => {
+                    let mut table = output::table(&["id", "size", "reason"]);
+                    for e in &entries {
+                        table.add_row([e.id.clone(), e.size.to_string(), e.reason.clone()]);
+                    }
+                    output::line(table)
+                }
+            }
+        }
+        QuarantineCommand::Show { id } => {
+            let raw = q.get(&id)?;
+            eprintln!("postdesk: quarantined because: {}", q.reason_of(&id)?);
+            use std::io::Write;
+            std::io::stdout().write_all(&raw)?;
+            Ok(())
+        }
+        QuarantineCommand::Retry { ids } => {
+            let ids = if ids.is_empty() {
+                q.list()?.into_iter().map(|e| e.id).collect()
+            } else {
+                ids
+            };
+            let raws = ids.iter().map(|id| q.get(id)).collect::<Result<Vec<_>>>()?;
+            // Take them out first: a message that fails again is quarantined anew.
+            ids.iter().try_for_each(|id| q.remove(id))?;
+            let pipeline = Pipeline::new(&desk, false)?;
+            let store = desk.open_store()?;
+            let results = pipeline.run_batch(&store, &raws)?;
+            drop(store);
+            let mut summary = Summary::default();
+            results.iter().for_each(|p| summary.add(&p.outcome));
+            print_summary(&summary, &[], global.format)
+        }
+        QuarantineCommand::Drop { ids } => {
+            for id in &ids {
+                q.remove(id)?;
+            }
+            eprintln!("postdesk: dropped {} quarantined message(s)", ids.len());
+            Ok(())
+        }
+    }
+}
