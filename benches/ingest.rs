@@ -1040,7 +1040,8 @@ fn top_up(db: &Path, total: usize, corpus: &mut Corpus) -> Vec<Thread> {
                             message_id: t.id.clone(),
                             from: format!("{} <{}>", t.name, t.email),
                             subject: t.subject.clone(),
-                            text: text.clone(),
+                            // As ingest does: the opening text is the description.
+                            text: String::new(),
                             hash: format!("{:064x}", number),
                             attachments: Vec::new(),
                             agent: false,

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use postdesk::mail::parse::parse;
-use postdesk::model::{Assignee, Priority, Requester, Status, Ticket};
+use postdesk::model::Ticket;
 use postdesk::rules::eval::{run, Event};
 use postdesk::rules::format::Names;
 use postdesk::rules::load::RuleSet;
@@ -53,21 +53,8 @@ fn main() {
         })
         .collect();
     let ticket = Ticket {
-        number: 1,
-        subject: String::new(),
-        description: String::new(),
-        status: Status::Open,
-        priority: Priority::Medium,
-        assignee: Assignee::Nobody,
         service: Some("it".into()),
-        category: None,
-        tags: Default::default(),
-        requester: Requester::default(),
-        followers: Default::default(),
-        fields: Default::default(),
-        created: 0,
-        updated: 0,
-        links: Default::default(),
+        ..Ticket::new(1, "", 0)
     };
     let mut matched = 0;
     let started = Instant::now();

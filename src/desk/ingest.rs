@@ -127,15 +127,11 @@ impl<'a> Pipeline<'a> {
     /// Stores a batch of raw messages in one transaction and one flush.
     pub fn run_batch(&self, store: &Store, raws: &[Vec<u8>]) -> Result<Vec<Processed>> {
         let mut results: Vec<Option<Processed>> = vec![None; raws.len()];
-        let mut parsed: Vec<(usize, Incoming)> = Vec::new();
-        let mut to_store: Vec<(&str, &[u8])> = Vec::new();
+        let mut parsed: Vec<(usize, Incoming, &[u8])> = Vec::new();
         for (i, raw) in raws.iter().enumerate() {
             let body = strip_envelope(raw);
             match parse(body) {
-                Ok(msg) => {
-                    parsed.push((i, msg));
-                    to_store.push(("", body));
-                }
+                Ok(msg) => parsed.push((i, msg, body)),
                 Err(reason) => {
                     if !self.dry_run {
                         self.quarantine.put(body, &reason)?;
@@ -149,16 +145,16 @@ impl<'a> Pipeline<'a> {
             }
         }
         if !self.dry_run {
-            let hashes: Vec<&str> = parsed.iter().map(|(_, m)| m.hash.as_str()).collect();
-            for (slot, hash) in to_store.iter_mut().zip(hashes) {
-                slot.0 = hash;
-            }
+            let to_store: Vec<(&str, &[u8])> = parsed
+                .iter()
+                .map(|(_, m, body)| (m.hash.as_str(), *body))
+                .collect();
             self.mails.put_all(&to_store)?;
         }
         let at = now();
         let decided = store.transact(|tx| {
             let mut outcomes = Vec::with_capacity(parsed.len());
-            for (_, msg) in &parsed {
+            for (_, msg, _) in &parsed {
                 outcomes.push(self.decide(tx, msg, at)?);
             }
             if self.dry_run {
@@ -176,7 +172,7 @@ impl<'a> Pipeline<'a> {
                 Err(e) => return Err(e),
             },
         };
-        for ((i, msg), outcome) in parsed.iter().zip(outcomes) {
+        for ((i, msg, _), outcome) in parsed.iter().zip(outcomes) {
             results[*i] = Some(Processed {
                 outcome,
                 from: msg

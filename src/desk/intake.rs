@@ -58,10 +58,15 @@ pub fn drain(pipeline: &Pipeline, store: &Store, spool: &Spool) -> Result<Summar
         if files.is_empty() {
             return Ok(total);
         }
-        // A file can vanish if an admin cleans up meanwhile: skip it.
-        let items = files
-            .into_iter()
-            .filter_map(|p| std::fs::read(&p).ok().map(|raw| Ok((raw, Some(p)))));
+        // A file can vanish if an admin cleans up meanwhile: skip it. Any other
+        // failure (say, a spool file another user wrote 0600) must stop the drain
+        // rather than leave it looping over a file it cannot read.
+        let items = files.into_iter().filter_map(|p| match std::fs::read(&p) {
+            Ok(raw) => Some(Ok((raw, Some(p)))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => Some(Err(anyhow::Error::new(e)
+                .context(format!("cannot read spooled message {}", p.display())))),
+        });
         let summary = ingest_all(pipeline, store, items, false, remove_all, |_| {})?;
         total.merge(summary);
     }

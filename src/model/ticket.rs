@@ -191,6 +191,28 @@ pub struct Ticket {
 }
 
 impl Ticket {
+    /// A new open, medium-priority, unassigned ticket with nothing else set;
+    /// callers fill in the rest with struct update syntax.
+    pub fn new(number: u64, subject: impl Into<String>, at: i64) -> Ticket {
+        Ticket {
+            number,
+            subject: subject.into(),
+            description: String::new(),
+            status: Status::Open,
+            priority: Priority::Medium,
+            assignee: Assignee::Nobody,
+            service: None,
+            category: None,
+            tags: BTreeSet::new(),
+            requester: Requester::default(),
+            followers: BTreeSet::new(),
+            fields: BTreeMap::new(),
+            created: at,
+            updated: at,
+            links: BTreeSet::new(),
+        }
+    }
+
     /// Text words for the search index: subject and description.
     pub fn searchable_text(&self) -> impl Iterator<Item = &str> {
         [self.subject.as_str(), self.description.as_str()].into_iter()

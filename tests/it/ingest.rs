@@ -582,3 +582,22 @@ fn a_bounce_of_our_own_mail_is_recorded_on_its_ticket() {
         1
     );
 }
+
+#[test]
+fn an_unreadable_spool_entry_is_reported_not_looped_over() {
+    let env = Env::new();
+    env.deliver(&mail(
+        "ann@acme.example",
+        "First",
+        "u1@acme.example",
+        "",
+        "x",
+    ));
+    // Something in the spool that cannot be read as a message.
+    std::fs::create_dir_all(env.db().join("spool").join("0-broken.eml")).unwrap();
+    let err = env.fails(&["ingest", "spool"], 1);
+    assert!(
+        err.contains("cannot read spooled message") && err.contains("0-broken.eml"),
+        "{err}"
+    );
+}

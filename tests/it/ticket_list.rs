@@ -1,5 +1,5 @@
 use crate::common::Env;
-use postdesk::model::{Assignee, Event, EventKind, Priority, Requester, Status, Ticket};
+use postdesk::model::{Event, EventKind, Ticket};
 use postdesk::store::Store;
 
 /// A spread of tickets covering every filter.
@@ -251,21 +251,9 @@ fn date_filters_use_created_and_updated_times() {
                 .transact(|tx| {
                     let number = tx.next_number()?;
                     let t = Ticket {
-                        number,
-                        subject: format!("ticket {number}"),
-                        description: String::new(),
-                        status: Status::Open,
-                        priority: Priority::Medium,
-                        assignee: Assignee::Nobody,
                         service: Some("it".into()),
-                        category: None,
-                        tags: Default::default(),
-                        requester: Requester::default(),
-                        followers: Default::default(),
-                        fields: Default::default(),
-                        created,
                         updated,
-                        links: Default::default(),
+                        ..Ticket::new(number, format!("ticket {number}"), created)
                     };
                     tx.put_ticket(&t, None)?;
                     tx.append_event(
