@@ -217,11 +217,7 @@ fn show(desk: &Desk, name: &str, format: Format) -> Result<()> {
     }
     let text = std::fs::read_to_string(&rule.file)?;
     let lines: Vec<&str> = text.lines().collect();
-    let start = rule.line.saturating_sub(1);
-    let end = (start + 1..lines.len())
-        .find(|&i| lines[i].starts_with("- ") || lines[i] == "-")
-        .unwrap_or(lines.len());
-    let body = lines[start..end].join("\n");
+    let body = lines[crate::rules::load::rule_lines(&lines, rule.line)].join("\n");
     output::line(format!(
         "# {}:{}\n{}",
         rule.file.display(),

@@ -13,14 +13,8 @@ pub fn set_enabled(rule: &Rule, on: bool) -> Result<bool> {
     let text = std::fs::read_to_string(&rule.file)
         .with_context(|| format!("cannot read {}", rule.file.display()))?;
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    let start = rule.line.saturating_sub(1);
-    let end = lines
-        .iter()
-        .enumerate()
-        .skip(start + 1)
-        .find(|(_, l)| l.starts_with("- ") || l.as_str() == "-")
-        .map(|(i, _)| i)
-        .unwrap_or(lines.len());
+    let range = super::load::rule_lines(&lines, rule.line);
+    let (start, end) = (range.start, range.end);
     if start >= lines.len() {
         bail!(
             "rule '{}' is no longer at {}:{}",

@@ -222,6 +222,21 @@ fn friendlier(message: &str) -> String {
     }
 }
 
+/// Whether a line starts a rule: a top-level list item (`- ` in column 0).
+fn starts_rule(line: &str) -> bool {
+    line.starts_with("- ") || line == "-"
+}
+
+/// The 0-based line range of the rule whose first line is `line` (1-based):
+/// up to the next rule or the end of the file.
+pub fn rule_lines<S: AsRef<str>>(lines: &[S], line: usize) -> std::ops::Range<usize> {
+    let start = line.saturating_sub(1).min(lines.len());
+    let end = (start + 1..lines.len())
+        .find(|&i| starts_rule(lines[i].as_ref()))
+        .unwrap_or(lines.len());
+    start..end
+}
+
 /// Splits a file at its top-level list items (`- ` in column 0): (first line, text).
 /// Anything that is not such a list is returned whole, for serde to report.
 fn chunks(text: &str) -> Vec<(usize, String)> {
@@ -229,7 +244,7 @@ fn chunks(text: &str) -> Vec<(usize, String)> {
     let starts: Vec<usize> = lines
         .iter()
         .enumerate()
-        .filter(|(_, l)| l.starts_with("- ") || **l == "-")
+        .filter(|(_, l)| starts_rule(l))
         .map(|(i, _)| i)
         .collect();
     let content_before = lines[..starts.first().copied().unwrap_or(lines.len())]
