@@ -952,7 +952,7 @@ fn burst(
         })
         .unwrap_or(0);
     let store = Store::open(&db, Duration::from_secs(30)).expect("open the store");
-    let after = store.ticket_count();
+    let after = store.ticket_count().expect("count the tickets");
     let mut numbers = BTreeSet::new();
     let mut missing = 0;
     for mail in &mails {
@@ -988,6 +988,7 @@ fn ticket_count(db: &Path) -> usize {
     Store::open(db, Duration::from_secs(30))
         .expect("open the store")
         .ticket_count()
+        .expect("count the tickets")
 }
 
 /// Adds tickets through the store, as ingest would have made them from new requests
@@ -996,7 +997,7 @@ fn ticket_count(db: &Path) -> usize {
 fn top_up(db: &Path, total: usize, corpus: &mut Corpus) -> Vec<Thread> {
     let store = Store::open(db, Duration::from_secs(30)).expect("open the store");
     let mut threads = Vec::new();
-    let mut have = store.ticket_count();
+    let mut have = store.ticket_count().expect("count the tickets");
     while have < total {
         let batch: Vec<(Mail, String)> = (have..total.min(have + 1000))
             .map(|i| {

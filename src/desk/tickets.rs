@@ -110,6 +110,7 @@ pub fn create(desk: &Desk, new: NewTicket) -> Result<Ticket> {
         Ok(number)
     })?;
     store.flush()?;
+    store.close();
     Ok(ticket)
 }
 
@@ -213,6 +214,7 @@ pub fn edit(desk: &Desk, number: u64, edit: TicketEdit) -> Result<(Ticket, usize
         tx.append_events(number, at, &rule_events)
     })?;
     store.flush()?;
+    store.close();
     Ok((t, events.len() + rule_events.len()))
 }
 
@@ -221,6 +223,7 @@ pub fn show(desk: &Desk, number: u64) -> Result<(Ticket, Vec<Event>)> {
     let store = desk.open_store()?;
     let ticket = load(&store, number)?;
     let events = store.events(number)?;
+    store.close();
     Ok((ticket, events))
 }
 
@@ -230,7 +233,7 @@ pub fn list(desk: &Desk, view: &View) -> Result<Vec<Ticket>> {
     let sort = parse_sort(view.sort.as_deref().unwrap_or("number"))?;
     let store = desk.open_store()?;
     let mut tickets = store.query(&filter)?;
-    drop(store);
+    store.close();
     tickets.sort_by(|a, b| compare(&sort, a, b));
     if let Some(limit) = view.limit {
         tickets.truncate(limit);

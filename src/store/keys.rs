@@ -1,12 +1,15 @@
 //! Secondary index keys.
 //!
-//! Set-like indexes (status, tag, word, ...) are posting bitmaps: for each term
-//! (`kind value \0`) and each bucket of 1,024 ticket numbers, one key
-//! `term ++ bucket (u32 BE)` whose value has bit `number % 1024` set for every ticket
-//! with that term. A ticket write touches only the terms that changed, and the index
-//! stays small (per-ticket keys made a 100k-ticket database several hundred MB and
-//! slowed every open). Time indexes are per-ticket keys `kind time ++ number` so
-//! they can be range-scanned.
+//! Set-like indexes (status, tag, word, ...) are posting lists: for each term
+//! (`kind value \0`) and each bucket of 65,536 ticket numbers, one key
+//! `term ++ bucket (u32 BE)` whose value holds the low 16 bits of every ticket with
+//! that term, as a sorted list or as a bitmap, whichever is smaller (see
+//! [`Posting`]). A ticket write touches only the terms that changed, and the index
+//! has few keys: sled's open time grows with the number of keys.
+//!
+//! Time indexes are columns: `kind ++ bucket (u32 BE)` for each bucket of 1,024
+//! ticket numbers, holding one i64 BE per ticket (`i64::MIN` for none), scanned
+//! whole for a range (800 KB at 100,000 tickets).
 
 use std::collections::BTreeSet;
 
@@ -28,7 +31,8 @@ pub const MESSAGE_WORD: u8 = b'm';
 pub const CREATED: u8 = b'C';
 pub const UPDATED: u8 = b'U';
 
-const BUCKET_BITS: u32 = 10;
+const BUCKET_BITS: u32 = 16;
+const COLUMN_BITS: u32 = 10;
 
 /// `kind value \0`: one exact term.
 pub fn exact(kind: u8, value: &str) -> Vec<u8> {
@@ -46,65 +50,145 @@ pub fn starting(kind: u8, value: &str) -> Vec<u8> {
     key
 }
 
-/// The posting key of `number` under `term`, and the bit to set in its value.
-pub fn posting(term: &[u8], number: u64) -> (Vec<u8>, usize) {
+/// The posting key of `number` under `term`, and its slot in that key's value.
+pub fn posting(term: &[u8], number: u64) -> (Vec<u8>, u16) {
     let mut key = term.to_vec();
     key.extend(((number >> BUCKET_BITS) as u32).to_be_bytes());
-    (key, (number & ((1 << BUCKET_BITS) - 1)) as usize)
+    (key, (number & ((1 << BUCKET_BITS) - 1)) as u16)
 }
 
-/// Sets or clears one bit of a posting value; trailing zero bytes are trimmed.
-pub fn set_bit(value: &mut Vec<u8>, bit: usize, on: bool) {
-    let byte = bit / 8;
-    if on {
-        if value.len() <= byte {
-            value.resize(byte + 1, 0);
-        }
-        value[byte] |= 1 << (bit % 8);
-    } else if byte < value.len() {
-        value[byte] &= !(1 << (bit % 8));
-        while value.last() == Some(&0) {
-            value.pop();
-        }
-    }
+fn bucket_base(key: &[u8], bits: u32) -> u64 {
+    let bucket: [u8; 4] = key[key.len() - 4..]
+        .try_into()
+        .expect("index key too short");
+    (u32::from_be_bytes(bucket) as u64) << bits
 }
 
 /// Appends the ticket numbers of one posting key/value pair.
 pub fn decode_posting(key: &[u8], value: &[u8], out: &mut Vec<u64>) {
-    let bucket: [u8; 4] = key[key.len() - 4..]
-        .try_into()
-        .expect("posting key too short");
-    let base = (u32::from_be_bytes(bucket) as u64) << BUCKET_BITS;
-    for (i, byte) in value.iter().enumerate() {
-        let mut bits = *byte;
-        while bits != 0 {
-            let b = bits.trailing_zeros() as u64;
-            out.push(base + i as u64 * 8 + b);
-            bits &= bits - 1;
+    let base = bucket_base(key, BUCKET_BITS);
+    Posting::decode(value).for_each(|slot| out.push(base + slot as u64));
+}
+
+const SPARSE: u8 = 0;
+const BITMAP: u8 = 1;
+
+/// The slots of one posting value: a sorted list of u16 (tag 0) or a bitmap (tag 1),
+/// encoded in whichever form is smaller. A rare word costs two bytes per ticket, a
+/// status at most 8 KB per 65,536 tickets.
+#[derive(Debug, PartialEq)]
+pub enum Posting {
+    Sparse(Vec<u16>),
+    Bitmap(Vec<u8>),
+}
+
+impl Posting {
+    pub fn decode(value: &[u8]) -> Posting {
+        match value.split_first() {
+            Some((&BITMAP, bits)) => Posting::Bitmap(bits.to_vec()),
+            Some((_, list)) => Posting::Sparse(
+                list.chunks_exact(2)
+                    .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                    .collect(),
+            ),
+            None => Posting::Sparse(Vec::new()),
         }
+    }
+
+    pub fn set(&mut self, slot: u16, on: bool) {
+        match self {
+            Posting::Sparse(list) => match (list.binary_search(&slot), on) {
+                (Err(i), true) => list.insert(i, slot),
+                (Ok(i), false) => {
+                    list.remove(i);
+                }
+                _ => {}
+            },
+            Posting::Bitmap(bits) => {
+                let byte = slot as usize / 8;
+                if on && bits.len() <= byte {
+                    bits.resize(byte + 1, 0);
+                }
+                if let Some(b) = bits.get_mut(byte) {
+                    if on {
+                        *b |= 1 << (slot % 8);
+                    } else {
+                        *b &= !(1 << (slot % 8));
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn for_each(&self, mut f: impl FnMut(u16)) {
+        match self {
+            Posting::Sparse(list) => list.iter().copied().for_each(f),
+            Posting::Bitmap(bits) => {
+                for (i, byte) in bits.iter().enumerate() {
+                    let mut rest = *byte;
+                    while rest != 0 {
+                        f(i as u16 * 8 + rest.trailing_zeros() as u16);
+                        rest &= rest - 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The value to store; empty when no slot is set.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut slots = Vec::new();
+        self.for_each(|s| slots.push(s));
+        let Some(&last) = slots.last() else {
+            return Vec::new();
+        };
+        let bitmap_len = last as usize / 8 + 1;
+        let mut out = Vec::with_capacity(1 + bitmap_len.min(slots.len() * 2));
+        if slots.len() * 2 <= bitmap_len {
+            out.push(SPARSE);
+            slots.iter().for_each(|s| out.extend(s.to_be_bytes()));
+        } else {
+            out.push(BITMAP);
+            out.resize(1 + bitmap_len, 0);
+            slots
+                .iter()
+                .for_each(|s| out[1 + *s as usize / 8] |= 1 << (s % 8));
+        }
+        out
     }
 }
 
-/// `kind seconds ++ number`: time keys sort by time (sign bit flipped so negatives sort first).
-pub fn time(kind: u8, seconds: i64) -> Vec<u8> {
-    let mut key = Vec::with_capacity(17);
-    key.push(kind);
-    key.extend(((seconds as u64) ^ (1 << 63)).to_be_bytes());
-    key
+/// The column key holding `number`'s time of `kind`, and its slot in the value.
+pub fn column(kind: u8, number: u64) -> (Vec<u8>, usize) {
+    let mut key = vec![kind];
+    key.extend(((number >> COLUMN_BITS) as u32).to_be_bytes());
+    (key, (number & ((1 << COLUMN_BITS) - 1)) as usize)
 }
 
-fn time_key(kind: u8, seconds: i64, number: u64) -> Vec<u8> {
-    let mut key = time(kind, seconds);
-    key.extend(number.to_be_bytes());
-    key
+/// Puts `seconds` in slot `slot` of a column value.
+pub fn set_time(value: &mut Vec<u8>, slot: usize, seconds: i64) {
+    let at = slot * 8;
+    while value.len() < at + 8 {
+        value.extend(i64::MIN.to_be_bytes());
+    }
+    value[at..at + 8].copy_from_slice(&seconds.to_be_bytes());
 }
 
-/// The ticket number at the end of a time key.
-pub fn number_of(key: &[u8]) -> u64 {
-    let tail: [u8; 8] = key[key.len() - 8..]
-        .try_into()
-        .expect("index key too short");
-    u64::from_be_bytes(tail)
+/// Appends the numbers in one column whose time is in `since..until` (either open).
+pub fn decode_column(
+    key: &[u8],
+    value: &[u8],
+    since: Option<i64>,
+    until: Option<i64>,
+    out: &mut Vec<u64>,
+) {
+    let base = bucket_base(key, COLUMN_BITS);
+    for (slot, chunk) in value.chunks_exact(8).enumerate() {
+        let t = i64::from_be_bytes(chunk.try_into().expect("eight bytes"));
+        if t != i64::MIN && since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u) {
+            out.push(base + slot as u64);
+        }
+    }
 }
 
 /// Every posting term of a ticket: a pure function of the ticket.
@@ -138,14 +222,6 @@ pub fn ticket_terms(t: &Ticket) -> BTreeSet<Vec<u8>> {
     terms
 }
 
-/// The time keys of a ticket.
-pub fn ticket_time_keys(t: &Ticket) -> [Vec<u8>; 2] {
-    [
-        time_key(CREATED, t.created, t.number),
-        time_key(UPDATED, t.updated, t.number),
-    ]
-}
-
 /// The term for tickets of a service and, if given, one of its categories.
 /// Without a category it is a prefix of the service's category terms.
 pub fn service_prefix(service: &str, category: Option<&str>) -> Vec<u8> {
@@ -160,29 +236,53 @@ pub fn service_prefix(service: &str, category: Option<&str>) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn posting_bits_round_trip() {
-        let mut value = Vec::new();
-        let term = exact(TAG, "x");
-        let mut keys = Vec::new();
-        for n in [1u64, 7, 8, 1023, 1024, 5000] {
-            let (key, bit) = posting(&term, n);
-            keys.push(key.clone());
-            if n < 1024 {
-                set_bit(&mut value, bit, true);
-            }
+    fn numbers(term: &[u8], set: &[u64]) -> Vec<u64> {
+        let mut values = std::collections::BTreeMap::<Vec<u8>, Posting>::new();
+        for &n in set {
+            let (key, slot) = posting(term, n);
+            let posting = values.entry(key).or_insert(Posting::Sparse(Vec::new()));
+            posting.set(slot, true);
         }
         let mut out = Vec::new();
-        decode_posting(&keys[0], &value, &mut out);
-        assert_eq!(out, [1, 7, 8, 1023]);
-        let (_, bit) = posting(&term, 1023);
-        set_bit(&mut value, bit, false);
-        assert_eq!(value.len(), 2, "trailing zero bytes are trimmed");
-        let (key, bit) = posting(&term, 5000);
-        let mut v = Vec::new();
-        set_bit(&mut v, bit, true);
-        out.clear();
-        decode_posting(&key, &v, &mut out);
-        assert_eq!(out, [5000]);
+        for (key, posting) in values {
+            decode_posting(&key, &posting.encode(), &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn postings_round_trip_across_buckets() {
+        let term = exact(TAG, "x");
+        let set = [1u64, 7, 8, 1023, 65_535, 65_536, 200_000];
+        assert_eq!(numbers(&term, &set), set);
+    }
+
+    #[test]
+    fn dense_postings_become_bitmaps_and_shrink_back() {
+        let mut p = Posting::Sparse(Vec::new());
+        for slot in 0..1000 {
+            p.set(slot, true);
+        }
+        let dense = p.encode();
+        assert_eq!(dense[0], BITMAP);
+        assert_eq!(dense.len(), 1 + 125);
+        let mut p = Posting::decode(&dense);
+        for slot in 0..999 {
+            p.set(slot, false);
+        }
+        assert_eq!(p.encode(), [SPARSE, 0x03, 0xe7]);
+        p.set(999, false);
+        assert!(p.encode().is_empty(), "an empty posting is removed");
+    }
+
+    #[test]
+    fn columns_answer_ranges() {
+        let mut value = Vec::new();
+        let (key, slot) = column(CREATED, 1027);
+        set_time(&mut value, slot, 100);
+        set_time(&mut value, slot + 2, 300);
+        let mut out = Vec::new();
+        decode_column(&key, &value, Some(100), Some(300), &mut out);
+        assert_eq!(out, [1027], "the gap slot and the end of the range are out");
     }
 }

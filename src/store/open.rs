@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use super::Store;
 
 /// Version of the on-disk layout. A database with a higher one is refused.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 const SCHEMA_KEY: &[u8] = b"schema_version";
 
@@ -107,7 +107,8 @@ fn create_private_dir(path: &Path) -> Result<()> {
         .with_context(|| format!("cannot create database directory {}", path.display()))
 }
 
-/// Records the schema version in a new database and refuses one from a newer postdesk.
+/// Records the schema version in a new database, migrates one from an older
+/// postdesk, and refuses one from a newer postdesk.
 pub fn check_schema(store: &Store) -> Result<()> {
     match store.meta.get(SCHEMA_KEY)? {
         Some(v) => {
@@ -118,13 +119,25 @@ pub fn check_schema(store: &Store) -> Result<()> {
                     store.path.display()
                 );
             }
+            if found == 1 {
+                super::migrate::from_v1(store).with_context(|| {
+                    format!(
+                        "database {}: cannot migrate it from schema 1 to {SCHEMA_VERSION}; it is unchanged",
+                        store.path.display()
+                    )
+                })?;
+            }
         }
-        None => {
-            store
-                .meta
-                .insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
-        }
+        None => record_schema(store)?,
     }
+    Ok(())
+}
+
+/// Records the current schema version.
+pub fn record_schema(store: &Store) -> Result<()> {
+    store
+        .meta
+        .insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
     Ok(())
 }
 

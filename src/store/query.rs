@@ -1,41 +1,52 @@
 //! Answering a ticket filter from the index trees, reading only the tickets that match.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
-use super::{decode, keys, Store};
+use super::{corrupt_group, decode, keys, packed, Store};
 use crate::model::Ticket;
 use crate::model::TicketFilter;
 
 impl Store {
     /// Tickets matching `filter`, in number order.
     pub fn query(&self, filter: &TicketFilter) -> Result<Vec<Ticket>> {
-        let candidates = self.candidates(filter)?;
         let mut tickets = Vec::new();
-        match candidates {
-            // Few candidates: point reads. Many: one ordered pass over the tickets tree
-            // is cheaper than that many random lookups.
-            Some(numbers) if numbers.len() < self.tickets.len() / 8 => {
-                for n in numbers {
-                    if let Some(t) = self.ticket(n)? {
-                        if filter.matches(&t) {
-                            tickets.push(t);
+        let mut keep = |number: u64, bytes: &[u8]| -> Result<()> {
+            let t = decode(bytes, number)?;
+            if filter.matches(&t) {
+                tickets.push(t);
+            }
+            Ok(())
+        };
+        match self.candidates(filter)? {
+            // Few candidates: read only their groups. Many: one ordered pass over
+            // every group is cheaper than that many lookups.
+            Some(numbers) if numbers.len() < 2048 => {
+                for run in numbers.chunk_by(|a, b| packed::group_key(*a) == packed::group_key(*b)) {
+                    let Some(group) = self.tickets.get(packed::group_key(run[0]))? else {
+                        continue;
+                    };
+                    let entries =
+                        packed::group_entries(&group).with_context(|| corrupt_group(run[0]))?;
+                    for (n, bytes) in entries {
+                        if run.binary_search(&n).is_ok() {
+                            keep(n, bytes)?;
                         }
                     }
                 }
             }
             candidates => {
                 for item in self.tickets.iter() {
-                    let (k, v) = item?;
-                    let n = keys::number_of(&k);
-                    if candidates
-                        .as_ref()
-                        .is_some_and(|c| c.binary_search(&n).is_err())
-                    {
-                        continue;
-                    }
-                    let t = decode(&v, n)?;
-                    if filter.matches(&t) {
-                        tickets.push(t);
+                    let (key, group) = item?;
+                    let first = packed::group_first(&key);
+                    let entries =
+                        packed::group_entries(&group).with_context(|| corrupt_group(first))?;
+                    for (n, bytes) in entries {
+                        if candidates
+                            .as_ref()
+                            .is_none_or(|c| c.binary_search(&n).is_ok())
+                        {
+                            keep(n, bytes)?;
+                        }
                     }
                 }
             }
@@ -118,16 +129,11 @@ impl Store {
     }
 
     fn time_range(&self, kind: u8, since: Option<i64>, until: Option<i64>) -> Result<Vec<u64>> {
-        let start = keys::time(kind, since.unwrap_or(i64::MIN));
-        let end = match until {
-            Some(u) => keys::time(kind, u),
-            None => vec![kind + 1],
-        };
         let mut numbers = Vec::new();
-        for key in self.index.range(start..end).keys() {
-            numbers.push(keys::number_of(&key?));
+        for item in self.index.scan_prefix([kind]) {
+            let (key, value) = item?;
+            keys::decode_column(&key, &value, since, until, &mut numbers);
         }
-        numbers.sort_unstable();
         Ok(numbers)
     }
 }

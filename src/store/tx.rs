@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
 
-use super::{decode, keys, Store};
+use super::{decode, keys, packed, Store};
 use crate::model::{Customer, Event, IgnoredMail, Ticket};
 
 /// The big-endian u64 that starts a value (0 when malformed).
@@ -82,51 +82,64 @@ impl Tx<'_> {
     }
 
     pub fn ticket(&self, number: u64) -> Result<Option<Ticket>> {
-        match self.tickets.get(number.to_be_bytes())? {
-            Some(bytes) => Ok(Some(decode(&bytes, number)?)),
+        let Some(group) = self.tickets.get(packed::group_key(number))? else {
+            return Ok(None);
+        };
+        match packed::group_find(&group, number).with_context(|| corrupt_group(number))? {
+            Some(bytes) => Ok(Some(decode(bytes, number)?)),
             None => Ok(None),
         }
     }
 
     /// Stores a ticket and brings its index up to date; `old` is what was stored before.
     pub fn put_ticket(&self, ticket: &Ticket, old: Option<&Ticket>) -> Result<()> {
+        let number = ticket.number;
         let bytes = postcard::to_allocvec(ticket).context("cannot encode ticket")?;
-        self.tickets.insert(&ticket.number.to_be_bytes(), bytes)?;
+        let key = packed::group_key(number);
+        let group = self.tickets.get(key)?.unwrap_or_default();
+        let group =
+            packed::group_with(&group, number, &bytes).with_context(|| corrupt_group(number))?;
+        self.tickets.insert(&key, group)?;
         let new_terms = keys::ticket_terms(ticket);
         let old_terms = old.map(keys::ticket_terms).unwrap_or_default();
         for term in old_terms.difference(&new_terms) {
-            self.set_posting(term, ticket.number, false)?;
+            self.set_posting(term, number, false)?;
         }
         for term in new_terms.difference(&old_terms) {
-            self.set_posting(term, ticket.number, true)?;
+            self.set_posting(term, number, true)?;
         }
-        let new_times = keys::ticket_time_keys(ticket);
-        if let Some(old) = old {
-            for stale in keys::ticket_time_keys(old) {
-                if !new_times.contains(&stale) {
-                    self.index.remove(stale)?;
-                }
-            }
+        if old.is_none_or(|o| o.created != ticket.created) {
+            self.set_time(keys::CREATED, number, ticket.created)?;
         }
-        for key in new_times {
-            self.index.insert(key, &[])?;
+        if old.is_none_or(|o| o.updated != ticket.updated) {
+            self.set_time(keys::UPDATED, number, ticket.updated)?;
         }
         Ok(())
     }
 
     fn set_posting(&self, term: &[u8], number: u64, on: bool) -> Result<()> {
-        let (key, bit) = keys::posting(term, number);
-        let mut value = self
-            .index
-            .get(&key)?
-            .map(|v| v.to_vec())
-            .unwrap_or_default();
-        keys::set_bit(&mut value, bit, on);
+        let (key, slot) = keys::posting(term, number);
+        let old = self.index.get(&key)?.unwrap_or_default();
+        let mut posting = keys::Posting::decode(&old);
+        posting.set(slot, on);
+        let value = posting.encode();
         if value.is_empty() {
             self.index.remove(key)?;
         } else {
             self.index.insert(key, value)?;
         }
+        Ok(())
+    }
+
+    fn set_time(&self, kind: u8, number: u64, seconds: i64) -> Result<()> {
+        let (key, slot) = keys::column(kind, number);
+        let mut value = self
+            .index
+            .get(&key)?
+            .map(|v| v.to_vec())
+            .unwrap_or_default();
+        keys::set_time(&mut value, slot, seconds);
+        self.index.insert(key, value)?;
         Ok(())
     }
 
@@ -152,14 +165,21 @@ impl Tx<'_> {
 
     /// Appends to a ticket's activity log.
     pub fn append_event(&self, number: u64, event: &Event) -> Result<()> {
-        // Ids from sled's monotonic generator keep the log in order of writing.
-        let id = self.events.generate_id()?;
-        let mut key = number.to_be_bytes().to_vec();
-        key.extend(id.to_be_bytes());
         let bytes = postcard::to_allocvec(event).context("cannot encode event")?;
-        self.events.insert(key, bytes)?;
+        let key = number.to_be_bytes();
+        let mut log = self
+            .events
+            .get(key)?
+            .map(|v| v.to_vec())
+            .unwrap_or_default();
+        packed::log_push(&mut log, &bytes);
+        self.events.insert(&key, log)?;
         Ok(())
     }
+}
+
+pub(super) fn corrupt_group(number: u64) -> String {
+    format!("ticket #{number}: corrupt ticket group in the database")
 }
 
 impl Tx<'_> {

@@ -93,6 +93,6 @@ fn writes_survive_the_process() {
         env.create(&["-s", &format!("t{i}")]);
     }
     let store = Store::open(&env.db(), Duration::from_secs(5)).unwrap();
-    assert_eq!(store.ticket_count(), 5);
+    assert_eq!(store.ticket_count().unwrap(), 5);
     assert_eq!(store.ticket(5).unwrap().unwrap().subject, "t4");
 }
