@@ -135,26 +135,37 @@ impl Posting {
         }
     }
 
-    /// The value to store; empty when no slot is set.
+    /// The value to store, in the smaller form; empty when no slot is set.
     pub fn encode(&self) -> Vec<u8> {
-        let mut slots = Vec::new();
-        self.for_each(|s| slots.push(s));
-        let Some(&last) = slots.last() else {
+        let (count, last) = match self {
+            Posting::Sparse(list) => (list.len(), list.last().copied()),
+            Posting::Bitmap(bits) => {
+                let count = bits.iter().map(|b| b.count_ones() as usize).sum();
+                let last = bits
+                    .iter()
+                    .rposition(|b| *b != 0)
+                    .map(|i| i as u16 * 8 + 7 - bits[i].leading_zeros() as u16);
+                (count, last)
+            }
+        };
+        let Some(last) = last else {
             return Vec::new();
         };
         let bitmap_len = last as usize / 8 + 1;
-        let mut out = Vec::with_capacity(1 + bitmap_len.min(slots.len() * 2));
-        if slots.len() * 2 <= bitmap_len {
+        if count * 2 <= bitmap_len {
+            let mut out = Vec::with_capacity(1 + count * 2);
             out.push(SPARSE);
-            slots.iter().for_each(|s| out.extend(s.to_be_bytes()));
+            self.for_each(|s| out.extend(s.to_be_bytes()));
+            out
         } else {
-            out.push(BITMAP);
-            out.resize(1 + bitmap_len, 0);
-            slots
-                .iter()
-                .for_each(|s| out[1 + *s as usize / 8] |= 1 << (s % 8));
+            let mut out = vec![0; 1 + bitmap_len];
+            out[0] = BITMAP;
+            match self {
+                Posting::Bitmap(bits) => out[1..].copy_from_slice(&bits[..bitmap_len]),
+                Posting::Sparse(_) => self.for_each(|s| out[1 + s as usize / 8] |= 1 << (s % 8)),
+            }
+            out
         }
-        out
     }
 }
 

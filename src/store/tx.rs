@@ -1,5 +1,8 @@
 //! One atomic write over all trees.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
 use anyhow::{Context, Result};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
@@ -30,6 +33,14 @@ pub struct Tx<'a> {
     messages: &'a TransactionalTree,
     customers: &'a TransactionalTree,
     ignored: &'a TransactionalTree,
+    /// Index values changed so far, written once when the transaction's work is done:
+    /// a batch of 500 messages touches a status posting 500 times.
+    index_changes: RefCell<BTreeMap<Vec<u8>, IndexValue>>,
+}
+
+enum IndexValue {
+    Posting(keys::Posting),
+    Column(Vec<u8>),
 }
 
 pub fn run<R>(store: &Store, f: impl Fn(&Tx) -> Result<R>) -> Result<R> {
@@ -52,8 +63,12 @@ pub fn run<R>(store: &Store, f: impl Fn(&Tx) -> Result<R>) -> Result<R> {
                 messages,
                 customers,
                 ignored,
+                index_changes: RefCell::default(),
             };
-            f(&tx).map_err(ConflictableTransactionError::Abort)
+            let result = f(&tx).map_err(ConflictableTransactionError::Abort)?;
+            tx.write_index()
+                .map_err(ConflictableTransactionError::Abort)?;
+            Ok(result)
         },
     );
     match result {
@@ -119,27 +134,61 @@ impl Tx<'_> {
 
     fn set_posting(&self, term: &[u8], number: u64, on: bool) -> Result<()> {
         let (key, slot) = keys::posting(term, number);
-        let old = self.index.get(&key)?.unwrap_or_default();
-        let mut posting = keys::Posting::decode(&old);
-        posting.set(slot, on);
-        let value = posting.encode();
-        if value.is_empty() {
-            self.index.remove(key)?;
-        } else {
-            self.index.insert(key, value)?;
-        }
-        Ok(())
+        self.change_index(
+            key,
+            |old| IndexValue::Posting(keys::Posting::decode(old)),
+            |v| {
+                if let IndexValue::Posting(p) = v {
+                    p.set(slot, on);
+                }
+            },
+        )
     }
 
     fn set_time(&self, kind: u8, number: u64, seconds: i64) -> Result<()> {
         let (key, slot) = keys::column(kind, number);
-        let mut value = self
-            .index
-            .get(&key)?
-            .map(|v| v.to_vec())
-            .unwrap_or_default();
-        keys::set_time(&mut value, slot, seconds);
-        self.index.insert(key, value)?;
+        self.change_index(
+            key,
+            |old| IndexValue::Column(old.to_vec()),
+            |v| {
+                if let IndexValue::Column(c) = v {
+                    keys::set_time(c, slot, seconds);
+                }
+            },
+        )
+    }
+
+    /// Changes an index value in the pending set, loading it first if needed.
+    fn change_index(
+        &self,
+        key: Vec<u8>,
+        load: impl FnOnce(&[u8]) -> IndexValue,
+        change: impl FnOnce(&mut IndexValue),
+    ) -> Result<()> {
+        let mut pending = self.index_changes.borrow_mut();
+        let value = match pending.entry(key) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                let old = self.index.get(e.key())?.unwrap_or_default();
+                e.insert(load(&old))
+            }
+        };
+        change(value);
+        Ok(())
+    }
+
+    fn write_index(&self) -> Result<()> {
+        for (key, value) in std::mem::take(&mut *self.index_changes.borrow_mut()) {
+            let bytes = match value {
+                IndexValue::Posting(p) => p.encode(),
+                IndexValue::Column(c) => c,
+            };
+            if bytes.is_empty() {
+                self.index.remove(key)?;
+            } else {
+                self.index.insert(key, bytes)?;
+            }
+        }
         Ok(())
     }
 
