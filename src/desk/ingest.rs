@@ -383,7 +383,7 @@ impl<'a> Pipeline<'a> {
             )?;
         }
         tx.append_events(n, at, &rule_events)?;
-        tx.index_message_words(n, &format!("{}\n{}", msg.subject, msg.text))
+        tx.queue_words(n)
     }
 
     fn create_ticket(

@@ -134,7 +134,9 @@ pub fn settle(desk: &Desk, spooled: &Path, wait: Duration) -> Result<Summary> {
                     None => pipeline.insert(Pipeline::new(desk, false)?),
                 };
                 total.merge(drain_while_busy(pipeline, &store, &spool)?);
-                drop(store);
+                // Not waiting for sled's teardown: if more mail is spooled, its own
+                // delivery is polling and takes the database once we are gone.
+                store.close();
                 if spool.is_empty() {
                     return Ok(total);
                 }

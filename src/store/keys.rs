@@ -5,7 +5,8 @@
 //! `term ++ bucket (u32 BE)` whose value holds the low 16 bits of every ticket with
 //! that term, as a sorted list or as a bitmap, whichever is smaller (see
 //! [`Posting`]). A ticket write touches only the terms that changed, and the index
-//! has few keys: sled's open time grows with the number of keys.
+//! has few keys: sled's open time grows with the number of keys. Words join the index
+//! in batches (the pending set `P`, see `Tx::put_ticket`).
 //!
 //! Time indexes are columns: `kind ++ bucket (u32 BE)` for each bucket of 1,024
 //! ticket numbers, holding one i64 BE per ticket (`i64::MIN` for none), scanned
@@ -28,6 +29,8 @@ pub const DOMAIN: u8 = b'd';
 pub const WORD: u8 = b'w';
 /// A word of a message on the ticket (kept apart: edits never remove these).
 pub const MESSAGE_WORD: u8 = b'm';
+/// Tickets whose words are not in the index yet (see `Tx::put_ticket`).
+pub const PENDING: u8 = b'P';
 pub const CREATED: u8 = b'C';
 pub const UPDATED: u8 = b'U';
 
@@ -202,8 +205,8 @@ pub fn decode_column(
     }
 }
 
-/// Every posting term of a ticket: a pure function of the ticket.
-pub fn ticket_terms(t: &Ticket) -> BTreeSet<Vec<u8>> {
+/// The posting terms of a ticket's fields (not its words): a pure function of the ticket.
+pub fn field_terms(t: &Ticket) -> BTreeSet<Vec<u8>> {
     let mut terms = BTreeSet::new();
     terms.insert(exact(STATUS, t.status.as_str()));
     terms.insert(exact(PRIORITY, t.priority.as_str()));
@@ -225,12 +228,25 @@ pub fn ticket_terms(t: &Ticket) -> BTreeSet<Vec<u8>> {
     if let Some(domain) = t.requester.domain() {
         terms.insert(exact(DOMAIN, &domain));
     }
-    for text in t.searchable_text() {
-        for word in words(text) {
-            terms.insert(exact(WORD, &word));
-        }
-    }
     terms
+}
+
+/// The word terms of a ticket's subject and description.
+pub fn word_terms(t: &Ticket) -> BTreeSet<Vec<u8>> {
+    t.searchable_text()
+        .flat_map(words)
+        .map(|w| exact(WORD, &w))
+        .collect()
+}
+
+/// The word terms of a message on a ticket.
+pub fn message_terms(text: &str) -> BTreeSet<Vec<u8>> {
+    words(text).map(|w| exact(MESSAGE_WORD, &w)).collect()
+}
+
+/// Whether a word of `text` starts with `prefix` (lowercase), as `--search` matches.
+pub fn text_has_word_starting(text: &str, prefix: &str) -> bool {
+    words(text).any(|w| w.starts_with(prefix))
 }
 
 /// The term for tickets of a service and, if given, one of its categories.

@@ -9,7 +9,7 @@
 use anyhow::{Context, Result};
 
 use super::{packed, Store};
-use crate::model::{Event, EventKind, Ticket};
+use crate::model::{Event, Ticket};
 
 const BATCH: usize = 1000;
 
@@ -56,12 +56,6 @@ fn write(store: &Store, batch: &[(Ticket, Vec<Event>)]) -> Result<()> {
             tx.put_ticket(ticket, None)?;
             for event in events {
                 tx.append_event(ticket.number, event)?;
-                if let EventKind::Mail(mail) = &event.kind {
-                    tx.index_message_words(
-                        ticket.number,
-                        &format!("{}\n{}", mail.subject, mail.text),
-                    )?;
-                }
             }
         }
         Ok(())
@@ -73,7 +67,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::model::{MailIn, Status, TicketFilter};
+    use crate::model::{EventKind, MailIn, Status, TicketFilter};
 
     /// Writes a database as schema 1 did, straight through sled.
     fn write_v1(data_dir: &std::path::Path) {

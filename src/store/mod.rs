@@ -126,6 +126,12 @@ impl Store {
         Ok(count)
     }
 
+    /// Tickets whose words wait for the index (searches read them directly).
+    pub fn pending_words(&self) -> Result<usize> {
+        let value = self.index.get([keys::PENDING])?.unwrap_or_default();
+        Ok(tx::decode_numbers(&value).len())
+    }
+
     /// Releases the database without waiting for sled to free its cache (5-30 ms at
     /// 100,000 tickets): the drop finishes on another thread, or the process exits
     /// first and the kernel frees the lock. Flush before, if anything was written.
@@ -176,6 +182,19 @@ impl Store {
     pub fn size_on_disk(&self) -> Result<u64> {
         Ok(self.db.size_on_disk()?)
     }
+}
+
+/// The subject and text of every mail in a ticket's log (its `m` words for search).
+fn mail_texts(log: &[u8], number: u64) -> Result<Vec<String>> {
+    let corrupt = || format!("ticket #{number}: corrupt activity log in the database");
+    let mut texts = Vec::new();
+    for bytes in packed::log_records(log).with_context(corrupt)? {
+        let event: Event = postcard::from_bytes(bytes).with_context(corrupt)?;
+        if let crate::model::EventKind::Mail(mail) = event.kind {
+            texts.push(format!("{}\n{}", mail.subject, mail.text));
+        }
+    }
+    Ok(texts)
 }
 
 fn decode(bytes: &[u8], number: u64) -> Result<Ticket> {

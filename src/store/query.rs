@@ -91,11 +91,25 @@ impl Store {
             };
             sets.push(self.scan(&keys::exact(kind, c))?);
         }
-        for word in &f.search {
-            sets.push(self.union([
-                keys::starting(keys::WORD, word),
-                keys::starting(keys::MESSAGE_WORD, word),
-            ])?);
+        if !f.search.is_empty() {
+            let pending = self.pending_texts()?;
+            for word in &f.search {
+                let mut set = self.union([
+                    keys::starting(keys::WORD, word),
+                    keys::starting(keys::MESSAGE_WORD, word),
+                ])?;
+                set.extend(
+                    pending
+                        .iter()
+                        .filter(|(_, texts)| {
+                            texts.iter().any(|t| keys::text_has_word_starting(t, word))
+                        })
+                        .map(|(n, _)| *n),
+                );
+                set.sort_unstable();
+                set.dedup();
+                sets.push(set);
+            }
         }
         if f.created_since.is_some() || f.created_until.is_some() {
             sets.push(self.time_range(keys::CREATED, f.created_since, f.created_until)?);
@@ -104,6 +118,25 @@ impl Store {
             sets.push(self.time_range(keys::UPDATED, f.updated_since, None)?);
         }
         Ok(intersect(sets))
+    }
+
+    /// The tickets whose words are not indexed yet, with their texts (subject,
+    /// description, mails).
+    fn pending_texts(&self) -> Result<Vec<(u64, Vec<String>)>> {
+        let numbers =
+            super::tx::decode_numbers(&self.index.get([keys::PENDING])?.unwrap_or_default());
+        let mut out = Vec::with_capacity(numbers.len());
+        for number in numbers {
+            let mut texts: Vec<String> = match self.ticket(number)? {
+                Some(t) => t.searchable_text().map(str::to_string).collect(),
+                None => Vec::new(),
+            };
+            if let Some(log) = self.events.get(number.to_be_bytes())? {
+                texts.extend(super::mail_texts(&log, number)?);
+            }
+            out.push((number, texts));
+        }
+        Ok(out)
     }
 
     /// Numbers under every term starting with `prefix`, sorted and unique.

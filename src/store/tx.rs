@@ -1,7 +1,7 @@
 //! One atomic write over all trees.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, Result};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
@@ -36,12 +36,18 @@ pub struct Tx<'a> {
     /// Index values changed so far, written once when the transaction's work is done:
     /// a batch of 500 messages touches a status posting 500 times.
     index_changes: RefCell<BTreeMap<Vec<u8>, IndexValue>>,
+    /// Tickets queued for word indexing by this transaction.
+    queued: std::cell::Cell<usize>,
 }
 
 enum IndexValue {
     Posting(keys::Posting),
     Column(Vec<u8>),
+    Pending(BTreeSet<u64>),
 }
+
+/// Pending tickets that make their words due for the index (see [`Tx::put_ticket`]).
+const PENDING_MAX: usize = 32;
 
 pub fn run<R>(store: &Store, f: impl Fn(&Tx) -> Result<R>) -> Result<R> {
     let trees = (
@@ -64,6 +70,7 @@ pub fn run<R>(store: &Store, f: impl Fn(&Tx) -> Result<R>) -> Result<R> {
                 customers,
                 ignored,
                 index_changes: RefCell::default(),
+                queued: Default::default(),
             };
             let result = f(&tx).map_err(ConflictableTransactionError::Abort)?;
             tx.write_index()
@@ -107,6 +114,13 @@ impl Tx<'_> {
     }
 
     /// Stores a ticket and brings its index up to date; `old` is what was stored before.
+    ///
+    /// The words of a new ticket (and of its messages, [`Tx::queue_words`]) are not
+    /// indexed at once: the ticket joins the pending set, indexed as a whole once it
+    /// holds [`PENDING_MAX`] tickets or a transaction queues several. A lone delivery
+    /// would load some 200 index leaves for its words; a batch shares them (GIN
+    /// indexes in PostgreSQL keep a pending list for the same reason). Searches read
+    /// the pending tickets directly. Edits update the words at once.
     pub fn put_ticket(&self, ticket: &Ticket, old: Option<&Ticket>) -> Result<()> {
         let number = ticket.number;
         let bytes = postcard::to_allocvec(ticket).context("cannot encode ticket")?;
@@ -115,8 +129,21 @@ impl Tx<'_> {
         let group =
             packed::group_with(&group, number, &bytes).with_context(|| corrupt_group(number))?;
         self.tickets.insert(&key, group)?;
-        let new_terms = keys::ticket_terms(ticket);
-        let old_terms = old.map(keys::ticket_terms).unwrap_or_default();
+        let (new_terms, old_terms) = match old {
+            None => {
+                self.queue_words(number)?;
+                (keys::field_terms(ticket), BTreeSet::new())
+            }
+            Some(old) => {
+                let mut new_terms = keys::field_terms(ticket);
+                let mut old_terms = keys::field_terms(old);
+                if old.searchable_text().ne(ticket.searchable_text()) {
+                    new_terms.extend(keys::word_terms(ticket));
+                    old_terms.extend(keys::word_terms(old));
+                }
+                (new_terms, old_terms)
+            }
+        };
         for term in old_terms.difference(&new_terms) {
             self.set_posting(term, number, false)?;
         }
@@ -130,6 +157,61 @@ impl Tx<'_> {
             self.set_time(keys::UPDATED, number, ticket.updated)?;
         }
         Ok(())
+    }
+
+    /// Puts a ticket in the pending set: its words and the words of the messages in
+    /// its log go into the index with the next batch.
+    pub fn queue_words(&self, number: u64) -> Result<()> {
+        self.queued.set(self.queued.get() + 1);
+        self.change_index(
+            vec![keys::PENDING],
+            |old| IndexValue::Pending(decode_numbers(old)),
+            |v| {
+                if let IndexValue::Pending(set) = v {
+                    set.insert(number);
+                }
+            },
+        )
+    }
+
+    /// Indexes the words of every pending ticket when the set is full or this
+    /// transaction queued several (a batch).
+    fn index_pending_if_due(&self) -> Result<()> {
+        let pending = match self.index_changes.borrow().get(&[keys::PENDING][..]) {
+            Some(IndexValue::Pending(set)) => set.clone(),
+            _ => return Ok(()),
+        };
+        if pending.len() < PENDING_MAX && self.queued.get() < 2 {
+            return Ok(());
+        }
+        for &number in &pending {
+            let mut terms = self
+                .ticket(number)?
+                .map(|t| keys::word_terms(&t))
+                .unwrap_or_default();
+            for text in self.message_texts(number)? {
+                terms.extend(keys::message_terms(&text));
+            }
+            for term in terms {
+                self.set_posting(&term, number, true)?;
+            }
+        }
+        if let Some(IndexValue::Pending(set)) = self
+            .index_changes
+            .borrow_mut()
+            .get_mut(&[keys::PENDING][..])
+        {
+            set.clear();
+        }
+        Ok(())
+    }
+
+    /// The subject and text of every mail in a ticket's log, as indexed for search.
+    fn message_texts(&self, number: u64) -> Result<Vec<String>> {
+        let Some(log) = self.events.get(number.to_be_bytes())? else {
+            return Ok(Vec::new());
+        };
+        super::mail_texts(&log, number)
     }
 
     fn set_posting(&self, term: &[u8], number: u64, on: bool) -> Result<()> {
@@ -178,10 +260,12 @@ impl Tx<'_> {
     }
 
     fn write_index(&self) -> Result<()> {
+        self.index_pending_if_due()?;
         for (key, value) in std::mem::take(&mut *self.index_changes.borrow_mut()) {
             let bytes = match value {
                 IndexValue::Posting(p) => p.encode(),
                 IndexValue::Column(c) => c,
+                IndexValue::Pending(set) => set.iter().flat_map(|n| n.to_be_bytes()).collect(),
             };
             if bytes.is_empty() {
                 self.index.remove(key)?;
@@ -289,15 +373,12 @@ impl Tx<'_> {
         self.ignored.insert(&id.to_be_bytes(), bytes)?;
         Ok(())
     }
+}
 
-    /// Adds the words of a message to a ticket's search index.
-    pub fn index_message_words(&self, number: u64, text: &str) -> Result<()> {
-        let terms: std::collections::BTreeSet<Vec<u8>> = crate::model::ticket::words(text)
-            .map(|w| keys::exact(keys::MESSAGE_WORD, &w))
-            .collect();
-        for term in terms {
-            self.set_posting(&term, number, true)?;
-        }
-        Ok(())
-    }
+/// The ticket numbers of the pending set's value.
+pub(super) fn decode_numbers(value: &[u8]) -> BTreeSet<u64> {
+    value
+        .chunks_exact(8)
+        .map(|c| u64::from_be_bytes(c.try_into().expect("eight bytes")))
+        .collect()
 }

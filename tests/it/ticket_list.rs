@@ -162,6 +162,46 @@ fn search_is_case_insensitive_over_subject_and_description() {
 }
 
 #[test]
+fn search_finds_tickets_before_and_after_their_words_are_indexed() {
+    // A lone write leaves a ticket's words pending; the 32nd pending ticket has
+    // them all indexed. Search must give the same answers either way.
+    let env = Env::new();
+    for i in 1..=34 {
+        env.create(&["-s", &format!("ticket{i} zebra"), "-d", &format!("word{i}")]);
+    }
+    let store = Store::open(&env.db(), std::time::Duration::from_secs(5)).unwrap();
+    assert_eq!(
+        store.pending_words().unwrap(),
+        2,
+        "tickets 33 and 34 still pending"
+    );
+    drop(store);
+    assert_eq!(
+        env.list(&["--search", "word1"]).len(),
+        11,
+        "word1, word10-19: indexed"
+    );
+    assert_eq!(env.list(&["--search", "word34"]), [34], "pending");
+    assert_eq!(
+        env.list(&["--search", "zebra"]).len(),
+        34,
+        "both kinds together"
+    );
+    env.ok(&["ticket", "edit", "34", "-d", "changed"]);
+    assert!(
+        env.list(&["--search", "word34"]).is_empty(),
+        "a pending ticket's old words are gone"
+    );
+    assert_eq!(env.list(&["--search", "changed"]), [34]);
+    env.ok(&["ticket", "edit", "1", "-d", "altered"]);
+    assert!(
+        env.list(&["--search", "word1"]).iter().all(|n| *n != 1),
+        "an indexed ticket's old words are gone"
+    );
+    assert_eq!(env.list(&["--search", "altered"]), [1]);
+}
+
+#[test]
 fn sort_limit_and_columns() {
     let env = seeded();
     assert_eq!(env.list(&["--sort", "-priority"]), [2, 1, 4, 5, 3]);
