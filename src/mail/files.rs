@@ -2,10 +2,13 @@
 //! counts as stored only once it would survive a crash.
 
 use std::fs::{self, File};
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, ensure, Context, Result};
+
+use super::pack;
+use super::parse::hash_hex;
 
 /// Creates a directory (and parents) mode 0700.
 pub fn private_dir(path: &Path) -> Result<()> {
@@ -19,18 +22,30 @@ pub fn private_dir(path: &Path) -> Result<()> {
 
 /// Writes `bytes` to `dir/name` atomically: a temp file, fsync, rename, fsync of the dir.
 pub fn write_durably(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+    write_durably_with(dir, name, |out| out.write_all(bytes))
+}
+
+/// As [`write_durably`], the content written by `fill` through a buffer. Until the
+/// rename, the file exists only under a temp name starting with a dot.
+pub fn write_durably_with(
+    dir: &Path,
+    name: &str,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<PathBuf> {
     private_dir(dir)?;
     let target = dir.join(name);
     let tmp = dir.join(format!(".tmp.{name}"));
     let write = || -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
-        let mut file = fs::OpenOptions::new()
+        let file = fs::OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(true)
             .mode(0o600)
             .open(&tmp)?;
-        file.write_all(bytes)?;
+        let mut out = BufWriter::with_capacity(64 * 1024, file);
+        fill(&mut out)?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         fs::rename(&tmp, &target)?;
         sync_dir(dir)
@@ -43,24 +58,14 @@ pub fn write_durably(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
     Ok(target)
 }
 
-/// Flushes the whole filesystem holding `dir` (data and metadata) and waits for it.
-fn syncfs(dir: &Path) -> Result<()> {
-    use std::os::unix::io::AsRawFd;
-    let handle = File::open(dir).with_context(|| format!("cannot open {}", dir.display()))?;
-    // SAFETY: syncfs on a descriptor we own.
-    if unsafe { libc::syncfs(handle.as_raw_fd()) } != 0 {
-        return Err(std::io::Error::last_os_error())
-            .with_context(|| format!("cannot sync the filesystem of {}", dir.display()));
-    }
-    Ok(())
-}
-
 /// fsync of a directory, making renames and unlinks in it durable.
 pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-/// The content-addressed store of raw messages: `<data>/mail/<sha256>.eml`, write-once.
+/// The content-addressed store of raw messages, write-once: one pack file per batch
+/// in `<data>/mail/packs/` (see [`super::pack`]). Stores written before packs hold
+/// one `<data>/mail/<sha256>.eml` per message; those are still read.
 pub struct MailStore {
     dir: PathBuf,
 }
@@ -72,59 +77,74 @@ impl MailStore {
         }
     }
 
-    pub fn path(&self, hash: &str) -> PathBuf {
+    fn packs(&self) -> PathBuf {
+        self.dir.join("packs")
+    }
+
+    /// Where a store from before packs kept a message.
+    fn loose_path(&self, hash: &str) -> PathBuf {
         self.dir.join(format!("{hash}.eml"))
     }
 
-    /// Stores the raw bytes under their hash unless already there.
+    /// Stores one message durably, in a pack of its own.
     pub fn put(&self, hash: &str, raw: &[u8]) -> Result<()> {
-        if self.path(hash).exists() {
-            return Ok(());
-        }
-        write_durably(&self.dir, &format!("{hash}.eml"), raw).map(|_| ())
+        self.put_all(&[(hash, raw)])
     }
 
-    /// Stores many messages durably at once: every file is written, then one
-    /// `syncfs` makes them all durable (one flush instead of one fsync each), then
-    /// they are renamed into place and the directory is synced once. Few messages
-    /// take the per-file path.
+    /// Stores messages (sha256 hex, bytes) durably in one new pack: when this returns,
+    /// the pack and its directory entry are on disk. Not checked for messages already
+    /// stored: the database filters duplicates, and a second copy is harmless.
     pub fn put_all(&self, messages: &[(&str, &[u8])]) -> Result<()> {
-        let mut seen = std::collections::HashSet::new();
-        let new: Vec<&(&str, &[u8])> = messages
-            .iter()
-            .filter(|(hash, _)| seen.insert(*hash) && !self.path(hash).exists())
-            .collect();
-        if new.len() <= 2 {
-            return new.iter().try_for_each(|(hash, raw)| self.put(hash, raw));
+        if messages.is_empty() {
+            return Ok(());
         }
-        private_dir(&self.dir)?;
-        let mut pending = Vec::with_capacity(new.len());
-        for (hash, raw) in &new {
-            use std::os::unix::fs::OpenOptionsExt;
-            let tmp = self.dir.join(format!(".tmp.{hash}.eml"));
-            let mut file = fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&tmp)
-                .with_context(|| format!("cannot store {}", tmp.display()))?;
-            file.write_all(raw)
-                .with_context(|| format!("cannot store {}", tmp.display()))?;
-            pending.push((tmp, self.path(hash)));
+        self.create_dirs_durably()?;
+        pack::write(&self.packs(), messages).map(|_| ())
+    }
+
+    /// Creates `mail/packs/` once, and syncs the parents so the new directories survive
+    /// a crash along with the first pack.
+    fn create_dirs_durably(&self) -> Result<()> {
+        let packs = self.packs();
+        if packs.is_dir() {
+            return Ok(());
         }
-        syncfs(&self.dir)?;
-        for (tmp, target) in &pending {
-            fs::rename(tmp, target)
-                .with_context(|| format!("cannot store {}", target.display()))?;
+        private_dir(&packs)?;
+        for dir in [Some(self.dir.as_path()), self.dir.parent()]
+            .into_iter()
+            .flatten()
+        {
+            sync_dir(dir).with_context(|| format!("cannot sync {}", dir.display()))?;
         }
-        sync_dir(&self.dir).with_context(|| format!("cannot sync {}", self.dir.display()))?;
         Ok(())
     }
 
+    /// The bytes stored under `hash`, checked against it: from the packs, else from a
+    /// loose file of an older store.
     pub fn get(&self, hash: &str) -> Result<Vec<u8>> {
-        let path = self.path(hash);
-        fs::read(&path).with_context(|| format!("cannot read stored mail {}", path.display()))
+        if let Some(bytes) = pack::find(&self.packs(), hash)? {
+            return Ok(bytes);
+        }
+        let loose = self.loose_path(hash);
+        let bytes = match fs::read(&loose) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+                "stored mail {hash} not found: in no pack in {} and no {}",
+                self.packs().display(),
+                loose.display()
+            ),
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("cannot read stored mail {}", loose.display()))
+            }
+        };
+        let actual = hash_hex(&bytes);
+        ensure!(
+            actual == hash,
+            "stored mail {} is corrupt: its bytes hash to {actual}",
+            loose.display()
+        );
+        Ok(bytes)
     }
 }
 

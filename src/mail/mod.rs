@@ -1,10 +1,11 @@
 //! Mail: parsing into [`parse::Incoming`], the sources (mbox, Maildir, spool), and
-//! the files beside the database (content-addressed mail store, quarantine).
+//! the files beside the database (content-addressed mail store in packs, quarantine).
 
 pub mod classify;
 pub mod files;
 pub mod imap;
 pub mod mbox;
+pub mod pack;
 pub mod parse;
 pub mod quarantine;
 pub mod spool;

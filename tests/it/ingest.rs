@@ -14,6 +14,13 @@ fn events(env: &Env, n: u64) -> Vec<serde_json::Value> {
         .clone()
 }
 
+/// The raw message stored under `hash`, read the way `ticket attachment` reads it.
+fn stored_mail(env: &Env, hash: &str) -> Vec<u8> {
+    postdesk::mail::files::MailStore::new(&env.db())
+        .get(hash)
+        .unwrap()
+}
+
 #[test]
 fn a_piped_message_becomes_a_ticket() {
     let env = Env::new();
@@ -40,17 +47,19 @@ fn a_piped_message_becomes_a_ticket() {
     assert_eq!(ev[0]["kind"], "created");
     assert_eq!(ev[1]["kind"], "mail");
     assert_eq!(ev[1]["mail"]["message_id"], "m1@acme.example");
-    // The raw bytes are in the mail store under their hash, without the envelope line.
+    // The raw bytes are in the mail store under their hash, without the envelope line,
+    // in a private pack.
     let hash = ev[1]["mail"]["hash"].as_str().unwrap();
-    let stored =
-        std::fs::read_to_string(env.db().join("mail").join(format!("{hash}.eml"))).unwrap();
+    let stored = String::from_utf8(stored_mail(&env, hash)).unwrap();
     assert!(stored.starts_with("Return-Path: <Ann Smith"), "{stored}");
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(env.db().join("mail").join(format!("{hash}.eml")))
-        .unwrap()
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o777, 0o600);
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let packs = env.db().join("mail").join("packs");
+    assert_eq!(mode(&packs), 0o700);
+    let pack = std::fs::read_dir(&packs).unwrap().next().unwrap().unwrap();
+    assert!(pack.file_name().to_string_lossy().ends_with(".pack"));
+    assert_eq!(mode(&pack.path()), 0o600);
     assert!(env.list(&["--search", "paper"]) == [1]);
     assert!(
         std::fs::read_dir(env.db().join("spool"))
@@ -308,7 +317,7 @@ fn machine_mail_is_ignored_but_kept_and_listed() {
     );
     // Kept raw, and a second delivery counts as a duplicate.
     let hash = ignored[0]["hash"].as_str().unwrap();
-    assert!(env.db().join("mail").join(format!("{hash}.eml")).is_file());
+    assert!(!stored_mail(&env, hash).is_empty());
     let out = env
         .cmd(&["ingest", "--dry-run", "--format", "json"])
         .write_stdin(mail(
