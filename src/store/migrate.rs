@@ -1,8 +1,9 @@
 //! Bringing a database written by an older postdesk up to the current layout.
 //!
-//! Schema 1 kept one sled key per ticket (`tickets`), per event (`events`) and per
-//! (term, 1,024 tickets) (`index`); at 100,000 tickets that was 930,000 keys and a
-//! 60 ms open. Schema 2 packs them (see [`super::packed`] and [`super::keys`]).
+//! Schema 1 kept one sled key per ticket (`tickets`), per event (`events`), per
+//! message (`messages`) and per (term, 1,024 tickets) (`index`); at 100,000
+//! tickets that was over 930,000 keys and a 60 ms open. Schema 2 packs them (see
+//! [`super::packed`] and [`super::keys`]).
 //! The new trees are written and flushed before the version moves to 2, so a crash
 //! part way leaves schema 1 intact and the next open starts the migration again.
 
@@ -17,9 +18,11 @@ const BATCH: usize = 1000;
 pub fn from_v1(store: &Store) -> Result<()> {
     let old_tickets = store.db.open_tree("tickets")?;
     let old_events = store.db.open_tree("events")?;
-    for tree in [&store.tickets, &store.events, &store.index] {
+    let old_messages = store.db.open_tree("messages")?;
+    for tree in [&store.tickets, &store.events, &store.index, &store.messages] {
         tree.clear()?;
     }
+    copy_messages(store, &old_messages)?;
     let mut batch: Vec<(Ticket, Vec<Event>)> = Vec::with_capacity(BATCH);
     for item in old_tickets.iter() {
         let (key, bytes) = item?;
@@ -44,10 +47,25 @@ pub fn from_v1(store: &Store) -> Result<()> {
     store.flush()?;
     super::open::record_schema(store)?;
     store.flush()?;
-    for name in ["tickets", "events", "index"] {
+    for name in ["tickets", "events", "index", "messages"] {
         store.db.drop_tree(name)?;
     }
     store.flush()
+}
+
+/// Message keys into their buckets (the value bytes are unchanged; keys are unique).
+fn copy_messages(store: &Store, old: &sled::Tree) -> Result<()> {
+    let mut buckets: std::collections::BTreeMap<[u8; 2], Vec<u8>> = Default::default();
+    for item in old.iter() {
+        let (key, value) = item?;
+        let key = String::from_utf8_lossy(&key);
+        let bucket = buckets.entry(packed::message_bucket(&key)).or_default();
+        packed::bucket_push(bucket, &key, &value);
+    }
+    for (key, bucket) in buckets {
+        store.messages.insert(key, bucket)?;
+    }
+    Ok(())
 }
 
 fn write(store: &Store, batch: &[(Ticket, Vec<Event>)]) -> Result<()> {
@@ -112,6 +130,8 @@ mod tests {
                 .unwrap();
         }
         db.open_tree("index").unwrap().insert("stale", "").unwrap();
+        let messages = db.open_tree("messages").unwrap();
+        messages.insert("<a@x>", &1u64.to_be_bytes()).unwrap();
         db.flush().unwrap();
     }
 
@@ -138,6 +158,7 @@ mod tests {
             1,
             "message words are indexed"
         );
+        assert_eq!(store.message_ticket("<a@x>").unwrap(), Some(1));
         let names: Vec<_> = store.db.tree_names();
         assert!(
             !names.iter().any(|n| n.as_ref() == b"tickets"),

@@ -4,9 +4,10 @@
 //! store, the spool and the quarantine (see `mail`).
 //!
 //! Trees: `meta` (schema version, ticket counter), `ticket_groups` (eight tickets
-//! to a value, see [`packed`]), `activity_logs` (number -> the ticket's whole log),
-//! `ticket_index` (posting lists and time columns, see [`keys`]),
-//! `messages` (Message-ID -> ticket number, 0 for ignored mail), `customers`
+//! to a value), `log_groups` (the activity logs of eight tickets to a value),
+//! `ticket_index` (posting lists and time columns, see [`keys`]), `message_buckets`
+//! (Message-ID -> ticket number, 0 for ignored mail, in 4,096 buckets; see
+//! [`packed`] for all three), `customers`
 //! (address -> customer), `ignored` (id -> ignored mail record) and `imap`
 //! (account \0 mailbox -> UIDVALIDITY, last UID).
 //! Every command's writes go through one [`Store::transact`] call and [`Store::flush`].
@@ -56,9 +57,9 @@ impl Store {
         let store = Store {
             meta: tree("meta")?,
             tickets: tree("ticket_groups")?,
-            events: tree("activity_logs")?,
+            events: tree("log_groups")?,
             index: tree("ticket_index")?,
-            messages: tree("messages")?,
+            messages: tree("message_buckets")?,
             customers: tree("customers")?,
             ignored: tree("ignored")?,
             imap: tree("imap")?,
@@ -102,11 +103,11 @@ impl Store {
 
     /// A ticket's activity log, oldest first.
     pub fn events(&self, number: u64) -> Result<Vec<Event>> {
-        let Some(log) = self.events.get(number.to_be_bytes())? else {
+        let Some(log) = self.events.get(packed::group_key(number))? else {
             return Ok(Vec::new());
         };
         let corrupt = || format!("ticket #{number}: corrupt activity log in the database");
-        packed::log_records(&log)
+        packed::log_records(&log, number)
             .with_context(corrupt)?
             .into_iter()
             .map(|bytes| postcard::from_bytes(bytes).with_context(corrupt))
@@ -141,7 +142,12 @@ impl Store {
 
     /// The ticket a Message-ID belongs to: Some(0) for mail that was ignored.
     pub fn message_ticket(&self, message_key: &str) -> Result<Option<u64>> {
-        Ok(self.messages.get(message_key)?.map(|v| tx::decode_u64(&v)))
+        let Some(bucket) = self.messages.get(packed::message_bucket(message_key))? else {
+            return Ok(None);
+        };
+        Ok(packed::bucket_find(&bucket, message_key)
+            .context(tx::CORRUPT_BUCKET)?
+            .map(tx::decode_u64))
     }
 
     /// Ignored mail, oldest first.
@@ -188,7 +194,7 @@ impl Store {
 fn mail_texts(log: &[u8], number: u64) -> Result<Vec<String>> {
     let corrupt = || format!("ticket #{number}: corrupt activity log in the database");
     let mut texts = Vec::new();
-    for bytes in packed::log_records(log).with_context(corrupt)? {
+    for bytes in packed::log_records(log, number).with_context(corrupt)? {
         let event: Event = postcard::from_bytes(bytes).with_context(corrupt)?;
         if let crate::model::EventKind::Mail(mail) = event.kind {
             texts.push(format!("{}\n{}", mail.subject, mail.text));

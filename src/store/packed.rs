@@ -4,8 +4,10 @@
 //! key, so postdesk keeps few of them: tickets eight to a value (a *group*, keyed by
 //! `number >> 3`), and a ticket's whole activity log in one value (a *log*).
 //!
-//! A group is `[number u64 BE][length u32 BE][record]...` in number order; a log is
-//! `[length u32 BE][record]...` in order of writing. Records are postcard bytes.
+//! A group is `[number u64 BE][length u32 BE][record]...` in number order; a log
+//! group has the same form with the entries of eight tickets' activity logs in order
+//! of writing. Records are postcard bytes. Message keys (Message-IDs) go into 4,096
+//! buckets by their SHA-256: `[length u32 BE][key][length u32 BE][value]...`.
 
 use anyhow::{bail, Result};
 
@@ -62,21 +64,66 @@ pub fn group_with(value: &[u8], number: u64, record: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Adds a record at the end of a log.
-pub fn log_push(log: &mut Vec<u8>, record: &[u8]) {
+/// Adds an entry of ticket `number` at the end of a log group.
+pub fn log_push(log: &mut Vec<u8>, number: u64, record: &[u8]) {
+    log.extend(number.to_be_bytes());
     push_record(log, record);
 }
 
-/// The records of a log, oldest first.
-pub fn log_records(value: &[u8]) -> Result<Vec<&[u8]>> {
-    let mut records = Vec::new();
-    let mut rest = value;
+/// The entries of ticket `number` in a log group, oldest first.
+pub fn log_records(value: &[u8], number: u64) -> Result<Vec<&[u8]>> {
+    Ok(group_entries(value)?
+        .into_iter()
+        .filter(|(n, _)| *n == number)
+        .map(|(_, record)| record)
+        .collect())
+}
+
+/// The key of the bucket holding a message key: 12 bits of its SHA-256.
+pub fn message_bucket(key: &str) -> [u8; 2] {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(key.as_bytes());
+    [digest[0] & 0x0f, digest[1]]
+}
+
+/// The (key, value) entries of a message bucket.
+fn bucket_entries(bucket: &[u8]) -> Result<Vec<(&[u8], &[u8])>> {
+    let mut entries = Vec::new();
+    let mut rest = bucket;
     while !rest.is_empty() {
-        let (record, after) = split_record(rest)?;
-        records.push(record);
+        let (key, after) = split_record(rest)?;
+        let (value, after) = split_record(after)?;
+        entries.push((key, value));
         rest = after;
     }
-    Ok(records)
+    Ok(entries)
+}
+
+/// The value stored for a message key in its bucket.
+pub fn bucket_find<'a>(bucket: &'a [u8], key: &str) -> Result<Option<&'a [u8]>> {
+    Ok(bucket_entries(bucket)?
+        .into_iter()
+        .find(|(k, _)| *k == key.as_bytes())
+        .map(|(_, v)| v))
+}
+
+/// Adds an entry for a key the bucket does not have yet.
+pub fn bucket_push(bucket: &mut Vec<u8>, key: &str, value: &[u8]) {
+    push_record(bucket, key.as_bytes());
+    push_record(bucket, value);
+}
+
+/// The bucket with `key` set to `value` (replacing any it had).
+pub fn bucket_with(bucket: &[u8], key: &str, value: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(bucket.len() + key.len() + value.len() + 8);
+    for (k, v) in bucket_entries(bucket)? {
+        if k != key.as_bytes() {
+            push_record(&mut out, k);
+            push_record(&mut out, v);
+        }
+    }
+    bucket_push(&mut out, key, value);
+    Ok(out)
 }
 
 fn push_record(out: &mut Vec<u8>, record: &[u8]) {
@@ -125,12 +172,27 @@ mod tests {
     }
 
     #[test]
-    fn logs_keep_order_and_catch_truncation() {
+    fn log_groups_keep_each_tickets_order_and_catch_truncation() {
         let mut log = Vec::new();
-        log_push(&mut log, b"first");
-        log_push(&mut log, b"second");
-        assert_eq!(log_records(&log).unwrap(), [&b"first"[..], b"second"]);
+        log_push(&mut log, 9, b"first");
+        log_push(&mut log, 8, b"other");
+        log_push(&mut log, 9, b"second");
+        assert_eq!(log_records(&log, 9).unwrap(), [&b"first"[..], b"second"]);
+        assert_eq!(log_records(&log, 8).unwrap(), [&b"other"[..]]);
         log.pop();
-        assert!(log_records(&log).is_err());
+        assert!(log_records(&log, 9).is_err());
+    }
+
+    #[test]
+    fn message_buckets_find_and_replace_keys() {
+        let mut bucket = Vec::new();
+        for (k, v) in [("<a@x>", &b"1"[..]), ("<b@x>", b"2"), ("<a@x>", b"3")] {
+            bucket = bucket_with(&bucket, k, v).unwrap();
+        }
+        assert_eq!(bucket_find(&bucket, "<a@x>").unwrap(), Some(&b"3"[..]));
+        assert_eq!(bucket_find(&bucket, "<b@x>").unwrap(), Some(&b"2"[..]));
+        assert_eq!(bucket_find(&bucket, "<c@x>").unwrap(), None);
+        assert_eq!(bucket_entries(&bucket).unwrap().len(), 2);
+        assert!(message_bucket("<a@x>")[0] < 16, "4,096 buckets");
     }
 }

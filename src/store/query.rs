@@ -131,7 +131,7 @@ impl Store {
                 Some(t) => t.searchable_text().map(str::to_string).collect(),
                 None => Vec::new(),
             };
-            if let Some(log) = self.events.get(number.to_be_bytes())? {
+            if let Some(log) = self.events.get(packed::group_key(number))? {
                 texts.extend(super::mail_texts(&log, number)?);
             }
             out.push((number, texts));

@@ -19,6 +19,8 @@ pub fn decode_u64(bytes: &[u8]) -> u64 {
         .unwrap_or(0)
 }
 
+pub(super) const CORRUPT_BUCKET: &str = "corrupt message bucket in the database";
+
 /// Marks a `messages` entry as one we sent (a ninth byte after the ticket number).
 const OUTGOING: u8 = 1;
 
@@ -208,7 +210,7 @@ impl Tx<'_> {
 
     /// The subject and text of every mail in a ticket's log, as indexed for search.
     fn message_texts(&self, number: u64) -> Result<Vec<String>> {
-        let Some(log) = self.events.get(number.to_be_bytes())? else {
+        let Some(log) = self.events.get(packed::group_key(number))? else {
             return Ok(Vec::new());
         };
         super::mail_texts(&log, number)
@@ -299,13 +301,13 @@ impl Tx<'_> {
     /// Appends to a ticket's activity log.
     pub fn append_event(&self, number: u64, event: &Event) -> Result<()> {
         let bytes = postcard::to_allocvec(event).context("cannot encode event")?;
-        let key = number.to_be_bytes();
+        let key = packed::group_key(number);
         let mut log = self
             .events
             .get(key)?
             .map(|v| v.to_vec())
             .unwrap_or_default();
-        packed::log_push(&mut log, &bytes);
+        packed::log_push(&mut log, number, &bytes);
         self.events.insert(&key, log)?;
         Ok(())
     }
@@ -318,31 +320,44 @@ pub(super) fn corrupt_group(number: u64) -> String {
 impl Tx<'_> {
     /// The ticket a message key (Message-ID or hash) was filed under; Some(0): ignored mail.
     pub fn message_ticket(&self, key: &str) -> Result<Option<u64>> {
-        Ok(self.messages.get(key.as_bytes())?.map(|v| decode_u64(&v)))
+        Ok(self.message_value(key)?.map(|v| decode_u64(&v)))
     }
 
     /// Remembers a message key, for threading and dedupe (`ticket` 0 for ignored mail).
     pub fn record_message(&self, key: &str, ticket: u64) -> Result<()> {
-        self.messages
-            .insert(key.as_bytes(), &ticket.to_be_bytes())?;
-        Ok(())
+        self.put_message(key, &ticket.to_be_bytes())
     }
 
     /// Remembers the Message-ID of a message we sent about a ticket.
     pub fn record_outgoing(&self, key: &str, ticket: u64) -> Result<()> {
         let mut value = ticket.to_be_bytes().to_vec();
         value.push(OUTGOING);
-        self.messages.insert(key.as_bytes(), value)?;
-        Ok(())
+        self.put_message(key, &value)
     }
 
     /// The ticket of a message we sent, if `key` is one.
     pub fn outgoing_ticket(&self, key: &str) -> Result<Option<u64>> {
         Ok(self
-            .messages
-            .get(key.as_bytes())?
+            .message_value(key)?
             .filter(|v| v.get(8) == Some(&OUTGOING))
             .map(|v| decode_u64(&v)))
+    }
+
+    fn message_value(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let Some(bucket) = self.messages.get(packed::message_bucket(key))? else {
+            return Ok(None);
+        };
+        Ok(packed::bucket_find(&bucket, key)
+            .context(CORRUPT_BUCKET)?
+            .map(<[u8]>::to_vec))
+    }
+
+    fn put_message(&self, key: &str, value: &[u8]) -> Result<()> {
+        let bucket_key = packed::message_bucket(key);
+        let bucket = self.messages.get(bucket_key)?.unwrap_or_default();
+        let bucket = packed::bucket_with(&bucket, key, value).context(CORRUPT_BUCKET)?;
+        self.messages.insert(&bucket_key, bucket)?;
+        Ok(())
     }
 
     /// Creates or refreshes a customer record by address; a known name is kept
