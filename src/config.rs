@@ -491,7 +491,7 @@ impl Config {
             }
         }
         if let Some(tz) = &self.settings.timezone {
-            jiff::tz::TimeZone::get(tz).map_err(|_| {
+            time_zone(tz).map_err(|_| {
                 Problem::new(tz, format!("settings.timezone: unknown time zone '{tz}'"))
             })?;
         }
@@ -616,8 +616,44 @@ pub fn xdg_dir(var: &str, fallback: &str) -> Option<PathBuf> {
         .map(|home| PathBuf::from(home).join(fallback))
 }
 
+/// A time zone by IANA name. Reads that one zoneinfo file (under `TZDIR`, else
+/// /usr/share/zoneinfo): jiff's database lists the whole zoneinfo tree on first use,
+/// some 600 directory reads on every delivery. Falls back to jiff for anything else.
+pub fn time_zone(name: &str) -> Result<jiff::tz::TimeZone, jiff::Error> {
+    use jiff::tz::TimeZone;
+    if name.eq_ignore_ascii_case("UTC") {
+        return Ok(TimeZone::UTC);
+    }
+    let plain = !name.is_empty()
+        && name
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..");
+    if plain {
+        let dir = std::env::var_os("TZDIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/usr/share/zoneinfo"));
+        if let Ok(bytes) = std::fs::read(dir.join(name)) {
+            if let Ok(tz) = TimeZone::tzif(name, &bytes) {
+                return Ok(tz);
+            }
+        }
+    }
+    TimeZone::get(name)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn time_zones_by_name() {
+        assert_eq!(super::time_zone("utc").unwrap(), jiff::tz::TimeZone::UTC);
+        assert_eq!(
+            super::time_zone("Europe/Paris").unwrap().iana_name(),
+            Some("Europe/Paris")
+        );
+        assert!(super::time_zone("Mars/Olympus").is_err());
+        assert!(super::time_zone("../../etc/passwd").is_err());
+    }
+
     use super::*;
 
     fn parse(text: &str) -> Result<Config> {

@@ -86,7 +86,7 @@ impl Desk {
                 .settings
                 .timezone
                 .as_deref()
-                .and_then(|name| TimeZone::get(name).ok())
+                .and_then(|name| crate::config::time_zone(name).ok())
                 .unwrap_or_else(|| TimeZone::try_system().unwrap_or(TimeZone::UTC))
         })
     }
