@@ -25,9 +25,21 @@ pub fn write_durably(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
     write_durably_with(dir, name, |out| out.write_all(bytes))
 }
 
-/// As [`write_durably`], the content written by `fill` through a buffer. Until the
-/// rename, the file exists only under a temp name starting with a dot.
+/// Writes a file with `fill` atomically and durably: a temp file, fsync, rename, fsync
+/// of the directory. A failed write leaves nothing behind.
 pub fn write_durably_with(
+    dir: &Path,
+    name: &str,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<PathBuf> {
+    let target = write_file_durably(dir, name, fill)?;
+    sync_dir(dir).with_context(|| format!("cannot sync {}", dir.display()))?;
+    Ok(target)
+}
+
+/// As [`write_durably_with`] without the directory fsync, for callers that write
+/// several files and sync the directory once.
+pub fn write_file_durably(
     dir: &Path,
     name: &str,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
@@ -47,8 +59,7 @@ pub fn write_durably_with(
         fill(&mut out)?;
         let file = out.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
-        fs::rename(&tmp, &target)?;
-        sync_dir(dir)
+        fs::rename(&tmp, &target)
     };
     write()
         .inspect_err(|_| {
@@ -91,15 +102,22 @@ impl MailStore {
         self.put_all(&[(hash, raw)])
     }
 
-    /// Stores messages (sha256 hex, bytes) durably in one new pack: when this returns,
-    /// the pack and its directory entry are on disk. Not checked for messages already
-    /// stored: the database filters duplicates, and a second copy is harmless.
+    /// Stores messages (sha256 hex, bytes) durably: when this returns, the files and
+    /// their directory entries are on disk. A batch of [`pack::BATCH_PACK_MIN`] or more
+    /// goes into one pack; fewer (a lone delivery, a short drain) each into a pack of
+    /// its own named by the hash, so a lookup finds it at once however many mails
+    /// came one by one. Not checked for messages already stored: the database filters
+    /// duplicates, and a second copy is harmless.
     pub fn put_all(&self, messages: &[(&str, &[u8])]) -> Result<()> {
         if messages.is_empty() {
             return Ok(());
         }
         self.create_dirs_durably()?;
-        pack::write(&self.packs(), messages).map(|_| ())
+        if messages.len() >= pack::BATCH_PACK_MIN {
+            pack::write(&self.packs(), messages).map(|_| ())
+        } else {
+            pack::write_each(&self.packs(), messages)
+        }
     }
 
     /// Creates `mail/packs/` once, and syncs the parents so the new directories survive

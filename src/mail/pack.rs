@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, ensure, Context, Result};
 
-use super::files::{unique_name, write_durably_with};
+use super::files::{sync_dir, unique_name, write_durably_with, write_file_durably};
 use super::parse::hash_hex;
 
 const PACK_MAGIC: &[u8; 8] = b"PDPACK01";
@@ -41,11 +41,29 @@ pub struct Entry {
     pub len: u64,
 }
 
+/// Batches this large share one pack; smaller ones get a pack per message.
+pub const BATCH_PACK_MIN: usize = 32;
+
 /// Writes `messages` (sha256 hex, bytes) as a new pack in `dir`, durably; returns its path.
 pub fn write(dir: &Path, messages: &[(&str, &[u8])]) -> Result<PathBuf> {
+    write_durably_with(dir, &format!("{}.pack", unique_name()), fill(messages)?)
+}
+
+/// Writes each message as a pack of its own, `<sha256>.pack`, then syncs `dir` once.
+pub fn write_each(dir: &Path, messages: &[(&str, &[u8])]) -> Result<()> {
+    for message in messages {
+        let name = format!("{}.pack", message.0);
+        write_file_durably(dir, &name, fill(std::slice::from_ref(message))?)?;
+    }
+    sync_dir(dir).with_context(|| format!("cannot sync {}", dir.display()))
+}
+
+/// What writes a pack of `messages`: header, records, index.
+fn fill<'a>(
+    messages: &'a [(&str, &[u8])],
+) -> Result<impl FnOnce(&mut dyn Write) -> std::io::Result<()> + 'a> {
     let entries = layout(messages)?;
-    let name = format!("{}.pack", unique_name());
-    write_durably_with(dir, &name, |out| {
+    Ok(move |out: &mut dyn Write| {
         out.write_all(PACK_MAGIC)?;
         for (entry, (_, raw)) in entries.iter().zip(messages) {
             write_record_header(out, entry)?;
@@ -120,8 +138,14 @@ pub fn list(dir: &Path) -> Result<Vec<PathBuf>> {
 /// A pack whose index cannot be read is skipped, and named if the hash is not found.
 pub fn find(dir: &Path, hash: &str) -> Result<Option<Vec<u8>>> {
     let wanted = parse_hash(hash)?;
+    let own = dir.join(format!("{hash}.pack"));
+    if let Some(bytes) = find_in(&own, &wanted, hash)? {
+        return Ok(Some(bytes));
+    }
     let mut unreadable = Vec::new();
-    for path in list(dir)? {
+    // Packs named by a hash hold that message only: only batch packs are searched.
+    let batch_packs = list(dir)?.into_iter().filter(|p| !named_by_hash(p));
+    for path in batch_packs {
         let mut file =
             File::open(&path).with_context(|| format!("cannot open pack {}", path.display()))?;
         match read_index(&mut file, &path) {
@@ -140,6 +164,29 @@ pub fn find(dir: &Path, hash: &str) -> Result<Option<Vec<u8>>> {
         );
     }
     Ok(None)
+}
+
+/// The message `wanted` from the one-message pack `path`, if that pack exists.
+fn find_in(path: &Path, wanted: &[u8; 32], hash: &str) -> Result<Option<Vec<u8>>> {
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot open pack {}", path.display())),
+    };
+    let index = read_index(&mut file, path)?;
+    match index.iter().find(|e| &e.hash == wanted) {
+        Some(entry) => read_record(&mut file, path, entry, hash).map(Some),
+        None => bail!(
+            "pack {} does not hold the message it is named after",
+            path.display()
+        ),
+    }
+}
+
+fn named_by_hash(path: &Path) -> bool {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .is_some_and(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// The index of the pack open as `file`, sorted by hash.
@@ -316,8 +363,13 @@ mod tests {
         messages
     }
 
+    /// The one batch pack in the store.
     fn only_pack(db: &Path) -> PathBuf {
-        let packs = list(&db.join("mail/packs")).unwrap();
+        let packs: Vec<PathBuf> = list(&db.join("mail/packs"))
+            .unwrap()
+            .into_iter()
+            .filter(|p| !named_by_hash(p))
+            .collect();
         assert_eq!(packs.len(), 1, "{packs:?}");
         packs[0].clone()
     }
@@ -356,11 +408,11 @@ mod tests {
             .collect();
         assert_eq!(
             names.len(),
-            2,
-            "one pack per put_all and per put: {names:?}"
+            4,
+            "below {BATCH_PACK_MIN} messages, a pack per message: {names:?}"
         );
         for name in names {
-            assert!(name.extension().is_some_and(|e| e == "pack"), "{name:?}");
+            assert!(named_by_hash(&name), "{name:?}");
             assert_eq!(mode(&name), 0o600);
         }
     }
@@ -383,7 +435,7 @@ mod tests {
     fn a_corrupted_record_is_detected_and_named() {
         let db = tempfile::tempdir().unwrap();
         let store = MailStore::new(db.path());
-        let messages = stored(&store, 10);
+        let messages = stored(&store, 40);
         let pack = only_pack(db.path());
         let (hash, raw) = &messages[4];
         let mut bytes = std::fs::read(&pack).unwrap();
@@ -407,7 +459,7 @@ mod tests {
     fn a_pack_without_its_index_is_named_when_a_hash_is_missing() {
         let db = tempfile::tempdir().unwrap();
         let store = MailStore::new(db.path());
-        let messages = stored(&store, 10);
+        let messages = stored(&store, 40);
         let pack = only_pack(db.path());
         let size = std::fs::metadata(&pack).unwrap().len();
         let file = std::fs::OpenOptions::new().write(true).open(&pack).unwrap();
@@ -415,7 +467,22 @@ mod tests {
         let err = format!("{:#}", store.get(&messages[0].0).unwrap_err());
         assert!(err.contains(&pack.display().to_string()), "{err}");
         // The records still say what the pack held.
-        assert_eq!(scan(&pack).unwrap().len(), 10);
+        assert_eq!(scan(&pack).unwrap().len(), 40);
+    }
+
+    #[test]
+    fn a_lone_message_is_found_by_its_name_without_reading_batch_packs() {
+        let db = tempfile::tempdir().unwrap();
+        let store = MailStore::new(db.path());
+        stored(&store, 40);
+        let batch = only_pack(db.path());
+        let raw = b"Subject: alone\r\n\r\nhi\r\n";
+        let hash = hash_hex(raw);
+        store.put(&hash, raw).unwrap();
+        assert!(db.path().join(format!("mail/packs/{hash}.pack")).is_file());
+        // A batch pack with a broken index is not even looked at.
+        std::fs::write(&batch, b"PDPACK01 broken").unwrap();
+        assert_eq!(store.get(&hash).unwrap(), raw);
     }
 
     #[test]
