@@ -42,7 +42,7 @@ pub struct Entry {
 }
 
 /// Batches this large share one pack; smaller ones get a pack per message.
-pub const BATCH_PACK_MIN: usize = 32;
+pub const BATCH_PACK_MIN: usize = 4;
 
 /// Writes `messages` (sha256 hex, bytes) as a new pack in `dir`, durably; returns its path.
 pub fn write(dir: &Path, messages: &[(&str, &[u8])]) -> Result<PathBuf> {
