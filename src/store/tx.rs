@@ -242,7 +242,7 @@ impl Tx<'_> {
         )
     }
 
-    /// Changes an index value in the pending set, loading it first if needed.
+    /// Changes an index value among this transaction's changes, loading it first if needed.
     fn change_index(
         &self,
         key: Vec<u8>,
