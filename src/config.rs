@@ -643,18 +643,18 @@ pub fn time_zone(name: &str) -> Result<jiff::tz::TimeZone, jiff::Error> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn time_zones_by_name() {
-        assert_eq!(super::time_zone("utc").unwrap(), jiff::tz::TimeZone::UTC);
+        assert_eq!(time_zone("utc").unwrap(), jiff::tz::TimeZone::UTC);
         assert_eq!(
-            super::time_zone("Europe/Paris").unwrap().iana_name(),
+            time_zone("Europe/Paris").unwrap().iana_name(),
             Some("Europe/Paris")
         );
-        assert!(super::time_zone("Mars/Olympus").is_err());
-        assert!(super::time_zone("../../etc/passwd").is_err());
+        assert!(time_zone("Mars/Olympus").is_err());
+        assert!(time_zone("../../etc/passwd").is_err());
     }
-
-    use super::*;
 
     fn parse(text: &str) -> Result<Config> {
         Config::parse(text, Path::new("desk.yaml"))

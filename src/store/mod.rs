@@ -92,26 +92,15 @@ impl Store {
 
     /// One ticket, or None.
     pub fn ticket(&self, number: u64) -> Result<Option<Ticket>> {
-        let Some(group) = self.tickets.get(packed::group_key(number))? else {
-            return Ok(None);
-        };
-        match packed::group_find(&group, number).with_context(|| corrupt_group(number))? {
-            Some(bytes) => Ok(Some(decode(bytes, number)?)),
-            None => Ok(None),
-        }
+        ticket_in(self.tickets.get(packed::group_key(number))?, number)
     }
 
     /// A ticket's activity log, oldest first.
     pub fn events(&self, number: u64) -> Result<Vec<Event>> {
-        let Some(log) = self.events.get(packed::group_key(number))? else {
-            return Ok(Vec::new());
-        };
-        let corrupt = || format!("ticket #{number}: corrupt activity log in the database");
-        packed::log_records(&log, number)
-            .with_context(corrupt)?
-            .into_iter()
-            .map(|bytes| postcard::from_bytes(bytes).with_context(corrupt))
-            .collect()
+        match self.events.get(packed::group_key(number))? {
+            Some(log) => decode_log(&log, number),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Number of tickets stored (reads every group).
@@ -142,12 +131,8 @@ impl Store {
 
     /// The ticket a Message-ID belongs to: Some(0) for mail that was ignored.
     pub fn message_ticket(&self, message_key: &str) -> Result<Option<u64>> {
-        let Some(bucket) = self.messages.get(packed::message_bucket(message_key))? else {
-            return Ok(None);
-        };
-        Ok(packed::bucket_find(&bucket, message_key)
-            .context(tx::CORRUPT_BUCKET)?
-            .map(tx::decode_u64))
+        let bucket = self.messages.get(packed::message_bucket(message_key))?;
+        Ok(message_in(bucket, message_key)?.map(|v| tx::decode_u64(&v)))
     }
 
     /// Ignored mail, oldest first.
@@ -190,17 +175,47 @@ impl Store {
     }
 }
 
+/// Ticket `number` from the group value that should hold it (read in or out of a
+/// transaction).
+fn ticket_in(group: Option<sled::IVec>, number: u64) -> Result<Option<Ticket>> {
+    let Some(group) = group else {
+        return Ok(None);
+    };
+    match packed::group_find(&group, number).with_context(|| corrupt_group(number))? {
+        Some(bytes) => Ok(Some(decode(bytes, number)?)),
+        None => Ok(None),
+    }
+}
+
+/// The activity log of ticket `number` from its log group, oldest first.
+fn decode_log(log: &[u8], number: u64) -> Result<Vec<Event>> {
+    let corrupt = || format!("ticket #{number}: corrupt activity log in the database");
+    packed::log_records(log, number)
+        .with_context(corrupt)?
+        .into_iter()
+        .map(|bytes| postcard::from_bytes(bytes).with_context(corrupt))
+        .collect()
+}
+
 /// The subject and text of every mail in a ticket's log (its `m` words for search).
 fn mail_texts(log: &[u8], number: u64) -> Result<Vec<String>> {
-    let corrupt = || format!("ticket #{number}: corrupt activity log in the database");
-    let mut texts = Vec::new();
-    for bytes in packed::log_records(log, number).with_context(corrupt)? {
-        let event: Event = postcard::from_bytes(bytes).with_context(corrupt)?;
-        if let crate::model::EventKind::Mail(mail) = event.kind {
-            texts.push(format!("{}\n{}", mail.subject, mail.text));
-        }
-    }
-    Ok(texts)
+    Ok(decode_log(log, number)?
+        .into_iter()
+        .filter_map(|event| match event.kind {
+            crate::model::EventKind::Mail(mail) => Some(format!("{}\n{}", mail.subject, mail.text)),
+            _ => None,
+        })
+        .collect())
+}
+
+/// The value stored for a message key, from the bucket that should hold it.
+fn message_in(bucket: Option<sled::IVec>, key: &str) -> Result<Option<Vec<u8>>> {
+    let Some(bucket) = bucket else {
+        return Ok(None);
+    };
+    Ok(packed::bucket_find(&bucket, key)
+        .with_context(|| tx::corrupt_bucket(key))?
+        .map(<[u8]>::to_vec))
 }
 
 fn decode(bytes: &[u8], number: u64) -> Result<Ticket> {

@@ -2,7 +2,8 @@
 //!
 //! sled's open time grows with the number of keys it holds, and a scan pays per
 //! key, so postdesk keeps few of them: tickets eight to a value (a *group*, keyed by
-//! `number >> 3`), and a ticket's whole activity log in one value (a *log*).
+//! `number >> 3`), the activity logs of the same eight tickets in one value (a *log
+//! group*), and message keys in buckets.
 //!
 //! A group is `[number u64 BE][length u32 BE][record]...` in number order; a log
 //! group has the same form with the entries of eight tickets' activity logs in order

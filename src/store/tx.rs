@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
 
-use super::{decode, keys, packed, Store};
+use super::{keys, packed, Store};
 use crate::model::{Customer, Event, IgnoredMail, Ticket};
 
 /// The big-endian u64 that starts a value (0 when malformed).
@@ -19,7 +19,10 @@ pub fn decode_u64(bytes: &[u8]) -> u64 {
         .unwrap_or(0)
 }
 
-pub(super) const CORRUPT_BUCKET: &str = "corrupt message bucket in the database";
+/// The error of a message bucket that cannot be read, naming the message looked up.
+pub(super) fn corrupt_bucket(key: &str) -> String {
+    format!("message {key}: its bucket in the database is corrupt")
+}
 
 /// Marks a `messages` entry as one we sent (a ninth byte after the ticket number).
 const OUTGOING: u8 = 1;
@@ -106,13 +109,7 @@ impl Tx<'_> {
     }
 
     pub fn ticket(&self, number: u64) -> Result<Option<Ticket>> {
-        let Some(group) = self.tickets.get(packed::group_key(number))? else {
-            return Ok(None);
-        };
-        match packed::group_find(&group, number).with_context(|| corrupt_group(number))? {
-            Some(bytes) => Ok(Some(decode(bytes, number)?)),
-            None => Ok(None),
-        }
+        super::ticket_in(self.tickets.get(packed::group_key(number))?, number)
     }
 
     /// Stores a ticket and brings its index up to date; `old` is what was stored before.
@@ -344,18 +341,14 @@ impl Tx<'_> {
     }
 
     fn message_value(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let Some(bucket) = self.messages.get(packed::message_bucket(key))? else {
-            return Ok(None);
-        };
-        Ok(packed::bucket_find(&bucket, key)
-            .context(CORRUPT_BUCKET)?
-            .map(<[u8]>::to_vec))
+        super::message_in(self.messages.get(packed::message_bucket(key))?, key)
     }
 
     fn put_message(&self, key: &str, value: &[u8]) -> Result<()> {
         let bucket_key = packed::message_bucket(key);
         let bucket = self.messages.get(bucket_key)?.unwrap_or_default();
-        let bucket = packed::bucket_with(&bucket, key, value).context(CORRUPT_BUCKET)?;
+        let bucket =
+            packed::bucket_with(&bucket, key, value).with_context(|| corrupt_bucket(key))?;
         self.messages.insert(&bucket_key, bucket)?;
         Ok(())
     }
