@@ -1,6 +1,6 @@
 //! Feeding sources to the pipeline: batches, the spool drain, and the MTA delivery path.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -85,7 +85,8 @@ fn remove_all(paths: &[PathBuf]) -> Result<()> {
 
 /// Drains, and while other deliveries keep arriving (a drain found more than one
 /// message), keeps the database a little longer to take them in the same open:
-/// opening costs far more than a message. A lone delivery never lingers, and the
+/// opening costs far more than a message. A lone delivery never lingers (but drains
+/// again when mail is already waiting), and the
 /// database is released after a second at most so shell commands get their turn.
 fn drain_while_busy(pipeline: &Pipeline, store: &Store, spool: &Spool) -> Result<Summary> {
     const LINGER: Duration = Duration::from_millis(8);
@@ -96,10 +97,10 @@ fn drain_while_busy(pipeline: &Pipeline, store: &Store, spool: &Spool) -> Result
         let summary = drain(pipeline, store, spool)?;
         let busy = summary.total() > 1;
         total.merge(summary);
-        if !busy || held.elapsed() >= MAX_HOLD {
+        if held.elapsed() >= MAX_HOLD {
             return Ok(total);
         }
-        let until = Instant::now() + LINGER;
+        let until = Instant::now() + if busy { LINGER } else { Duration::ZERO };
         while spool.is_empty() && Instant::now() < until {
             std::thread::sleep(Duration::from_millis(1));
         }
@@ -109,55 +110,38 @@ fn drain_while_busy(pipeline: &Pipeline, store: &Store, spool: &Spool) -> Result
     }
 }
 
-/// After a delivery was spooled: make sure it gets processed.
+/// After a delivery was spooled: make sure a drainer processes it.
 ///
-/// Takes the database without waiting and drains the spool; when another process
-/// holds it, polls until either our message has been processed by the holder or the
-/// database comes free. Before letting go, looks at the spool once more: if anything
-/// arrived meanwhile, releases and drains again; mail spooled after that look belongs
-/// to a delivery that is still polling, so none is stranded. Gives up after `wait`
-/// (the message stays spooled for `ingest spool`).
-pub fn settle(desk: &Desk, spooled: &Path, wait: Duration) -> Result<Summary> {
+/// Takes the spool's drain lock without waiting. Held elsewhere: leave at once, the
+/// holder looks at the spool after letting go ([`Spool::try_drain_lock`]). Taken:
+/// open the database (waiting up to `wait` for a shell command to finish), drain
+/// the whole spool, let go, and look again; whatever arrived meanwhile is drained by
+/// whoever takes the lock first. When the database cannot be had, the mail stays
+/// spooled for the next delivery or `ingest spool`.
+pub fn settle(desk: &Desk, wait: Duration) -> Result<Summary> {
     let spool = Spool::new(&desk.db_path);
     if spool.is_watched() {
         // `ingest spool --watch` runs: it picks the message up within moments.
         return Ok(Summary::default());
     }
-    let deadline = Instant::now() + wait;
-    // Rules are loaded only by the process that gets the database.
+    // Rules are loaded only by the process that drains.
     let mut pipeline = None;
     let mut total = Summary::default();
-    loop {
-        match Store::open(&desk.db_path, Duration::ZERO) {
-            Ok(store) => {
-                let pipeline = match &pipeline {
-                    Some(p) => p,
-                    None => pipeline.insert(Pipeline::new(desk, false)?),
-                };
-                total.merge(drain_while_busy(pipeline, &store, &spool)?);
-                if spool.is_empty() {
-                    // Nothing waits: skip sled's teardown (5-30 ms). Mail spooled from
-                    // now on belongs to a delivery that is polling for the database.
-                    store.close();
-                    return Ok(total);
-                }
-                // More arrived while we held it: release for real, then take it again.
-                drop(store);
-            }
-            Err(e) if e.is::<Locked>() => loop {
-                // The holder takes our message with the rest of the spool: watch for
-                // that (a cheap stat) and try the database again now and then.
-                std::thread::sleep(Duration::from_micros(1000 + fastrand::u64(..1000)));
-                if !spooled.exists() || Instant::now() >= deadline {
-                    return Ok(total);
-                }
-                if fastrand::u8(..4) == 0 {
-                    break;
-                }
-            },
-            Err(e) => return Err(e),
+    while let Some(lock) = spool.try_drain_lock()? {
+        let store = Store::open(&desk.db_path, wait)?;
+        let pipeline = match &pipeline {
+            Some(p) => p,
+            None => pipeline.insert(Pipeline::new(desk, false)?),
+        };
+        total.merge(drain_while_busy(pipeline, &store, &spool)?);
+        // The writes are flushed: sled's teardown (5-30 ms) need not delay the MTA.
+        store.close();
+        drop(lock);
+        if spool.is_empty() {
+            break;
         }
     }
+    Ok(total)
 }
 
 /// Waits until the spool has been quiet for a moment (or a busy spool has waited

@@ -73,10 +73,26 @@ impl Spool {
         }
     }
 
+    /// Takes the drain lock without waiting: `None` when another process drains.
+    ///
+    /// The protocol that keeps spooled mail from being stranded: a drainer looks at
+    /// the spool again after letting go of this lock, and drains once more (if it can
+    /// take the lock back) when anything is there. So a delivery that spooled its
+    /// message and then found the lock held can leave at once: the holder, or whoever
+    /// takes the lock after it, lists the spool after that message landed.
+    pub fn try_drain_lock(&self) -> Result<Option<std::fs::File>> {
+        let file = self.open_lock(".drain.lock", true)?;
+        Ok(try_flock(&file)?.then_some(file))
+    }
+
     /// `.watch.lock`; only a watcher creates it, so its absence means nobody watches.
     fn lock_file(&self, create: bool) -> Result<std::fs::File> {
+        self.open_lock(".watch.lock", create)
+    }
+
+    fn open_lock(&self, name: &str, create: bool) -> Result<std::fs::File> {
         use std::os::unix::fs::OpenOptionsExt;
-        let path = self.dir.join(".watch.lock");
+        let path = self.dir.join(name);
         std::fs::OpenOptions::new()
             .create(create)
             .truncate(false)

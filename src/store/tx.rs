@@ -41,8 +41,6 @@ pub struct Tx<'a> {
     /// Index values changed so far, written once when the transaction's work is done:
     /// a batch of 500 messages touches a status posting 500 times.
     index_changes: RefCell<BTreeMap<Vec<u8>, IndexValue>>,
-    /// Tickets queued for word indexing by this transaction.
-    queued: std::cell::Cell<usize>,
 }
 
 enum IndexValue {
@@ -75,7 +73,6 @@ pub fn run<R>(store: &Store, f: impl Fn(&Tx) -> Result<R>) -> Result<R> {
                 customers,
                 ignored,
                 index_changes: RefCell::default(),
-                queued: Default::default(),
             };
             let result = f(&tx).map_err(ConflictableTransactionError::Abort)?;
             tx.write_index()
@@ -116,7 +113,7 @@ impl Tx<'_> {
     ///
     /// The words of a new ticket (and of its messages, [`Tx::queue_words`]) are not
     /// indexed at once: the ticket joins the pending set, indexed as a whole once it
-    /// holds [`PENDING_MAX`] tickets or a transaction queues several. A lone delivery
+    /// holds [`PENDING_MAX`] tickets. A lone delivery
     /// would load some 200 index leaves for its words; a batch shares them (GIN
     /// indexes in PostgreSQL keep a pending list for the same reason). Searches read
     /// the pending tickets directly. Edits update the words at once.
@@ -161,7 +158,6 @@ impl Tx<'_> {
     /// Puts a ticket in the pending set: its words and the words of the messages in
     /// its log go into the index with the next batch.
     pub fn queue_words(&self, number: u64) -> Result<()> {
-        self.queued.set(self.queued.get() + 1);
         self.change_index(
             vec![keys::PENDING],
             |old| IndexValue::Pending(decode_numbers(old)),
@@ -173,14 +169,16 @@ impl Tx<'_> {
         )
     }
 
-    /// Indexes the words of every pending ticket when the set is full or this
-    /// transaction queued several (a batch).
+    /// Indexes the words of every pending ticket once the set is full: a bulk batch
+    /// fills it at once, and a drain of a few spooled messages leaves them pending
+    /// (indexing them per small batch rewrote some 200 postings each time, and made
+    /// a burst's drainer spend ~3 ms a message).
     fn index_pending_if_due(&self) -> Result<()> {
         let pending = match self.index_changes.borrow().get(&[keys::PENDING][..]) {
             Some(IndexValue::Pending(set)) => set.clone(),
             _ => return Ok(()),
         };
-        if pending.len() < PENDING_MAX && self.queued.get() < 2 {
+        if pending.len() < PENDING_MAX {
             return Ok(());
         }
         for &number in &pending {

@@ -156,3 +156,52 @@ fn with_a_watcher_deliveries_only_spool_and_tickets_follow() {
     env.deliver(&message(99));
     assert_eq!(env.list(&[]).len(), 21);
 }
+
+/// An exclusive flock on `path`, held until the file is dropped (as a drainer holds it).
+fn hold_lock(path: &std::path::Path) -> std::fs::File {
+    use std::os::unix::io::AsRawFd;
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let file = std::fs::File::create(path).unwrap();
+    // SAFETY: flock on a descriptor we own; released when the file is closed.
+    assert_eq!(unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) }, 0);
+    file
+}
+
+#[test]
+fn a_delivery_that_finds_a_drainer_leaves_its_message_to_it() {
+    let env = Env::new();
+    let spool = env.db().join("spool");
+    let drainer = hold_lock(&spool.join(".drain.lock"));
+    // Another process drains: the delivery stores the message in the spool and exits
+    // at once, without taking the database (a test holding the lock stands in for it).
+    let out = env.ingest(&message(1));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let spooled = |dir: &std::path::Path| {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "eml")
+            })
+            .count()
+    };
+    assert_eq!(spooled(&spool), 1, "the message waits in the spool");
+    assert!(env.list(&[]).is_empty(), "no ticket yet");
+    // The drainer lets go; the next delivery that gets the lock drains both.
+    drop(drainer);
+    env.deliver(&message(2));
+    assert_eq!(spooled(&spool), 0);
+    assert_eq!(subjects(&env), ["load 1", "load 2"]);
+}

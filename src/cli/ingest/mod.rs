@@ -221,7 +221,7 @@ fn deliver(dry_run: bool, global: &Global) -> Result<()> {
             return Ok(());
         }
     };
-    if let Err(e) = intake::settle(&desk, &spooled, global.lock_wait) {
+    if let Err(e) = intake::settle(&desk, global.lock_wait) {
         eprintln!(
             "postdesk: ERROR: {e:#}\npostdesk: the message is kept in the spool ({}) for `postdesk ingest spool`",
             spooled.display()
