@@ -134,12 +134,15 @@ pub fn settle(desk: &Desk, wait: Duration) -> Result<Summary> {
             None => pipeline.insert(Pipeline::new(desk, false)?),
         };
         total.merge(drain_while_busy(pipeline, &store, &spool)?);
-        // The writes are flushed: sled's teardown (5-30 ms) need not delay the MTA.
-        store.close();
         drop(lock);
         if spool.is_empty() {
+            // The writes are flushed: sled's teardown need not delay the MTA.
+            store.close();
             break;
         }
+        // Mail arrived between our last look and letting go: release the database
+        // for real, in case another drainer took the lock.
+        drop(store);
     }
     Ok(total)
 }
