@@ -693,8 +693,23 @@ fn watched_deliveries(
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the watcher");
+    // The watcher reports each drain on stderr ("postdesk: N messages: ..."), once
+    // its transaction is flushed: that is when the tickets are visible. Probing the
+    // database instead kept it busy and starved the watcher (once for 15 s).
     let mut lines = std::io::BufReader::new(watcher.stderr.take().unwrap()).lines();
     let _ = lines.next();
+    let (drained_tx, drained) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let count = line
+                .strip_prefix("postdesk: ")
+                .and_then(|l| l.split_once(" messages:"))
+                .and_then(|(n, _)| n.parse::<usize>().ok());
+            if let Some(count) = count {
+                let _ = drained_tx.send((Instant::now(), count));
+            }
+        }
+    });
     let mut times = Vec::with_capacity(runs);
     let mut last_id = String::new();
     for i in 0..runs {
@@ -707,15 +722,13 @@ fn watched_deliveries(
     }
     let delivered = Instant::now();
     let mut visible = None;
-    while delivered.elapsed() < Duration::from_secs(30) {
-        // The ticket is visible once the drainer has stored its Message-ID.
-        if let Ok(store) = Store::open(&root.join("db"), Duration::from_secs(5)) {
-            if store.message_ticket(&last_id).ok().flatten().is_some() {
-                visible = Some(delivered.elapsed());
-                break;
-            }
+    let mut total = 0;
+    while let Ok((at, count)) = drained.recv_timeout(Duration::from_secs(30)) {
+        total += count;
+        if total >= runs {
+            visible = Some(at.saturating_duration_since(delivered));
+            break;
         }
-        std::thread::sleep(Duration::from_millis(5));
     }
     let _ = watcher.kill();
     let _ = watcher.wait();
@@ -724,7 +737,10 @@ fn watched_deliveries(
         .get(times.len() / 2)
         .map(|d| d.as_secs_f64() * 1e3)
         .unwrap_or(f64::NAN);
-    if visible.is_none() {
+    let stored = Store::open(&root.join("db"), Duration::from_secs(30))
+        .ok()
+        .and_then(|store| store.message_ticket(&last_id).ok().flatten());
+    if visible.is_none() || stored.is_none() {
         failures.push("FAIL: watched deliveries never became tickets".into());
     }
     vec![
