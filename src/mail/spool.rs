@@ -1,12 +1,18 @@
 //! The spool: every piped delivery lands here durably before anything else, so the
 //! MTA can be told "stored" even while another process holds the database.
-//! `<data>/spool/<arrival-ordered name>.eml`.
+//! `<data>/spool/<arrival-ordered name>.eml`, with the lock files `.watch.lock` and
+//! `.drain.lock`.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
 use super::files::{unique_name, write_durably};
+
+/// Held by `ingest spool --watch` while it runs.
+const WATCH_LOCK: &str = ".watch.lock";
+/// Held by the process draining the spool (see [`Spool::try_drain_lock`]).
+const DRAIN_LOCK: &str = ".drain.lock";
 
 pub struct Spool {
     dir: PathBuf,
@@ -54,7 +60,7 @@ impl Spool {
     /// the returned lock lives; fails if another drainer already watches it.
     pub fn watch_lock(&self) -> Result<std::fs::File> {
         super::files::private_dir(&self.dir)?;
-        let file = self.lock_file(true)?;
+        let file = self.open_lock(WATCH_LOCK, true)?;
         if !try_flock(&file)? {
             anyhow::bail!(
                 "another `postdesk ingest spool --watch` is already watching {}",
@@ -66,8 +72,10 @@ impl Spool {
 
     /// Whether a drainer is watching: deliveries then only spool and leave.
     pub fn is_watched(&self) -> bool {
-        match self.lock_file(false) {
-            // Free means nobody watches; the test lock is released when `file` drops.
+        // Only a watcher creates the lock file, so its absence means nobody watches
+        // (and, on every delivery's path, costs no error value). Free means nobody
+        // watches either; the test lock is released when `file` drops.
+        match self.open_lock_file(WATCH_LOCK, false) {
             Ok(file) => matches!(try_flock(&file), Ok(false)),
             Err(_) => false,
         }
@@ -81,25 +89,23 @@ impl Spool {
     /// message and then found the lock held can leave at once: the holder, or whoever
     /// takes the lock after it, lists the spool after that message landed.
     pub fn try_drain_lock(&self) -> Result<Option<std::fs::File>> {
-        let file = self.open_lock(".drain.lock", true)?;
+        let file = self.open_lock(DRAIN_LOCK, true)?;
         Ok(try_flock(&file)?.then_some(file))
     }
 
-    /// `.watch.lock`; only a watcher creates it, so its absence means nobody watches.
-    fn lock_file(&self, create: bool) -> Result<std::fs::File> {
-        self.open_lock(".watch.lock", create)
+    fn open_lock(&self, name: &str, create: bool) -> Result<std::fs::File> {
+        self.open_lock_file(name, create)
+            .with_context(|| format!("cannot open {}", self.dir.join(name).display()))
     }
 
-    fn open_lock(&self, name: &str, create: bool) -> Result<std::fs::File> {
+    fn open_lock_file(&self, name: &str, create: bool) -> std::io::Result<std::fs::File> {
         use std::os::unix::fs::OpenOptionsExt;
-        let path = self.dir.join(name);
         std::fs::OpenOptions::new()
             .create(create)
             .truncate(false)
             .write(true)
             .mode(0o600)
-            .open(&path)
-            .with_context(|| format!("cannot open {}", path.display()))
+            .open(self.dir.join(name))
     }
 
     pub fn is_empty(&self) -> bool {
