@@ -83,6 +83,23 @@ fn remove_all(paths: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
+/// Removes what crashed writers left in the data directory: temp files of the spool,
+/// the quarantine and the mail store not touched for an hour (a live writer's are
+/// seconds old). `ingest spool`, run from cron, does it after draining.
+pub fn remove_leftovers(desk: &Desk) -> Result<usize> {
+    const STALE: Duration = Duration::from_secs(3600);
+    let dirs = [
+        Spool::new(&desk.db_path).dir().to_path_buf(),
+        crate::mail::quarantine::Quarantine::new(&desk.db_path)
+            .dir()
+            .to_path_buf(),
+        crate::mail::files::MailStore::new(&desk.db_path).packs(),
+    ];
+    dirs.iter().try_fold(0, |n, dir| {
+        Ok(n + crate::mail::files::remove_stale_temps(dir, STALE)?)
+    })
+}
+
 /// Drains, and while other deliveries keep arriving (a drain found more than one
 /// message), keeps the database a little longer to take them in the same open:
 /// opening costs far more than a message. A lone delivery never lingers (but drains

@@ -20,6 +20,43 @@ pub fn private_dir(path: &Path) -> Result<()> {
         .with_context(|| format!("cannot create directory {}", path.display()))
 }
 
+/// Temp files of durable writes start with this; a crash (SIGKILL, power cut) between
+/// creating one and renaming it leaves it behind.
+const TEMP_PREFIX: &str = ".tmp.";
+
+/// Removes the temp files in `dir` not modified for `older_than` (a live writer's are
+/// seconds old); returns how many. A missing directory has none.
+pub fn remove_stale_temps(dir: &Path, older_than: std::time::Duration) -> Result<usize> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
+        if !entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+            continue;
+        }
+        let age = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok());
+        if age.is_some_and(|age| age >= older_than) {
+            match fs::remove_file(entry.path()) {
+                Ok(()) => removed += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(e)
+                        .with_context(|| format!("cannot remove {}", entry.path().display()))
+                }
+            }
+        }
+    }
+    Ok(removed)
+}
+
 /// Writes `bytes` to `dir/name` atomically: a temp file, fsync, rename, fsync of the dir.
 pub fn write_durably(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
     write_durably_with(dir, name, |out| out.write_all(bytes))
@@ -46,7 +83,7 @@ pub fn write_file_durably(
 ) -> Result<PathBuf> {
     private_dir(dir)?;
     let target = dir.join(name);
-    let tmp = dir.join(format!(".tmp.{name}"));
+    let tmp = dir.join(format!("{TEMP_PREFIX}{name}"));
     let write = || -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         let file = fs::OpenOptions::new()
@@ -88,7 +125,8 @@ impl MailStore {
         }
     }
 
-    fn packs(&self) -> PathBuf {
+    /// `mail/packs/`.
+    pub fn packs(&self) -> PathBuf {
         self.dir.join("packs")
     }
 

@@ -26,6 +26,11 @@ impl Quarantine {
         }
     }
 
+    /// `<data>/quarantine/`.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Stores a message and its reason durably; returns the id.
     pub fn put(&self, raw: &[u8], reason: &str) -> Result<String> {
         let id = unique_name();

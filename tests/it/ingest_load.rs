@@ -205,3 +205,51 @@ fn a_delivery_that_finds_a_drainer_leaves_its_message_to_it() {
     assert_eq!(spooled(&spool), 0);
     assert_eq!(subjects(&env), ["load 1", "load 2"]);
 }
+
+#[test]
+fn ingest_spool_removes_temp_files_of_crashed_writers_once_an_hour_old() {
+    let env = Env::new();
+    env.deliver(&message(1));
+    let db = env.db();
+    let dirs = [
+        db.join("spool"),
+        db.join("quarantine"),
+        db.join("mail").join("packs"),
+    ];
+    let two_hours_ago = std::time::SystemTime::now() - Duration::from_secs(2 * 3600);
+    let write = |path: std::path::PathBuf, old: bool| {
+        let file = std::fs::File::create(&path).unwrap();
+        if old {
+            file.set_modified(two_hours_ago).unwrap();
+        }
+        path
+    };
+    let mut stale = Vec::new();
+    let mut kept = Vec::new();
+    for dir in &dirs {
+        std::fs::create_dir_all(dir).unwrap();
+        // What a SIGKILL between create and rename leaves: a temp file nobody renames.
+        stale.push(write(dir.join(".tmp.crashed.pack"), true));
+        // A writer at work right now.
+        kept.push(write(dir.join(".tmp.in-progress.pack"), false));
+    }
+    // Old files that are not temp files are never touched.
+    kept.push(write(dirs[2].join("old-but-real.pack"), true));
+    let out = env.cmd(&["ingest", "spool"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "postdesk: removed 3 temp files left by interrupted writes\n"
+    );
+    for path in &stale {
+        assert!(!path.exists(), "{} should be gone", path.display());
+    }
+    for path in &kept {
+        assert!(path.exists(), "{} should be kept", path.display());
+    }
+    assert_eq!(subjects(&env), ["load 1"]);
+}

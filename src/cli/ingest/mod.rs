@@ -72,7 +72,8 @@ enum IngestCommand {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Process messages left in the spool (run from cron as a backstop)
+    /// Process messages left in the spool (run from cron as a backstop); also removes
+    /// temp files that crashed writers left, once they are an hour old
     Spool {
         /// Keep running: process each message as it lands in the spool. While this
         /// runs, `postdesk ingest` deliveries only spool and exit.
@@ -176,6 +177,10 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
             let store = desk.open_store()?;
             let summary = intake::drain(&pipeline, &store, &Spool::new(&desk.db_path))?;
             drop(store);
+            let removed = intake::remove_leftovers(&desk)?;
+            if removed > 0 {
+                eprintln!("postdesk: removed {removed} temp files left by interrupted writes");
+            }
             print_summary(&summary, &[], global.format)
         }
         Some(IngestCommand::Quarantine(cmd)) => quarantine::run(cmd, global),
