@@ -154,7 +154,7 @@ pub fn settle(desk: &Desk, wait: Duration) -> Result<Summary> {
         drop(lock);
         if spool.is_empty() {
             // The writes are flushed: sled's teardown need not delay the MTA.
-            store.close();
+            store.close_for_exit();
             break;
         }
         // Mail arrived between our last look and letting go: release the database

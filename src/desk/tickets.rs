@@ -110,7 +110,7 @@ pub fn create(desk: &Desk, new: NewTicket) -> Result<Ticket> {
         Ok(number)
     })?;
     store.flush()?;
-    store.close();
+    store.close_for_exit();
     Ok(ticket)
 }
 
@@ -214,7 +214,7 @@ pub fn edit(desk: &Desk, number: u64, edit: TicketEdit) -> Result<(Ticket, usize
         tx.append_events(number, at, &rule_events)
     })?;
     store.flush()?;
-    store.close();
+    store.close_for_exit();
     Ok((t, events.len() + rule_events.len()))
 }
 
@@ -223,7 +223,7 @@ pub fn show(desk: &Desk, number: u64) -> Result<(Ticket, Vec<Event>)> {
     let store = desk.open_store()?;
     let ticket = load(&store, number)?;
     let events = store.events(number)?;
-    store.close();
+    store.close_for_exit();
     Ok((ticket, events))
 }
 
@@ -233,7 +233,7 @@ pub fn list(desk: &Desk, view: &View) -> Result<Vec<Ticket>> {
     let sort = parse_sort(view.sort.as_deref().unwrap_or("number"))?;
     let store = desk.open_store()?;
     let mut tickets = store.query(&filter)?;
-    store.close();
+    store.close_for_exit();
     tickets.sort_by(|a, b| compare(&sort, a, b));
     if let Some(limit) = view.limit {
         tickets.truncate(limit);

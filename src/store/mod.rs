@@ -135,7 +135,7 @@ impl Store {
     /// (the kernel waits for a thread in fsync). Call [`Store::flush`] first if
     /// anything was written, and do not open the database again in this process: the
     /// lock stays held until exit.
-    pub fn close(self) {
+    pub fn close_for_exit(self) {
         std::mem::forget(self);
     }
 
