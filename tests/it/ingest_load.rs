@@ -253,3 +253,26 @@ fn ingest_spool_removes_temp_files_of_crashed_writers_once_an_hour_old() {
     }
     assert_eq!(subjects(&env), ["load 1"]);
 }
+
+#[test]
+fn a_delivery_stores_spooled_mail_before_its_own() {
+    let env = Env::new();
+    let drainer = hold_lock(&env.db().join("spool").join(".drain.lock"));
+    // The request waits in the spool while another process drains...
+    env.deliver(&message(1));
+    drop(drainer);
+    // ...so the reply, drained with it by the next delivery, must come after it.
+    env.deliver(
+        "From: c1@load.example\nTo: help@corp.example\nSubject: Re: load 1\nMessage-ID: <reply1@load.example>\nIn-Reply-To: <load1@load.example>\n\nany news?\n",
+    );
+    assert_eq!(subjects(&env), ["load 1"], "the reply joined the request");
+    let events = env.json(&["ticket", "show", "1"])["events"].clone();
+    let mails: Vec<_> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "mail")
+        .map(|e| e["mail"]["message_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(mails, ["load1@load.example", "reply1@load.example"]);
+}
