@@ -103,8 +103,8 @@ pub fn remove_leftovers(desk: &Desk) -> Result<usize> {
 /// Drains, and while other deliveries keep arriving (a drain found more than one
 /// message), keeps the database a little longer to take them in the same open:
 /// opening costs far more than a message. A lone delivery never lingers (but drains
-/// again when mail is already waiting), and the
-/// database is released after a second at most so shell commands get their turn.
+/// again when mail is already waiting), and the database is released after a second
+/// at most so shell commands get their turn.
 fn drain_while_busy(pipeline: &Pipeline, store: &Store, spool: &Spool) -> Result<Summary> {
     const LINGER: Duration = Duration::from_millis(8);
     const MAX_HOLD: Duration = Duration::from_secs(1);

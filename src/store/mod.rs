@@ -42,12 +42,16 @@ pub struct Store {
     ignored: sled::Tree,
     imap: sled::Tree,
     path: PathBuf,
+    /// A little before the open: blob files written since then are ours to sync.
+    opened_at: std::time::SystemTime,
 }
 
 impl Store {
     /// Opens (creating if needed) the database in the data directory `data_dir`,
     /// waiting up to `lock_wait` while another process holds it ([`Locked`] after that).
     pub fn open(data_dir: &Path, lock_wait: Duration) -> Result<Store> {
+        // File times come from a coarse clock: a second of margin.
+        let opened_at = std::time::SystemTime::now() - Duration::from_secs(1);
         let path = &data_dir.join("sled");
         let db = open::open_locked(data_dir, path, lock_wait)?;
         let tree = |name: &str| {
@@ -65,6 +69,7 @@ impl Store {
             imap: tree("imap")?,
             db,
             path: data_dir.to_path_buf(),
+            opened_at,
         };
         open::check_schema(&store)?;
         Ok(store)
@@ -76,16 +81,19 @@ impl Store {
 
     /// Makes every write so far durable. Call before exiting 0.
     ///
-    /// sled's flush writes its log with `sync_file_range` only, which persists
-    /// neither a grown file's size nor the disk's write cache; an fdatasync of the
-    /// same file (any descriptor will do) makes the writes survive a power cut.
+    /// sled 0.34 keeps its log in `sled/db` and writes it with `sync_file_range`
+    /// only, which persists neither a grown file's size nor the disk's write cache;
+    /// a page too big for a quarter segment goes to a file in `sled/blobs/` with no
+    /// sync at all. So after sled's flush: fdatasync the log (any descriptor will do),
+    /// and the blob files written since the open, and their directory.
     pub fn flush(&self) -> Result<()> {
         let failed = || format!("database {}: flush failed", self.path.display());
         self.db.flush().with_context(failed)?;
-        let log = self.path.join("sled").join("db");
-        std::fs::File::open(&log)
+        let dir = self.path.join("sled");
+        std::fs::File::open(dir.join("db"))
             .and_then(|f| f.sync_data())
             .with_context(failed)?;
+        sync_new_files(&dir.join("blobs"), self.opened_at).with_context(failed)?;
         Ok(())
     }
 
@@ -231,4 +239,25 @@ fn message_in(bucket: Option<sled::IVec>, key: &str) -> Result<Option<Vec<u8>>> 
 fn decode(bytes: &[u8], number: u64) -> Result<Ticket> {
     postcard::from_bytes(bytes)
         .with_context(|| format!("ticket #{number}: corrupt record in the database"))
+}
+
+/// Fsyncs the files of `dir` modified since `since`, then `dir` if there were any.
+fn sync_new_files(dir: &Path, since: std::time::SystemTime) -> std::io::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let mut synced = false;
+    for entry in entries {
+        let entry = entry?;
+        if entry.metadata()?.modified()? >= since {
+            std::fs::File::open(entry.path())?.sync_data()?;
+            synced = true;
+        }
+    }
+    if synced {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
