@@ -241,7 +241,8 @@ fn decode(bytes: &[u8], number: u64) -> Result<Ticket> {
         .with_context(|| format!("ticket #{number}: corrupt record in the database"))
 }
 
-/// Fsyncs the files of `dir` modified since `since`, then `dir` if there were any.
+/// Fsyncs the files of `dir` modified since `since` (skipping any removed meanwhile),
+/// then `dir` if there were any.
 fn sync_new_files(dir: &Path, since: std::time::SystemTime) -> std::io::Result<()> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -250,10 +251,18 @@ fn sync_new_files(dir: &Path, since: std::time::SystemTime) -> std::io::Result<(
     };
     let mut synced = false;
     for entry in entries {
-        let entry = entry?;
-        if entry.metadata()?.modified()? >= since {
+        // sled removes blobs it no longer needs, on its own threads: skip the vanished.
+        let sync = |entry: std::fs::DirEntry| -> std::io::Result<bool> {
+            if entry.metadata()?.modified()? < since {
+                return Ok(false);
+            }
             std::fs::File::open(entry.path())?.sync_data()?;
-            synced = true;
+            Ok(true)
+        };
+        match entry.and_then(sync) {
+            Ok(done) => synced |= done,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
         }
     }
     if synced {
