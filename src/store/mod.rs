@@ -244,6 +244,14 @@ fn decode(bytes: &[u8], number: u64) -> Result<Ticket> {
 /// Fsyncs the files of `dir` modified since `since` (skipping any removed meanwhile),
 /// then `dir` if there were any.
 fn sync_new_files(dir: &Path, since: std::time::SystemTime) -> std::io::Result<()> {
+    // sled creates each blob file anew, which moves the directory's time: one stat
+    // spares reading every entry (86 in the ingest bench's databases) on most flushes.
+    match std::fs::metadata(dir).and_then(|m| m.modified()) {
+        Ok(changed) if changed < since => return Ok(()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    }
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
