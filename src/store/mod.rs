@@ -89,11 +89,13 @@ impl Store {
     pub fn flush(&self) -> Result<()> {
         let failed = || format!("database {}: flush failed", self.path.display());
         self.db.flush().with_context(failed)?;
-        let dir = self.path.join("sled");
-        std::fs::File::open(dir.join("db"))
+        let (log, blobs) = (self.path.join("sled/db"), self.path.join("sled/blobs"));
+        let cannot_sync =
+            |path: &Path| format!("database flush failed: cannot sync {}", path.display());
+        std::fs::File::open(&log)
             .and_then(|f| f.sync_data())
-            .with_context(failed)?;
-        sync_new_files(&dir.join("blobs"), self.opened_at).with_context(failed)?;
+            .with_context(|| cannot_sync(&log))?;
+        sync_new_files(&blobs, self.opened_at).with_context(|| cannot_sync(&blobs))?;
         Ok(())
     }
 
