@@ -96,3 +96,28 @@ fn writes_survive_the_process() {
     assert_eq!(store.ticket_count().unwrap(), 5);
     assert_eq!(store.ticket(5).unwrap().unwrap().subject, "t4");
 }
+
+/// The vendored sled (vendor/sled/PATCHES.md) no longer rewrites bytes that are
+/// already in place when it opens: a read dirties nothing for the next fsync.
+#[test]
+fn reading_leaves_the_database_files_untouched() {
+    let env = Env::new();
+    for n in 0..20 {
+        env.create(&["-s", &format!("ticket {n}"), "-d", &"words ".repeat(200)]);
+    }
+    env.ok(&["ticket", "list"]);
+    let log = env.db().join("sled/db");
+    let before = std::fs::metadata(&log).unwrap();
+    for _ in 0..3 {
+        env.ok(&["ticket", "list", "--search", "words"]);
+        env.ok(&["ticket", "show", "7"]);
+    }
+    let after = std::fs::metadata(&log).unwrap();
+    assert_eq!(after.len(), before.len());
+    assert_eq!(
+        after.modified().unwrap(),
+        before.modified().unwrap(),
+        "a read-only command wrote to {}",
+        log.display()
+    );
+}
