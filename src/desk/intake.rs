@@ -100,14 +100,20 @@ pub fn remove_leftovers(desk: &Desk) -> Result<usize> {
     })
 }
 
+/// How long a drainer keeps the database while mail keeps arriving: shell commands
+/// get their turn, and another delivery takes over the draining.
+const MAX_HOLD: Duration = Duration::from_millis(250);
+/// How long a drainer that let go of a busy spool waits for a newer delivery to
+/// take the drain lock before it takes the lock back itself.
+const HANDOFF: Duration = Duration::from_millis(5);
+
 /// Drains, and while other deliveries keep arriving (a drain found more than one
 /// message), keeps the database a little longer to take them in the same open:
 /// opening costs far more than a message. A lone delivery never lingers (but drains
-/// again when mail is already waiting), and the database is released after a second
-/// at most so shell commands get their turn.
+/// again when mail is already waiting), and the database is released after
+/// [`MAX_HOLD`] at most so shell commands get their turn.
 fn drain_while_busy(pipeline: &Pipeline, store: &Store, spool: &Spool) -> Result<Summary> {
     const LINGER: Duration = Duration::from_millis(8);
-    const MAX_HOLD: Duration = Duration::from_secs(1);
     let held = Instant::now();
     let mut total = Summary::default();
     loop {
@@ -158,8 +164,12 @@ pub fn settle(desk: &Desk, wait: Duration) -> Result<Summary> {
             break;
         }
         // Mail arrived between our last look and letting go: release the database
-        // for real, in case another drainer took the lock.
+        // for real, and give a delivery that arrives meanwhile the chance to take
+        // over. Under a steady stream one arrives within milliseconds; without the
+        // pause this process took the lock straight back and drained the whole
+        // stream, holding up the MTA's delivery slot that ran it.
         drop(store);
+        std::thread::sleep(HANDOFF);
     }
     Ok(total)
 }
