@@ -52,8 +52,22 @@ pub fn ingest_all(
 
 /// Processes everything in the spool; the caller holds the database.
 pub fn drain(pipeline: &Pipeline, store: &Store, spool: &Spool) -> Result<Summary> {
+    drain_until(pipeline, store, spool, None)
+}
+
+/// Processes the spool until it is empty or, between listings, `deadline` has
+/// passed: while mail keeps arriving, an undated drain would never end.
+fn drain_until(
+    pipeline: &Pipeline,
+    store: &Store,
+    spool: &Spool,
+    deadline: Option<Instant>,
+) -> Result<Summary> {
     let mut total = Summary::default();
     loop {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(total);
+        }
         let files = spool.list()?;
         if files.is_empty() {
             return Ok(total);
@@ -114,13 +128,13 @@ const HANDOFF: Duration = Duration::from_millis(5);
 /// [`MAX_HOLD`] at most so shell commands get their turn.
 fn drain_while_busy(pipeline: &Pipeline, store: &Store, spool: &Spool) -> Result<Summary> {
     const LINGER: Duration = Duration::from_millis(8);
-    let held = Instant::now();
+    let deadline = Instant::now() + MAX_HOLD;
     let mut total = Summary::default();
     loop {
-        let summary = drain(pipeline, store, spool)?;
+        let summary = drain_until(pipeline, store, spool, Some(deadline))?;
         let busy = summary.total() > 1;
         total.merge(summary);
-        if held.elapsed() >= MAX_HOLD {
+        if Instant::now() >= deadline {
             return Ok(total);
         }
         let until = Instant::now() + if busy { LINGER } else { Duration::ZERO };
