@@ -6,7 +6,9 @@
 //! through the store to `small` tickets and `runs` single deliveries on stdin (the MTA
 //! path, median wall time); a burst of `burst` deliveries from 8 parallel streams, then
 //! a check that each one made its own ticket; the database topped up to `large`
-//! tickets and the single deliveries again. BENCH_KEEP=DIR keeps the helpdesk.
+//! tickets and the single deliveries again. Each timing also gives the CPU time its
+//! processes used (user + system, sled's threads included). BENCH_KEEP=DIR keeps the
+//! helpdesk; BENCH_BIN=PATH times another build of the same schema instead.
 //!
 //! Run: `cargo bench --bench ingest [-- small=10000 large=100000 burst=1000 runs=30]`.
 
@@ -763,7 +765,7 @@ fn watched_deliveries(
 
 /// The binary as a delivery or a user runs it, from the helpdesk's directory.
 fn postdesk(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_postdesk"));
+    let mut cmd = Command::new(common::postdesk_binary());
     cmd.current_dir(dir)
         .env("POSTDESK_USER", "alice")
         .env_remove("POSTDESK_CONFIG")
@@ -778,7 +780,7 @@ fn run_mbox(dir: &Path, mbox: &Path) -> (Duration, u64, String) {
     let mut cmd = if time.exists() {
         let mut cmd = Command::new(time);
         cmd.arg("-f").arg("%M").arg("-o").arg(&rss_file);
-        cmd.arg(env!("CARGO_BIN_EXE_postdesk"));
+        cmd.arg(common::postdesk_binary());
         cmd.current_dir(dir)
             .env("POSTDESK_USER", "alice")
             .env_remove("POSTDESK_CONFIG")
@@ -813,15 +815,26 @@ fn run_mbox(dir: &Path, mbox: &Path) -> (Duration, u64, String) {
     )
 }
 
-fn children_max_rss_kb() -> u64 {
+fn children_usage() -> Option<libc::rusage> {
     // SAFETY: getrusage only writes the struct it is given.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    if rc == 0 {
-        usage.ru_maxrss as u64 // kilobytes on Linux
-    } else {
-        0
-    }
+    (rc == 0).then_some(usage)
+}
+
+fn children_max_rss_kb() -> u64 {
+    children_usage().map_or(0, |u| u.ru_maxrss as u64) // kilobytes on Linux
+}
+
+/// User + system CPU time of all finished children so far.
+fn children_cpu() -> Duration {
+    let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    children_usage().map_or(Duration::ZERO, |u| time(u.ru_utime) + time(u.ru_stime))
+}
+
+/// Milliseconds of child CPU per delivery since `before`.
+fn cpu_ms_each(before: Duration, deliveries: usize) -> f64 {
+    (children_cpu() - before).as_secs_f64() * 1e3 / deliveries.max(1) as f64
 }
 
 /// Pipes one message into `postdesk ingest` as an MTA does; Err with what went wrong.
@@ -866,6 +879,7 @@ fn single_deliveries(
     let tag = format!("single{stored}");
     let mut times = Vec::with_capacity(runs);
     let mut reply_times = Vec::new();
+    let cpu_before = children_cpu();
     for i in 0..runs {
         let reply = i % 3 == 2;
         let mail = if reply {
@@ -884,6 +898,7 @@ fn single_deliveries(
             Err(e) => failures.push(format!("FAIL: delivery {i} with {stored} tickets: {e}")),
         }
     }
+    let cpu = cpu_ms_each(cpu_before, runs);
     let ms = |d: &Duration| d.as_secs_f64() * 1e3;
     let in_order: Vec<String> = times.iter().map(|t| format!("{:.0}", ms(t))).collect();
     let mut later = times[times.len() / 2..].to_vec();
@@ -897,7 +912,7 @@ fn single_deliveries(
     reply_times.sort();
     let median = times.get(times.len() / 2).map(ms).unwrap_or(f64::NAN);
     println!(
-        "stdin ingest with {stored} tickets: {} deliveries, median {median:.1} ms, min {:.1}, p90 {:.1}, max {:.1}; replies alone median {:.1} ms",
+        "stdin ingest with {stored} tickets: {} deliveries, median {median:.1} ms, min {:.1}, p90 {:.1}, max {:.1}; replies alone median {:.1} ms; CPU {cpu:.1} ms a delivery",
         times.len(),
         times.first().map(ms).unwrap_or(f64::NAN),
         times.get(times.len() * 9 / 10).map(ms).unwrap_or(f64::NAN),
@@ -926,6 +941,7 @@ fn burst(
     let messages: Vec<Vec<u8>> = mails.iter().map(Mail::delivery).collect();
     let before = ticket_count(&db);
     let per_stream = count.div_ceil(STREAMS).max(1);
+    let cpu_before = children_cpu();
     let started = Instant::now();
     let results: Vec<Result<Duration, String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = messages
@@ -940,6 +956,7 @@ fn burst(
             .collect()
     });
     let elapsed = started.elapsed();
+    let cpu = cpu_ms_each(cpu_before, count);
     let mut latencies: Vec<Duration> = results.iter().filter_map(|r| r.clone().ok()).collect();
     latencies.sort();
     let errors: Vec<&String> = results.iter().filter_map(|r| r.as_ref().err()).collect();
@@ -952,7 +969,7 @@ fn burst(
     let rate = count as f64 / elapsed.as_secs_f64();
     let ms = |d: Option<&Duration>| d.map(|d| d.as_secs_f64() * 1e3).unwrap_or(f64::NAN);
     println!(
-        "burst: {count} deliveries by {STREAMS} streams in {:.2} s = {rate:.0}/s; per delivery median {:.1} ms, p99 {:.1}, max {:.1}",
+        "burst: {count} deliveries by {STREAMS} streams in {:.2} s = {rate:.0}/s; per delivery median {:.1} ms, p99 {:.1}, max {:.1}; CPU {cpu:.1} ms a delivery",
         elapsed.as_secs_f64(),
         ms(latencies.get(latencies.len() / 2)),
         ms(latencies.get(latencies.len() * 99 / 100)),

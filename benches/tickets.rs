@@ -110,7 +110,7 @@ fn main() {
 
 fn run(dir: &Path, args: &[&str]) -> Duration {
     let started = Instant::now();
-    let status = Command::new(env!("CARGO_BIN_EXE_postdesk"))
+    let status = Command::new(common::postdesk_binary())
         .args(args)
         .current_dir(dir)
         .env("POSTDESK_USER", "alice")

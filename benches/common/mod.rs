@@ -16,3 +16,11 @@ pub fn dir_size(path: &Path) -> u64 {
         })
         .unwrap_or(0)
 }
+
+/// The postdesk binary to time: `BENCH_BIN` if set (another build, say an older
+/// commit's, timed on the same generated data), else the one cargo just built.
+pub fn postdesk_binary() -> std::path::PathBuf {
+    std::env::var_os("BENCH_BIN")
+        .map(Into::into)
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_postdesk").into())
+}
