@@ -121,3 +121,18 @@ fn reading_leaves_the_database_files_untouched() {
         log.display()
     );
 }
+
+/// A process killed while sled wrote its snapshot leaves `snap.<lsn>.generating`
+/// behind. Upstream sled 0.34.7 took that file for the newest snapshot and refused
+/// to open the database from then on ("Read corrupted data"); the vendored copy
+/// skips it (vendor/sled/PATCHES.md).
+#[test]
+fn a_snapshot_left_half_written_does_not_stop_the_next_open() {
+    let env = Env::new();
+    env.create(&["-s", "before the crash"]);
+    let leftover = env.db().join("sled/snap.7FFFFFFFFFFFFFFF.generating");
+    std::fs::write(&leftover, b"").unwrap();
+    env.create(&["-s", "after the crash"]);
+    assert_eq!(env.list(&[]), [1, 2]);
+    assert!(!leftover.exists(), "the next snapshot written removes it");
+}

@@ -464,6 +464,11 @@ pub fn read_snapshot_or_default(config: &RunningConfig) -> Result<Snapshot> {
 /// Returns `Ok(Some(snapshot))` if there was nothing written.
 fn read_snapshot(config: &RunningConfig) -> Result<Option<Snapshot>> {
     let mut candidates = config.get_snapshot_files()?;
+    // postdesk: a `.generating` file is a snapshot whose writer died before it
+    // renamed it into place. Upstream read it as the newest snapshot, so one
+    // process killed at that moment left the database unopenable ("Read corrupted
+    // data"). The next snapshot written removes it.
+    candidates.retain(|path| !path.to_string_lossy().ends_with(".generating"));
     if candidates.is_empty() {
         debug!("no previous snapshot found");
         return Ok(None);
@@ -567,6 +572,11 @@ fn write_snapshot(config: &RunningConfig, snapshot: &Snapshot) -> Result<()> {
     io_fail!(config, "snap write mv");
     std::fs::rename(&path_1, &path_2)?;
     io_fail!(config, "snap write mv post");
+
+    // postdesk: the rename must be on disk before the older snapshots are
+    // removed, or a crash could leave none.
+    #[cfg(unix)]
+    std::fs::File::open(parent)?.sync_all()?;
 
     trace!("renamed snapshot to {}", path_2.to_string_lossy());
 
