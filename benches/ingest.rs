@@ -6,11 +6,12 @@
 //! through the store to `small` tickets and `runs` single deliveries on stdin (the MTA
 //! path, median wall time); a burst of `burst` deliveries from 8 parallel streams, then
 //! a check that each one made its own ticket; the database topped up to `large`
-//! tickets and the single deliveries again. Each timing also gives the CPU time its
+//! tickets and the single deliveries again. In between, a crash drill: deliveries, each
+//! followed by a `ticket show` killed at a random moment of its open. Each timing also gives the CPU time its
 //! processes used (user + system, sled's threads included). BENCH_KEEP=DIR keeps the
 //! helpdesk; BENCH_BIN=PATH times another build of the same schema instead.
 //!
-//! Run: `cargo bench --bench ingest [-- small=10000 large=100000 burst=1000 runs=30]`.
+//! Run: `cargo bench --bench ingest [-- small=10000 large=100000 burst=1000 runs=30 kills=100]`.
 
 mod common;
 
@@ -487,6 +488,7 @@ struct Sizes {
     large: usize,
     burst: usize,
     runs: usize,
+    kills: usize,
 }
 
 impl Sizes {
@@ -497,6 +499,7 @@ impl Sizes {
             large: 100_000,
             burst: 1_000,
             runs: 30,
+            kills: 100,
         };
         for arg in std::env::args().skip(1).filter(|a| !a.starts_with("--")) {
             let parsed = arg
@@ -507,10 +510,13 @@ impl Sizes {
                 Some(("large", n)) => sizes.large = n,
                 Some(("burst", n)) => sizes.burst = n,
                 Some(("runs", n)) => sizes.runs = n.max(1),
-                _ => panic!("unknown argument {arg:?}: small=N large=N burst=N runs=N"),
+                Some(("kills", n)) => sizes.kills = n,
+                _ => panic!("unknown argument {arg:?}: small=N large=N burst=N runs=N kills=N"),
             }
         }
-        sizes.large = sizes.large.max(sizes.small + sizes.burst + sizes.runs);
+        sizes.large = sizes
+            .large
+            .max(sizes.small + sizes.burst + sizes.runs + sizes.kills);
         sizes
     }
 }
@@ -632,6 +638,9 @@ fn main() {
     let (figure, burst_threads) = burst(&root, &mut corpus, sizes.burst, &mut failures);
     figures.push(figure);
     threads.extend(burst_threads);
+
+    // 2b. commands killed while they open the database, between deliveries.
+    crash_drill(&root, &mut corpus, sizes.kills, &mut failures);
 
     // 1 again, with `large` tickets stored.
     let started = Instant::now();
@@ -925,6 +934,62 @@ fn single_deliveries(
         unit: "ms",
         target,
         lower_is_better: true,
+    }
+}
+
+/// Delivers `rounds` requests one at a time, each followed by a `ticket show` killed
+/// (SIGKILL) at a random moment of its first 15 ms, while it opens the database and
+/// sled rewrites its snapshot. Then the binary must still open the database, and
+/// every request must be a ticket. Upstream sled failed this within 100 rounds.
+fn crash_drill(root: &Path, corpus: &mut Corpus, rounds: usize, failures: &mut Vec<String>) {
+    if rounds == 0 {
+        return;
+    }
+    let mails: Vec<Mail> = (0..rounds).map(|i| corpus.request("drill", i)).collect();
+    let mut killed = 0;
+    for (i, mail) in mails.iter().enumerate() {
+        if let Err(e) = deliver(root, &mail.delivery()) {
+            failures.push(format!("FAIL: crash drill, delivery {i}: {e}"));
+            return;
+        }
+        let mut show = postdesk(root)
+            .args(["ticket", "show", "1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run ticket show");
+        std::thread::sleep(Duration::from_micros(corpus.rng.u64(0..15_000)));
+        if matches!(show.try_wait(), Ok(None)) {
+            killed += 1;
+        }
+        let _ = show.kill();
+        let _ = show.wait();
+    }
+    let opened = postdesk(root)
+        .args(["ticket", "show", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run ticket show");
+    if !opened.status.success() {
+        failures.push(format!(
+            "FAIL: after the crash drill the database does not open: {}",
+            String::from_utf8_lossy(&opened.stderr).trim()
+        ));
+        return;
+    }
+    let store = Store::open(&root.join("db"), Duration::from_secs(30)).expect("open the store");
+    let missing = mails
+        .iter()
+        .filter(|m| !matches!(store.message_ticket(&m.thread.id), Ok(Some(n)) if n > 0))
+        .count();
+    println!(
+        "crash drill: {rounds} deliveries, {killed} commands killed while running; the database opens, {missing} deliveries missing"
+    );
+    if missing > 0 {
+        failures.push(format!(
+            "FAIL: crash drill, {missing} of {rounds} deliveries are not tickets"
+        ));
     }
 }
 
