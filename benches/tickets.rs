@@ -88,6 +88,13 @@ fn main() {
             ],
             150.0,
         ),
+        (
+            "ticket list --status open --sort -number --limit 20",
+            &[
+                "ticket", "list", "--status", "open", "--sort", "-number", "--limit", "20",
+            ],
+            150.0,
+        ),
         ("ticket show N", &["ticket", "show", &middle], 20.0),
         (
             "ticket edit N --tag +bench (write + flush)",

@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 
 use super::{fields, now, Desk};
 use crate::config::{Service, View};
-use crate::model::filter::{compare, SortKey};
+use crate::model::filter::{compare, SortField, SortKey};
 use crate::model::ticket::{changes, words};
 use crate::model::when::parse_instant;
 use crate::model::{Assignee, Event, EventKind, Priority, Requester, Status, Ticket, TicketFilter};
@@ -232,7 +232,12 @@ pub fn list(desk: &Desk, view: &View) -> Result<Vec<Ticket>> {
     let filter = resolve_filter(desk, view)?;
     let sort = parse_sort(view.sort.as_deref().unwrap_or("number"))?;
     let store = desk.open_store()?;
-    let mut tickets = store.query(&filter)?;
+    // Sorted by number, a limited listing can stop reading at the limit.
+    let (descending, limit) = match sort.first() {
+        Some(key) if key.field == SortField::Number => (key.descending, view.limit),
+        _ => (false, None),
+    };
+    let mut tickets = store.query_by_number(&filter, descending, limit)?;
     store.close_for_exit();
     tickets.sort_by(|a, b| compare(&sort, a, b));
     if let Some(limit) = view.limit {

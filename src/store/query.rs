@@ -13,48 +13,82 @@ const POINT_READS_BELOW: usize = 2048;
 impl Store {
     /// Tickets matching `filter`, in number order.
     pub fn query(&self, filter: &TicketFilter) -> Result<Vec<Ticket>> {
+        self.query_by_number(filter, false, None)
+    }
+
+    /// Tickets matching `filter` in number order, highest first if `descending`,
+    /// at most `limit` of them: reading stops once that many have matched.
+    pub fn query_by_number(
+        &self,
+        filter: &TicketFilter,
+        descending: bool,
+        limit: Option<usize>,
+    ) -> Result<Vec<Ticket>> {
+        let limit = limit.unwrap_or(usize::MAX);
         let mut tickets = Vec::new();
-        let mut keep = |number: u64, bytes: &[u8]| -> Result<()> {
-            let t = decode(bytes, number)?;
-            if filter.matches(&t) {
-                tickets.push(t);
+        // Groups hold consecutive numbers and are keyed in number order, so taking
+        // them in turn, each group's matches sorted, yields the tickets in order.
+        let mut take_group = |entries: Vec<(u64, &[u8])>, wanted: &dyn Fn(u64) -> bool| {
+            let start = tickets.len();
+            for (n, bytes) in entries {
+                if wanted(n) {
+                    let t = decode(bytes, n)?;
+                    if filter.matches(&t) {
+                        tickets.push(t);
+                    }
+                }
             }
-            Ok(())
+            let taken = &mut tickets[start..];
+            taken.sort_unstable_by_key(|t| t.number);
+            if descending {
+                taken.reverse();
+            }
+            Ok::<_, anyhow::Error>(tickets.len() >= limit)
         };
         match self.candidates(filter)? {
             // Few candidates: read only their groups. Many: one ordered pass over
             // every group is cheaper than that many lookups.
             Some(numbers) if numbers.len() < POINT_READS_BELOW => {
-                for run in numbers.chunk_by(|a, b| packed::group_key(*a) == packed::group_key(*b)) {
+                let mut runs: Vec<&[u64]> = numbers
+                    .chunk_by(|a, b| packed::group_key(*a) == packed::group_key(*b))
+                    .collect();
+                if descending {
+                    runs.reverse();
+                }
+                for run in runs {
                     let Some(group) = self.tickets.get(packed::group_key(run[0]))? else {
                         continue;
                     };
                     let entries =
                         packed::group_entries(&group).with_context(|| corrupt_group(run[0]))?;
-                    for (n, bytes) in entries {
-                        if run.binary_search(&n).is_ok() {
-                            keep(n, bytes)?;
-                        }
+                    if take_group(entries, &|n| run.binary_search(&n).is_ok())? {
+                        break;
                     }
                 }
             }
             candidates => {
-                for item in self.tickets.iter() {
+                let wanted = |n: u64| {
+                    candidates
+                        .as_ref()
+                        .is_none_or(|c| c.binary_search(&n).is_ok())
+                };
+                let groups: Box<dyn Iterator<Item = _>> = if descending {
+                    Box::new(self.tickets.iter().rev())
+                } else {
+                    Box::new(self.tickets.iter())
+                };
+                for item in groups {
                     let (key, group) = item?;
                     let first = packed::group_first(&key);
                     let entries =
                         packed::group_entries(&group).with_context(|| corrupt_group(first))?;
-                    for (n, bytes) in entries {
-                        if candidates
-                            .as_ref()
-                            .is_none_or(|c| c.binary_search(&n).is_ok())
-                        {
-                            keep(n, bytes)?;
-                        }
+                    if take_group(entries, &wanted)? {
+                        break;
                     }
                 }
             }
         }
+        tickets.truncate(limit);
         Ok(tickets)
     }
 

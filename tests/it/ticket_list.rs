@@ -326,3 +326,41 @@ fn date_filters_use_created_and_updated_times() {
     let err = env.fails(&["ticket", "list", "--created-since", "last week"], 1);
     assert!(err.contains("--created-since: 'last week'"), "{err}");
 }
+
+/// Sorted by number, a limited listing stops reading at the limit: from either end,
+/// across ticket groups, with and without indexed filters.
+#[test]
+fn a_limit_by_number_takes_the_first_matches_from_either_end() {
+    let env = Env::new();
+    for n in 1..=30 {
+        let tags = if n % 3 == 0 { "third" } else { "other" };
+        env.create(&["-s", &format!("ticket {n}"), "-t", tags]);
+    }
+    assert_eq!(env.list(&["--limit", "3"]), [1, 2, 3]);
+    assert_eq!(
+        env.list(&["--sort", "-number", "--limit", "3"]),
+        [30, 29, 28]
+    );
+    assert_eq!(env.list(&["--tag", "third", "--limit", "4"]), [3, 6, 9, 12]);
+    assert_eq!(
+        env.list(&["--tag", "third", "--sort", "-number", "--limit", "4"]),
+        [30, 27, 24, 21]
+    );
+    assert_eq!(
+        env.list(&[
+            "--tag",
+            "third",
+            "--sort",
+            "-number,priority",
+            "--limit",
+            "2"
+        ]),
+        [30, 27]
+    );
+    assert_eq!(env.list(&["--tag", "third", "--limit", "50"]).len(), 10);
+    // Sorted by anything else, the limit applies after sorting all matches.
+    assert_eq!(
+        env.list(&["--sort", "-created,-number", "--limit", "2"]),
+        [30, 29]
+    );
+}
