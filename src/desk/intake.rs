@@ -114,6 +114,13 @@ pub fn remove_leftovers(desk: &Desk) -> Result<usize> {
     })
 }
 
+/// Brings the mail store's multi-pack index up to date, so looking a message up
+/// does not open every batch pack ([`crate::mail::midx`]). `ingest spool` does it
+/// while it holds the database.
+pub fn index_mail(desk: &Desk) -> Result<usize> {
+    crate::mail::files::MailStore::new(&desk.db_path).update_index()
+}
+
 /// How long a drainer keeps the database while mail keeps arriving: shell commands
 /// get their turn, and another delivery takes over the draining.
 const MAX_HOLD: Duration = Duration::from_millis(250);

@@ -175,6 +175,12 @@ impl MailStore {
         Ok(())
     }
 
+    /// Brings the multi-pack index up to date once 16 batch packs are not in it
+    /// ([`super::midx`]); returns how many it added. `ingest spool` (cron) calls it.
+    pub fn update_index(&self) -> Result<usize> {
+        super::midx::update(&self.packs(), 16)
+    }
+
     /// The bytes stored under `hash`, checked against it: from the packs, else from a
     /// loose file of an older store.
     pub fn get(&self, hash: &str) -> Result<Vec<u8>> {

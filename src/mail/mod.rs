@@ -5,6 +5,7 @@ pub mod classify;
 pub mod files;
 pub mod imap;
 pub mod mbox;
+pub mod midx;
 pub mod pack;
 pub mod parse;
 pub mod quarantine;

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, ensure, Context, Result};
 
 use super::files::{sync_dir, unique_name, write_durably_with, write_file_durably};
+use super::midx::MultiIndex;
 use super::parse::hash_hex;
 
 const PACK_MAGIC: &[u8; 8] = b"PDPACK01";
@@ -134,6 +135,14 @@ pub fn list(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(packs)
 }
 
+/// The packs in `dir` that hold a batch; packs named by a hash hold that message only.
+pub fn list_batch(dir: &Path) -> Result<Vec<PathBuf>> {
+    Ok(list(dir)?
+        .into_iter()
+        .filter(|p| !named_by_hash(p))
+        .collect())
+}
+
 /// Looks `hash` up in the indexes of the packs in `dir` and returns its verified bytes.
 /// A pack whose index cannot be read is skipped, and named if the hash is not found.
 pub fn find(dir: &Path, hash: &str) -> Result<Option<Vec<u8>>> {
@@ -142,9 +151,28 @@ pub fn find(dir: &Path, hash: &str) -> Result<Option<Vec<u8>>> {
     if let Some(bytes) = find_in(&own, &wanted, hash)? {
         return Ok(Some(bytes));
     }
+    // The multi-pack index answers for the batch packs it covers; a damaged one,
+    // or a pack it names that cannot be read, only means scanning them.
+    let mut covered = std::collections::HashSet::new();
+    if let Ok(Some(mut index)) = MultiIndex::open(dir) {
+        match index.find(&wanted) {
+            Ok(Some((pack, entry))) => {
+                let path = dir.join(pack);
+                let found = File::open(&path)
+                    .map_err(anyhow::Error::from)
+                    .and_then(|mut file| read_record(&mut file, &path, &entry, hash));
+                if let Ok(bytes) = found {
+                    return Ok(Some(bytes));
+                }
+            }
+            Ok(None) => covered.extend(index.packs().iter().map(|name| dir.join(name))),
+            Err(_) => {}
+        }
+    }
     let mut unreadable = Vec::new();
-    // Packs named by a hash hold that message only: only batch packs are searched.
-    let batch_packs = list(dir)?.into_iter().filter(|p| !named_by_hash(p));
+    let batch_packs = list_batch(dir)?
+        .into_iter()
+        .filter(|p| !covered.contains(p));
     for path in batch_packs {
         let mut file =
             File::open(&path).with_context(|| format!("cannot open pack {}", path.display()))?;
@@ -313,7 +341,7 @@ fn read_at(file: &mut File, path: &Path, offset: u64, len: u64) -> Result<Vec<u8
     Ok(buf)
 }
 
-fn u64_at(bytes: &[u8], at: usize) -> u64 {
+pub(super) fn u64_at(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
 }
 

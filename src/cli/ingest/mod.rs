@@ -73,7 +73,8 @@ enum IngestCommand {
         dry_run: bool,
     },
     /// Process messages left in the spool (run from cron as a backstop); also removes
-    /// temp files that crashed writers left, once they are an hour old
+    /// temp files that crashed writers left, once they are an hour old, and indexes
+    /// the mail store's new packs
     Spool {
         /// Keep running: process each message as it lands in the spool. While this
         /// runs, `postdesk ingest` deliveries only spool and exit.
@@ -176,6 +177,8 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
             let pipeline = Pipeline::new(&desk, false)?;
             let store = desk.open_store()?;
             let summary = intake::drain(&pipeline, &store, &Spool::new(&desk.db_path))?;
+            // Under the database's lock, like every writer of the mail store.
+            intake::index_mail(&desk)?;
             drop(store);
             let removed = intake::remove_leftovers(&desk)?;
             if removed > 0 {
