@@ -199,7 +199,13 @@ fn parse_packs(head: &[u8]) -> Result<Vec<String>> {
         ensure!(rest.len() >= 2, "pack list cut short");
         let len = u16::from_le_bytes([rest[0], rest[1]]) as usize;
         ensure!(rest.len() >= 2 + len, "pack list cut short");
-        packs.push(String::from_utf8(rest[2..2 + len].to_vec()).context("pack name")?);
+        let name = String::from_utf8(rest[2..2 + len].to_vec()).context("pack name")?;
+        // A name, never a path: the index must not send a lookup out of packs/.
+        ensure!(
+            name.ends_with(".pack") && !name.contains('/'),
+            "bad pack name"
+        );
+        packs.push(name);
         rest = &rest[2 + len..];
     }
     ensure!(rest.is_empty(), "pack list longer than its count");
