@@ -143,8 +143,10 @@ pub fn list_batch(dir: &Path) -> Result<Vec<PathBuf>> {
         .collect())
 }
 
-/// Looks `hash` up in the indexes of the packs in `dir` and returns its verified bytes.
-/// A pack whose index cannot be read is skipped, and named if the hash is not found.
+/// Looks `hash` up in the packs in `dir` and returns its verified bytes: its own
+/// pack, else the multi-pack index, else the indexes of the batch packs that index
+/// does not cover. A pack whose index cannot be read is skipped, and named if the
+/// hash is not found.
 pub fn find(dir: &Path, hash: &str) -> Result<Option<Vec<u8>>> {
     let wanted = parse_hash(hash)?;
     let own = dir.join(format!("{hash}.pack"));
@@ -393,11 +395,7 @@ mod tests {
 
     /// The one batch pack in the store.
     fn only_pack(db: &Path) -> PathBuf {
-        let packs: Vec<PathBuf> = list(&db.join("mail/packs"))
-            .unwrap()
-            .into_iter()
-            .filter(|p| !named_by_hash(p))
-            .collect();
+        let packs = list_batch(&db.join("mail/packs")).unwrap();
         assert_eq!(packs.len(), 1, "{packs:?}");
         packs[0].clone()
     }
