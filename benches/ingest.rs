@@ -23,7 +23,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use postdesk::model::{Assignee, Event, EventKind, MailIn, Priority, Requester, Status, Ticket};
+use postdesk::mail::parse::parse;
+use postdesk::model::{
+    Assignee, Event, EventKind, Fingerprint, MailIn, Priority, Requester, Status, Ticket,
+};
 use postdesk::store::Store;
 
 /// The config of the integration tests (tests/it/common.rs).
@@ -1097,16 +1100,18 @@ fn top_up(db: &Path, total: usize, corpus: &mut Corpus) -> Vec<Thread> {
     let mut threads = Vec::new();
     let mut have = store.ticket_count().expect("count the tickets");
     while have < total {
-        let batch: Vec<(Mail, String)> = (have..total.min(have + 1000))
+        let batch: Vec<(Mail, String, Fingerprint)> = (have..total.min(have + 1000))
             .map(|i| {
                 let mail = corpus.request("seed", i);
                 let text = mail.raw.split_once("\n\n").unwrap().1.to_string();
-                (mail, text)
+                // As ingest files it: under the Message-ID, with its content.
+                let content = parse(mail.raw.as_bytes()).expect("corpus mail").content;
+                (mail, text, content)
             })
             .collect();
         store
             .transact(|tx| {
-                for (mail, text) in &batch {
+                for (mail, text, content) in &batch {
                     let number = tx.next_number()?;
                     let t = &mail.thread;
                     let mut followers = BTreeSet::new();
@@ -1155,14 +1160,14 @@ fn top_up(db: &Path, total: usize, corpus: &mut Corpus) -> Vec<Thread> {
                             },
                         )?;
                     }
-                    tx.record_message(&t.id, number)?;
+                    tx.record_message(&t.id, number, content)?;
                     tx.upsert_customer(&t.email, Some(&t.name), mail.date)?;
                 }
                 Ok(())
             })
             .expect("seed transaction");
         have += batch.len();
-        threads.extend(batch.into_iter().map(|(m, _)| m.thread));
+        threads.extend(batch.into_iter().map(|(m, _, _)| m.thread));
     }
     store.flush().expect("flush");
     threads

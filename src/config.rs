@@ -258,9 +258,20 @@ pub struct IngestSettings {
     /// The X-Loop value postdesk puts on its mail and drops when it comes back.
     #[serde(default = "default_loop_id")]
     pub loop_id: String,
-    /// Cc'd addresses of a new request follow its ticket.
+    /// Cc'd addresses of a new request follow its ticket: those in the requester's
+    /// domain or in `cc_followers_domains`, or any when the mail is authenticated.
     #[serde(default = "yes")]
     pub cc_followers: bool,
+    /// Domains whose Cc'd addresses follow a new request whoever sent it.
+    #[serde(default)]
+    pub cc_followers_domains: Vec<String>,
+    /// The authserv-id of the admin's own mail server: its topmost
+    /// `Authentication-Results` header is believed about the From domain.
+    #[serde(default)]
+    pub trusted_authserv_id: Option<String>,
+    /// Believe every From (a closed network where nobody can forge one).
+    #[serde(default)]
+    pub trust_from: bool,
     /// A reply from the requester or a follower reopens a pending or closed ticket.
     #[serde(default = "yes")]
     pub reopen_on_reply: bool,
@@ -280,6 +291,9 @@ impl Default for IngestSettings {
         IngestSettings {
             loop_id: default_loop_id(),
             cc_followers: true,
+            cc_followers_domains: Vec::new(),
+            trusted_authserv_id: None,
+            trust_from: false,
             reopen_on_reply: true,
             ignore_automatic: true,
             ignore_senders: Vec::new(),

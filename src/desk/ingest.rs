@@ -11,8 +11,12 @@ use serde::Serialize;
 
 use super::{now, Desk};
 use crate::config::Service;
+use std::collections::BTreeSet;
+
+use crate::mail::auth;
 use crate::mail::classify::automatic;
 use crate::mail::files::MailStore;
+use crate::mail::fingerprint;
 use crate::mail::parse::{parse, strip_envelope, Incoming};
 use crate::mail::quarantine::Quarantine;
 use crate::model::{
@@ -187,12 +191,19 @@ impl<'a> Pipeline<'a> {
     }
 
     fn decide(&self, tx: &Tx, msg: &Incoming, at: i64) -> Result<Outcome> {
-        let key = msg.key();
-        if let Some(ticket) = tx.message_ticket(&key)? {
-            return Ok(Outcome::Duplicate {
-                ticket: (ticket > 0).then_some(ticket),
-            });
-        }
+        let (key, mut notes) = match filing(tx, msg)? {
+            Filing::Copy { ticket } => return duplicate(tx, msg, ticket, at),
+            Filing::New { key, reuses } => (
+                key,
+                reuses
+                    .map(|first| EventKind::ReusedMessageId {
+                        message_id: msg.key(),
+                        first,
+                    })
+                    .into_iter()
+                    .collect::<Vec<_>>(),
+            ),
+        };
         let config = &self.desk.config;
         if let Some(reason) = self.ignore_reason(msg) {
             if let Some(n) = self.answered_outgoing(tx, msg, &reason)? {
@@ -208,7 +219,7 @@ impl<'a> Pipeline<'a> {
                         kind,
                     },
                 )?;
-                tx.record_message(&key, n)?;
+                tx.record_message(&key, n, &msg.content)?;
                 return Ok(Outcome::Ignored {
                     reason: format!("{reason}, recorded on #{n} as a delivery problem"),
                 });
@@ -216,21 +227,30 @@ impl<'a> Pipeline<'a> {
             return ignore(tx, msg, key, reason, at);
         }
         let from = msg.from.as_ref().context("message without a sender")?;
-        let agent = config.user_by_email(&from.email).map(|u| u.login.clone());
-        let (target, link) = match self.thread_by_references(tx, msg)? {
-            Some(n) => (Some(n), None),
-            None => match self.tagged_ticket(tx, msg, agent.is_some())? {
-                Some((n, true)) => (Some(n), None),
-                Some((n, false)) => (None, Some(n)),
-                None => (None, None),
-            },
+        let authenticated = self.authenticated(msg);
+        let claimed = config.user_by_email(&from.email).map(|u| u.login.clone());
+        let agent = claimed.clone().filter(|_| authenticated);
+        if let (Some(login), None) = (&claimed, &agent) {
+            notes.push(EventKind::Unauthenticated {
+                login: login.clone(),
+                address: from.email.clone(),
+            });
+        }
+        let (target, link) = match self.referenced_ticket(tx, msg, agent.is_some())? {
+            Some(Named {
+                ticket,
+                may_join: true,
+                ..
+            }) => (Some(ticket), None),
+            Some(named) => (None, Some(named)),
+            None => (None, None),
         };
         let outcome = match target {
             Some(n) => {
-                self.add_reply(tx, n, msg, agent.as_deref(), at)?;
+                self.add_reply(tx, n, msg, agent.as_deref(), notes, at)?;
                 Outcome::Reply { ticket: n }
             }
-            None => match self.create_ticket(tx, msg, link, at)? {
+            None => match self.create_ticket(tx, msg, link, notes, at)? {
                 Created::Ticket(ticket) => Outcome::Created { ticket },
                 Created::IgnoredBy(rule) => {
                     return ignore(tx, msg, key, format!("rule '{rule}'"), at);
@@ -241,11 +261,25 @@ impl<'a> Pipeline<'a> {
             Outcome::Reply { ticket } | Outcome::Created { ticket } => *ticket,
             _ => 0,
         };
-        tx.record_message(&key, ticket)?;
-        if agent.is_none() {
+        tx.record_message(&key, ticket, &msg.content)?;
+        if claimed.is_none() {
             tx.upsert_customer(&from.email, from.name.as_deref(), at)?;
         }
         Ok(outcome)
+    }
+
+    /// Whether the config lets the mail's From be believed: `ingest.trust_from`, or
+    /// the trusted server's `Authentication-Results` passing the From domain.
+    fn authenticated(&self, msg: &Incoming) -> bool {
+        let settings = &self.desk.config.ingest;
+        if settings.trust_from {
+            return true;
+        }
+        let (Some(server), Some(from)) = (&settings.trusted_authserv_id, &msg.from) else {
+            return false;
+        };
+        let domain = from.email.rsplit_once('@').map_or("", |(_, d)| d);
+        auth::from_domain_passes(&msg.headers, server, domain)
     }
 
     fn ignore_reason(&self, msg: &Incoming) -> Option<String> {
@@ -285,6 +319,28 @@ impl<'a> Pipeline<'a> {
         Ok(None)
     }
 
+    /// The ticket the message names: by In-Reply-To/References, else by a `[#42]`
+    /// tag in the subject; and whether the sender may join it.
+    fn referenced_ticket(&self, tx: &Tx, msg: &Incoming, agent: bool) -> Result<Option<Named>> {
+        let by_reference = self.thread_by_references(tx, msg)?;
+        let (ticket, how) = match by_reference {
+            Some(n) => (n, "its references named"),
+            None => match self.tagged_number(msg) {
+                Some(n) => (n, "the subject named"),
+                None => return Ok(None),
+            },
+        };
+        let Some(t) = tx.ticket(ticket)? else {
+            return Ok(None);
+        };
+        let email = msg.from.as_ref().map(|a| a.email.as_str()).unwrap_or("");
+        Ok(Some(Named {
+            ticket,
+            may_join: agent || is_participant(&t, email),
+            how,
+        }))
+    }
+
     /// In-Reply-To, then References (newest first), against every Message-ID stored.
     fn thread_by_references(&self, tx: &Tx, msg: &Incoming) -> Result<Option<u64>> {
         for id in msg.in_reply_to.iter().chain(msg.references.iter().rev()) {
@@ -297,31 +353,11 @@ impl<'a> Pipeline<'a> {
         Ok(None)
     }
 
-    /// A `[#42]` tag in the subject: the ticket, and whether the sender may join it
-    /// (its requester, a follower or an agent). Tags of missing tickets are ignored.
-    fn tagged_ticket(&self, tx: &Tx, msg: &Incoming, agent: bool) -> Result<Option<(u64, bool)>> {
-        let Some(n) = self
-            .subject_tag
+    /// The number of a `[#42]` tag in the subject.
+    fn tagged_number(&self, msg: &Incoming) -> Option<u64> {
+        self.subject_tag
             .captures(&msg.subject)
             .and_then(|c| c[1].parse::<u64>().ok())
-        else {
-            return Ok(None);
-        };
-        let Some(ticket) = tx.ticket(n)? else {
-            return Ok(None);
-        };
-        let email = msg.from.as_ref().map(|a| a.email.as_str()).unwrap_or("");
-        let trusted = agent
-            || ticket
-                .requester
-                .email
-                .as_deref()
-                .is_some_and(|e| e.eq_ignore_ascii_case(email))
-            || ticket
-                .followers
-                .iter()
-                .any(|f| f.eq_ignore_ascii_case(email));
-        Ok(Some((n, trusted)))
     }
 
     fn mail_event(&self, msg: &Incoming, agent: bool) -> EventKind {
@@ -346,6 +382,7 @@ impl<'a> Pipeline<'a> {
         n: u64,
         msg: &Incoming,
         agent: Option<&str>,
+        notes: Vec<EventKind>,
         at: i64,
     ) -> Result<()> {
         let old = tx
@@ -356,6 +393,7 @@ impl<'a> Pipeline<'a> {
             .map(str::to_string)
             .unwrap_or_else(|| sender_email(msg));
         let mut events = vec![self.mail_event(msg, agent.is_some())];
+        events.extend(notes);
         if agent.is_none()
             && self.desk.config.ingest.reopen_on_reply
             && matches!(t.status, Status::Pending | Status::Closed)
@@ -390,10 +428,11 @@ impl<'a> Pipeline<'a> {
         &self,
         tx: &Tx,
         msg: &Incoming,
-        link: Option<u64>,
+        link: Option<Named>,
+        notes: Vec<EventKind>,
         at: i64,
     ) -> Result<Created> {
-        let mut ticket = self.draft_ticket(msg, link, at)?;
+        let (mut ticket, held_cc) = self.draft(msg, link.as_ref().map(|l| l.ticket), at)?;
         let from = msg.from.clone().context("message without a sender")?;
         let (rule_events, ignored_by) =
             self.desk
@@ -409,11 +448,18 @@ impl<'a> Pipeline<'a> {
         let mut opening = self.mail_in(msg, false);
         opening.text.clear();
         let mut events = vec![EventKind::Created, EventKind::Mail(opening)];
-        if let Some(other) = link {
+        events.extend(notes);
+        if !held_cc.is_empty() {
+            events.push(EventKind::CcNotFollowing { addresses: held_cc });
+        }
+        if let Some(Named {
+            ticket: other, how, ..
+        }) = link
+        {
             events.push(EventKind::Linked {
                 number: other,
                 reason: format!(
-                    "the subject named #{other}, whose requester or followers do not include {}",
+                    "{how} #{other}, whose requester, followers and agents do not include {}",
                     from.email
                 ),
             });
@@ -431,25 +477,21 @@ impl<'a> Pipeline<'a> {
         tx.append_events(number, at, &rule_events)?;
         Ok(Created::Ticket(number))
     }
+
     /// The ticket a new message would make, before rules and numbering.
     pub fn draft_ticket(&self, msg: &Incoming, link: Option<u64>, at: i64) -> Result<Ticket> {
+        Ok(self.draft(msg, link, at)?.0)
+    }
+
+    /// The draft ticket, and the Cc'd addresses that may not follow it.
+    fn draft(&self, msg: &Incoming, link: Option<u64>, at: i64) -> Result<(Ticket, Vec<String>)> {
         let config = &self.desk.config;
         let service: Option<&Service> = msg
             .recipients()
             .find_map(|r| config.service_for_address(r))
             .or_else(|| config.default_service());
         let from = msg.from.clone().context("message without a sender")?;
-        let mut followers = std::collections::BTreeSet::new();
-        if config.ingest.cc_followers {
-            for cc in &msg.cc {
-                let ours = config.service_for_address(&cc.email).is_some()
-                    || config.user_by_email(&cc.email).is_some()
-                    || cc.email == from.email;
-                if !ours {
-                    followers.insert(cc.email.clone());
-                }
-            }
-        }
+        let (mut followers, held_cc) = self.cc_followers(msg, &from.email);
         if let Some(service) = service {
             followers.extend(service.guests.iter().cloned());
         }
@@ -458,7 +500,7 @@ impl<'a> Pipeline<'a> {
         } else {
             msg.subject.clone()
         };
-        Ok(Ticket {
+        let ticket = Ticket {
             number: 0,
             subject,
             description: msg.text.clone(),
@@ -481,22 +523,131 @@ impl<'a> Pipeline<'a> {
             created: at,
             updated: at,
             links: link.into_iter().collect(),
-        })
+        };
+        Ok((ticket, held_cc))
+    }
+
+    /// The Cc'd customers who follow a new request, and those held back: a Cc is
+    /// anyone the sender typed, so only the requester's own domain, the domains of
+    /// `ingest.cc_followers_domains`, or authenticated mail may subscribe others.
+    fn cc_followers(&self, msg: &Incoming, from: &str) -> (BTreeSet<String>, Vec<String>) {
+        let config = &self.desk.config;
+        let (mut followers, mut held) = (BTreeSet::new(), Vec::new());
+        if !config.ingest.cc_followers {
+            return (followers, held);
+        }
+        let domain = |email: &str| email.rsplit_once('@').map_or("", |(_, d)| d).to_string();
+        let from_domain = domain(from);
+        let authenticated = self.authenticated(msg);
+        for cc in &msg.cc {
+            let ours = config.service_for_address(&cc.email).is_some()
+                || config.user_by_email(&cc.email).is_some()
+                || cc.email == from;
+            if ours {
+                continue;
+            }
+            let cc_domain = domain(&cc.email);
+            let vouched = authenticated
+                || cc_domain.eq_ignore_ascii_case(&from_domain)
+                || config
+                    .ingest
+                    .cc_followers_domains
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(&cc_domain));
+            if vouched {
+                followers.insert(cc.email.clone());
+            } else if !held.contains(&cc.email) {
+                held.push(cc.email.clone());
+            }
+        }
+        (followers, held)
     }
 }
 
 /// Records a message that makes no ticket: its key (so a repeat is a duplicate) and why.
 fn ignore(tx: &Tx, msg: &Incoming, key: String, reason: String, at: i64) -> Result<Outcome> {
-    tx.record_message(&key, 0)?;
+    tx.record_message(&key, 0, &msg.content)?;
     tx.record_ignored(&IgnoredMail {
         at,
         reason: reason.clone(),
         from: sender(msg),
         subject: msg.subject.clone(),
-        message_id: key,
+        message_id: msg.key(),
         hash: msg.hash.clone(),
     })?;
     Ok(Outcome::Ignored { reason })
+}
+
+/// How a message is to be filed in the message map.
+enum Filing {
+    /// A copy of a message already filed (on `ticket`, 0 if it made none).
+    Copy { ticket: u64 },
+    /// A message of its own, under `key`; `reuses` when another message was filed
+    /// under its Message-ID first (the ticket of that one).
+    New { key: String, reuses: Option<u64> },
+}
+
+/// The same Message-ID with the same content is a copy; with other content, a
+/// different message, filed under the Message-ID and its content. Entries written
+/// before contents were kept cannot tell, and count as copies, as they always did.
+fn filing(tx: &Tx, msg: &Incoming) -> Result<Filing> {
+    let key = msg.key();
+    let Some(first) = tx.message_record(&key)? else {
+        return Ok(Filing::New { key, reuses: None });
+    };
+    if first.outgoing || first.content.is_none_or(|c| c == msg.content) {
+        return Ok(Filing::Copy {
+            ticket: first.ticket,
+        });
+    }
+    let own_key = format!("{key} content:{}", fingerprint::hex(&msg.content));
+    Ok(match tx.message_record(&own_key)? {
+        Some(copy) => Filing::Copy {
+            ticket: copy.ticket,
+        },
+        None => Filing::New {
+            key: own_key,
+            reuses: Some(first.ticket),
+        },
+    })
+}
+
+/// A copy changes nothing, but is listed with the mail that made no ticket.
+fn duplicate(tx: &Tx, msg: &Incoming, ticket: u64, at: i64) -> Result<Outcome> {
+    tx.record_ignored(&IgnoredMail {
+        at,
+        reason: match ticket {
+            0 => "duplicate of mail that made no ticket".to_string(),
+            n => format!("duplicate of mail on #{n}"),
+        },
+        from: sender(msg),
+        subject: msg.subject.clone(),
+        message_id: msg.key(),
+        hash: msg.hash.clone(),
+    })?;
+    Ok(Outcome::Duplicate {
+        ticket: (ticket > 0).then_some(ticket),
+    })
+}
+
+/// A ticket a message names, how it named it, and whether the sender may join it.
+struct Named {
+    ticket: u64,
+    may_join: bool,
+    how: &'static str,
+}
+
+/// The requester or a follower: people on the ticket, who may write to it by mail.
+fn is_participant(ticket: &Ticket, email: &str) -> bool {
+    ticket
+        .requester
+        .email
+        .as_deref()
+        .is_some_and(|e| e.eq_ignore_ascii_case(email))
+        || ticket
+            .followers
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case(email))
 }
 
 fn sender(msg: &Incoming) -> String {

@@ -1,8 +1,10 @@
 //! Mail: parsing into [`parse::Incoming`], the sources (mbox, Maildir, spool), and
 //! the files beside the database (content-addressed mail store in packs, quarantine).
 
+pub mod auth;
 pub mod classify;
 pub mod files;
+pub mod fingerprint;
 pub mod imap;
 pub mod mbox;
 pub mod midx;

@@ -8,7 +8,9 @@ use mailparse::{DispositionType, MailAddr, MailHeaderMap, ParsedMail};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::fingerprint;
 pub use crate::model::Attachment;
+use crate::model::Fingerprint;
 
 /// An e-mail address with its display name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +47,8 @@ pub struct Incoming {
     pub problems: Vec<String>,
     /// SHA-256 of the raw bytes, hex: the key of the mail store.
     pub hash: String,
+    /// What makes a copy of this message the same message (`fingerprint`).
+    pub content: Fingerprint,
     pub size: usize,
 }
 
@@ -149,6 +153,10 @@ pub fn parse(raw: &[u8]) -> Result<Incoming, String> {
             .get("report-type")
             .map(|v| v.to_lowercase()),
         hash: hash_hex(raw),
+        content: {
+            let header = |name| mail.headers.get_first_value(name).unwrap_or_default();
+            fingerprint::of(raw, &header("From"), &header("Date"), &header("Subject"))
+        },
         size: raw.len(),
         ..Incoming::default()
     };

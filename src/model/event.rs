@@ -59,6 +59,15 @@ pub enum EventKind {
         to: String,
         template: String,
     },
+    /// The message's Message-ID had been used by a different message (filed on
+    /// `first`, 0 if it made no ticket): this one was taken as a message of its own.
+    ReusedMessageId { message_id: String, first: u64 },
+    /// From named an agent, but nothing the config trusts authenticated it: the mail
+    /// was taken as from the bare address, with no agent powers.
+    Unauthenticated { login: String, address: String },
+    /// Cc'd addresses that were not made followers: outside the requester's domain
+    /// and `ingest.cc_followers_domains`, on mail that was not authenticated.
+    CcNotFollowing { addresses: Vec<String> },
 }
 
 impl EventKind {
@@ -72,6 +81,9 @@ impl EventKind {
             EventKind::Linked { .. } => "linked",
             EventKind::DeliveryProblem { .. } => "delivery-problem",
             EventKind::MailQueued { .. } => "mail-queued",
+            EventKind::ReusedMessageId { .. } => "reused-message-id",
+            EventKind::Unauthenticated { .. } => "unauthenticated",
+            EventKind::CcNotFollowing { .. } => "cc-not-following",
         }
     }
 
@@ -106,6 +118,20 @@ impl EventKind {
                 to,
                 template,
             } => format!("rule '{rule}' queued a {kind} mail to {to} (template {template})"),
+            EventKind::ReusedMessageId { message_id, first } => {
+                let first = match first {
+                    0 => "mail that made no ticket".to_string(),
+                    n => format!("#{n}"),
+                };
+                format!("Message-ID <{message_id}> was already used by different mail ({first}): taken as a new message")
+            }
+            EventKind::Unauthenticated { login, address } => format!(
+                "unauthenticated: From {address} is agent {login}'s address, but nothing vouches for it; taken as customer mail"
+            ),
+            EventKind::CcNotFollowing { addresses } => format!(
+                "Cc'd but not made followers (another domain, mail not authenticated): {}",
+                addresses.join(", ")
+            ),
         }
     }
 }

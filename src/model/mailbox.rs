@@ -22,3 +22,7 @@ pub struct IgnoredMail {
     pub message_id: String,
     pub hash: String,
 }
+
+/// What makes two copies of a message one message (`mail::fingerprint`): 128 bits
+/// of a SHA-256 of its sender, date, subject and body.
+pub type Fingerprint = [u8; 16];

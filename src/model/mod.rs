@@ -9,4 +9,4 @@ pub use event::{Attachment, Event, EventKind, MailIn};
 pub use filter::{SortKey, TicketFilter};
 pub use ticket::{Assignee, Priority, Requester, Status, Ticket};
 pub mod mailbox;
-pub use mailbox::{Customer, IgnoredMail};
+pub use mailbox::{Customer, Fingerprint, IgnoredMail};

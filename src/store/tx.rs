@@ -8,7 +8,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use sled::Transactional;
 
 use super::{keys, packed, Store};
-use crate::model::{Customer, Event, IgnoredMail, Ticket};
+use crate::model::{Customer, Event, Fingerprint, IgnoredMail, Ticket};
 
 /// The big-endian u64 that starts a value (0 when malformed).
 pub fn decode_u64(bytes: &[u8]) -> u64 {
@@ -26,6 +26,20 @@ pub(super) fn corrupt_bucket(key: &str) -> String {
 
 /// Marks a `messages` entry as one we sent (a ninth byte after the ticket number).
 const OUTGOING: u8 = 1;
+/// Marks a received message's entry that carries its content fingerprint after it.
+const RECEIVED: u8 = 0;
+
+/// What the database knows of a message key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageRecord {
+    /// 0 for mail that made no ticket.
+    pub ticket: u64,
+    /// One of our own outgoing messages.
+    pub outgoing: bool,
+    /// The content fingerprint of the received message filed under the key (see
+    /// `mail::fingerprint`); `None` in entries written before it was kept.
+    pub content: Option<Fingerprint>,
+}
 
 const NEXT_TICKET_KEY: &[u8] = b"next_ticket";
 
@@ -318,9 +332,25 @@ impl Tx<'_> {
         Ok(self.message_value(key)?.map(|v| decode_u64(&v)))
     }
 
-    /// Remembers a message key, for threading and dedupe (`ticket` 0 for ignored mail).
-    pub fn record_message(&self, key: &str, ticket: u64) -> Result<()> {
-        self.put_message(key, &ticket.to_be_bytes())
+    /// What is known of a message key, if it was seen.
+    pub fn message_record(&self, key: &str) -> Result<Option<MessageRecord>> {
+        Ok(self.message_value(key)?.map(|v| MessageRecord {
+            ticket: decode_u64(&v),
+            outgoing: v.get(8) == Some(&OUTGOING),
+            content: v
+                .get(9..9 + std::mem::size_of::<Fingerprint>())
+                .filter(|_| v[8] == RECEIVED)
+                .and_then(|c| c.try_into().ok()),
+        }))
+    }
+
+    /// Remembers a received message's key and content, for threading and dedupe
+    /// (`ticket` 0 for ignored mail).
+    pub fn record_message(&self, key: &str, ticket: u64, content: &Fingerprint) -> Result<()> {
+        let mut value = ticket.to_be_bytes().to_vec();
+        value.push(RECEIVED);
+        value.extend_from_slice(content);
+        self.put_message(key, &value)
     }
 
     /// Remembers the Message-ID of a message we sent about a ticket.

@@ -122,7 +122,7 @@ fn replies_join_by_references_and_reopen() {
     ));
     // A reply to the reply, by References only.
     env.deliver(&mail(
-        "dan@acme.example",
+        "ann@acme.example",
         "Re: Re: VPN down",
         "a3@acme.example",
         "References: <a1@acme.example> <a2@acme.example>\n",
@@ -155,7 +155,7 @@ fn replies_join_by_references_and_reopen() {
 
 #[test]
 fn subject_tags_are_trusted_only_from_people_on_the_ticket() {
-    let env = Env::new();
+    let env = Env::with_config(&format!("{CONFIG}ingest:\n  trust_from: true\n"));
     env.deliver(&mail(
         "ann@acme.example",
         "Laptop",
@@ -172,7 +172,7 @@ fn subject_tags_are_trusted_only_from_people_on_the_ticket() {
         "Any news?",
     ));
     assert_eq!(env.list(&[]), [1]);
-    // An agent by mail: recorded as an agent reply, no reopen.
+    // An agent by mail (with `ingest.trust_from`): recorded as an agent reply, no reopen.
     env.ok(&["ticket", "edit", "1", "--status", "pending"]);
     env.deliver(&mail(
         "Alice <alice@desk.example>",

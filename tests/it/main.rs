@@ -10,6 +10,7 @@ mod ingest_load;
 mod man_pages;
 mod rules;
 mod sample;
+mod senders;
 mod store_lock;
 mod ticket_create;
 mod ticket_edit;

@@ -244,12 +244,13 @@ fn ignore_stop_and_the_default_rule() {
         list[2]["service"], "it",
         "no rule decided: the default service"
     );
-    // The same message again is a duplicate, even though a rule ignored it.
+    // The same message again is a duplicate, even though a rule ignored it; it is
+    // listed as one, and the rules do not run again.
     env.deliver("From: n@news.example\nSubject: News\nMessage-ID: <n1@news.example>\n\nx\n");
-    assert_eq!(
-        env.json(&["ingest", "ignored"]).as_array().unwrap().len(),
-        1
-    );
+    let ignored = env.json(&["ingest", "ignored"]);
+    assert_eq!(ignored.as_array().unwrap().len(), 2);
+    assert_eq!(ignored[1]["reason"], "duplicate of mail that made no ticket");
+    assert_eq!(env.list(&[]).len(), 3);
 }
 
 #[test]
