@@ -134,7 +134,7 @@ impl<'a> Pipeline<'a> {
         let mut parsed: Vec<(usize, Incoming, &[u8])> = Vec::new();
         for (i, raw) in raws.iter().enumerate() {
             let body = strip_envelope(raw);
-            match parse(body) {
+            match parse_isolated(body) {
                 Ok(msg) => parsed.push((i, msg, body)),
                 Err(reason) => {
                     if !self.dry_run {
@@ -564,6 +564,24 @@ impl<'a> Pipeline<'a> {
     }
 }
 
+/// Parses one stranger's message. A panic in a parsing library (mailparse, html2text)
+/// is this message's fault: it becomes the reason to quarantine it, instead of ending
+/// the drain, which would then stop at the same message every time.
+fn parse_isolated(body: &[u8]) -> Result<Incoming, String> {
+    isolated(|| parse(body))
+}
+
+fn isolated<T>(work: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(format!("the mail parser failed on this message ({what})"))
+    })
+}
+
 /// Records a message that makes no ticket: its key (so a repeat is a duplicate) and why.
 fn ignore(tx: &Tx, msg: &Incoming, key: String, reason: String, at: i64) -> Result<Outcome> {
     tx.record_message(&key, 0, &msg.content)?;
@@ -665,4 +683,19 @@ fn sender_email(msg: &Incoming) -> String {
         .as_ref()
         .map(|a| a.email.clone())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_while_parsing_is_a_reason_not_a_crash() {
+        let out: Result<(), String> = isolated(|| panic!("index 53 out of range"));
+        assert_eq!(
+            out.unwrap_err(),
+            "the mail parser failed on this message (index 53 out of range)"
+        );
+        assert_eq!(isolated(|| Ok::<_, String>(7)), Ok(7));
+    }
 }

@@ -249,7 +249,10 @@ fn ignore_stop_and_the_default_rule() {
     env.deliver("From: n@news.example\nSubject: News\nMessage-ID: <n1@news.example>\n\nx\n");
     let ignored = env.json(&["ingest", "ignored"]);
     assert_eq!(ignored.as_array().unwrap().len(), 2);
-    assert_eq!(ignored[1]["reason"], "duplicate of mail that made no ticket");
+    assert_eq!(
+        ignored[1]["reason"],
+        "duplicate of mail that made no ticket"
+    );
     assert_eq!(env.list(&[]).len(), 3);
 }
 
