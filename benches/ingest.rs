@@ -1137,7 +1137,7 @@ fn top_up(db: &Path, total: usize, corpus: &mut Corpus) -> Vec<Thread> {
                         updated: mail.date,
                         links: Default::default(),
                     };
-                    tx.put_ticket(&ticket, None)?;
+                    tx.save_ticket(&ticket)?;
                     for kind in [
                         EventKind::Created,
                         EventKind::Mail(MailIn {

@@ -143,7 +143,7 @@ fn seed(db: &Path, count: u64) {
             .transact(|tx| {
                 for t in &batch {
                     assert_eq!(tx.next_number()?, t.number);
-                    tx.put_ticket(t, None)?;
+                    tx.save_ticket(t)?;
                     tx.append_event(
                         t.number,
                         &Event {

@@ -409,7 +409,7 @@ impl<'a> Pipeline<'a> {
         let (rule_events, _) =
             self.desk
                 .apply_rules(crate::rules::RuleEvent::Reply, Some(msg), &mut t)?;
-        tx.put_ticket(&t, Some(&old))?;
+        tx.save_ticket(&t)?;
         for kind in events {
             tx.append_event(
                 n,
@@ -442,7 +442,7 @@ impl<'a> Pipeline<'a> {
         }
         let number = tx.next_number()?;
         ticket.number = number;
-        tx.put_ticket(&ticket, None)?;
+        tx.save_ticket(&ticket)?;
         let actor = from.email.clone();
         // The opening message's text is the description: not stored twice.
         let mut opening = self.mail_in(msg, false);

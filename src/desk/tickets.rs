@@ -97,7 +97,7 @@ pub fn create(desk: &Desk, new: NewTicket) -> Result<Ticket> {
         let number = tx.next_number()?;
         let mut t = ticket.clone();
         t.number = number;
-        tx.put_ticket(&t, None)?;
+        tx.save_ticket(&t)?;
         tx.append_event(
             number,
             &Event {
@@ -137,19 +137,48 @@ pub struct TicketEdit {
 }
 
 /// Applies an edit; returns the ticket and how many fields changed (0: nothing written).
+///
+/// The ticket is read inside the write and the edit applied to that copy, so an edit
+/// never writes back a ticket another writer changed meanwhile.
 pub fn edit(desk: &Desk, number: u64, edit: TicketEdit) -> Result<(Ticket, usize)> {
     let actor = desk.actor()?.to_string();
     let store = desk.open_store()?;
-    let old = load(&store, number)?;
-    let mut t = old.clone();
-    if let Some(s) = edit.subject {
+    let at = now();
+    let (ticket, changed) = store.transact(|tx| {
+        let old = tx
+            .ticket(number)?
+            .with_context(|| format!("ticket #{number} not found"))?;
+        let mut t = old.clone();
+        apply_edit(desk, number, &edit, &mut t)?;
+        let events = changes(&old, &t);
+        if events.is_empty() {
+            return Ok((old, 0));
+        }
+        let (rule_events, _) = desk.apply_rules(RuleEvent::Updated, None, &mut t)?;
+        t.updated = at;
+        tx.save_ticket(&t)?;
+        let mine: Vec<_> = events.iter().map(|k| (actor.clone(), k.clone())).collect();
+        tx.append_events(number, at, &mine)?;
+        tx.append_events(number, at, &rule_events)?;
+        Ok((t, events.len() + rule_events.len()))
+    })?;
+    if changed > 0 {
+        store.flush()?;
+    }
+    store.close_for_exit();
+    Ok((ticket, changed))
+}
+
+/// The changes of `edit`, checked against the config, made to `t`.
+fn apply_edit(desk: &Desk, number: u64, edit: &TicketEdit, t: &mut Ticket) -> Result<()> {
+    if let Some(s) = &edit.subject {
         if s.trim().is_empty() {
             bail!("ticket #{number}: the subject cannot be empty");
         }
         t.subject = s.trim().to_string();
     }
-    if let Some(d) = edit.description {
-        t.description = d;
+    if let Some(d) = &edit.description {
+        t.description = d.clone();
     }
     if let Some(s) = edit.status {
         t.status = s;
@@ -157,35 +186,35 @@ pub fn edit(desk: &Desk, number: u64, edit: TicketEdit) -> Result<(Ticket, usize
     if let Some(p) = edit.priority {
         t.priority = p;
     }
-    if let Some(a) = edit.assignee {
-        t.assignee = checked_assignee(desk, &a)?;
+    if let Some(a) = &edit.assignee {
+        t.assignee = checked_assignee(desk, a)?;
     }
-    if let Some(s) = edit.service {
-        find_service(desk, &s)?;
-        if s != t.service.clone().unwrap_or_default() && edit.category.is_none() {
+    if let Some(s) = &edit.service {
+        find_service(desk, s)?;
+        if *s != t.service.clone().unwrap_or_default() && edit.category.is_none() {
             t.category = None;
         }
-        t.service = Some(s);
+        t.service = Some(s.clone());
     }
-    if let Some(c) = edit.category {
+    if let Some(c) = &edit.category {
         if c.is_empty() {
             t.category = None;
         } else {
             let service = t.service.as_deref().context("a category needs a service")?;
-            find_category(find_service(desk, service)?, &c)?;
-            t.category = Some(c);
+            find_category(find_service(desk, service)?, c)?;
+            t.category = Some(c.clone());
         }
     }
     apply_set_edits(&mut t.tags, &edit.tags);
     apply_set_edits(&mut t.followers, &edit.followers);
-    let blank = |v: String| if v.is_empty() { None } else { Some(v) };
-    if let Some(v) = edit.requester_name {
+    let blank = |v: &String| if v.is_empty() { None } else { Some(v.clone()) };
+    if let Some(v) = &edit.requester_name {
         t.requester.name = blank(v);
     }
-    if let Some(v) = edit.requester_email {
+    if let Some(v) = &edit.requester_email {
         t.requester.email = blank(v);
     }
-    if let Some(v) = edit.requester_phone {
+    if let Some(v) = &edit.requester_phone {
         t.requester.phone = blank(v);
     }
     for assignment in &edit.fields {
@@ -200,22 +229,7 @@ pub fn edit(desk: &Desk, number: u64, edit: TicketEdit) -> Result<(Ticket, usize
             );
         }
     }
-    let events = changes(&old, &t);
-    if events.is_empty() {
-        return Ok((old, 0));
-    }
-    let (rule_events, _) = desk.apply_rules(RuleEvent::Updated, None, &mut t)?;
-    let at = now();
-    t.updated = at;
-    store.transact(|tx| {
-        tx.put_ticket(&t, Some(&old))?;
-        let mine: Vec<_> = events.iter().map(|k| (actor.clone(), k.clone())).collect();
-        tx.append_events(number, at, &mine)?;
-        tx.append_events(number, at, &rule_events)
-    })?;
-    store.flush()?;
-    store.close_for_exit();
-    Ok((t, events.len() + rule_events.len()))
+    Ok(())
 }
 
 /// A ticket and its activity log.

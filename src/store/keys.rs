@@ -6,7 +6,7 @@
 //! that term, as a sorted list or as a bitmap, whichever is smaller (see
 //! [`Posting`]). A ticket write touches only the terms that changed, and the index
 //! has few keys: sled's open time grows with the number of keys. Words join the index
-//! in batches (the pending set `P`, see `Tx::put_ticket`).
+//! in batches (the pending set `P`, see `Tx::save_ticket`).
 //!
 //! Time indexes are columns: `kind ++ bucket (u32 BE)` for each bucket of 1,024
 //! ticket numbers, holding one i64 BE per ticket (`i64::MIN` for none), scanned
@@ -29,7 +29,7 @@ pub const DOMAIN: u8 = b'd';
 pub const WORD: u8 = b'w';
 /// A word of a message on the ticket (kept apart: edits never remove these).
 pub const MESSAGE_WORD: u8 = b'm';
-/// Tickets whose words are not in the index yet (see `Tx::put_ticket`).
+/// Tickets whose words are not in the index yet (see `Tx::save_ticket`).
 pub const PENDING: u8 = b'P';
 pub const CREATED: u8 = b'C';
 pub const UPDATED: u8 = b'U';

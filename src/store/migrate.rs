@@ -71,7 +71,7 @@ fn copy_messages(store: &Store, old: &sled::Tree) -> Result<()> {
 fn write(store: &Store, batch: &[(Ticket, Vec<Event>)]) -> Result<()> {
     store.transact(|tx| {
         for (ticket, events) in batch {
-            tx.put_ticket(ticket, None)?;
+            tx.save_ticket(ticket)?;
             for event in events {
                 tx.append_event(ticket.number, event)?;
             }

@@ -63,7 +63,7 @@ enum IndexValue {
     Pending(BTreeSet<u64>),
 }
 
-/// Pending tickets that make their words due for the index (see [`Tx::put_ticket`]).
+/// Pending tickets that make their words due for the index (see [`Tx::save_ticket`]).
 const PENDING_MAX: usize = 32;
 
 pub fn run<R>(store: &Store, f: impl Fn(&Tx) -> Result<R>) -> Result<R> {
@@ -123,7 +123,9 @@ impl Tx<'_> {
         super::ticket_in(self.tickets.get(packed::group_key(number))?, number)
     }
 
-    /// Stores a ticket and brings its index up to date; `old` is what was stored before.
+    /// Stores a ticket and brings its index up to date, diffing against the record
+    /// stored before (read here, inside the write, so a caller's stale copy cannot
+    /// make a wrong diff).
     ///
     /// The words of a new ticket (and of its messages, [`Tx::queue_words`]) are not
     /// indexed at once: the ticket joins the pending set, indexed as a whole once it
@@ -131,11 +133,16 @@ impl Tx<'_> {
     /// would load some 200 index leaves for its words; a batch shares them (GIN
     /// indexes in PostgreSQL keep a pending list for the same reason). Searches read
     /// the pending tickets directly. Edits update the words at once.
-    pub fn put_ticket(&self, ticket: &Ticket, old: Option<&Ticket>) -> Result<()> {
+    pub fn save_ticket(&self, ticket: &Ticket) -> Result<()> {
         let number = ticket.number;
         let bytes = postcard::to_allocvec(ticket).context("cannot encode ticket")?;
         let key = packed::group_key(number);
         let group = self.tickets.get(key)?.unwrap_or_default();
+        let old = packed::group_find(&group, number)
+            .with_context(|| corrupt_group(number))?
+            .map(|stored| super::decode(stored, number))
+            .transpose()?;
+        let old = old.as_ref();
         let group =
             packed::group_with(&group, number, &bytes).with_context(|| corrupt_group(number))?;
         self.tickets.insert(&key, group)?;
@@ -417,4 +424,39 @@ pub(super) fn decode_numbers(value: &[u8]) -> BTreeSet<u64> {
         .chunks_exact(8)
         .map(|c| u64::from_be_bytes(c.try_into().expect("eight bytes")))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// The tickets the index lists under tag `tag`.
+    fn tagged(store: &Store, tag: &str) -> Vec<u64> {
+        let (key, _) = keys::posting(&keys::exact(keys::TAG, tag), 0);
+        let mut numbers = Vec::new();
+        if let Some(value) = store.index.get(&key).unwrap() {
+            keys::decode_posting(&key, &value, &mut numbers);
+        }
+        numbers
+    }
+
+    #[test]
+    fn saving_a_stale_copy_diffs_the_index_against_what_is_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), Duration::from_secs(5)).unwrap();
+        let mut first = Ticket::new(1, "printer".to_string(), 100);
+        first.tags.insert("a".into());
+        store.transact(|tx| tx.save_ticket(&first)).unwrap();
+        // Another writer moves the ticket from tag a to tag b...
+        let mut other = first.clone();
+        other.tags = ["b".to_string()].into();
+        store.transact(|tx| tx.save_ticket(&other)).unwrap();
+        // ...then a copy read before that is saved: the index must follow the stored
+        // record (b -> a), not the copy's own idea of the old one (a -> a).
+        store.transact(|tx| tx.save_ticket(&first)).unwrap();
+        assert_eq!(tagged(&store, "a"), [1]);
+        assert_eq!(tagged(&store, "b"), Vec::<u64>::new());
+    }
 }

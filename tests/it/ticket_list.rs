@@ -295,7 +295,7 @@ fn date_filters_use_created_and_updated_times() {
                         updated,
                         ..Ticket::new(number, format!("ticket {number}"), created)
                     };
-                    tx.put_ticket(&t, None)?;
+                    tx.save_ticket(&t)?;
                     tx.append_event(
                         number,
                         &Event {
