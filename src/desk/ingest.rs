@@ -84,18 +84,6 @@ enum Created {
     IgnoredBy(String),
 }
 
-/// Aborts a dry run's transaction while carrying out what it would have done.
-#[derive(Debug)]
-struct DryRun(Vec<Outcome>);
-
-impl std::fmt::Display for DryRun {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("dry run")
-    }
-}
-
-impl std::error::Error for DryRun {}
-
 /// The compiled settings of one ingest run.
 pub struct Pipeline<'a> {
     desk: &'a Desk,
@@ -156,25 +144,18 @@ impl<'a> Pipeline<'a> {
             self.mails.put_all(&to_store)?;
         }
         let at = now();
-        let decided = store.transact(|tx| {
-            let mut outcomes = Vec::with_capacity(parsed.len());
-            for (_, msg, _) in &parsed {
-                outcomes.push(self.decide(tx, msg, at)?);
-            }
-            if self.dry_run {
-                return Err(DryRun(outcomes).into());
-            }
-            Ok(outcomes)
-        });
-        let outcomes = match decided {
-            Ok(outcomes) => {
-                store.flush()?;
-                outcomes
-            }
-            Err(e) => match e.downcast::<DryRun>() {
-                Ok(DryRun(outcomes)) => outcomes,
-                Err(e) => return Err(e),
-            },
+        let decide_all = |tx: &Tx| {
+            parsed
+                .iter()
+                .map(|(_, msg, _)| self.decide(tx, msg, at))
+                .collect::<Result<Vec<_>>>()
+        };
+        let outcomes = if self.dry_run {
+            store.rehearse(decide_all)?
+        } else {
+            let outcomes = store.transact(decide_all)?;
+            store.flush()?;
+            outcomes
         };
         for ((i, msg, _), outcome) in parsed.iter().zip(outcomes) {
             results[*i] = Some(Processed {

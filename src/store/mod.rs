@@ -107,6 +107,12 @@ impl Store {
         tx::run(self, f)
     }
 
+    /// Runs `f` as [`Store::transact`] would, then rolls everything back: what a
+    /// write would return, with nothing written (dry runs).
+    pub fn rehearse<R>(&self, f: impl Fn(&Tx) -> Result<R>) -> Result<R> {
+        tx::rehearse(self, f)
+    }
+
     /// One ticket, or None.
     pub fn ticket(&self, number: u64) -> Result<Option<Ticket>> {
         ticket_in(self.tickets.get(packed::group_key(number))?, number)

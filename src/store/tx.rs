@@ -106,6 +106,27 @@ pub fn run<R>(store: &Store, f: impl Fn(&Tx) -> Result<R>) -> Result<R> {
     }
 }
 
+/// Aborts a rehearsal's transaction once its result is kept aside.
+#[derive(Debug, thiserror::Error)]
+#[error("rehearsal rolled back")]
+struct RolledBack;
+
+pub fn rehearse<R>(store: &Store, f: impl Fn(&Tx) -> Result<R>) -> Result<R> {
+    // The closure may run more than once: the last run's result is the one.
+    let outcome = RefCell::new(None);
+    let rolled_back = run(store, |tx| -> Result<()> {
+        *outcome.borrow_mut() = Some(f(tx)?);
+        Err(RolledBack.into())
+    });
+    match rolled_back {
+        Err(e) if e.is::<RolledBack>() => Ok(outcome
+            .into_inner()
+            .expect("a rehearsal rolls back only after it ran")),
+        Err(e) => Err(e),
+        Ok(()) => unreachable!("a rehearsal always rolls back"),
+    }
+}
+
 impl Tx<'_> {
     /// Takes the next ticket number. Numbers are dense and never reused: the counter
     /// only moves forward, inside the same transaction that stores the ticket.
@@ -458,5 +479,26 @@ mod tests {
         store.transact(|tx| tx.save_ticket(&first)).unwrap();
         assert_eq!(tagged(&store, "a"), [1]);
         assert_eq!(tagged(&store, "b"), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn a_rehearsal_returns_what_the_write_would_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), Duration::from_secs(5)).unwrap();
+        let numbers = store
+            .rehearse(|tx| {
+                let number = tx.next_number()?;
+                tx.save_ticket(&Ticket::new(number, "dry".to_string(), 100))?;
+                Ok((number, tx.ticket(number)?.is_some()))
+            })
+            .unwrap();
+        assert_eq!(numbers, (1, true), "the rehearsal saw its own writes");
+        assert_eq!(store.ticket(1).unwrap(), None);
+        assert_eq!(store.transact(|tx| tx.next_number()).unwrap(), 1);
+        // An error inside is the error, not a rollback.
+        let err = store
+            .rehearse(|_| -> Result<()> { anyhow::bail!("no such service") })
+            .unwrap_err();
+        assert_eq!(err.to_string(), "no such service");
     }
 }
