@@ -118,6 +118,17 @@ impl<'a> Pipeline<'a> {
 
     /// Stores a batch of raw messages in one transaction and one flush.
     pub fn run_batch(&self, store: &Store, raws: &[Vec<u8>]) -> Result<Vec<Processed>> {
+        self.run_batch_and(store, raws, |_| Ok(()))
+    }
+
+    /// [`Pipeline::run_batch`], with `also` written in the same transaction (the
+    /// IMAP cursor of the batch: stored mail and the cursor commit together).
+    pub fn run_batch_and(
+        &self,
+        store: &Store,
+        raws: &[Vec<u8>],
+        also: impl Fn(&Tx) -> Result<()>,
+    ) -> Result<Vec<Processed>> {
         let mut results: Vec<Option<Processed>> = vec![None; raws.len()];
         let mut parsed: Vec<(usize, Incoming, &[u8])> = Vec::new();
         for (i, raw) in raws.iter().enumerate() {
@@ -145,10 +156,12 @@ impl<'a> Pipeline<'a> {
         }
         let at = now();
         let decide_all = |tx: &Tx| {
-            parsed
+            let outcomes = parsed
                 .iter()
                 .map(|(_, msg, _)| self.decide(tx, msg, at))
-                .collect::<Result<Vec<_>>>()
+                .collect::<Result<Vec<_>>>()?;
+            also(tx)?;
+            Ok(outcomes)
         };
         let outcomes = if self.dry_run {
             store.rehearse(decide_all)?

@@ -8,8 +8,9 @@ use crate::config::ImapAccount;
 use crate::mail::imap;
 
 /// Polls one account. The database is held only while a batch is stored, not while
-/// talking to the server. The server-side action runs only after the batch and the
-/// new last UID are flushed: a crash in between re-fetches, and dedupe absorbs it.
+/// talking to the server. The batch and the new last UID are written in one
+/// transaction and flushed; the server-side action runs only after that: a crash in
+/// between re-fetches, and dedupe absorbs it.
 pub fn poll(
     desk: &Desk,
     account: &ImapAccount,
@@ -32,25 +33,16 @@ pub fn poll(
     let mut summary = Summary::default();
     for chunk in uids.chunks(account.batch.max(1)) {
         let fetched = imap::fetch(&mut session, chunk)?;
-        let raws: Vec<Vec<u8>> = fetched.iter().map(|(_, raw)| raw.clone()).collect();
-        let done: Vec<u32> = fetched.iter().map(|(uid, _)| *uid).collect();
-        {
-            let store = desk.open_store()?;
-            for processed in pipeline.run_batch(&store, &raws)? {
-                summary.add(&processed.outcome);
-                seen(&processed);
-            }
-            if !dry_run {
-                if let Some(max) = done.iter().max() {
-                    store.set_imap_state(
-                        &account.name,
-                        &account.mailbox,
-                        selected.uid_validity,
-                        *max,
-                    )?;
-                    store.flush()?;
-                }
-            }
+        let (done, raws): (Vec<u32>, Vec<Vec<u8>>) = fetched.into_iter().unzip();
+        let last = done.iter().copied().max().unwrap_or(last);
+        let store = desk.open_store()?;
+        let stored = pipeline.run_batch_and(&store, &raws, |tx| {
+            tx.set_imap_state(&account.name, &account.mailbox, selected.uid_validity, last)
+        })?;
+        drop(store);
+        for processed in stored {
+            summary.add(&processed.outcome);
+            seen(&processed);
         }
         if !dry_run {
             imap::after(&mut session, account, &done)?;

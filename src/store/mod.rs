@@ -172,27 +172,12 @@ impl Store {
 
     /// The UIDVALIDITY and last UID fetched from an IMAP account's mailbox.
     pub fn imap_state(&self, account: &str, mailbox: &str) -> Result<Option<(u32, u32)>> {
-        let key = format!("{account}\0{mailbox}");
-        Ok(self.imap.get(key)?.and_then(|v| {
+        Ok(self.imap.get(imap_key(account, mailbox))?.and_then(|v| {
             let bytes: [u8; 8] = v.as_ref().try_into().ok()?;
             let validity = u32::from_be_bytes(bytes[..4].try_into().ok()?);
             let last = u32::from_be_bytes(bytes[4..].try_into().ok()?);
             Some((validity, last))
         }))
-    }
-
-    /// Records how far an IMAP mailbox has been fetched (flush to make it durable).
-    pub fn set_imap_state(
-        &self,
-        account: &str,
-        mailbox: &str,
-        validity: u32,
-        last: u32,
-    ) -> Result<()> {
-        let mut value = validity.to_be_bytes().to_vec();
-        value.extend(last.to_be_bytes());
-        self.imap.insert(format!("{account}\0{mailbox}"), value)?;
-        Ok(())
     }
 
     /// Approximate size of the database on disk, in bytes.
@@ -203,6 +188,19 @@ impl Store {
 
 /// Ticket `number` from the group value that should hold it (read in or out of a
 /// transaction).
+/// The `imap` tree's key of an account's mailbox.
+fn imap_key(account: &str, mailbox: &str) -> String {
+    format!("{account}\0{mailbox}")
+}
+
+/// UIDVALIDITY and last UID, big-endian.
+fn imap_value(validity: u32, last: u32) -> [u8; 8] {
+    let mut value = [0; 8];
+    value[..4].copy_from_slice(&validity.to_be_bytes());
+    value[4..].copy_from_slice(&last.to_be_bytes());
+    value
+}
+
 fn ticket_in(group: Option<sled::IVec>, number: u64) -> Result<Option<Ticket>> {
     let Some(group) = group else {
         return Ok(None);

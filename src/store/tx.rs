@@ -52,6 +52,7 @@ pub struct Tx<'a> {
     messages: &'a TransactionalTree,
     customers: &'a TransactionalTree,
     ignored: &'a TransactionalTree,
+    imap: &'a TransactionalTree,
     /// Index values changed so far, written once when the transaction's work is done:
     /// a batch of 500 messages touches a status posting 500 times.
     index_changes: RefCell<BTreeMap<Vec<u8>, IndexValue>>,
@@ -75,9 +76,10 @@ pub fn run<R>(store: &Store, f: impl Fn(&Tx) -> Result<R>) -> Result<R> {
         &store.messages,
         &store.customers,
         &store.ignored,
+        &store.imap,
     );
     let result = trees.transaction(
-        |(meta, tickets, events, index, messages, customers, ignored)| {
+        |(meta, tickets, events, index, messages, customers, ignored, imap)| {
             let tx = Tx {
                 meta,
                 tickets,
@@ -86,6 +88,7 @@ pub fn run<R>(store: &Store, f: impl Fn(&Tx) -> Result<R>) -> Result<R> {
                 messages,
                 customers,
                 ignored,
+                imap,
                 index_changes: RefCell::default(),
             };
             let result = f(&tx).map_err(ConflictableTransactionError::Abort)?;
@@ -427,6 +430,22 @@ impl Tx<'_> {
         customer.last_seen = customer.last_seen.max(at);
         let bytes = postcard::to_allocvec(&customer).context("cannot encode customer")?;
         self.customers.insert(email.as_bytes(), bytes)?;
+        Ok(())
+    }
+
+    /// Records how far an IMAP mailbox has been fetched, in the write that stores
+    /// what was fetched: a crash leaves both or neither.
+    pub fn set_imap_state(
+        &self,
+        account: &str,
+        mailbox: &str,
+        validity: u32,
+        last: u32,
+    ) -> Result<()> {
+        self.imap.insert(
+            super::imap_key(account, mailbox).as_bytes(),
+            &super::imap_value(validity, last)[..],
+        )?;
         Ok(())
     }
 
