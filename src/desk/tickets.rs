@@ -13,84 +13,73 @@ use crate::model::{Assignee, Event, EventKind, Priority, Requester, Status, Tick
 use crate::rules::RuleEvent;
 use crate::store::Store;
 
-/// Everything `ticket create` can set; unset fields take the service's defaults.
+/// The fields `ticket create` and `ticket edit` set; None (or empty) leaves a field
+/// alone, on create to the service's defaults.
 #[derive(Debug, Default)]
-pub struct NewTicket {
+pub struct TicketPatch {
     pub subject: Option<String>,
     pub description: Option<String>,
     pub status: Option<Status>,
     pub priority: Option<Priority>,
     pub assignee: Option<String>,
     pub service: Option<String>,
+    /// Some("") clears the category.
     pub category: Option<String>,
+    /// `+tag` adds, `-tag` removes, a bare tag adds.
     pub tags: Vec<String>,
-    pub requester: Requester,
+    pub requester_name: Option<String>,
+    pub requester_email: Option<String>,
+    pub requester_phone: Option<String>,
+    /// `+addr` / `addr` adds, `-addr` removes.
     pub followers: Vec<String>,
+    /// `key=value`; an empty value removes the field.
     pub fields: Vec<String>,
 }
 
-/// Creates a ticket in one transaction and flushes it.
-pub fn create(desk: &Desk, new: NewTicket) -> Result<Ticket> {
+/// Creates a ticket in one transaction and flushes it: the service's defaults (and
+/// its category's template), then the patch, as an edit would apply it.
+pub fn create(desk: &Desk, patch: TicketPatch) -> Result<Ticket> {
     let actor = desk.actor()?.to_string();
-    let service = match &new.service {
+    let service = match &patch.service {
         Some(name) => Some(find_service(desk, name)?),
         None => desk.config.default_service(),
     };
-    let template = match (&new.category, service) {
+    let template = match (patch.category.as_deref().filter(|c| !c.is_empty()), service) {
         (Some(category), Some(service)) => find_category(service, category)?.template.as_ref(),
         (Some(category), None) => {
             bail!("category '{category}' needs a service, and none is configured")
         }
         _ => None,
     };
-    let subject = new
-        .subject
-        .or_else(|| template.and_then(|t| t.subject.clone()))
-        .filter(|s| !s.trim().is_empty())
-        .context(
-            "a ticket needs a subject: give --subject, or a --category whose template has one",
-        )?;
-    let description = new
-        .description
-        .or_else(|| template.and_then(|t| t.message.clone()))
-        .unwrap_or_default();
-    let assignee = match new
-        .assignee
-        .or_else(|| service.and_then(|s| s.default_assignee.clone()))
-    {
-        Some(spec) => checked_assignee(desk, &spec)?,
-        None => Assignee::Nobody,
-    };
-    let mut followers: BTreeSet<String> = new.followers.into_iter().collect();
-    if let Some(service) = service {
-        followers.extend(service.guests.iter().cloned());
-    }
-    let mut custom = std::collections::BTreeMap::new();
-    for assignment in &new.fields {
-        let (key, value) = fields::split_assignment(assignment)?;
-        custom.insert(
-            key.to_string(),
-            fields::normalise(&desk.config, key, value)?,
-        );
-    }
     let at = now();
     let mut ticket = Ticket {
         number: 0,
-        subject: subject.trim().to_string(),
-        description,
-        status: new.status.unwrap_or(Status::Open),
-        priority: new.priority.unwrap_or(Priority::Medium),
-        assignee,
+        subject: template.and_then(|t| t.subject.clone()).unwrap_or_default(),
+        description: template.and_then(|t| t.message.clone()).unwrap_or_default(),
+        status: Status::Open,
+        priority: Priority::Medium,
+        assignee: Assignee::Nobody,
         service: service.map(|s| s.name.clone()),
-        category: new.category,
-        tags: new.tags.into_iter().collect(),
-        requester: new.requester,
-        followers,
-        fields: custom,
+        category: None,
+        tags: Default::default(),
+        requester: Requester::default(),
+        followers: service
+            .map(|s| s.guests.iter().cloned().collect())
+            .unwrap_or_default(),
+        fields: Default::default(),
         created: at,
         updated: at,
         links: Default::default(),
     };
+    if patch.assignee.is_none() {
+        if let Some(spec) = service.and_then(|s| s.default_assignee.as_deref()) {
+            ticket.assignee = checked_assignee(desk, spec)?;
+        }
+    }
+    apply_patch(desk, &patch, &mut ticket)?;
+    if ticket.subject.trim().is_empty() {
+        bail!("a ticket needs a subject: give --subject, or a --category whose template has one");
+    }
     let (rule_events, _) = desk.apply_rules(RuleEvent::Created, None, &mut ticket)?;
     let store = desk.open_store()?;
     ticket.number = store.transact(|tx| {
@@ -114,33 +103,11 @@ pub fn create(desk: &Desk, new: NewTicket) -> Result<Ticket> {
     Ok(ticket)
 }
 
-/// What `ticket edit` changes; None leaves a field alone.
-#[derive(Debug, Default)]
-pub struct TicketEdit {
-    pub subject: Option<String>,
-    pub description: Option<String>,
-    pub status: Option<Status>,
-    pub priority: Option<Priority>,
-    pub assignee: Option<String>,
-    pub service: Option<String>,
-    /// Some("") clears the category.
-    pub category: Option<String>,
-    /// `+tag` adds, `-tag` removes, a bare tag adds.
-    pub tags: Vec<String>,
-    pub requester_name: Option<String>,
-    pub requester_email: Option<String>,
-    pub requester_phone: Option<String>,
-    /// `+addr` / `addr` adds, `-addr` removes.
-    pub followers: Vec<String>,
-    /// `key=value`; an empty value removes the field.
-    pub fields: Vec<String>,
-}
-
 /// Applies an edit; returns the ticket and how many fields changed (0: nothing written).
 ///
 /// The ticket is read inside the write and the edit applied to that copy, so an edit
 /// never writes back a ticket another writer changed meanwhile.
-pub fn edit(desk: &Desk, number: u64, edit: TicketEdit) -> Result<(Ticket, usize)> {
+pub fn edit(desk: &Desk, number: u64, patch: TicketPatch) -> Result<(Ticket, usize)> {
     let actor = desk.actor()?.to_string();
     let store = desk.open_store()?;
     let at = now();
@@ -149,7 +116,7 @@ pub fn edit(desk: &Desk, number: u64, edit: TicketEdit) -> Result<(Ticket, usize
             .ticket(number)?
             .with_context(|| format!("ticket #{number} not found"))?;
         let mut t = old.clone();
-        apply_edit(desk, number, &edit, &mut t)?;
+        apply_patch(desk, &patch, &mut t).with_context(|| format!("ticket #{number}"))?;
         let events = changes(&old, &t);
         if events.is_empty() {
             return Ok((old, 0));
@@ -169,11 +136,11 @@ pub fn edit(desk: &Desk, number: u64, edit: TicketEdit) -> Result<(Ticket, usize
     Ok((ticket, changed))
 }
 
-/// The changes of `edit`, checked against the config, made to `t`.
-fn apply_edit(desk: &Desk, number: u64, edit: &TicketEdit, t: &mut Ticket) -> Result<()> {
+/// The changes of a patch, checked against the config, made to `t`.
+fn apply_patch(desk: &Desk, edit: &TicketPatch, t: &mut Ticket) -> Result<()> {
     if let Some(s) = &edit.subject {
         if s.trim().is_empty() {
-            bail!("ticket #{number}: the subject cannot be empty");
+            bail!("the subject cannot be empty");
         }
         t.subject = s.trim().to_string();
     }

@@ -146,3 +146,33 @@ fn edit_errors_name_the_ticket_and_field() {
         "failed edits leave no trace"
     );
 }
+
+#[test]
+fn create_and_edit_take_the_same_field_flags() {
+    let env = Env::new();
+    // ± on create as on edit: a bare or + value adds, - removes.
+    env.create(&["-s", "Same flags", "-t", "+a", "-t", "b", "-t", "-b"]);
+    assert_eq!(
+        env.json(&["ticket", "show", "1"])["tags"],
+        serde_json::json!(["a"])
+    );
+    // --description-file on edit as on create.
+    let file = env.path().join("text.txt");
+    std::fs::write(&file, "from a file\n").unwrap();
+    env.ok(&[
+        "ticket",
+        "edit",
+        "1",
+        "--description-file",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        env.json(&["ticket", "show", "1"])["description"],
+        "from a file\n"
+    );
+    let err = env.fails(&["ticket", "edit", "1", "-s", " "], 1);
+    assert_eq!(
+        err.trim(),
+        "postdesk: ticket #1: the subject cannot be empty"
+    );
+}

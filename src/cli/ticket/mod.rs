@@ -3,6 +3,7 @@
 mod attachment;
 mod create;
 mod edit;
+mod fields;
 mod list;
 mod show;
 pub mod view;
