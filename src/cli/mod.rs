@@ -6,6 +6,7 @@ mod init;
 pub mod output;
 mod pending;
 mod rule;
+mod terminal;
 mod ticket;
 
 use std::path::PathBuf;

@@ -11,6 +11,7 @@ mod man_pages;
 mod rules;
 mod sample;
 mod store_lock;
+mod terminal_output;
 mod ticket_create;
 mod ticket_edit;
 mod ticket_list;

@@ -39,7 +39,7 @@ pub fn run(cmd: QuarantineCommand, global: &Global) -> Result<()> {
                         .map(|e| vec![e.id.clone(), e.size.to_string(), e.reason.clone()]),
                 ),
                 Format::Table if entries.is_empty() => {
-                    eprintln!("postdesk: the quarantine is empty");
+                    output::note("the quarantine is empty");
                     Ok(())
                 }
                 Format::Table => {
@@ -47,13 +47,13 @@ pub fn run(cmd: QuarantineCommand, global: &Global) -> Result<()> {
                     for e in &entries {
                         table.add_row([e.id.clone(), e.size.to_string(), e.reason.clone()]);
                     }
-                    output::line(table)
+                    output::print_table(&table)
                 }
             }
         }
         QuarantineCommand::Show { id } => {
             let raw = q.get(&id)?;
-            eprintln!("postdesk: quarantined because: {}", q.reason_of(&id)?);
+            output::note(format!("quarantined because: {}", q.reason_of(&id)?));
             use std::io::Write;
             std::io::stdout().write_all(&raw)?;
             Ok(())
@@ -79,7 +79,7 @@ pub fn run(cmd: QuarantineCommand, global: &Global) -> Result<()> {
             for id in &ids {
                 q.remove(id)?;
             }
-            eprintln!("postdesk: dropped {} quarantined message(s)", ids.len());
+            output::note(format!("dropped {} quarantined message(s)", ids.len()));
             Ok(())
         }
     }

@@ -49,7 +49,7 @@ pub fn run(args: AttachmentArgs, desk: &Desk, format: Format) -> Result<()> {
                 for (n, (_, _, a)) in all.iter().enumerate() {
                     table.add_row([(n + 1).to_string(), a.name.clone(), a.mime.clone(), a.size.to_string()]);
                 }
-                output::line(table)
+                output::print_table(&table)
             }
         };
     };
@@ -68,11 +68,7 @@ pub fn run(args: AttachmentArgs, desk: &Desk, format: Format) -> Result<()> {
         None => std::io::stdout().write_all(&bytes)?,
     }
     if args.output.is_some() {
-        eprintln!(
-            "postdesk: wrote {} ({} bytes)",
-            attachment.name,
-            bytes.len()
-        );
+        output::note(format!("wrote {} ({} bytes)", attachment.name, bytes.len()));
     }
     Ok(())
 }

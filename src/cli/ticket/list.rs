@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::Args;
-use comfy_table::{Cell, Color};
+use comfy_table::Color;
 
 use super::view::{cell, parse_columns, TicketJson, DEFAULT_COLUMNS};
 use crate::cli::output::{self, Format};
@@ -122,30 +122,23 @@ fn merge(args: ListArgs, desk: &Desk) -> Result<View> {
 
 fn print_table(tickets: &[Ticket], columns: &[String], desk: &Desk) -> Result<()> {
     if tickets.is_empty() {
-        eprintln!("postdesk: no tickets match");
+        output::note("no tickets match");
         return Ok(());
     }
     let header: Vec<&str> = columns.iter().map(String::as_str).collect();
     let mut table = output::table(&header);
-    let colour = output::colour();
     for t in tickets {
-        table.add_row(columns.iter().map(|c| {
+        table.add_coloured_row(columns.iter().map(|c| {
             let text = cell(t, c, Some(desk.tz()));
             let text = if c == "number" {
                 format!("#{text}")
             } else {
                 text
             };
-            let mut cell = Cell::new(text);
-            if colour {
-                if let Some(colour) = colour_of(t, c) {
-                    cell = cell.fg(colour);
-                }
-            }
-            cell
+            (text, colour_of(t, c))
         }));
     }
-    output::line(table)
+    output::print_table(&table)
 }
 
 fn colour_of(t: &Ticket, column: &str) -> Option<Color> {
