@@ -5,12 +5,13 @@
 //! as they are added, a line as it is printed.
 
 use std::io::{BufWriter, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
 use clap::ValueEnum;
 use comfy_table::{presets, Cell, Color, ContentArrangement, LineStyle, Table};
 
-use super::terminal;
+use super::{formula, terminal};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -20,6 +21,14 @@ pub enum Format {
     Json,
     /// CSV with a header row
     Csv,
+}
+
+/// `--csv-raw`: set once by `cli::run` before anything is printed.
+static CSV_RAW: AtomicBool = AtomicBool::new(false);
+
+/// Write CSV cells exactly as stored, formula-like ones included.
+pub fn set_csv_raw(raw: bool) {
+    CSV_RAW.store(raw, Ordering::Relaxed);
 }
 
 /// Colour only on a terminal, and never when NO_COLOR is set.
@@ -106,14 +115,21 @@ pub fn json<T: serde::Serialize>(value: &T) -> Result<()> {
     Ok(())
 }
 
-/// Prints rows as CSV under a header. On a terminal, control characters are escaped
+/// Prints rows as CSV under a header. Cells a spreadsheet would run as formulas get
+/// a leading `'` unless `--csv-raw`; on a terminal, control characters are escaped
 /// (whoever reads CSV there is a person, and the bytes would reach the terminal).
 pub fn csv<S: AsRef<str>>(header: &[S], rows: impl IntoIterator<Item = Vec<String>>) -> Result<()> {
+    let raw = CSV_RAW.load(Ordering::Relaxed);
     let on_terminal = std::io::stdout().is_terminal();
     let cell = |text: &str| -> String {
-        match on_terminal {
-            true => terminal::block(text).into_owned(),
-            false => text.to_string(),
+        let text = if on_terminal {
+            terminal::block(text)
+        } else {
+            text.into()
+        };
+        match raw {
+            true => text.into_owned(),
+            false => formula::neutralise(&text).into_owned(),
         }
     };
     let mut writer = ::csv::Writer::from_writer(buffered_stdout());

@@ -3,6 +3,7 @@
 mod cli_misc;
 mod common;
 mod config_errors;
+mod csv_formulas;
 mod dovecot;
 mod ingest;
 mod ingest_imap;

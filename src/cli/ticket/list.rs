@@ -18,7 +18,8 @@ use crate::model::{Priority, Status, Ticket};
 /// Times: a date (2026-11-24), an RFC 3339 time, or a duration back from now (7d, 3h, 2h30m).
 ///
 /// Scripts: `--format json` prints an array of tickets, `--format csv` a header
-/// row and one row per ticket with the chosen --columns.
+/// row and one row per ticket with the chosen --columns (a cell a spreadsheet would
+/// run as a formula starts with `'`; `--csv-raw` writes the cells as stored).
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// A saved view from the config's `views:`; flags given here are added to it
