@@ -4,6 +4,7 @@ mod completions;
 mod formula;
 mod ingest;
 mod init;
+mod json_text;
 pub mod output;
 mod pending;
 mod rule;

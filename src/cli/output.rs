@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::Result;
 use clap::ValueEnum;
 use comfy_table::{presets, Cell, Color, ContentArrangement, LineStyle, Table};
+use serde_json::ser::{CompactFormatter, PrettyFormatter};
 
+use super::json_text::TerminalSafe;
 use super::{formula, terminal};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -103,12 +105,19 @@ fn buffered_stdout() -> BufWriter<std::io::StdoutLock<'static>> {
 }
 
 /// Prints a value as JSON and a newline: indented on a terminal, compact for pipes.
+/// Strings are escaped so that no character in them acts on a terminal.
 pub fn json<T: serde::Serialize>(value: &T) -> Result<()> {
     let mut out = buffered_stdout();
     if std::io::stdout().is_terminal() {
-        serde_json::to_writer_pretty(&mut out, value)?;
+        let formatter = TerminalSafe(PrettyFormatter::new());
+        value.serialize(&mut serde_json::Serializer::with_formatter(
+            &mut out, formatter,
+        ))?;
     } else {
-        serde_json::to_writer(&mut out, value)?;
+        let formatter = TerminalSafe(CompactFormatter);
+        value.serialize(&mut serde_json::Serializer::with_formatter(
+            &mut out, formatter,
+        ))?;
     }
     writeln!(out)?;
     out.flush()?;

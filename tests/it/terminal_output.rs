@@ -131,17 +131,24 @@ fn an_error_naming_a_hostile_file_is_escaped() {
     );
 }
 
+/// `--format json`, checked for terminal safety, parsed.
+fn json_safe(env: &Env, args: &[&str]) -> serde_json::Value {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    serde_json::from_str(&run_safe(env, &all)).expect("JSON")
+}
+
 #[test]
-fn json_keeps_the_exact_text() {
+fn json_keeps_the_exact_text_and_escapes_what_a_terminal_acts_on() {
     let env = desk();
-    let shown = env.json(&["ticket", "show", "1"]);
+    let shown = json_safe(&env, &["ticket", "show", "1"]);
     assert_eq!(shown["subject"], SUBJECT);
     assert_eq!(shown["requester"]["name"], NAME);
-    let listed = env.json(&["ticket", "list"]);
+    let listed = json_safe(&env, &["ticket", "list"]);
     assert_eq!(listed[0]["subject"], SUBJECT);
-    let files = env.json(&["ticket", "attachment", "1"]);
+    let files = json_safe(&env, &["ticket", "attachment", "1"]);
     assert_eq!(files[0]["name"], FILE_NAME);
-    let ignored = env.json(&["ingest", "ignored"]);
+    let ignored = json_safe(&env, &["ingest", "ignored"]);
     assert_eq!(ignored[0]["subject"], IGNORED_SUBJECT);
     assert!(
         ignored[0]["from"]
