@@ -150,6 +150,19 @@ pub fn csv<S: AsRef<str>>(header: &[S], rows: impl IntoIterator<Item = Vec<Strin
     Ok(())
 }
 
+/// Writes bytes from mail (a message, an attachment) as they are to a pipe or file;
+/// on a terminal as text, invalid UTF-8 as U+FFFD and control characters escaped.
+pub fn bytes(raw: &[u8]) -> Result<()> {
+    let mut out = buffered_stdout();
+    if std::io::stdout().is_terminal() {
+        out.write_all(terminal::block(&String::from_utf8_lossy(raw)).as_bytes())?;
+    } else {
+        out.write_all(raw)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
 /// Prints text on stdout, escaped for a terminal (line breaks and tabs kept).
 pub fn line(text: impl std::fmt::Display) -> Result<()> {
     let mut out = buffered_stdout();

@@ -2,6 +2,7 @@
 //! and messages show them escaped; JSON keeps the exact text.
 
 use std::path::Path;
+use std::process::Stdio;
 
 use crate::common::{assert_success, Env};
 
@@ -12,6 +13,7 @@ const SUBJECT: &str =
     "\u{1b}]0;pwned\u{7}Invoice \u{1b}[2J\u{1b}[31moverdue\u{1b}[0m \u{9b}1m\u{202e}txt.exe";
 const NAME: &str = "Eve \u{1b}]8;;http://evil.example/\u{7}Support\u{1b}]8;;\u{7}";
 const FILE_NAME: &str = "report\u{1b}[8m\u{7}\u{202e}gpj.exe";
+const ATTACHMENT: &[u8] = b"Amount due \x1b]0;owned\x07\x1b[2J\xc2\x9b\n";
 const IGNORED_SUBJECT: &str = "Out of office \u{1b}]52;c;cm0gLXJmIH4=\u{7}until Monday";
 const IGNORED_NAME: &str = "Auto \u{1b}[?1049hResponder";
 
@@ -91,7 +93,7 @@ fn notes_dry_runs_and_rule_tests_are_escaped() {
     assert!(note.contains(r"wrote report\u{1b}[8m"), "{note}");
     assert_eq!(
         std::fs::read(env.path().join("saved.bin")).unwrap(),
-        b"hello\n"
+        ATTACHMENT
     );
 
     let dry = env
@@ -157,4 +159,76 @@ fn json_keeps_the_exact_text_and_escapes_what_a_terminal_acts_on() {
             .starts_with(IGNORED_NAME),
         "{ignored}"
     );
+}
+
+/// Runs postdesk on a pseudo-terminal 200 columns wide (util-linux `script`);
+/// returns what the terminal received, line ends as `\n`.
+fn on_a_terminal(env: &Env, args: &[&str]) -> String {
+    let bin = assert_cmd::cargo::cargo_bin("postdesk");
+    let mut line = format!("stty cols 200; '{}'", bin.display());
+    for arg in args {
+        assert!(!arg.contains('\''), "{arg}");
+        line.push_str(&format!(" '{arg}'"));
+    }
+    let out = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", env.path())
+        .env("POSTDESK_USER", "alice")
+        .env("TZ", "UTC")
+        .current_dir(env.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run script (util-linux)");
+    assert_success(&out, args);
+    String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n")
+}
+
+#[test]
+fn on_a_terminal_colours_work_and_mail_cannot_send_sequences() {
+    let env = desk();
+    let list = on_a_terminal(&env, &["ticket", "list"]);
+    assert!(list.contains("\u{1b}["), "the status is coloured: {list:?}");
+    for raw in ["\u{1b}]", "\u{1b}[2J", "\u{7}", "\u{9b}", "\u{202e}"] {
+        assert!(!list.contains(raw), "{raw:?} in {list:?}");
+    }
+    assert!(list.contains(r"\u{1b}]0;pwned"), "{list}");
+    for args in [
+        &["ticket", "list", "--format", "csv"][..],
+        &["ticket", "attachment", "1", "1"],
+        &["ingest", "ignored", "--format", "csv"],
+    ] {
+        let out = on_a_terminal(&env, args);
+        assert_terminal_safe(out.as_bytes(), &format!("{args:?} on a terminal"));
+    }
+    let json = on_a_terminal(&env, &["ticket", "show", "1", "--format", "json"]);
+    assert_terminal_safe(json.as_bytes(), "JSON on a terminal");
+    let shown: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(shown["subject"], SUBJECT);
+}
+
+#[test]
+fn mail_bytes_go_exact_to_a_pipe_and_escaped_to_a_terminal() {
+    let env = desk();
+    let piped = env
+        .cmd(&["ticket", "attachment", "1", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(piped.stdout, ATTACHMENT);
+    let shown = on_a_terminal(&env, &["ticket", "attachment", "1", "1"]);
+    assert_eq!(shown, "Amount due \\u{1b}]0;owned\\u{7}\\u{1b}[2J\\u{9b}\n");
+
+    let mail = hostile("04-quarantined-no-sender.eml");
+    env.deliver(&mail);
+    let list = json_safe(&env, &["ingest", "quarantine", "list"]);
+    let id = list[0]["id"].as_str().expect("quarantined");
+    let piped = env
+        .cmd(&["ingest", "quarantine", "show", id])
+        .output()
+        .unwrap();
+    assert_eq!(piped.stdout, mail.as_bytes());
+    let shown = on_a_terminal(&env, &["ingest", "quarantine", "show", id]);
+    assert_terminal_safe(shown.as_bytes(), "quarantine show on a terminal");
+    assert!(shown.contains(r"Raw \u{1b}[2J bytes \u{7} in"), "{shown}");
 }

@@ -13,7 +13,8 @@ use crate::mail::quarantine::Quarantine;
 pub enum QuarantineCommand {
     /// List quarantined messages with the reason
     List,
-    /// Print a quarantined message's reason (stderr) and raw bytes (stdout)
+    /// Print a quarantined message's reason (stderr) and raw bytes (stdout; escaped
+    /// on a terminal)
     Show { id: String },
     /// Feed quarantined messages through ingest again (all when no ID is given)
     Retry { ids: Vec<String> },
@@ -54,9 +55,7 @@ pub fn run(cmd: QuarantineCommand, global: &Global) -> Result<()> {
         QuarantineCommand::Show { id } => {
             let raw = q.get(&id)?;
             output::note(format!("quarantined because: {}", q.reason_of(&id)?));
-            use std::io::Write;
-            std::io::stdout().write_all(&raw)?;
-            Ok(())
+            output::bytes(&raw)
         }
         QuarantineCommand::Retry { ids } => {
             let ids = if ids.is_empty() {
