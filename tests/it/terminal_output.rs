@@ -73,6 +73,11 @@ fn tables_and_lines_show_escape_sequences_instead_of_sending_them() {
         "{show}"
     );
     assert!(show.contains(r"\u{9b}1m\u{202e}txt.exe"), "{show}");
+    // The description keeps its lines and tabs.
+    assert!(
+        show.contains("invoice.\\u{1b}[2J\n\tAccounts \\u{1b}]0;pwned\\u{7}team\n"),
+        "{show}"
+    );
     let files = run_safe(&env, &["ticket", "attachment", "1"]);
     assert!(
         files.contains(r"report\u{1b}[8m\u{7}\u{202e}gpj.exe"),
