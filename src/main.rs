@@ -24,7 +24,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("postdesk: {e:#}");
+            postdesk::cli::output::note(format!("{e:#}"));
             if e.is::<postdesk::cli::TempFail>() {
                 ExitCode::from(EX_TEMPFAIL)
             } else {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
+use super::output;
 use super::Global;
 
 /// Write a starter setup: `postdesk.yaml` (with you as the admin of one service),
@@ -22,10 +23,10 @@ pub struct InitArgs {
 pub fn run(args: InitArgs, global: &Global) -> Result<()> {
     let login = global.login();
     let done = crate::desk::init::init(&args.dir, &login)?;
-    eprintln!(
-        "postdesk: wrote {} (admin: {login}) and created the database {}",
+    output::note(format!(
+        "wrote {} (admin: {login}) and created the database {}",
         done.config.display(),
         done.db.display()
-    );
+    ));
     Ok(())
 }

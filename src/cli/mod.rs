@@ -1,11 +1,14 @@
 //! The command line: argument structs and printing. The work itself lives in `desk`.
 
 mod completions;
+mod formula;
 mod ingest;
 mod init;
+mod json_text;
 pub mod output;
 mod pending;
 mod rule;
+mod terminal;
 mod ticket;
 
 use std::path::PathBuf;
@@ -54,6 +57,14 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
+    /// With --format csv: write every cell exactly as stored, formulas too
+    ///
+    /// By default a CSV cell starting with =, +, -, @, a tab or a carriage return
+    /// (other than a plain number such as -5) gets a leading ', so that a spreadsheet
+    /// opening the file shows it as text instead of running it as a formula.
+    #[arg(long, global = true)]
+    pub csv_raw: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -87,6 +98,7 @@ pub fn command() -> clap::Command {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
+    output::set_csv_raw(cli.csv_raw);
     let global = Global {
         config: cli.config,
         db: cli.db,

@@ -1,10 +1,19 @@
 //! Rendering: table for people, JSON and CSV for scripts. Data goes to stdout only.
+//!
+//! Whatever is meant for a terminal (tables, lines, notes on stderr) goes through
+//! `terminal`, here and nowhere else, so no command can forget it: a table's cells
+//! as they are added, a line as it is printed.
 
 use std::io::{BufWriter, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
 use clap::ValueEnum;
-use comfy_table::{presets, ContentArrangement, LineStyle, Table};
+use comfy_table::{presets, Cell, Color, ContentArrangement, LineStyle, Table};
+use serde_json::ser::{CompactFormatter, PrettyFormatter};
+
+use super::json_text::TerminalSafe;
+use super::{formula, terminal};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -16,20 +25,59 @@ pub enum Format {
     Csv,
 }
 
+/// `--csv-raw`: set once by `cli::run` before anything is printed.
+static CSV_RAW: AtomicBool = AtomicBool::new(false);
+
+/// Write CSV cells exactly as stored, formula-like ones included.
+pub fn set_csv_raw(raw: bool) {
+    CSV_RAW.store(raw, Ordering::Relaxed);
+}
+
 /// Colour only on a terminal, and never when NO_COLOR is set.
 pub fn colour() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
+/// A table for a terminal. Its cells can only be added through its own methods,
+/// which escape them; print it with `print_table`.
+pub struct TextTable(Table);
+
+impl TextTable {
+    /// A row of plain cells.
+    pub fn add_row<S: AsRef<str>>(&mut self, cells: impl IntoIterator<Item = S>) -> &mut Self {
+        self.add_coloured_row(cells.into_iter().map(|c| (c, None)))
+    }
+
+    /// A row whose cells may have a colour, shown only when `colour()` allows.
+    pub fn add_coloured_row<S: AsRef<str>>(
+        &mut self,
+        cells: impl IntoIterator<Item = (S, Option<Color>)>,
+    ) -> &mut Self {
+        let colour = colour();
+        self.0.add_row(cells.into_iter().map(|(text, fg)| {
+            let cell = Cell::new(terminal::inline(text.as_ref()));
+            match fg {
+                Some(fg) if colour => cell.fg(fg),
+                _ => cell,
+            }
+        }));
+        self
+    }
+}
+
 /// A table with our look, wrapped to the terminal width when there is one.
-pub fn table(header: &[&str]) -> Table {
+pub fn table<S: AsRef<str>>(header: &[S]) -> TextTable {
     let mut table = plain_table();
-    table.set_header(header.iter().map(|h| h.to_uppercase()));
+    table.0.set_header(
+        header
+            .iter()
+            .map(|h| terminal::inline(h.as_ref()).to_uppercase()),
+    );
     table
 }
 
 /// A table without a header: a line under the header only, no borders.
-pub fn plain_table() -> Table {
+pub fn plain_table() -> TextTable {
     let mut table = Table::new();
     let style = presets::NOTHING.header_separator(LineStyle::new('─', '─', '─', '─'));
     table
@@ -38,7 +86,16 @@ pub fn plain_table() -> Table {
     if !colour() {
         table.force_no_tty();
     }
-    table
+    TextTable(table)
+}
+
+/// Prints a table on stdout. Not through `line`: its cells are escaped already,
+/// and the colours comfy-table adds are escape sequences meant to work.
+pub fn print_table(table: &TextTable) -> Result<()> {
+    let mut out = buffered_stdout();
+    writeln!(out, "{}", table.0)?;
+    out.flush()?;
+    Ok(())
 }
 
 /// Stdout behind a large buffer: the standard lock flushes at every newline, which
@@ -48,33 +105,73 @@ fn buffered_stdout() -> BufWriter<std::io::StdoutLock<'static>> {
 }
 
 /// Prints a value as JSON and a newline: indented on a terminal, compact for pipes.
+/// Strings are escaped so that no character in them acts on a terminal.
 pub fn json<T: serde::Serialize>(value: &T) -> Result<()> {
     let mut out = buffered_stdout();
     if std::io::stdout().is_terminal() {
-        serde_json::to_writer_pretty(&mut out, value)?;
+        let formatter = TerminalSafe(PrettyFormatter::new());
+        value.serialize(&mut serde_json::Serializer::with_formatter(
+            &mut out, formatter,
+        ))?;
     } else {
-        serde_json::to_writer(&mut out, value)?;
+        let formatter = TerminalSafe(CompactFormatter);
+        value.serialize(&mut serde_json::Serializer::with_formatter(
+            &mut out, formatter,
+        ))?;
     }
     writeln!(out)?;
     out.flush()?;
     Ok(())
 }
 
-/// Prints rows as CSV under a header.
-pub fn csv(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Result<()> {
+/// Prints rows as CSV under a header. Cells a spreadsheet would run as formulas get
+/// a leading `'` unless `--csv-raw`; on a terminal, control characters are escaped
+/// (whoever reads CSV there is a person, and the bytes would reach the terminal).
+pub fn csv<S: AsRef<str>>(header: &[S], rows: impl IntoIterator<Item = Vec<String>>) -> Result<()> {
+    let raw = CSV_RAW.load(Ordering::Relaxed);
+    let on_terminal = std::io::stdout().is_terminal();
+    let cell = |text: &str| -> String {
+        let text = if on_terminal {
+            terminal::block(text)
+        } else {
+            text.into()
+        };
+        match raw {
+            true => text.into_owned(),
+            false => formula::neutralise(&text).into_owned(),
+        }
+    };
     let mut writer = ::csv::Writer::from_writer(buffered_stdout());
-    writer.write_record(header)?;
+    writer.write_record(header.iter().map(|h| cell(h.as_ref())))?;
     for row in rows {
-        writer.write_record(&row)?;
+        writer.write_record(row.iter().map(|c| cell(c)))?;
     }
     writer.flush()?;
     Ok(())
 }
 
-/// Prints a line of text on stdout.
-pub fn line(text: impl std::fmt::Display) -> Result<()> {
+/// Writes bytes from mail (a message, an attachment) as they are to a pipe or file;
+/// on a terminal as text, invalid UTF-8 as U+FFFD and control characters escaped.
+pub fn bytes(raw: &[u8]) -> Result<()> {
     let mut out = buffered_stdout();
-    writeln!(out, "{text}")?;
+    if std::io::stdout().is_terminal() {
+        out.write_all(terminal::block(&String::from_utf8_lossy(raw)).as_bytes())?;
+    } else {
+        out.write_all(raw)?;
+    }
     out.flush()?;
     Ok(())
+}
+
+/// Prints text on stdout, escaped for a terminal (line breaks and tabs kept).
+pub fn line(text: impl std::fmt::Display) -> Result<()> {
+    let mut out = buffered_stdout();
+    writeln!(out, "{}", terminal::block(&text.to_string()))?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Prints `postdesk: ` and a note or error on stderr, escaped for a terminal.
+pub fn note(text: impl std::fmt::Display) {
+    eprintln!("postdesk: {}", terminal::block(&text.to_string()));
 }

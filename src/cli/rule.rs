@@ -7,6 +7,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use super::output::{self, Format};
+use super::terminal;
 use super::Global;
 use crate::desk::ingest::Pipeline;
 use crate::desk::Desk;
@@ -176,10 +177,7 @@ fn list(desk: &Desk, format: Format) -> Result<()> {
             }),
         ),
         Format::Table if rows.is_empty() => {
-            eprintln!(
-                "postdesk: no rules in {}",
-                desk.config.rules_dir().display()
-            );
+            output::note(format!("no rules in {}", desk.config.rules_dir().display()));
             Ok(())
         }
         Format::Table => {
@@ -194,7 +192,7 @@ fn list(desk: &Desk, format: Format) -> Result<()> {
                     r.summary.clone(),
                 ]);
             }
-            output::line(table)
+            output::print_table(&table)
         }
     }
 }
@@ -234,16 +232,16 @@ fn check(desk: &Desk, files: Vec<PathBuf>) -> Result<()> {
     };
     match RuleSet::load_files(&files, &names(&desk.config)) {
         Ok(set) => {
-            eprintln!(
-                "postdesk: {} rules in {} files: OK",
+            output::note(format!(
+                "{} rules in {} files: OK",
                 set.rules.len(),
                 files.len()
-            );
+            ));
             Ok(())
         }
         Err(errors) => {
             for e in &errors.0 {
-                eprintln!("{e}");
+                eprintln!("{}", terminal::block(&e.to_string()));
             }
             bail!("{} errors in the rules", errors.0.len())
         }
@@ -258,9 +256,9 @@ fn toggle(desk: &Desk, name: &str, on: bool) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}\n(after editing {})", rule.file.display()))?;
     let state = if on { "enabled" } else { "disabled" };
     if changed {
-        eprintln!("postdesk: rule '{name}' {state} in {}", rule.file.display());
+        output::note(format!("rule '{name}' {state} in {}", rule.file.display()));
     } else {
-        eprintln!("postdesk: rule '{name}' was already {state}");
+        output::note(format!("rule '{name}' was already {state}"));
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 mod cli_misc;
 mod common;
 mod config_errors;
+mod csv_formulas;
 mod dovecot;
 mod ingest;
 mod ingest_imap;
@@ -12,6 +13,7 @@ mod rules;
 mod sample;
 mod senders;
 mod store_lock;
+mod terminal_output;
 mod ticket_create;
 mod ticket_edit;
 mod ticket_list;

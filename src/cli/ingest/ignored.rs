@@ -47,7 +47,7 @@ pub fn run(global: &Global) -> Result<()> {
                     m.subject.clone(),
                 ]);
             }
-            output::line(table)
+            output::print_table(&table)
         }
     }
 }

@@ -11,6 +11,7 @@ mod ignored;
 mod quarantine;
 
 use super::output::{self, Format};
+use super::terminal;
 use super::{Global, TempFail};
 use crate::desk::ingest::{Outcome, Pipeline, Processed, Summary};
 use crate::desk::{intake, Desk};
@@ -375,7 +376,11 @@ pub(super) fn print_summary(
 }
 
 fn describe(p: &Processed) -> String {
-    let what = format!("{} \"{}\"", p.from, p.subject);
+    let what = format!(
+        "{} \"{}\"",
+        terminal::inline(&p.from),
+        terminal::inline(&p.subject)
+    );
     match &p.outcome {
         Outcome::Created { ticket } => format!("create ticket #{ticket} from {what}"),
         Outcome::Reply { ticket } => format!("add to ticket #{ticket}: {what}"),

@@ -13,7 +13,8 @@ use crate::mail::quarantine::Quarantine;
 pub enum QuarantineCommand {
     /// List quarantined messages with the reason
     List,
-    /// Print a quarantined message's reason (stderr) and raw bytes (stdout)
+    /// Print a quarantined message's reason (stderr) and raw bytes (stdout; escaped
+    /// on a terminal)
     Show { id: String },
     /// Feed quarantined messages through ingest again (all when no ID is given)
     Retry { ids: Vec<String> },
@@ -39,7 +40,7 @@ pub fn run(cmd: QuarantineCommand, global: &Global) -> Result<()> {
                         .map(|e| vec![e.id.clone(), e.size.to_string(), e.reason.clone()]),
                 ),
                 Format::Table if entries.is_empty() => {
-                    eprintln!("postdesk: the quarantine is empty");
+                    output::note("the quarantine is empty");
                     Ok(())
                 }
                 Format::Table => {
@@ -47,16 +48,14 @@ pub fn run(cmd: QuarantineCommand, global: &Global) -> Result<()> {
                     for e in &entries {
                         table.add_row([e.id.clone(), e.size.to_string(), e.reason.clone()]);
                     }
-                    output::line(table)
+                    output::print_table(&table)
                 }
             }
         }
         QuarantineCommand::Show { id } => {
             let raw = q.get(&id)?;
-            eprintln!("postdesk: quarantined because: {}", q.reason_of(&id)?);
-            use std::io::Write;
-            std::io::stdout().write_all(&raw)?;
-            Ok(())
+            output::note(format!("quarantined because: {}", q.reason_of(&id)?));
+            output::bytes(&raw)
         }
         QuarantineCommand::Retry { ids } => {
             let ids = if ids.is_empty() {
@@ -79,7 +78,7 @@ pub fn run(cmd: QuarantineCommand, global: &Global) -> Result<()> {
             for id in &ids {
                 q.remove(id)?;
             }
-            eprintln!("postdesk: dropped {} quarantined message(s)", ids.len());
+            output::note(format!("dropped {} quarantined message(s)", ids.len()));
             Ok(())
         }
     }

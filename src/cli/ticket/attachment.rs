@@ -1,6 +1,5 @@
 //! `postdesk ticket attachment N [ID] [-o FILE]`.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
@@ -17,7 +16,8 @@ use crate::model::EventKind;
 /// List a ticket's attachments, or extract one.
 ///
 /// Without ID, lists the attachments of every message on the ticket, numbered.
-/// With ID, writes that attachment to FILE (`-o`), or to stdout.
+/// With ID, writes that attachment to FILE (`-o`), or to stdout: exact to a pipe,
+/// as text with control characters escaped to a terminal.
 #[derive(Debug, Args)]
 pub struct AttachmentArgs {
     /// Ticket number (42 or #42)
@@ -49,7 +49,7 @@ pub fn run(args: AttachmentArgs, desk: &Desk, format: Format) -> Result<()> {
                 for (n, (_, _, a)) in all.iter().enumerate() {
                     table.add_row([(n + 1).to_string(), a.name.clone(), a.mime.clone(), a.size.to_string()]);
                 }
-                output::line(table)
+                output::print_table(&table)
             }
         };
     };
@@ -65,14 +65,10 @@ pub fn run(args: AttachmentArgs, desk: &Desk, format: Format) -> Result<()> {
     match &args.output {
         Some(path) => std::fs::write(path, &bytes)
             .with_context(|| format!("cannot write {}", path.display()))?,
-        None => std::io::stdout().write_all(&bytes)?,
+        None => output::bytes(&bytes)?,
     }
     if args.output.is_some() {
-        eprintln!(
-            "postdesk: wrote {} ({} bytes)",
-            attachment.name,
-            bytes.len()
-        );
+        output::note(format!("wrote {} ({} bytes)", attachment.name, bytes.len()));
     }
     Ok(())
 }

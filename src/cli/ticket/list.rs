@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::Args;
-use comfy_table::{Cell, Color};
+use comfy_table::Color;
 
 use super::view::{cell, parse_columns, TicketJson, DEFAULT_COLUMNS};
 use crate::cli::output::{self, Format};
@@ -18,7 +18,8 @@ use crate::model::{Priority, Status, Ticket};
 /// Times: a date (2026-11-24), an RFC 3339 time, or a duration back from now (7d, 3h, 2h30m).
 ///
 /// Scripts: `--format json` prints an array of tickets, `--format csv` a header
-/// row and one row per ticket with the chosen --columns.
+/// row and one row per ticket with the chosen --columns (a cell a spreadsheet would
+/// run as a formula starts with `'`; `--csv-raw` writes the cells as stored).
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// A saved view from the config's `views:`; flags given here are added to it
@@ -122,30 +123,23 @@ fn merge(args: ListArgs, desk: &Desk) -> Result<View> {
 
 fn print_table(tickets: &[Ticket], columns: &[String], desk: &Desk) -> Result<()> {
     if tickets.is_empty() {
-        eprintln!("postdesk: no tickets match");
+        output::note("no tickets match");
         return Ok(());
     }
     let header: Vec<&str> = columns.iter().map(String::as_str).collect();
     let mut table = output::table(&header);
-    let colour = output::colour();
     for t in tickets {
-        table.add_row(columns.iter().map(|c| {
+        table.add_coloured_row(columns.iter().map(|c| {
             let text = cell(t, c, Some(desk.tz()));
             let text = if c == "number" {
                 format!("#{text}")
             } else {
                 text
             };
-            let mut cell = Cell::new(text);
-            if colour {
-                if let Some(colour) = colour_of(t, c) {
-                    cell = cell.fg(colour);
-                }
-            }
-            cell
+            (text, colour_of(t, c))
         }));
     }
-    output::line(table)
+    output::print_table(&table)
 }
 
 fn colour_of(t: &Ticket, column: &str) -> Option<Color> {

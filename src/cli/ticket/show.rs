@@ -6,6 +6,7 @@ use clap::Args;
 use super::parse_number;
 use super::view::{cell, TicketJson, ALL_COLUMNS};
 use crate::cli::output::{self, Format};
+use crate::cli::terminal;
 use crate::desk::tickets;
 use crate::desk::Desk;
 use crate::model::when::local_short;
@@ -31,6 +32,12 @@ pub fn run(args: ShowArgs, desk: &Desk, format: Format) -> Result<()> {
             [ALL_COLUMNS.iter().map(|c| cell(&ticket, c, None)).collect()],
         ),
         Format::Table => {
+            let tz = desk.tz();
+            output::line(format!(
+                "#{} {}",
+                ticket.number,
+                terminal::inline(&ticket.subject)
+            ))?;
             let mut fields = output::plain_table();
             for column in ALL_COLUMNS.iter().filter(|c| {
                 !matches!(
@@ -38,15 +45,16 @@ pub fn run(args: ShowArgs, desk: &Desk, format: Format) -> Result<()> {
                     "number" | "subject" | "description" | "requester_name" | "requester_email"
                 )
             }) {
-                let value = cell(&ticket, column, Some(desk.tz()));
+                let value = cell(&ticket, column, Some(tz));
                 if !value.is_empty() {
                     fields.add_row([column.replace('_', " "), value]);
                 }
             }
             for (name, value) in &ticket.fields {
-                fields.add_row([name.clone(), value.clone()]);
+                fields.add_row([name, value]);
             }
-            let mut text = format!("#{} {}\n{fields}\n", ticket.number, ticket.subject);
+            output::print_table(&fields)?;
+            let mut text = String::new();
             if !ticket.description.trim().is_empty() {
                 text.push_str(&format!("\n{}\n", ticket.description.trim_end()));
             }
@@ -54,9 +62,9 @@ pub fn run(args: ShowArgs, desk: &Desk, format: Format) -> Result<()> {
             for e in &events {
                 text.push_str(&format!(
                     "  {}  {}: {}\n",
-                    local_short(e.at, desk.tz()),
-                    e.actor,
-                    e.kind.describe()
+                    local_short(e.at, tz),
+                    terminal::inline(&e.actor),
+                    terminal::inline(&e.kind.describe())
                 ));
                 // Replies carry text of their own; the first message is the description.
                 if let EventKind::Mail(mail) = &e.kind {
@@ -67,6 +75,7 @@ pub fn run(args: ShowArgs, desk: &Desk, format: Format) -> Result<()> {
                     }
                 }
             }
+            // The description and mail texts keep their lines; `line` escapes the rest.
             output::line(text.trim_end())
         }
     }
