@@ -10,6 +10,8 @@ if [ "${1:-}" = tests ]; then
   # The IMAP tests run a real Dovecot on loopback with certificates made by openssl.
   [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
   command -v openssl >/dev/null || need+=(openssl)
+  # The terminal-output tests run postdesk on a pseudo-terminal with script(1).
+  command -v script >/dev/null || need+=(bsdutils)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
