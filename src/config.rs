@@ -353,6 +353,9 @@ impl Config {
         let mut config: Config = if text.trim().is_empty() {
             Config::default()
         } else {
+            crate::yaml_guard::Budget::default()
+                .check(text)
+                .map_err(|r| anyhow::anyhow!("{}:{}:{}: {r}", path.display(), r.line, r.column))?;
             serde_yaml::from_str(text).map_err(|e| yaml_error(path, &e))?
         };
         config.path = path.to_path_buf();

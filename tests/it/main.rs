@@ -4,6 +4,7 @@ mod cli_misc;
 mod common;
 mod config_errors;
 mod dovecot;
+mod hostile_config;
 mod ingest;
 mod ingest_imap;
 mod ingest_load;
