@@ -92,3 +92,68 @@ fn an_alias_bomb_in_a_rule_file_is_refused_at_its_alias() {
     let place = format!("rules/bomb.yaml:{line}:{column}: rule 'bomb'");
     assert_refused(&env, &["--as", "alice", "rule", "check"], &place);
 }
+
+fn mail(subject: &str) -> String {
+    format!(
+        "From ann@acme.example  Tue Nov 24 21:30:00 2026\nFrom: ann@acme.example\nTo: help@corp.example\nSubject: {subject}\nMessage-ID: <{subject}@acme.example>\n\nPlease.\n"
+    )
+}
+
+fn spooled(env: &Env) -> usize {
+    std::fs::read_dir(env.db().join("spool"))
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".eml"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_config_that_does_not_load_still_spools_the_mail() {
+    let cases = [
+        ("tab", CONFIG.replace("  timezone: UTC", "\ttimezone: UTC")),
+        ("syntax", CONFIG.replace("[alice, bob]", "[alice, bob")),
+        ("bomb", alias_bomb()),
+    ];
+    for (case, config) in cases {
+        let env = Env::with_config(&config);
+        let out = limited(&env, &["ingest"], &mail(case));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{case}: {err}");
+        assert!(
+            err.contains("CONFIG ERROR: postdesk.yaml:") && err.contains("kept in the spool"),
+            "{case}: {err}"
+        );
+        assert_eq!(spooled(&env), 1, "{case}: the message is in <db>/spool");
+        // Once the config is fixed, the backstop makes the ticket.
+        std::fs::write(env.path().join("postdesk.yaml"), CONFIG).unwrap();
+        let report = env.json(&["ingest", "spool"]);
+        assert_eq!(report["summary"]["created"], 1, "{case}");
+        assert_eq!(env.json(&["ticket", "show", "1"])["subject"], case);
+    }
+}
+
+#[test]
+fn a_broken_config_naming_no_database_is_a_temporary_failure() {
+    let config = CONFIG
+        .replace("  db: db\n", "")
+        .replace("[alice, bob]", "[alice, bob");
+    let env = Env::with_config(&config);
+    let out = limited(&env, &["ingest"], &mail("nowhere"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(75), "{err}");
+    assert!(
+        err.contains("no database directory to spool the message in"),
+        "{err}"
+    );
+    // With POSTDESK_DB, the same delivery is spooled there.
+    let out = env
+        .cmd(&["ingest"])
+        .env("POSTDESK_DB", env.db())
+        .write_stdin(mail("named"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(spooled(&env), 1);
+}

@@ -239,15 +239,14 @@ fn deliver(dry_run: bool, global: &Global) -> Result<()> {
 }
 
 /// Where to spool when the config cannot be loaded: `--db`/`POSTDESK_DB`, else
-/// `settings.db` read leniently from the config file.
+/// `settings.db` read on its own from the config file, whatever the rest holds.
 fn fallback_data_dir(global: &Global) -> Option<PathBuf> {
     if let Some(db) = &global.db {
         return Some(db.clone());
     }
     let path = crate::config::Config::locate(global.config.as_deref()).ok()?;
-    let text = std::fs::read_to_string(&path).ok()?;
-    let value: serde_yaml::Value = serde_yaml::from_str(&text).ok()?;
-    let db = value.get("settings")?.get("db")?.as_str()?;
+    let text = std::fs::read(&path).ok()?;
+    let db = crate::config::scan_db_setting(&String::from_utf8_lossy(&text))?;
     let base = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
