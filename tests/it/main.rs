@@ -3,6 +3,7 @@
 mod cli_misc;
 mod common;
 mod config_errors;
+mod disk_full;
 mod dovecot;
 mod hostile_config;
 mod ingest;
