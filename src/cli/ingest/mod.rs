@@ -165,12 +165,21 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
                 "postdesk: watching {}",
                 Spool::new(&desk.db_path).dir().display()
             );
-            intake::watch(&desk, |s| {
-                eprintln!(
-                    "postdesk: {} messages: {} created, {} replies, {} duplicates, {} ignored, {} quarantined",
-                    s.total(), s.created, s.replies, s.duplicates, s.ignored, s.quarantined
-                )
-            })
+            intake::watch(
+                &desk,
+                |s| {
+                    eprintln!(
+                        "postdesk: {} messages: {} created, {} replies, {} duplicates, {} ignored, {} quarantined",
+                        s.total(), s.created, s.replies, s.duplicates, s.ignored, s.quarantined
+                    )
+                },
+                |e, retry| {
+                    eprintln!(
+                        "postdesk: ERROR: {e:#}\npostdesk: the spool is kept; trying again in {} s",
+                        retry.as_secs()
+                    )
+                },
+            )
         }
         Some(IngestCommand::Spool { watch: false }) => {
             let desk = global.desk()?;
