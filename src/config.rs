@@ -367,6 +367,9 @@ impl Config {
         let mut config: Config = if text.trim().is_empty() {
             Config::default()
         } else {
+            crate::yaml_guard::Budget::default()
+                .check(text)
+                .map_err(|r| anyhow::anyhow!("{}:{}:{}: {r}", path.display(), r.line, r.column))?;
             serde_yaml::from_str(text).map_err(|e| yaml_error(path, &e))?
         };
         config.path = path.to_path_buf();
@@ -630,6 +633,34 @@ pub fn xdg_dir(var: &str, fallback: &str) -> Option<PathBuf> {
         .map(|home| PathBuf::from(home).join(fallback))
 }
 
+/// The `db:` of the top-level `settings:` block, read line by line without parsing
+/// the rest, so mail can still be spooled when the file does not load (a tab, a
+/// syntax error, a refused alias): the first `db:` line of the block, its value
+/// plain or quoted, a ` #` comment dropped. None when there is none or it is empty.
+pub fn scan_db_setting(text: &str) -> Option<String> {
+    let mut lines = text.lines().skip_while(|l| {
+        let key = l.split(" #").next().unwrap_or(l).trim_end();
+        key != "settings:"
+    });
+    lines.next()?;
+    let value = lines
+        // The block ends at the next line that starts in column 0 (comments aside).
+        .take_while(|l| l.is_empty() || l.starts_with([' ', '\t', '#']))
+        .find_map(|l| l.trim_start().strip_prefix("db:"))?;
+    let value = value.trim();
+    // Quoted values with escapes (`''`, `\`) are left alone rather than misread.
+    let value = match value.chars().next()? {
+        '\'' => {
+            Some(value[1..].split_once('\'')?)
+                .filter(|(_, rest)| !rest.starts_with('\''))?
+                .0
+        }
+        '"' => Some(value[1..].split_once('"')?.0).filter(|v| !v.contains('\\'))?,
+        _ => value.split(" #").next()?.trim_end(),
+    };
+    (!value.is_empty()).then(|| value.to_string())
+}
+
 /// A time zone by IANA name. Reads that one zoneinfo file (under `TZDIR`, else
 /// /usr/share/zoneinfo): jiff's database lists the whole zoneinfo tree on first use,
 /// some 600 directory reads on every delivery. Falls back to jiff for anything else.
@@ -687,6 +718,29 @@ mod tests {
         let text = "users:\n  - {login: a, name: A, email: a@x}\ngroups:\n  - name: g\n    members: [a, bob]\n";
         let msg = parse(text).unwrap_err().to_string();
         assert_eq!(msg, "desk.yaml:5: group 'g': unknown member 'bob'");
+    }
+
+    #[test]
+    fn the_db_setting_is_found_in_a_file_that_does_not_parse() {
+        let scan = |text: &str| scan_db_setting(text);
+        let broken = "users: [unclosed\nsettings: # the desk\n  timezone: UTC\n\tdb: /var/lib/desk  # here\n";
+        assert_eq!(scan(broken).as_deref(), Some("/var/lib/desk"));
+        assert_eq!(
+            scan("settings:\n  db: 'my desk'\n").as_deref(),
+            Some("my desk")
+        );
+        assert_eq!(
+            scan("settings:\n  db: \"a#b\" # c\n").as_deref(),
+            Some("a#b")
+        );
+        // Only the top-level settings block counts, and only until it ends.
+        assert_eq!(
+            scan("imap:\n  - db: x\nsettings:\n  timezone: UTC\nviews:\n  db: y\n"),
+            None
+        );
+        assert_eq!(scan("settings:\n  db:\n"), None);
+        assert_eq!(scan("settings:\n  db: 'it''s'\n"), None);
+        assert_eq!(scan("db: x\n"), None);
     }
 
     #[test]

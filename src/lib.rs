@@ -11,3 +11,4 @@ pub mod mail;
 pub mod model;
 pub mod rules;
 pub mod store;
+pub mod yaml_guard;

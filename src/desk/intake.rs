@@ -208,8 +208,14 @@ fn settle_events<T>(rx: &std::sync::mpsc::Receiver<T>) {
 /// `ingest spool --watch`: drains the spool whenever a message lands in it (file
 /// notifications, and a look every second as a backstop), opening the database per
 /// batch and closing it in between so shell commands are never locked out.
-/// While it runs, deliveries only spool and exit. `report` is told each drain's summary.
-pub fn watch(desk: &Desk, mut report: impl FnMut(&Summary)) -> Result<()> {
+/// While it runs, deliveries only spool and exit. `report` is told each drain's
+/// summary; `failed` each failed drain (a full disk, say) and the pause before the
+/// next try, which doubles from 1 s up to 30 s while drains keep failing.
+pub fn watch(
+    desk: &Desk,
+    mut report: impl FnMut(&Summary),
+    mut failed: impl FnMut(&anyhow::Error, Duration),
+) -> Result<()> {
     use notify::Watcher;
     let spool = Spool::new(&desk.db_path);
     let _lock = spool.watch_lock()?;
@@ -222,20 +228,35 @@ pub fn watch(desk: &Desk, mut report: impl FnMut(&Summary)) -> Result<()> {
     watcher
         .watch(spool.dir(), notify::RecursiveMode::NonRecursive)
         .with_context(|| format!("cannot watch {}", spool.dir().display()))?;
+    const FIRST_RETRY: Duration = Duration::from_secs(1);
+    let mut retry = FIRST_RETRY;
     loop {
         if !spool.is_empty() {
-            match Store::open(&desk.db_path, desk.lock_wait) {
-                Ok(store) => {
-                    let summary = drain(&pipeline, &store, &spool)?;
-                    drop(store);
-                    report(&summary);
+            match drain_opened(desk, &pipeline, &spool) {
+                Ok(summary) => {
+                    retry = FIRST_RETRY;
+                    summary.iter().for_each(&mut report);
                 }
-                Err(e) if e.is::<Locked>() => {}
-                Err(e) => return Err(e),
+                Err(e) => {
+                    // The mail stays spooled: wait for the fault to pass, then try again.
+                    failed(&e, retry);
+                    std::thread::sleep(retry);
+                    retry = (retry * 2).min(Duration::from_secs(30));
+                    continue;
+                }
             }
         }
         if rx.recv_timeout(Duration::from_secs(1)).is_ok() {
             settle_events(&rx);
         }
+    }
+}
+
+/// Opens the database and drains the spool; None when another process holds it.
+fn drain_opened(desk: &Desk, pipeline: &Pipeline, spool: &Spool) -> Result<Option<Summary>> {
+    match Store::open(&desk.db_path, desk.lock_wait) {
+        Ok(store) => drain(pipeline, &store, spool).map(Some),
+        Err(e) if e.is::<Locked>() => Ok(None),
+        Err(e) => Err(e),
     }
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::format::{with_names, Names, Rule};
 use crate::config::Config;
+use crate::yaml_guard::Budget;
 
 /// Templates built into postdesk, always available to rules.
 pub const BUILTIN_TEMPLATES: &[&str] = &["acknowledge", "notify"];
@@ -108,6 +109,8 @@ impl RuleSet {
         let mut rules: Vec<Rule> = Vec::new();
         let mut errors = Vec::new();
         let mut seen: Vec<(String, PathBuf, usize)> = Vec::new();
+        // One budget for every file: many small expansions add up too.
+        let mut budget = Budget::default();
         for file in files {
             match std::fs::read_to_string(file) {
                 Ok(text) => {
@@ -116,7 +119,7 @@ impl RuleSet {
                             seen.push((name, file.clone(), line));
                         }
                     }
-                    let (ok, bad) = parse_file(file, &text, names);
+                    let (ok, bad) = parse_file(file, &text, names, &mut budget);
                     rules.extend(ok);
                     errors.extend(bad);
                 }
@@ -158,11 +161,26 @@ impl RuleSet {
 }
 
 /// The rules of one file, and the errors of those that failed.
-fn parse_file(file: &Path, text: &str, names: &Names) -> (Vec<Rule>, Vec<LoadError>) {
+fn parse_file(
+    file: &Path,
+    text: &str,
+    names: &Names,
+    budget: &mut Budget,
+) -> (Vec<Rule>, Vec<LoadError>) {
     let mut rules = Vec::new();
     let mut errors = Vec::new();
     for (start, chunk) in chunks(text) {
         let name = rule_name(&chunk);
+        if let Err(refused) = budget.check(&chunk) {
+            errors.push(LoadError {
+                file: file.to_path_buf(),
+                line: refused.line + start - 1,
+                column: refused.column,
+                rule: name,
+                message: refused.message,
+            });
+            continue;
+        }
         let parsed: Result<Vec<Rule>, serde_yaml::Error> =
             with_names(names, || serde_yaml::from_str(&chunk));
         match parsed {

@@ -162,16 +162,25 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
         }
         Some(IngestCommand::Spool { watch: true }) => {
             let desk = global.desk()?;
-            eprintln!(
-                "postdesk: watching {}",
+            output::note(format!(
+                "watching {}",
                 Spool::new(&desk.db_path).dir().display()
-            );
-            intake::watch(&desk, |s| {
-                eprintln!(
-                    "postdesk: {} messages: {} created, {} replies, {} duplicates, {} ignored, {} quarantined",
-                    s.total(), s.created, s.replies, s.duplicates, s.ignored, s.quarantined
-                )
-            })
+            ));
+            intake::watch(
+                &desk,
+                |s| {
+                    output::note(format!(
+                        "{} messages: {} created, {} replies, {} duplicates, {} ignored, {} quarantined",
+                        s.total(), s.created, s.replies, s.duplicates, s.ignored, s.quarantined
+                    ))
+                },
+                |e, retry| {
+                    output::note(format!(
+                        "ERROR: {e:#}\npostdesk: the spool is kept; trying again in {} s",
+                        retry.as_secs()
+                    ))
+                },
+            )
         }
         Some(IngestCommand::Spool { watch: false }) => {
             let desk = global.desk()?;
@@ -183,7 +192,9 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
             drop(store);
             let removed = intake::remove_leftovers(&desk)?;
             if removed > 0 {
-                eprintln!("postdesk: removed {removed} temp files left by interrupted writes");
+                output::note(format!(
+                    "removed {removed} temp files left by interrupted writes"
+                ));
             }
             print_summary(&summary, &[], global.format)
         }
@@ -223,32 +234,31 @@ fn deliver(dry_run: bool, global: &Global) -> Result<()> {
     let desk = match desk {
         Ok(desk) => desk,
         Err(e) => {
-            eprintln!(
-                "postdesk: CONFIG ERROR: {e:#}\npostdesk: the message is kept in the spool ({}) and will be processed by `postdesk ingest spool` once the config is fixed",
+            output::note(format!(
+                "CONFIG ERROR: {e:#}\npostdesk: the message is kept in the spool ({}) and will be processed by `postdesk ingest spool` once the config is fixed",
                 spooled.display()
-            );
+            ));
             return Ok(());
         }
     };
     if let Err(e) = intake::settle(&desk, global.lock_wait) {
-        eprintln!(
-            "postdesk: ERROR: {e:#}\npostdesk: the message is kept in the spool ({}) for `postdesk ingest spool`",
+        output::note(format!(
+            "ERROR: {e:#}\npostdesk: the message is kept in the spool ({}) for `postdesk ingest spool`",
             spooled.display()
-        );
+        ));
     }
     Ok(())
 }
 
 /// Where to spool when the config cannot be loaded: `--db`/`POSTDESK_DB`, else
-/// `settings.db` read leniently from the config file.
+/// `settings.db` read on its own from the config file, whatever the rest holds.
 fn fallback_data_dir(global: &Global) -> Option<PathBuf> {
     if let Some(db) = &global.db {
         return Some(db.clone());
     }
     let path = crate::config::Config::locate(global.config.as_deref()).ok()?;
-    let text = std::fs::read_to_string(&path).ok()?;
-    let value: serde_yaml::Value = serde_yaml::from_str(&text).ok()?;
-    let db = value.get("settings")?.get("db")?.as_str()?;
+    let text = std::fs::read(&path).ok()?;
+    let db = crate::config::scan_db_setting(&String::from_utf8_lossy(&text))?;
     let base = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
