@@ -93,8 +93,10 @@ impl OpenGuard {
     }
 }
 
+/// sled's "could not acquire lock": its flock's error, whose kind the vendored sled
+/// keeps (vendor/sled/PATCHES.md, change 8).
 fn is_lock_error(e: &std::io::Error) -> bool {
-    e.kind() == std::io::ErrorKind::Other && e.to_string().contains("could not acquire lock")
+    e.kind() == std::io::ErrorKind::WouldBlock
 }
 
 /// Creates the database directory (and parents) mode 0700 so mail stays private.
