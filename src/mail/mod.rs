@@ -3,6 +3,7 @@
 
 pub mod classify;
 pub mod files;
+pub mod html;
 pub mod imap;
 pub mod mbox;
 pub mod midx;

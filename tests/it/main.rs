@@ -5,6 +5,7 @@ mod common;
 mod config_errors;
 mod dovecot;
 mod ingest;
+mod ingest_hostile;
 mod ingest_imap;
 mod ingest_load;
 mod man_pages;
