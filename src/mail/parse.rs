@@ -99,6 +99,19 @@ pub fn hash_hex(raw: &[u8]) -> String {
 
 /// Parses a message; `Err` carries the reason to quarantine it.
 pub fn parse(raw: &[u8]) -> Result<Incoming, String> {
+    // A bug in a parser below must cost one message, not stop every drain that
+    // meets it: the drain quarantines it and moves on.
+    std::panic::catch_unwind(|| parse_unguarded(raw)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(format!("the parser failed on this message: {what}"))
+    })
+}
+
+fn parse_unguarded(raw: &[u8]) -> Result<Incoming, String> {
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Err("empty message".into());
     }
