@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use regex::Regex;
 use serde::Serialize;
 
+use super::intake::too_large;
 use super::{now, Desk};
 use crate::config::Service;
 use crate::mail::classify::automatic;
@@ -124,24 +125,45 @@ impl<'a> Pipeline<'a> {
         })
     }
 
+    /// Bytes: a larger message is quarantined, never parsed.
+    pub fn max_message_size(&self) -> u64 {
+        self.desk.config.ingest.max_message_size
+    }
+
+    /// Quarantines a message that is not parsed: a copy of `file`, else `raw`.
+    pub fn quarantine_unparsed(
+        &self,
+        raw: &[u8],
+        file: Option<&std::path::Path>,
+        reason: String,
+    ) -> Result<Processed> {
+        if !self.dry_run {
+            match file {
+                Some(path) => self.quarantine.put_file(path, &reason)?,
+                None => self.quarantine.put(raw, &reason)?,
+            };
+        }
+        Ok(Processed {
+            outcome: Outcome::Quarantined { reason },
+            from: String::new(),
+            subject: String::new(),
+        })
+    }
+
     /// Stores a batch of raw messages in one transaction and one flush.
     pub fn run_batch(&self, store: &Store, raws: &[Vec<u8>]) -> Result<Vec<Processed>> {
         let mut results: Vec<Option<Processed>> = vec![None; raws.len()];
         let mut parsed: Vec<(usize, Incoming, &[u8])> = Vec::new();
         for (i, raw) in raws.iter().enumerate() {
             let body = strip_envelope(raw);
-            match parse(body) {
+            let limit = self.max_message_size();
+            let parsed_body = match body.len() as u64 {
+                size if size > limit => Err(too_large("the message", size, limit)),
+                _ => parse(body),
+            };
+            match parsed_body {
                 Ok(msg) => parsed.push((i, msg, body)),
-                Err(reason) => {
-                    if !self.dry_run {
-                        self.quarantine.put(body, &reason)?;
-                    }
-                    results[i] = Some(Processed {
-                        outcome: Outcome::Quarantined { reason },
-                        from: String::new(),
-                        subject: String::new(),
-                    });
-                }
+                Err(reason) => results[i] = Some(self.quarantine_unparsed(body, None, reason)?),
             }
         }
         if !self.dry_run {
