@@ -19,8 +19,7 @@ pub const MAX_RENDERED_TAG: usize = 8 * 1024;
 
 /// The text of `html`, and a note for the reader when its tags had to be stripped.
 pub fn to_text(html: &str) -> (String, Option<String>) {
-    let shape = Shape::of(html);
-    match shape.beyond_bounds(html.len()) {
+    match why_not_rendered(html) {
         None => {
             let text = html2text::from_read(html.as_bytes(), 78).unwrap_or_else(|_| strip(html));
             (text, None)
@@ -58,29 +57,31 @@ impl Shape {
         }
         shape
     }
+}
 
-    /// Why html of `len` bytes with this shape is not rendered, if it is not.
-    fn beyond_bounds(&self, len: usize) -> Option<String> {
-        if len > MAX_RENDERED_BYTES {
-            Some(format!(
-                "{} KB (over {} KB)",
-                len / 1024,
-                MAX_RENDERED_BYTES / 1024
-            ))
-        } else if self.depth > MAX_RENDERED_DEPTH {
-            Some(format!(
-                "nested {} levels deep (over {MAX_RENDERED_DEPTH})",
-                self.depth
-            ))
-        } else if self.longest_tag > MAX_RENDERED_TAG {
-            Some(format!(
-                "a tag of {} KB (over {} KB)",
-                self.longest_tag / 1024,
-                MAX_RENDERED_TAG / 1024
-            ))
-        } else {
-            None
-        }
+/// Why `html` is beyond the bounds of rendering, if it is; large html is not scanned.
+fn why_not_rendered(html: &str) -> Option<String> {
+    if html.len() > MAX_RENDERED_BYTES {
+        return Some(format!(
+            "{} KB (over {} KB)",
+            html.len() / 1024,
+            MAX_RENDERED_BYTES / 1024
+        ));
+    }
+    let shape = Shape::of(html);
+    if shape.depth > MAX_RENDERED_DEPTH {
+        Some(format!(
+            "nested {} levels deep (over {MAX_RENDERED_DEPTH})",
+            shape.depth
+        ))
+    } else if shape.longest_tag > MAX_RENDERED_TAG {
+        Some(format!(
+            "a tag of {} KB (over {} KB)",
+            shape.longest_tag / 1024,
+            MAX_RENDERED_TAG / 1024
+        ))
+    } else {
+        None
     }
 }
 
