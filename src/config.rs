@@ -284,6 +284,9 @@ pub struct IngestSettings {
     /// Subjects to ignore: regular expressions.
     #[serde(default)]
     pub ignore_subjects: Vec<String>,
+    /// Bytes: a larger message is quarantined with the reason, never parsed.
+    #[serde(default = "default_max_message_size")]
+    pub max_message_size: u64,
 }
 
 impl Default for IngestSettings {
@@ -298,8 +301,15 @@ impl Default for IngestSettings {
             ignore_automatic: true,
             ignore_senders: Vec::new(),
             ignore_subjects: Vec::new(),
+            max_message_size: default_max_message_size(),
         }
     }
+}
+
+/// 32 MiB: above the usual limits of mail servers (Postfix: 10 MB), and small enough
+/// that a bulk import of such messages stays under 200 MB of memory.
+fn default_max_message_size() -> u64 {
+    32 << 20
 }
 
 fn default_loop_id() -> String {

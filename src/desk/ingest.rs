@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use regex::Regex;
 use serde::Serialize;
 
+use super::intake::too_large;
 use super::{now, Desk};
 use crate::config::Service;
 use std::collections::BTreeSet;
@@ -116,6 +117,31 @@ impl<'a> Pipeline<'a> {
         })
     }
 
+    /// Bytes: a larger message is quarantined, never parsed.
+    pub fn max_message_size(&self) -> u64 {
+        self.desk.config.ingest.max_message_size
+    }
+
+    /// Quarantines a message that is not parsed: a copy of `file`, else `raw`.
+    pub fn quarantine_unparsed(
+        &self,
+        raw: &[u8],
+        file: Option<&std::path::Path>,
+        reason: String,
+    ) -> Result<Processed> {
+        if !self.dry_run {
+            match file {
+                Some(path) => self.quarantine.put_file(path, &reason)?,
+                None => self.quarantine.put(raw, &reason)?,
+            };
+        }
+        Ok(Processed {
+            outcome: Outcome::Quarantined { reason },
+            from: String::new(),
+            subject: String::new(),
+        })
+    }
+
     /// Stores a batch of raw messages in one transaction and one flush.
     pub fn run_batch(&self, store: &Store, raws: &[Vec<u8>]) -> Result<Vec<Processed>> {
         self.run_batch_and(store, raws, |_| Ok(()))
@@ -133,18 +159,14 @@ impl<'a> Pipeline<'a> {
         let mut parsed: Vec<(usize, Incoming, &[u8])> = Vec::new();
         for (i, raw) in raws.iter().enumerate() {
             let body = strip_envelope(raw);
-            match parse_isolated(body) {
+            let limit = self.max_message_size();
+            let parsed_body = match body.len() as u64 {
+                size if size > limit => Err(too_large("the message", size, limit)),
+                _ => parse(body),
+            };
+            match parsed_body {
                 Ok(msg) => parsed.push((i, msg, body)),
-                Err(reason) => {
-                    if !self.dry_run {
-                        self.quarantine.put(body, &reason)?;
-                    }
-                    results[i] = Some(Processed {
-                        outcome: Outcome::Quarantined { reason },
-                        from: String::new(),
-                        subject: String::new(),
-                    });
-                }
+                Err(reason) => results[i] = Some(self.quarantine_unparsed(body, None, reason)?),
             }
         }
         if !self.dry_run {
@@ -558,24 +580,6 @@ impl<'a> Pipeline<'a> {
     }
 }
 
-/// Parses one stranger's message. A panic in a parsing library (mailparse, html2text)
-/// is this message's fault: it becomes the reason to quarantine it, instead of ending
-/// the drain, which would then stop at the same message every time.
-fn parse_isolated(body: &[u8]) -> Result<Incoming, String> {
-    isolated(|| parse(body))
-}
-
-fn isolated<T>(work: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|panic| {
-        let what = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        Err(format!("the mail parser failed on this message ({what})"))
-    })
-}
-
 /// Records a message that makes no ticket: its key (so a repeat is a duplicate) and why.
 fn ignore(tx: &Tx, msg: &Incoming, key: String, reason: String, at: i64) -> Result<Outcome> {
     tx.record_message(&key, 0, &msg.content)?;
@@ -677,19 +681,4 @@ fn sender_email(msg: &Incoming) -> String {
         .as_ref()
         .map(|a| a.email.clone())
         .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_panic_while_parsing_is_a_reason_not_a_crash() {
-        let out: Result<(), String> = isolated(|| panic!("index 53 out of range"));
-        assert_eq!(
-            out.unwrap_err(),
-            "the mail parser failed on this message (index 53 out of range)"
-        );
-        assert_eq!(isolated(|| Ok::<_, String>(7)), Ok(7));
-    }
 }

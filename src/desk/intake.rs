@@ -8,17 +8,80 @@ use anyhow::{Context, Result};
 use super::ingest::{Pipeline, Processed, Summary};
 use super::Desk;
 use crate::mail::files::sync_dir;
+use crate::mail::mbox::Entry;
 use crate::mail::spool::Spool;
 use crate::store::{Locked, Store};
 
 /// Messages per transaction (and per flush) in bulk ingest.
 pub const BATCH: usize = 500;
+/// Bytes of messages per batch: a batch ends once it holds this much, so memory
+/// follows bytes, not the count of messages (47 large messages took 6.8 GB).
+pub const BATCH_BYTES: usize = 16 << 20;
 
-/// A raw message and the file it came from, if any.
-pub type Item = (Vec<u8>, Option<PathBuf>);
+/// A message from a source.
+pub enum Item {
+    /// Its bytes, and the file it came from, if any.
+    Mail(Vec<u8>, Option<PathBuf>),
+    /// A message over `ingest.max_message_size`, never read whole: quarantined with
+    /// the reason, as a copy of its file or, without one, its head.
+    TooLarge {
+        reason: String,
+        head: Vec<u8>,
+        file: Option<PathBuf>,
+    },
+}
 
-/// Ingests `items` in batches. After each batch is durable, `finish` is called
-/// with the source files of that batch (never in a dry run); `seen` gets every result.
+impl Item {
+    /// The message in the file at `path`, read only if it is `limit` bytes or less.
+    pub fn read_file(path: PathBuf, limit: u64) -> std::io::Result<Item> {
+        use std::io::Read;
+        let file = std::fs::File::open(&path)?;
+        let size = file.metadata()?.len();
+        if size <= limit {
+            // Bounded even if the file grows meanwhile.
+            let mut raw = Vec::with_capacity(size as usize);
+            file.take(limit + 1).read_to_end(&mut raw)?;
+            if raw.len() as u64 <= limit {
+                return Ok(Item::Mail(raw, Some(path)));
+            }
+        }
+        Ok(Item::TooLarge {
+            reason: too_large(&path.display().to_string(), size.max(limit + 1), limit),
+            head: Vec::new(),
+            file: Some(path),
+        })
+    }
+
+    /// A message read by [`MboxReader`](crate::mail::mbox::MboxReader) from `mbox`.
+    pub fn from_mbox(entry: Entry, mbox: &std::path::Path, limit: u64) -> Item {
+        match entry {
+            Entry::Message(raw) => Item::Mail(raw, None),
+            Entry::TooLarge { head, size, offset } => Item::TooLarge {
+                reason: format!(
+                    "{}; only its first {} KB are kept here, the whole message is in the mbox",
+                    too_large(
+                        &format!("the message at byte {offset} of {}", mbox.display()),
+                        size,
+                        limit
+                    ),
+                    head.len() / 1024
+                ),
+                head,
+                file: None,
+            },
+        }
+    }
+}
+
+/// The reason a message over the size limit is quarantined unparsed.
+pub fn too_large(what: &str, size: u64, limit: u64) -> String {
+    format!("{what} has {size} bytes, over ingest.max_message_size ({limit}): not parsed")
+}
+
+/// Ingests `items` in batches of at most [`BATCH`] messages and about [`BATCH_BYTES`]
+/// (a message over `ingest.max_message_size` is quarantined unread). After each
+/// batch is durable, `finish` is called with the source files of that batch (never
+/// in a dry run); `seen` gets every result.
 pub fn ingest_all(
     pipeline: &Pipeline,
     store: &Store,
@@ -34,14 +97,29 @@ pub fn ingest_all(
     while items.peek().is_some() {
         raws.clear();
         paths.clear();
-        for item in items.by_ref().take(BATCH) {
-            let (raw, path) = item?;
-            raws.push(raw);
-            paths.extend(path);
+        let (mut count, mut bytes) = (0, 0);
+        while count < BATCH && bytes < BATCH_BYTES {
+            let Some(item) = items.next() else { break };
+            count += 1;
+            match item? {
+                Item::Mail(raw, path) => {
+                    bytes += raw.len();
+                    raws.push(raw);
+                    paths.extend(path);
+                }
+                Item::TooLarge { reason, head, file } => {
+                    let processed = pipeline.quarantine_unparsed(&head, file.as_deref(), reason)?;
+                    summary.add(&processed.outcome);
+                    seen(&processed);
+                    paths.extend(file);
+                }
+            }
         }
-        for processed in pipeline.run_batch(store, &raws)? {
-            summary.add(&processed.outcome);
-            seen(&processed);
+        if !raws.is_empty() {
+            for processed in pipeline.run_batch(store, &raws)? {
+                summary.add(&processed.outcome);
+                seen(&processed);
+            }
         }
         if !dry_run {
             finish(&paths)?;
@@ -75,12 +153,15 @@ fn drain_until(
         // A file can vanish if an admin cleans up meanwhile: skip it. Any other
         // failure (say, a spool file another user wrote 0600) must stop the drain
         // rather than leave it looping over a file it cannot read.
-        let items = files.into_iter().filter_map(|p| match std::fs::read(&p) {
-            Ok(raw) => Some(Ok((raw, Some(p)))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => Some(Err(anyhow::Error::new(e)
-                .context(format!("cannot read spooled message {}", p.display())))),
-        });
+        let limit = pipeline.max_message_size();
+        let items = files
+            .into_iter()
+            .filter_map(|p| match Item::read_file(p.clone(), limit) {
+                Ok(item) => Some(Ok(item)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => Some(Err(anyhow::Error::new(e)
+                    .context(format!("cannot read spooled message {}", p.display())))),
+            });
         let summary = ingest_all(pipeline, store, items, false, remove_all, |_| {})?;
         total.merge(summary);
     }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod classify;
 pub mod files;
 pub mod fingerprint;
+pub mod html;
 pub mod imap;
 pub mod mbox;
 pub mod midx;

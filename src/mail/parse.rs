@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::fingerprint;
+use super::html;
+
 pub use crate::model::Attachment;
 use crate::model::Fingerprint;
 
@@ -101,6 +103,19 @@ pub fn hash_hex(raw: &[u8]) -> String {
 
 /// Parses a message; `Err` carries the reason to quarantine it.
 pub fn parse(raw: &[u8]) -> Result<Incoming, String> {
+    // A bug in a parser below must cost one message, not stop every drain that
+    // meets it: the drain quarantines it and moves on.
+    std::panic::catch_unwind(|| parse_unguarded(raw)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(format!("the parser failed on this message: {what}"))
+    })
+}
+
+fn parse_unguarded(raw: &[u8]) -> Result<Incoming, String> {
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Err("empty message".into());
     }
@@ -165,7 +180,46 @@ pub fn parse(raw: &[u8]) -> Result<Incoming, String> {
     msg.text = walk.text.unwrap_or_default();
     msg.attachments = walk.attachments;
     msg.problems = walk.problems;
+    let mut notes = walk.text_notes;
+    notes.extend(cap_text(&mut msg.text));
+    // Whoever reads the text is told how it was made.
+    for note in &notes {
+        msg.text.push_str(&format!("\n[postdesk: {note}]\n"));
+    }
+    msg.problems.extend(notes);
     Ok(msg)
+}
+
+/// The most text of one message kept in the database (ticket description, mail
+/// event); the whole message stays in the mail store. Real mail is far shorter, the
+/// word index reads all of it, and sled leaks a copy of every value over 128 KB it
+/// rewrites.
+pub const MAX_TEXT: usize = 64 * 1024;
+
+/// Cuts `text` to [`MAX_TEXT`] bytes (at a line end when one is near); returns the
+/// note that says so.
+fn cap_text(text: &mut String) -> Option<String> {
+    if text.len() <= MAX_TEXT {
+        return None;
+    }
+    let total = text.len();
+    let mut cut = MAX_TEXT;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let mut near = cut.saturating_sub(1024);
+    while !text.is_char_boundary(near) {
+        near += 1;
+    }
+    if let Some(line_end) = text[near..cut].rfind('\n') {
+        cut = near + line_end + 1;
+    }
+    text.truncate(cut);
+    Some(format!(
+        "text cut at {} KB of {} KB; the whole message is in the mail store",
+        MAX_TEXT / 1024,
+        total / 1024
+    ))
 }
 
 /// Collapses a header value to one clean line.
@@ -225,6 +279,8 @@ struct Walk {
     text: Option<String>,
     attachments: Vec<Attachment>,
     problems: Vec<String>,
+    /// How the text was made, when not plainly (html stripped of its tags).
+    text_notes: Vec<String>,
     /// When set, keep the decoded bytes of the attachment with this index.
     wanted: Option<usize>,
     found: Option<Vec<u8>>,
@@ -308,11 +364,12 @@ impl Walk {
                     .into_owned()
             }
         };
-        if mime == "text/html" {
-            html_to_text(&body)
-        } else {
-            body
+        if mime != "text/html" {
+            return body;
         }
+        let (text, note) = html::to_text(&body);
+        self.text_notes.extend(note);
+        text
     }
 
     fn attachment(&mut self, part: &ParsedMail, name: Option<String>, mime: String) {
@@ -349,11 +406,6 @@ pub fn attachment_bytes(raw: &[u8], index: usize) -> Result<Vec<u8>, String> {
         .ok_or_else(|| format!("the message has no attachment {}", index + 1))
 }
 
-/// Readable text from html, wrapped at 78 columns.
-pub fn html_to_text(html: &str) -> String {
-    html2text::from_read(html.as_bytes(), 78).unwrap_or_else(|_| html.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,6 +437,27 @@ mod tests {
         assert_eq!(m.text.trim(), "body");
         assert_eq!(m.attachments.len(), 1);
         assert_eq!(m.attachments[0].name, "x.pdf");
+    }
+
+    #[test]
+    fn long_text_is_cut_at_a_line_end_and_says_so() {
+        // Three-byte characters: 1 KB before the limit is inside one.
+        let line = format!("{}\n", "─".repeat(100));
+        let mut text = line.repeat(MAX_TEXT / line.len() + 10);
+        let total = text.len();
+        let note = cap_text(&mut text).unwrap();
+        assert!(text.len() <= MAX_TEXT && text.len() > MAX_TEXT - line.len());
+        assert!(text.ends_with(&line));
+        assert_eq!(
+            note,
+            format!(
+                "text cut at 64 KB of {} KB; the whole message is in the mail store",
+                total / 1024
+            )
+        );
+        let mut short = line.clone();
+        assert_eq!(cap_text(&mut short), None);
+        assert_eq!(short, line);
     }
 
     #[test]

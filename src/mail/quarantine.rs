@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use super::files::{sync_dir, unique_name, write_durably};
+use super::files::{sync_dir, unique_name, write_durably, write_durably_with};
 
 pub struct Quarantine {
     dir: PathBuf,
@@ -36,6 +36,19 @@ impl Quarantine {
         let id = unique_name();
         write_durably(&self.dir, &format!("{id}.reason"), reason.as_bytes())?;
         write_durably(&self.dir, &format!("{id}.eml"), raw)?;
+        Ok(id)
+    }
+
+    /// Stores a copy of the message in the file `path` (streamed, however large) and
+    /// its reason durably; returns the id.
+    pub fn put_file(&self, path: &Path, reason: &str) -> Result<String> {
+        let id = unique_name();
+        let mut file =
+            std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+        write_durably(&self.dir, &format!("{id}.reason"), reason.as_bytes())?;
+        write_durably_with(&self.dir, &format!("{id}.eml"), |out| {
+            std::io::copy(&mut file, out).map(drop)
+        })?;
         Ok(id)
     }
 

@@ -8,6 +8,7 @@ mod disk_full;
 mod dovecot;
 mod hostile_config;
 mod ingest;
+mod ingest_hostile;
 mod ingest_imap;
 mod ingest_load;
 mod man_pages;

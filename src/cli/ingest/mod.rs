@@ -94,16 +94,19 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
         None => deliver(args.dry_run, global),
         Some(IngestCommand::Mbox { files, dry_run }) => {
             let desk = global.desk()?;
+            let limit = desk.config.ingest.max_message_size;
             let mut readers = Vec::new();
             for file in &files {
                 let f = std::fs::File::open(file)
                     .with_context(|| format!("cannot open mbox {}", file.display()))?;
-                readers.push(MboxReader::new(BufReader::with_capacity(1 << 16, f)));
+                let reader = MboxReader::new(BufReader::with_capacity(1 << 16, f), limit as usize);
+                readers.push(reader.map(move |entry| {
+                    entry
+                        .map(|entry| intake::Item::from_mbox(entry, file, limit))
+                        .with_context(|| format!("cannot read mbox {}", file.display()))
+                }));
             }
-            let items = readers
-                .into_iter()
-                .flatten()
-                .map(|m| m.map(|raw| (raw, None)).context("cannot read mbox"));
+            let items = readers.into_iter().flatten();
             bulk(&desk, global.format, dry_run, items, |_| Ok(()))
         }
         Some(IngestCommand::Maildir {
@@ -113,10 +116,10 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
         }) => {
             let desk = global.desk()?;
             let files = maildir_files(&dirs)?;
+            let limit = desk.config.ingest.max_message_size;
             let items = files.into_iter().map(|p| {
-                let raw =
-                    std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))?;
-                Ok((raw, Some(p)))
+                let shown = p.display().to_string();
+                intake::Item::read_file(p, limit).with_context(|| format!("cannot read {shown}"))
             });
             bulk(
                 &desk,
