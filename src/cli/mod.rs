@@ -19,6 +19,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::config::Config;
 use crate::desk::Desk;
+use crate::store::Teardown;
 pub use output::Format;
 
 /// A helpdesk that lives on the command line and in the mail system.
@@ -141,6 +142,7 @@ impl Global {
             self.db.clone(),
             self.as_user.clone(),
             self.lock_wait,
+            Teardown::AtExit,
         )
     }
 

@@ -23,7 +23,7 @@ use crate::mail::quarantine::Quarantine;
 use crate::model::{
     Assignee, Event, EventKind, IgnoredMail, MailIn, Priority, Requester, Status, Ticket,
 };
-use crate::store::{Store, Tx};
+use crate::store::Tx;
 
 /// What became of one message.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -142,16 +142,15 @@ impl<'a> Pipeline<'a> {
         })
     }
 
-    /// Stores a batch of raw messages in one transaction and one flush.
-    pub fn run_batch(&self, store: &Store, raws: &[Vec<u8>]) -> Result<Vec<Processed>> {
-        self.run_batch_and(store, raws, |_| Ok(()))
+    /// Stores a batch of raw messages in one durable write.
+    pub fn run_batch(&self, raws: &[Vec<u8>]) -> Result<Vec<Processed>> {
+        self.run_batch_and(raws, |_| Ok(()))
     }
 
     /// [`Pipeline::run_batch`], with `also` written in the same transaction (the
     /// IMAP cursor of the batch: stored mail and the cursor commit together).
     pub fn run_batch_and(
         &self,
-        store: &Store,
         raws: &[Vec<u8>],
         also: impl Fn(&Tx) -> Result<()>,
     ) -> Result<Vec<Processed>> {
@@ -185,12 +184,11 @@ impl<'a> Pipeline<'a> {
             also(tx)?;
             Ok(outcomes)
         };
+        let storage = &self.desk.storage;
         let outcomes = if self.dry_run {
-            store.rehearse(decide_all)?
+            storage.rehearse(decide_all)?
         } else {
-            let outcomes = store.transact(decide_all)?;
-            store.flush()?;
-            outcomes
+            storage.write(decide_all)?
         };
         for ((i, msg, _), outcome) in parsed.iter().zip(outcomes) {
             results[*i] = Some(Processed {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use crate::config::{Config, FILE_NAME};
-use crate::store::Store;
+use crate::store::{Storage, Teardown};
 
 /// Example rule files shipped with the tool, written by `init` beside the config.
 const RULES: &[(&str, &str)] = &[("10-examples.yaml", include_str!("starter-rules.yaml"))];
@@ -57,8 +57,8 @@ pub fn init(dir: &Path, login: &str) -> Result<Initialised> {
             .as_deref()
             .unwrap_or(Path::new("postdesk.db")),
     );
-    let store = Store::open(&db, std::time::Duration::from_secs(5))?;
-    store.flush()?;
+    // Creates the database, durably.
+    Storage::new(&db, std::time::Duration::from_secs(5), Teardown::Now).write(|_| Ok(()))?;
     Ok(Initialised {
         config: config_path,
         db,

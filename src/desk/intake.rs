@@ -10,7 +10,7 @@ use super::Desk;
 use crate::mail::files::sync_dir;
 use crate::mail::mbox::Entry;
 use crate::mail::spool::Spool;
-use crate::store::{Locked, Store};
+use crate::store::Locked;
 
 /// Messages per transaction (and per flush) in bulk ingest.
 pub const BATCH: usize = 500;
@@ -84,7 +84,6 @@ pub fn too_large(what: &str, size: u64, limit: u64) -> String {
 /// in a dry run); `seen` gets every result.
 pub fn ingest_all(
     pipeline: &Pipeline,
-    store: &Store,
     items: impl Iterator<Item = Result<Item>>,
     dry_run: bool,
     mut finish: impl FnMut(&[PathBuf]) -> Result<()>,
@@ -116,7 +115,7 @@ pub fn ingest_all(
             }
         }
         if !raws.is_empty() {
-            for processed in pipeline.run_batch(store, &raws)? {
+            for processed in pipeline.run_batch(&raws)? {
                 summary.add(&processed.outcome);
                 seen(&processed);
             }
@@ -128,19 +127,14 @@ pub fn ingest_all(
     Ok(summary)
 }
 
-/// Processes everything in the spool; the caller holds the database.
-pub fn drain(pipeline: &Pipeline, store: &Store, spool: &Spool) -> Result<Summary> {
-    drain_until(pipeline, store, spool, None)
+/// Processes everything in the spool.
+pub fn drain(pipeline: &Pipeline, spool: &Spool) -> Result<Summary> {
+    drain_until(pipeline, spool, None)
 }
 
 /// Processes the spool until it is empty or, between listings, `deadline` has
 /// passed: while mail keeps arriving, an undated drain would never end.
-fn drain_until(
-    pipeline: &Pipeline,
-    store: &Store,
-    spool: &Spool,
-    deadline: Option<Instant>,
-) -> Result<Summary> {
+fn drain_until(pipeline: &Pipeline, spool: &Spool, deadline: Option<Instant>) -> Result<Summary> {
     let mut total = Summary::default();
     loop {
         if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -162,7 +156,7 @@ fn drain_until(
                 Err(e) => Some(Err(anyhow::Error::new(e)
                     .context(format!("cannot read spooled message {}", p.display())))),
             });
-        let summary = ingest_all(pipeline, store, items, false, remove_all, |_| {})?;
+        let summary = ingest_all(pipeline, items, false, remove_all, |_| {})?;
         total.merge(summary);
     }
 }
@@ -214,12 +208,12 @@ const HANDOFF: Duration = Duration::from_millis(5);
 /// opening costs far more than a message. A lone delivery never lingers (but drains
 /// again when mail is already waiting), and the database is released after
 /// [`MAX_HOLD`] at most so shell commands get their turn.
-fn drain_while_busy(pipeline: &Pipeline, store: &Store, spool: &Spool) -> Result<Summary> {
+fn drain_while_busy(pipeline: &Pipeline, spool: &Spool) -> Result<Summary> {
     const LINGER: Duration = Duration::from_millis(8);
     let deadline = Instant::now() + MAX_HOLD;
     let mut total = Summary::default();
     loop {
-        let summary = drain_until(pipeline, store, spool, Some(deadline))?;
+        let summary = drain_until(pipeline, spool, Some(deadline))?;
         let busy = summary.total() > 1;
         total.merge(summary);
         if Instant::now() >= deadline {
@@ -239,11 +233,11 @@ fn drain_while_busy(pipeline: &Pipeline, store: &Store, spool: &Spool) -> Result
 ///
 /// Takes the spool's drain lock without waiting. Held elsewhere: leave at once, the
 /// holder looks at the spool after letting go ([`Spool::try_drain_lock`]). Taken:
-/// open the database (waiting up to `wait` for a shell command to finish), drain
+/// open the database (waiting up to the lock wait for a shell command to finish), drain
 /// the whole spool, let go, and look again; whatever arrived meanwhile is drained by
 /// whoever takes the lock first. When the database cannot be had, the mail stays
 /// spooled for the next delivery or `ingest spool`.
-pub fn settle(desk: &Desk, wait: Duration) -> Result<Summary> {
+pub fn settle(desk: &Desk) -> Result<Summary> {
     let spool = Spool::new(&desk.db_path);
     if spool.is_watched() {
         // `ingest spool --watch` runs: it picks the message up within moments.
@@ -253,16 +247,15 @@ pub fn settle(desk: &Desk, wait: Duration) -> Result<Summary> {
     let mut pipeline = None;
     let mut total = Summary::default();
     while let Some(lock) = spool.try_drain_lock()? {
-        let store = Store::open(&desk.db_path, wait)?;
+        desk.storage.hold()?;
         let pipeline = match &pipeline {
             Some(p) => p,
             None => pipeline.insert(Pipeline::new(desk, false)?),
         };
-        total.merge(drain_while_busy(pipeline, &store, &spool)?);
+        total.merge(drain_while_busy(pipeline, &spool)?);
         drop(lock);
         if spool.is_empty() {
-            // The writes are flushed: sled's teardown need not delay the MTA.
-            store.close_for_exit();
+            // Still held: the process ends, and its writes are flushed.
             break;
         }
         // Mail arrived between our last look and letting go: release the database
@@ -270,7 +263,7 @@ pub fn settle(desk: &Desk, wait: Duration) -> Result<Summary> {
         // over. Under a steady stream one arrives within milliseconds; without the
         // pause this process took the lock straight back and drained the whole
         // stream, holding up the MTA's delivery slot that ran it.
-        drop(store);
+        desk.storage.release();
         std::thread::sleep(HANDOFF);
     }
     Ok(total)
@@ -333,10 +326,15 @@ pub fn watch(
     }
 }
 
-/// Opens the database and drains the spool; None when another process holds it.
+/// Opens the database, drains the spool and lets go of the database again; None
+/// when another process held it past the lock wait.
 fn drain_opened(desk: &Desk, pipeline: &Pipeline, spool: &Spool) -> Result<Option<Summary>> {
-    match Store::open(&desk.db_path, desk.lock_wait) {
-        Ok(store) => drain(pipeline, &store, spool).map(Some),
+    match desk.storage.hold() {
+        Ok(()) => {
+            let drained = drain(pipeline, spool);
+            desk.storage.release();
+            drained.map(Some)
+        }
         Err(e) if e.is::<Locked>() => Ok(None),
         Err(e) => Err(e),
     }

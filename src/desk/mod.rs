@@ -14,13 +14,15 @@ use anyhow::{bail, Result};
 use jiff::tz::TimeZone;
 
 use crate::config::{self, Config};
-use crate::store::Store;
+use crate::store::{Storage, Teardown};
 
-/// What every command works with: the config, who is acting, and where the database is.
+/// What every command works with: the config, who is acting, and the data directory
+/// with its database.
 pub struct Desk {
     pub config: Config,
     pub db_path: PathBuf,
-    pub lock_wait: Duration,
+    /// The database: every read and write goes through it.
+    pub storage: Storage,
     /// `--as` or POSTDESK_USER; else the login name, looked up on first use
     /// (an NSS lookup that mail delivery never needs).
     explicit_actor: Option<String>,
@@ -31,11 +33,13 @@ pub struct Desk {
 }
 
 impl Desk {
+    /// `teardown`: [`Teardown::AtExit`] when the process ends with the desk (a command).
     pub fn new(
         config: Config,
         db: Option<PathBuf>,
         actor: Option<String>,
         lock_wait: Duration,
+        teardown: Teardown,
     ) -> Result<Desk> {
         let db_path = match db {
             Some(path) => path,
@@ -51,19 +55,14 @@ impl Desk {
             },
         };
         Ok(Desk {
+            storage: Storage::new(&db_path, lock_wait, teardown),
             config,
             db_path,
-            lock_wait,
             explicit_actor: actor,
             actor: std::cell::OnceCell::new(),
             tz: std::cell::OnceCell::new(),
             rules: std::cell::OnceCell::new(),
         })
-    }
-
-    /// Opens the database; drop the store as soon as the command is done with it.
-    pub fn open_store(&self) -> Result<Store> {
-        Store::open(&self.db_path, self.lock_wait)
     }
 
     /// The acting user's login, which must be in the directory.

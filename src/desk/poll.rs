@@ -21,8 +21,9 @@ pub fn poll(
     let mut session = imap::connect(account, &password)?;
     let selected = imap::select(&mut session, account)?;
     let known = desk
-        .open_store()?
-        .imap_state(&account.name, &account.mailbox)?;
+        .storage
+        .read(|store| store.imap_state(&account.name, &account.mailbox))?;
+    desk.storage.release();
     // A new UIDVALIDITY means the old UIDs mean nothing: start over (dedupe absorbs it).
     let last = match known {
         Some((validity, last)) if validity == selected.uid_validity => last,
@@ -35,11 +36,11 @@ pub fn poll(
         let fetched = imap::fetch(&mut session, chunk)?;
         let (done, raws): (Vec<u32>, Vec<Vec<u8>>) = fetched.into_iter().unzip();
         let last = done.iter().copied().max().unwrap_or(last);
-        let store = desk.open_store()?;
-        let stored = pipeline.run_batch_and(&store, &raws, |tx| {
+        let stored = pipeline.run_batch_and(&raws, |tx| {
             tx.set_imap_state(&account.name, &account.mailbox, selected.uid_validity, last)
         })?;
-        drop(store);
+        // Not held while talking to the server.
+        desk.storage.release();
         for processed in stored {
             summary.add(&processed.outcome);
             seen(&processed);

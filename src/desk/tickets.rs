@@ -81,8 +81,7 @@ pub fn create(desk: &Desk, patch: TicketPatch) -> Result<Ticket> {
         bail!("a ticket needs a subject: give --subject, or a --category whose template has one");
     }
     let (rule_events, _) = desk.apply_rules(RuleEvent::Created, None, &mut ticket)?;
-    let store = desk.open_store()?;
-    ticket.number = store.transact(|tx| {
+    ticket.number = desk.storage.write(|tx| {
         let number = tx.next_number()?;
         let mut t = ticket.clone();
         t.number = number;
@@ -98,8 +97,6 @@ pub fn create(desk: &Desk, patch: TicketPatch) -> Result<Ticket> {
         tx.append_events(number, at, &rule_events)?;
         Ok(number)
     })?;
-    store.flush()?;
-    store.close_for_exit();
     Ok(ticket)
 }
 
@@ -109,9 +106,8 @@ pub fn create(desk: &Desk, patch: TicketPatch) -> Result<Ticket> {
 /// never writes back a ticket another writer changed meanwhile.
 pub fn edit(desk: &Desk, number: u64, patch: TicketPatch) -> Result<(Ticket, usize)> {
     let actor = desk.actor()?.to_string();
-    let store = desk.open_store()?;
     let at = now();
-    let (ticket, changed) = store.transact(|tx| {
+    let (ticket, changed) = desk.storage.write(|tx| {
         let old = tx
             .ticket(number)?
             .with_context(|| format!("ticket #{number} not found"))?;
@@ -129,10 +125,6 @@ pub fn edit(desk: &Desk, number: u64, patch: TicketPatch) -> Result<(Ticket, usi
         tx.append_events(number, at, &rule_events)?;
         Ok((t, events.len() + rule_events.len()))
     })?;
-    if changed > 0 {
-        store.flush()?;
-    }
-    store.close_for_exit();
     Ok((ticket, changed))
 }
 
@@ -201,25 +193,22 @@ fn apply_patch(desk: &Desk, edit: &TicketPatch, t: &mut Ticket) -> Result<()> {
 
 /// A ticket and its activity log.
 pub fn show(desk: &Desk, number: u64) -> Result<(Ticket, Vec<Event>)> {
-    let store = desk.open_store()?;
-    let ticket = load(&store, number)?;
-    let events = store.events(number)?;
-    store.close_for_exit();
-    Ok((ticket, events))
+    desk.storage
+        .read(|store| Ok((load(store, number)?, store.events(number)?)))
 }
 
 /// Tickets matching a view (saved or from flags), sorted and limited.
 pub fn list(desk: &Desk, view: &View) -> Result<Vec<Ticket>> {
     let filter = resolve_filter(desk, view)?;
     let sort = parse_sort(view.sort.as_deref().unwrap_or("number"))?;
-    let store = desk.open_store()?;
     // Sorted by number, a limited listing can stop reading at the limit.
     let (descending, limit) = match sort.first() {
         Some(key) if key.field == SortField::Number => (key.descending, view.limit),
         _ => (false, None),
     };
-    let mut tickets = store.query_by_number(&filter, descending, limit)?;
-    store.close_for_exit();
+    let mut tickets = desk
+        .storage
+        .read(|store| store.query_by_number(&filter, descending, limit))?;
     tickets.sort_by(|a, b| compare(&sort, a, b));
     if let Some(limit) = view.limit {
         tickets.truncate(limit);

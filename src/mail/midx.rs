@@ -27,6 +27,8 @@ use super::files::write_durably_with;
 use super::pack::{self, u64_at, Entry};
 
 /// The index's file name in `mail/packs/` (not a `.pack`, so never taken for one).
+/// Held while the index is rewritten (a blocking flock).
+const LOCK: &str = ".multi-pack.lock";
 pub const FILE_NAME: &str = "multi-pack.idx";
 
 const MAGIC: &[u8; 8] = b"PDMIDX01";
@@ -125,6 +127,12 @@ impl MultiIndex {
 /// be read is left out, and lookups keep scanning it. Callers hold the database, so
 /// two rewrites never share the temp file.
 pub fn update(dir: &Path, min_new: usize) -> Result<usize> {
+    // One writer at a time, whoever holds the database: two would each rename a
+    // whole index into place, and the later one could drop packs the other added.
+    if !dir.is_dir() {
+        return Ok(0);
+    }
+    let _lock = super::files::exclusive_lock(&dir.join(LOCK))?;
     // None yet, or damaged: build it afresh.
     let (mut packs, mut entries) = MultiIndex::open(dir)
         .ok()

@@ -17,6 +17,7 @@ mod migrate;
 mod open;
 mod packed;
 mod query;
+mod storage;
 mod tx;
 
 use std::path::{Path, PathBuf};
@@ -27,6 +28,7 @@ use anyhow::{Context, Result};
 use crate::model::{Event, Ticket};
 
 pub use open::{Locked, SCHEMA_VERSION};
+pub use storage::{Storage, Teardown};
 use tx::corrupt_group;
 pub use tx::Tx;
 

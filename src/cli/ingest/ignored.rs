@@ -8,9 +8,7 @@ use crate::model::when::local_short;
 
 pub fn run(global: &Global) -> Result<()> {
     let desk = global.desk()?;
-    let store = desk.open_store()?;
-    let list = store.ignored()?;
-    drop(store);
+    let list = desk.storage.read(|store| store.ignored())?;
     match global.format {
         Format::Json => {
             let rows: Vec<_> = list

@@ -188,11 +188,9 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
         Some(IngestCommand::Spool { watch: false }) => {
             let desk = global.desk()?;
             let pipeline = Pipeline::new(&desk, false)?;
-            let store = desk.open_store()?;
-            let summary = intake::drain(&pipeline, &store, &Spool::new(&desk.db_path))?;
-            // Under the database's lock, like every writer of the mail store.
+            let summary = intake::drain(&pipeline, &Spool::new(&desk.db_path))?;
+            desk.storage.release();
             intake::index_mail(&desk)?;
-            drop(store);
             let removed = intake::remove_leftovers(&desk)?;
             if removed > 0 {
                 output::note(format!(
@@ -215,9 +213,7 @@ fn deliver(dry_run: bool, global: &Global) -> Result<()> {
     if dry_run {
         let desk = global.desk()?;
         let pipeline = Pipeline::new(&desk, true)?;
-        let store = desk.open_store()?;
-        let results = pipeline.run_batch(&store, &[raw])?;
-        drop(store);
+        let results = pipeline.run_batch(&[raw])?;
         let mut summary = Summary::default();
         results.iter().for_each(|p| summary.add(&p.outcome));
         return print_summary(&summary, &results, global.format);
@@ -244,7 +240,7 @@ fn deliver(dry_run: bool, global: &Global) -> Result<()> {
             return Ok(());
         }
     };
-    if let Err(e) = intake::settle(&desk, global.lock_wait) {
+    if let Err(e) = intake::settle(&desk) {
         output::note(format!(
             "ERROR: {e:#}\npostdesk: the message is kept in the spool ({}) for `postdesk ingest spool`",
             spooled.display()
@@ -277,16 +273,16 @@ fn bulk(
     finish: impl FnMut(&[PathBuf]) -> Result<()>,
 ) -> Result<()> {
     let pipeline = Pipeline::new(desk, dry_run)?;
-    let store = desk.open_store()?;
+    // Held for the whole import, from before the first message is read.
+    desk.storage.hold()?;
     let bar = progress();
     let mut decisions = Vec::new();
-    let summary = intake::ingest_all(&pipeline, &store, items, dry_run, finish, |p| {
+    let summary = intake::ingest_all(&pipeline, items, dry_run, finish, |p| {
         bar.inc(1);
         if dry_run {
             decisions.push(p.clone());
         }
     })?;
-    drop(store);
     bar.finish_and_clear();
     print_summary(&summary, &decisions, format)
 }

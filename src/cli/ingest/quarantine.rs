@@ -64,12 +64,11 @@ pub fn run(cmd: QuarantineCommand, global: &Global) -> Result<()> {
                 ids
             };
             let raws = ids.iter().map(|id| q.get(id)).collect::<Result<Vec<_>>>()?;
-            // Take them out first: a message that fails again is quarantined anew.
-            ids.iter().try_for_each(|id| q.remove(id))?;
             let pipeline = Pipeline::new(&desk, false)?;
-            let store = desk.open_store()?;
-            let results = pipeline.run_batch(&store, &raws)?;
-            drop(store);
+            let results = pipeline.run_batch(&raws)?;
+            // Only once they are stored (a message that fails again is quarantined
+            // anew): a retry that fails, say on a held database, loses nothing.
+            ids.iter().try_for_each(|id| q.remove(id))?;
             let mut summary = Summary::default();
             results.iter().for_each(|p| summary.add(&p.outcome));
             print_summary(&summary, &[], global.format)
