@@ -654,3 +654,40 @@ fn ingest_spool_indexes_the_mail_packs_for_lookups() {
     }
     assert_eq!(env.ok(&["ticket", "attachment", "1", "1"]), "hello world\n");
 }
+
+#[test]
+fn a_quarantine_retry_that_cannot_store_keeps_the_message() {
+    // Quarantined for its size, then the limit is raised: now it can be stored.
+    let env = Env::with_config(&format!("{CONFIG}ingest:\n  max_message_size: 300\n"));
+    let big = mail(
+        "ann@acme.example",
+        "Big",
+        "big@acme.example",
+        "",
+        &"x".repeat(400),
+    );
+    env.deliver(&big);
+    let id = env.json(&["ingest", "quarantine", "list"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    std::fs::write(env.path().join("postdesk.yaml"), CONFIG).unwrap();
+    // Another process holds the database past the lock wait: the retry fails...
+    let store = postdesk::store::Store::open(&env.db(), std::time::Duration::from_secs(5)).unwrap();
+    env.fails(
+        &["--lock-wait", "100ms", "ingest", "quarantine", "retry", &id],
+        1,
+    );
+    drop(store);
+    // ...and the message is still there, under its id; the next retry stores it.
+    let q = env.json(&["ingest", "quarantine", "list"]);
+    assert_eq!(q.as_array().unwrap().len(), 1);
+    assert_eq!(q[0]["id"], id.as_str());
+    env.ok(&["ingest", "quarantine", "retry", &id]);
+    assert_eq!(env.list(&[]), [1]);
+    assert!(env
+        .json(&["ingest", "quarantine", "list"])
+        .as_array()
+        .unwrap()
+        .is_empty());
+}
