@@ -23,7 +23,7 @@ use crate::mail::quarantine::Quarantine;
 use crate::model::{
     Assignee, Event, EventKind, IgnoredMail, MailIn, Priority, Requester, Status, Ticket,
 };
-use crate::store::Tx;
+use crate::store::{Claim, Writer};
 
 /// What became of one message.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -152,7 +152,7 @@ impl<'a> Pipeline<'a> {
     pub fn run_batch_and(
         &self,
         raws: &[Vec<u8>],
-        also: impl Fn(&Tx) -> Result<()>,
+        also: impl Fn(&dyn Writer) -> Result<()>,
     ) -> Result<Vec<Processed>> {
         let mut results: Vec<Option<Processed>> = vec![None; raws.len()];
         let mut parsed: Vec<(usize, Incoming, &[u8])> = Vec::new();
@@ -176,7 +176,7 @@ impl<'a> Pipeline<'a> {
             self.mails.put_all(&to_store)?;
         }
         let at = now();
-        let decide_all = |tx: &Tx| {
+        let decide_all = |tx: &dyn Writer| {
             let outcomes = parsed
                 .iter()
                 .map(|(_, msg, _)| self.decide(tx, msg, at))
@@ -204,7 +204,7 @@ impl<'a> Pipeline<'a> {
         Ok(results.into_iter().flatten().collect())
     }
 
-    fn decide(&self, tx: &Tx, msg: &Incoming, at: i64) -> Result<Outcome> {
+    fn decide(&self, tx: &dyn Writer, msg: &Incoming, at: i64) -> Result<Outcome> {
         let (key, mut notes) = match filing(tx, msg)? {
             Filing::Copy { ticket } => return duplicate(tx, msg, ticket, at),
             Filing::New { key, reuses } => (
@@ -233,7 +233,7 @@ impl<'a> Pipeline<'a> {
                         kind,
                     },
                 )?;
-                tx.record_message(&key, n, &msg.content)?;
+                tx.file_message(&key, n, &msg.content)?;
                 return Ok(Outcome::Ignored {
                     reason: format!("{reason}, recorded on #{n} as a delivery problem"),
                 });
@@ -275,7 +275,7 @@ impl<'a> Pipeline<'a> {
             Outcome::Reply { ticket } | Outcome::Created { ticket } => *ticket,
             _ => 0,
         };
-        tx.record_message(&key, ticket, &msg.content)?;
+        tx.file_message(&key, ticket, &msg.content)?;
         if claimed.is_none() {
             tx.upsert_customer(&from.email, from.name.as_deref(), at)?;
         }
@@ -319,7 +319,12 @@ impl<'a> Pipeline<'a> {
     }
 
     /// The ticket of our own outgoing mail that a bounce or auto-reply answers.
-    fn answered_outgoing(&self, tx: &Tx, msg: &Incoming, reason: &str) -> Result<Option<u64>> {
+    fn answered_outgoing(
+        &self,
+        tx: &dyn Writer,
+        msg: &Incoming,
+        reason: &str,
+    ) -> Result<Option<u64>> {
         if !matches!(reason, "bounce" | "auto-reply") {
             return Ok(None);
         }
@@ -335,7 +340,12 @@ impl<'a> Pipeline<'a> {
 
     /// The ticket the message names: by In-Reply-To/References, else by a `[#42]`
     /// tag in the subject; and whether the sender may join it.
-    fn referenced_ticket(&self, tx: &Tx, msg: &Incoming, agent: bool) -> Result<Option<Named>> {
+    fn referenced_ticket(
+        &self,
+        tx: &dyn Writer,
+        msg: &Incoming,
+        agent: bool,
+    ) -> Result<Option<Named>> {
         let by_reference = self.thread_by_references(tx, msg)?;
         let (ticket, how) = match by_reference {
             Some(n) => (n, "its references named"),
@@ -356,7 +366,7 @@ impl<'a> Pipeline<'a> {
     }
 
     /// In-Reply-To, then References (newest first), against every Message-ID stored.
-    fn thread_by_references(&self, tx: &Tx, msg: &Incoming) -> Result<Option<u64>> {
+    fn thread_by_references(&self, tx: &dyn Writer, msg: &Incoming) -> Result<Option<u64>> {
         for id in msg.in_reply_to.iter().chain(msg.references.iter().rev()) {
             if let Some(n) = tx.message_ticket(id)? {
                 if n > 0 && tx.ticket(n)?.is_some() {
@@ -392,7 +402,7 @@ impl<'a> Pipeline<'a> {
 
     fn add_reply(
         &self,
-        tx: &Tx,
+        tx: &dyn Writer,
         n: u64,
         msg: &Incoming,
         agent: Option<&str>,
@@ -434,13 +444,12 @@ impl<'a> Pipeline<'a> {
                 },
             )?;
         }
-        tx.append_events(n, at, &rule_events)?;
-        tx.queue_words(n)
+        tx.append_entries(n, at, &rule_events)
     }
 
     fn create_ticket(
         &self,
-        tx: &Tx,
+        tx: &dyn Writer,
         msg: &Incoming,
         link: Option<Named>,
         notes: Vec<EventKind>,
@@ -488,7 +497,7 @@ impl<'a> Pipeline<'a> {
                 },
             )?;
         }
-        tx.append_events(number, at, &rule_events)?;
+        tx.append_entries(number, at, &rule_events)?;
         Ok(Created::Ticket(number))
     }
 
@@ -579,8 +588,14 @@ impl<'a> Pipeline<'a> {
 }
 
 /// Records a message that makes no ticket: its key (so a repeat is a duplicate) and why.
-fn ignore(tx: &Tx, msg: &Incoming, key: String, reason: String, at: i64) -> Result<Outcome> {
-    tx.record_message(&key, 0, &msg.content)?;
+fn ignore(
+    tx: &dyn Writer,
+    msg: &Incoming,
+    key: String,
+    reason: String,
+    at: i64,
+) -> Result<Outcome> {
+    tx.file_message(&key, 0, &msg.content)?;
     tx.record_ignored(&IgnoredMail {
         at,
         reason: reason.clone(),
@@ -604,10 +619,11 @@ enum Filing {
 /// The same Message-ID with the same content is a copy; with other content, a
 /// different message, filed under the Message-ID and its content. Entries written
 /// before contents were kept cannot tell, and count as copies, as they always did.
-fn filing(tx: &Tx, msg: &Incoming) -> Result<Filing> {
+fn filing(tx: &dyn Writer, msg: &Incoming) -> Result<Filing> {
     let key = msg.key();
-    let Some(first) = tx.message_record(&key)? else {
-        return Ok(Filing::New { key, reuses: None });
+    let first = match tx.claim_message(&key, &msg.content)? {
+        Claim::Claimed => return Ok(Filing::New { key, reuses: None }),
+        Claim::Existing(first) => first,
     };
     if first.outgoing || first.content.is_none_or(|c| c == msg.content) {
         return Ok(Filing::Copy {
@@ -615,19 +631,19 @@ fn filing(tx: &Tx, msg: &Incoming) -> Result<Filing> {
         });
     }
     let own_key = format!("{key} content:{}", fingerprint::hex(&msg.content));
-    Ok(match tx.message_record(&own_key)? {
-        Some(copy) => Filing::Copy {
-            ticket: copy.ticket,
-        },
-        None => Filing::New {
+    Ok(match tx.claim_message(&own_key, &msg.content)? {
+        Claim::Claimed => Filing::New {
             key: own_key,
             reuses: Some(first.ticket),
+        },
+        Claim::Existing(copy) => Filing::Copy {
+            ticket: copy.ticket,
         },
     })
 }
 
 /// A copy changes nothing, but is listed with the mail that made no ticket.
-fn duplicate(tx: &Tx, msg: &Incoming, ticket: u64, at: i64) -> Result<Outcome> {
+fn duplicate(tx: &dyn Writer, msg: &Incoming, ticket: u64, at: i64) -> Result<Outcome> {
     tx.record_ignored(&IgnoredMail {
         at,
         reason: match ticket {

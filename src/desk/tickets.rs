@@ -11,7 +11,7 @@ use crate::model::ticket::{changes, words};
 use crate::model::when::parse_instant;
 use crate::model::{Assignee, Event, EventKind, Priority, Requester, Status, Ticket, TicketFilter};
 use crate::rules::RuleEvent;
-use crate::store::Store;
+use crate::store::Reader;
 
 /// The fields `ticket create` and `ticket edit` set; None (or empty) leaves a field
 /// alone, on create to the service's defaults.
@@ -94,7 +94,7 @@ pub fn create(desk: &Desk, patch: TicketPatch) -> Result<Ticket> {
                 kind: EventKind::Created,
             },
         )?;
-        tx.append_events(number, at, &rule_events)?;
+        tx.append_entries(number, at, &rule_events)?;
         Ok(number)
     })?;
     Ok(ticket)
@@ -109,7 +109,7 @@ pub fn edit(desk: &Desk, number: u64, patch: TicketPatch) -> Result<(Ticket, usi
     let at = now();
     let (ticket, changed) = desk.storage.write(|tx| {
         let old = tx
-            .ticket(number)?
+            .ticket_for_update(number)?
             .with_context(|| format!("ticket #{number} not found"))?;
         let mut t = old.clone();
         apply_patch(desk, &patch, &mut t).with_context(|| format!("ticket #{number}"))?;
@@ -121,8 +121,8 @@ pub fn edit(desk: &Desk, number: u64, patch: TicketPatch) -> Result<(Ticket, usi
         t.updated = at;
         tx.save_ticket(&t)?;
         let mine: Vec<_> = events.iter().map(|k| (actor.clone(), k.clone())).collect();
-        tx.append_events(number, at, &mine)?;
-        tx.append_events(number, at, &rule_events)?;
+        tx.append_entries(number, at, &mine)?;
+        tx.append_entries(number, at, &rule_events)?;
         Ok((t, events.len() + rule_events.len()))
     })?;
     Ok((ticket, changed))
@@ -208,7 +208,7 @@ pub fn list(desk: &Desk, view: &View) -> Result<Vec<Ticket>> {
     };
     let mut tickets = desk
         .storage
-        .read(|store| store.query_by_number(&filter, descending, limit))?;
+        .read(|store| store.query(&filter, descending, limit))?;
     tickets.sort_by(|a, b| compare(&sort, a, b));
     if let Some(limit) = view.limit {
         tickets.truncate(limit);
@@ -286,7 +286,7 @@ pub fn resolve_filter(desk: &Desk, view: &View) -> Result<TicketFilter> {
     Ok(filter)
 }
 
-fn load(store: &Store, number: u64) -> Result<Ticket> {
+fn load(store: &dyn Reader, number: u64) -> Result<Ticket> {
     store
         .ticket(number)?
         .with_context(|| format!("ticket #{number} not found"))

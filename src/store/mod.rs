@@ -12,6 +12,7 @@
 //! (account \0 mailbox -> UIDVALIDITY, last UID).
 //! Every command's writes go through one [`Store::transact`] call and [`Store::flush`].
 
+mod backend;
 mod keys;
 mod migrate;
 mod open;
@@ -27,6 +28,7 @@ use anyhow::{Context, Result};
 
 use crate::model::{Event, Ticket};
 
+pub use backend::{Claim, MessageRecord, Reader, Writer};
 pub use open::{Locked, SCHEMA_VERSION};
 pub use storage::{Storage, Teardown};
 use tx::corrupt_group;
@@ -190,6 +192,33 @@ impl Store {
 
 /// Ticket `number` from the group value that should hold it (read in or out of a
 /// transaction).
+impl Reader for Store {
+    fn ticket(&self, number: u64) -> Result<Option<Ticket>> {
+        Store::ticket(self, number)
+    }
+
+    fn events(&self, number: u64) -> Result<Vec<Event>> {
+        Store::events(self, number)
+    }
+
+    fn query(
+        &self,
+        filter: &crate::model::TicketFilter,
+        descending: bool,
+        limit: Option<usize>,
+    ) -> Result<Vec<Ticket>> {
+        self.query_by_number(filter, descending, limit)
+    }
+
+    fn ignored(&self) -> Result<Vec<crate::model::IgnoredMail>> {
+        Store::ignored(self)
+    }
+
+    fn imap_state(&self, account: &str, mailbox: &str) -> Result<Option<(u32, u32)>> {
+        Store::imap_state(self, account, mailbox)
+    }
+}
+
 /// The `imap` tree's key of an account's mailbox.
 fn imap_key(account: &str, mailbox: &str) -> String {
     format!("{account}\0{mailbox}")

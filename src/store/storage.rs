@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::{Store, Tx};
+use super::{Reader, Store, Writer};
 
 /// What dropping the [`Storage`] does with an open database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,8 +62,12 @@ impl Storage {
         drop(self.open.borrow_mut().take());
     }
 
-    /// Runs `f` on the database as it is.
-    pub fn read<R>(&self, f: impl FnOnce(&Store) -> Result<R>) -> Result<R> {
+    /// Runs `f` on the database as last committed.
+    pub fn read<R>(&self, f: impl FnOnce(&dyn Reader) -> Result<R>) -> Result<R> {
+        self.with_store(|store| f(store))
+    }
+
+    fn with_store<R>(&self, f: impl FnOnce(&Store) -> Result<R>) -> Result<R> {
         self.hold()?;
         let open = self.open.borrow();
         f(open.as_ref().expect("held above"))
@@ -71,9 +75,9 @@ impl Storage {
 
     /// Runs `f` as one transaction and makes it durable before returning. `f` may
     /// run more than once, so it must not send mail or run commands: do those after.
-    pub fn write<R>(&self, f: impl Fn(&Tx) -> Result<R>) -> Result<R> {
-        self.read(|store| {
-            let result = store.transact(f)?;
+    pub fn write<R>(&self, f: impl Fn(&dyn Writer) -> Result<R>) -> Result<R> {
+        self.with_store(|store| {
+            let result = store.transact(|tx| f(tx))?;
             store.flush()?;
             Ok(result)
         })
@@ -81,8 +85,8 @@ impl Storage {
 
     /// Runs `f` as [`Storage::write`] would, then rolls it back: what the write would
     /// return, with nothing written (dry runs).
-    pub fn rehearse<R>(&self, f: impl Fn(&Tx) -> Result<R>) -> Result<R> {
-        self.read(|store| store.rehearse(f))
+    pub fn rehearse<R>(&self, f: impl Fn(&dyn Writer) -> Result<R>) -> Result<R> {
+        self.with_store(|store| store.rehearse(|tx| f(tx)))
     }
 }
 

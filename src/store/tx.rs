@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
 
+use super::backend::{Claim, Writer};
 use super::{keys, packed, Store};
 use crate::model::{Customer, Event, Fingerprint, IgnoredMail, Ticket};
 
@@ -202,7 +203,7 @@ impl Tx<'_> {
 
     /// Puts a ticket in the pending set: its words and the words of the messages in
     /// its log go into the index with the next batch.
-    pub fn queue_words(&self, number: u64) -> Result<()> {
+    fn queue_words(&self, number: u64) -> Result<()> {
         self.change_index(
             vec![keys::PENDING],
             |old| IndexValue::Pending(decode_numbers(old)),
@@ -318,27 +319,7 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Appends several entries, each with its actor, at one time.
-    pub fn append_events(
-        &self,
-        number: u64,
-        at: i64,
-        entries: &[(String, crate::model::EventKind)],
-    ) -> Result<()> {
-        for (actor, kind) in entries {
-            self.append_event(
-                number,
-                &Event {
-                    at,
-                    actor: actor.clone(),
-                    kind: kind.clone(),
-                },
-            )?;
-        }
-        Ok(())
-    }
-
-    /// Appends to a ticket's activity log.
+    /// Appends to a ticket's activity log; a mail's words join the pending set.
     pub fn append_event(&self, number: u64, event: &Event) -> Result<()> {
         let bytes = postcard::to_allocvec(event).context("cannot encode event")?;
         let key = packed::group_key(number);
@@ -349,7 +330,69 @@ impl Tx<'_> {
             .unwrap_or_default();
         packed::log_push(&mut log, number, &bytes);
         self.events.insert(&key, log)?;
+        if matches!(event.kind, crate::model::EventKind::Mail(_)) {
+            self.queue_words(number)?;
+        }
         Ok(())
+    }
+}
+
+impl Writer for Tx<'_> {
+    fn next_number(&self) -> Result<u64> {
+        Tx::next_number(self)
+    }
+
+    fn ticket(&self, number: u64) -> Result<Option<Ticket>> {
+        Tx::ticket(self, number)
+    }
+
+    /// sled runs one write at a time: what a write reads cannot change under it.
+    fn ticket_for_update(&self, number: u64) -> Result<Option<Ticket>> {
+        Tx::ticket(self, number)
+    }
+
+    fn save_ticket(&self, ticket: &Ticket) -> Result<()> {
+        Tx::save_ticket(self, ticket)
+    }
+
+    fn append_event(&self, number: u64, event: &Event) -> Result<()> {
+        Tx::append_event(self, number, event)
+    }
+
+    fn claim_message(&self, key: &str, content: &Fingerprint) -> Result<Claim> {
+        if let Some(record) = self.message_record(key)? {
+            return Ok(Claim::Existing(record));
+        }
+        self.record_message(key, 0, content)?;
+        Ok(Claim::Claimed)
+    }
+
+    fn file_message(&self, key: &str, ticket: u64, content: &Fingerprint) -> Result<()> {
+        self.record_message(key, ticket, content)
+    }
+
+    fn message_ticket(&self, key: &str) -> Result<Option<u64>> {
+        Tx::message_ticket(self, key)
+    }
+
+    fn outgoing_ticket(&self, key: &str) -> Result<Option<u64>> {
+        Tx::outgoing_ticket(self, key)
+    }
+
+    fn record_outgoing(&self, key: &str, ticket: u64) -> Result<()> {
+        Tx::record_outgoing(self, key, ticket)
+    }
+
+    fn upsert_customer(&self, email: &str, name: Option<&str>, at: i64) -> Result<()> {
+        Tx::upsert_customer(self, email, name, at)
+    }
+
+    fn record_ignored(&self, record: &IgnoredMail) -> Result<()> {
+        Tx::record_ignored(self, record)
+    }
+
+    fn set_imap_state(&self, account: &str, mailbox: &str, validity: u32, last: u32) -> Result<()> {
+        Tx::set_imap_state(self, account, mailbox, validity, last)
     }
 }
 

@@ -1,0 +1,114 @@
+//! The seam between the desk and a database: what the use cases read and write, in
+//! domain terms, each with the contract a backend must keep. sled (`Store` for
+//! reads, `Tx` inside a write) is the first implementation; another backend (a
+//! PostgreSQL one, for a desk shared by several mail hosts) implements the same
+//! traits and must pass the same conformance suite (`store::conformance`).
+//!
+//! A write is one transaction: all of it commits or none does, and it may run more
+//! than once (a conflict with another writer retries it), so the closure given to
+//! a write must have no effect outside it.
+
+use anyhow::Result;
+
+use crate::model::{Event, EventKind, Fingerprint, IgnoredMail, Ticket, TicketFilter};
+
+pub use super::tx::MessageRecord;
+
+/// What the desk reads, outside a write, as last committed.
+pub trait Reader {
+    /// The ticket numbered `number`.
+    fn ticket(&self, number: u64) -> Result<Option<Ticket>>;
+
+    /// A ticket's activity log, in the order its events were appended.
+    fn events(&self, number: u64) -> Result<Vec<Event>>;
+
+    /// Tickets matching every condition of `filter` (its `search` words matching
+    /// word starts of the ticket's text or of its mail), in order of number,
+    /// descending if asked; with a limit, the first `limit` in that order.
+    fn query(
+        &self,
+        filter: &TicketFilter,
+        descending: bool,
+        limit: Option<usize>,
+    ) -> Result<Vec<Ticket>>;
+
+    /// Mail that made no ticket, oldest first.
+    fn ignored(&self) -> Result<Vec<IgnoredMail>>;
+
+    /// How far an IMAP account's mailbox has been fetched: (UIDVALIDITY, last UID).
+    fn imap_state(&self, account: &str, mailbox: &str) -> Result<Option<(u32, u32)>>;
+}
+
+/// Whether a message key was free.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// This write filed the key (on no ticket yet: see [`Writer::file_message`]).
+    Claimed,
+    /// Filed before, by a committed write or earlier in this one.
+    Existing(MessageRecord),
+}
+
+/// What the desk does inside a write. Reads here see this write's own changes.
+pub trait Writer {
+    /// The next ticket number. Numbers are dense and never reused: a number is
+    /// taken only by a write that commits (a backend's counter moves inside the
+    /// write; a sequence that skips on rollback does not keep this).
+    fn next_number(&self) -> Result<u64>;
+
+    /// A ticket, for reading only.
+    fn ticket(&self, number: u64) -> Result<Option<Ticket>>;
+
+    /// A ticket this write is going to change: no other write changes it between
+    /// this read and this write's commit (sled: one writer at a time; PostgreSQL:
+    /// `SELECT ... FOR UPDATE`). Changes made from it are never lost.
+    fn ticket_for_update(&self, number: u64) -> Result<Option<Ticket>>;
+
+    /// Stores a ticket (new or changed). Whatever the backend indexes follows from
+    /// the record stored before this call and this one, never from a caller's copy.
+    fn save_ticket(&self, ticket: &Ticket) -> Result<()>;
+
+    /// Appends an event to a ticket's log, after every event already there. A
+    /// mail event's words become searchable (at once or, batched, on first search).
+    fn append_event(&self, number: u64, event: &Event) -> Result<()>;
+
+    /// Appends entries made by one actor each, all at time `at`.
+    fn append_entries(&self, number: u64, at: i64, entries: &[(String, EventKind)]) -> Result<()> {
+        for (actor, kind) in entries {
+            let event = Event {
+                at,
+                actor: actor.clone(),
+                kind: kind.clone(),
+            };
+            self.append_event(number, &event)?;
+        }
+        Ok(())
+    }
+
+    /// Files a received message's key (a Message-ID, or `sha256:` of the bytes) with
+    /// its content, unless it is filed already. Exactly once: of any number of
+    /// writes claiming one key, at once or not, exactly one gets [`Claim::Claimed`].
+    fn claim_message(&self, key: &str, content: &Fingerprint) -> Result<Claim>;
+
+    /// Sets the ticket of a message key this write claimed (0: it made none).
+    fn file_message(&self, key: &str, ticket: u64, content: &Fingerprint) -> Result<()>;
+
+    /// The ticket filed under a message key, received or sent (0: it made none).
+    fn message_ticket(&self, key: &str) -> Result<Option<u64>>;
+
+    /// The ticket of one of our own outgoing messages, by its Message-ID.
+    fn outgoing_ticket(&self, key: &str) -> Result<Option<u64>>;
+
+    /// Remembers the Message-ID of a message we sent about a ticket.
+    fn record_outgoing(&self, key: &str, ticket: u64) -> Result<()>;
+
+    /// Creates or refreshes a customer by address (lowercase): a name given
+    /// replaces the one known; first and last seen follow `at`.
+    fn upsert_customer(&self, email: &str, name: Option<&str>, at: i64) -> Result<()>;
+
+    /// Keeps a record of mail that made no ticket.
+    fn record_ignored(&self, record: &IgnoredMail) -> Result<()>;
+
+    /// Records how far an IMAP mailbox has been fetched, committed with this write
+    /// (the batch it fetched): both or neither.
+    fn set_imap_state(&self, account: &str, mailbox: &str, validity: u32, last: u32) -> Result<()>;
+}
