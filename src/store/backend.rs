@@ -14,6 +14,22 @@ use crate::model::{Event, EventKind, Fingerprint, IgnoredMail, Ticket, TicketFil
 
 pub use super::tx::MessageRecord;
 
+/// An open database: reads, durable writes and rehearsals, usable from several
+/// threads at once (a backend with a server: from several connections).
+pub trait Backend: Sync {
+    /// Runs `f` on the database as last committed.
+    fn read<R>(&self, f: impl FnOnce(&dyn Reader) -> Result<R>) -> Result<R>;
+
+    /// Runs `f` as one transaction, durable when this returns. `f` may run more
+    /// than once (on a conflict with another writer); an error from it rolls
+    /// everything back and is returned as it is.
+    fn write<R>(&self, f: impl Fn(&dyn Writer) -> Result<R>) -> Result<R>;
+
+    /// Runs `f` as [`Backend::write`] would and rolls it back: what the write
+    /// would return, with nothing written.
+    fn rehearse<R>(&self, f: impl Fn(&dyn Writer) -> Result<R>) -> Result<R>;
+}
+
 /// What the desk reads, outside a write, as last committed.
 pub trait Reader {
     /// The ticket numbered `number`.

@@ -21,6 +21,9 @@ mod query;
 mod storage;
 mod tx;
 
+#[cfg(test)]
+mod conformance;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -28,7 +31,7 @@ use anyhow::{Context, Result};
 
 use crate::model::{Event, Ticket};
 
-pub use backend::{Claim, MessageRecord, Reader, Writer};
+pub use backend::{Backend, Claim, MessageRecord, Reader, Writer};
 pub use open::{Locked, SCHEMA_VERSION};
 pub use storage::{Storage, Teardown};
 use tx::corrupt_group;
@@ -111,12 +114,6 @@ impl Store {
         tx::run(self, f)
     }
 
-    /// Runs `f` as [`Store::transact`] would, then rolls everything back: what a
-    /// write would return, with nothing written (dry runs).
-    pub fn rehearse<R>(&self, f: impl Fn(&Tx) -> Result<R>) -> Result<R> {
-        tx::rehearse(self, f)
-    }
-
     /// One ticket, or None.
     pub fn ticket(&self, number: u64) -> Result<Option<Ticket>> {
         ticket_in(self.tickets.get(packed::group_key(number))?, number)
@@ -192,6 +189,22 @@ impl Store {
 
 /// Ticket `number` from the group value that should hold it (read in or out of a
 /// transaction).
+impl Backend for Store {
+    fn read<R>(&self, f: impl FnOnce(&dyn Reader) -> Result<R>) -> Result<R> {
+        f(self)
+    }
+
+    fn write<R>(&self, f: impl Fn(&dyn Writer) -> Result<R>) -> Result<R> {
+        let result = self.transact(|tx| f(tx))?;
+        self.flush()?;
+        Ok(result)
+    }
+
+    fn rehearse<R>(&self, f: impl Fn(&dyn Writer) -> Result<R>) -> Result<R> {
+        tx::rehearse(self, |tx| f(tx))
+    }
+}
+
 impl Reader for Store {
     fn ticket(&self, number: u64) -> Result<Option<Ticket>> {
         Store::ticket(self, number)

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::{Reader, Store, Writer};
+use super::{Backend, Reader, Store, Writer};
 
 /// What dropping the [`Storage`] does with an open database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,7 +64,7 @@ impl Storage {
 
     /// Runs `f` on the database as last committed.
     pub fn read<R>(&self, f: impl FnOnce(&dyn Reader) -> Result<R>) -> Result<R> {
-        self.with_store(|store| f(store))
+        self.with_store(|store| Backend::read(store, f))
     }
 
     fn with_store<R>(&self, f: impl FnOnce(&Store) -> Result<R>) -> Result<R> {
@@ -76,17 +76,13 @@ impl Storage {
     /// Runs `f` as one transaction and makes it durable before returning. `f` may
     /// run more than once, so it must not send mail or run commands: do those after.
     pub fn write<R>(&self, f: impl Fn(&dyn Writer) -> Result<R>) -> Result<R> {
-        self.with_store(|store| {
-            let result = store.transact(|tx| f(tx))?;
-            store.flush()?;
-            Ok(result)
-        })
+        self.with_store(|store| Backend::write(store, f))
     }
 
     /// Runs `f` as [`Storage::write`] would, then rolls it back: what the write would
     /// return, with nothing written (dry runs).
     pub fn rehearse<R>(&self, f: impl Fn(&dyn Writer) -> Result<R>) -> Result<R> {
-        self.with_store(|store| store.rehearse(|tx| f(tx)))
+        self.with_store(|store| Backend::rehearse(store, f))
     }
 }
 

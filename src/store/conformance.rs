@@ -1,0 +1,251 @@
+//! The backend conformance suite: each contract of `backend` as a test, written
+//! against the traits only. Run here on sled; a new backend runs the same tests by
+//! adding its own `open` below. Each test fails when its contract is broken.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+
+use super::{Backend, Claim, Store};
+use crate::model::{Event, EventKind, Status, Ticket, TicketFilter};
+
+/// A fresh sled database in a temp dir (kept alive by the returned guard).
+fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), Duration::from_secs(5)).unwrap();
+    (dir, store)
+}
+
+const THREADS: u64 = 4;
+
+fn new_ticket(b: &impl Backend, subject: &str) -> u64 {
+    b.write(|w| {
+        let n = w.next_number()?;
+        w.save_ticket(&Ticket::new(n, subject.to_string(), 100))?;
+        Ok(n)
+    })
+    .unwrap()
+}
+
+fn numbers(tickets: &[Ticket]) -> Vec<u64> {
+    tickets.iter().map(|t| t.number).collect()
+}
+
+#[test]
+fn numbers_are_dense_under_concurrent_writers() {
+    let (_dir, b) = open();
+    let b = &b;
+    let taken: Vec<u64> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..THREADS)
+            .map(|i| {
+                s.spawn(move || {
+                    (0..25)
+                        .map(|_| new_ticket(b, &format!("t{i}")))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    let taken: BTreeSet<u64> = taken.into_iter().collect();
+    assert_eq!(
+        taken,
+        (1..=100).collect(),
+        "each number taken once, none skipped"
+    );
+    let all = b
+        .read(|r| r.query(&TicketFilter::default(), false, None))
+        .unwrap();
+    assert_eq!(numbers(&all), (1..=100).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_write_that_fails_takes_no_number_and_leaves_nothing() {
+    let (_dir, b) = open();
+    let failed = b.write(|w| -> Result<()> {
+        let n = w.next_number()?;
+        w.save_ticket(&Ticket::new(n, "lost", 100))?;
+        bail!("changed my mind")
+    });
+    assert_eq!(failed.unwrap_err().to_string(), "changed my mind");
+    assert_eq!(b.read(|r| r.ticket(1)).unwrap(), None);
+    assert_eq!(new_ticket(&b, "kept"), 1);
+}
+
+#[test]
+fn a_rehearsal_returns_what_the_write_would_and_writes_nothing() {
+    let (_dir, b) = open();
+    let (n, seen) = b
+        .rehearse(|w| {
+            let n = w.next_number()?;
+            w.save_ticket(&Ticket::new(n, "dry", 100))?;
+            w.set_imap_state("acct", "INBOX", 7, 42)?;
+            Ok((n, w.ticket(n)?.is_some()))
+        })
+        .unwrap();
+    assert_eq!((n, seen), (1, true), "the rehearsal sees its own writes");
+    assert_eq!(b.read(|r| r.ticket(1)).unwrap(), None);
+    assert_eq!(b.read(|r| r.imap_state("acct", "INBOX")).unwrap(), None);
+    assert_eq!(new_ticket(&b, "real"), 1);
+}
+
+#[test]
+fn a_message_key_is_claimed_exactly_once() {
+    let (_dir, b) = open();
+    let b = &b;
+    let content = [7; 16];
+    let claims: Vec<Claim> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..THREADS)
+            .map(|_| s.spawn(move || b.write(|w| w.claim_message("<once@x>", &content)).unwrap()))
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let claimed = claims.iter().filter(|c| **c == Claim::Claimed).count();
+    assert_eq!(claimed, 1, "{claims:?}");
+    // The others saw it filed, with its content; a later write too.
+    for claim in claims.iter().filter(|c| **c != Claim::Claimed) {
+        assert!(matches!(claim, Claim::Existing(r) if r.content == Some(content)));
+    }
+    b.write(|w| w.file_message("<once@x>", 9, &content))
+        .unwrap();
+    let again = b.write(|w| w.claim_message("<once@x>", &[1; 16])).unwrap();
+    assert!(matches!(again, Claim::Existing(r) if r.ticket == 9 && r.content == Some(content)));
+    assert_eq!(b.write(|w| w.message_ticket("<once@x>")).unwrap(), Some(9));
+}
+
+#[test]
+fn changes_made_from_ticket_for_update_are_never_lost() {
+    let (_dir, b) = open();
+    let n = new_ticket(&b, "counter");
+    std::thread::scope(|s| {
+        for _ in 0..THREADS {
+            s.spawn(|| {
+                for _ in 0..10 {
+                    b.write(|w| {
+                        let mut t = w.ticket_for_update(n)?.expect("the ticket");
+                        let count: u64 = t.fields.get("n").map_or(0, |v| v.parse().unwrap());
+                        t.fields.insert("n".into(), (count + 1).to_string());
+                        w.save_ticket(&t)
+                    })
+                    .unwrap();
+                }
+            });
+        }
+    });
+    let t = b.read(|r| r.ticket(n)).unwrap().unwrap();
+    assert_eq!(t.fields["n"], (THREADS * 10).to_string());
+}
+
+#[test]
+fn the_index_follows_the_stored_record_not_the_callers_copy() {
+    let (_dir, b) = open();
+    let mut first = Ticket::new(1, "printer", 100);
+    first.tags.insert("a".into());
+    b.write(|w| {
+        w.next_number()?;
+        w.save_ticket(&first)
+    })
+    .unwrap();
+    let tagged = |tag: &str| {
+        let filter = TicketFilter {
+            tags: vec![tag.into()],
+            ..TicketFilter::default()
+        };
+        numbers(&b.read(|r| r.query(&filter, false, None)).unwrap())
+    };
+    let mut moved = first.clone();
+    moved.tags = ["b".to_string()].into();
+    b.write(|w| w.save_ticket(&moved)).unwrap();
+    assert_eq!((tagged("a"), tagged("b")), (vec![], vec![1]));
+    // A stale copy (tag a) saved over the stored record (tag b).
+    b.write(|w| w.save_ticket(&first)).unwrap();
+    assert_eq!((tagged("a"), tagged("b")), (vec![1], vec![]));
+}
+
+#[test]
+fn events_are_appended_in_order_to_their_own_ticket() {
+    let (_dir, b) = open();
+    let (one, two) = (new_ticket(&b, "one"), new_ticket(&b, "two"));
+    let event = |at: i64| Event {
+        at,
+        actor: "alice".into(),
+        kind: EventKind::Created,
+    };
+    for at in 1..=3 {
+        b.write(|w| {
+            w.append_event(one, &event(at))?;
+            w.append_event(two, &event(at * 10))
+        })
+        .unwrap();
+    }
+    let times = |n| -> Vec<i64> {
+        b.read(|r| r.events(n))
+            .unwrap()
+            .iter()
+            .map(|e| e.at)
+            .collect()
+    };
+    assert_eq!(times(one), [1, 2, 3]);
+    assert_eq!(times(two), [10, 20, 30]);
+}
+
+#[test]
+fn the_imap_cursor_commits_with_its_batch_or_not_at_all() {
+    let (_dir, b) = open();
+    let batch = |fail: bool| {
+        b.write(|w| {
+            let n = w.next_number()?;
+            w.save_ticket(&Ticket::new(n, "fetched", 100))?;
+            w.set_imap_state("acct", "INBOX", 7, 42)?;
+            if fail {
+                bail!("disk full");
+            }
+            Ok(())
+        })
+    };
+    assert!(batch(true).is_err());
+    assert_eq!(b.read(|r| r.imap_state("acct", "INBOX")).unwrap(), None);
+    assert_eq!(b.read(|r| r.ticket(1)).unwrap(), None);
+    batch(false).unwrap();
+    assert_eq!(
+        b.read(|r| r.imap_state("acct", "INBOX")).unwrap(),
+        Some((7, 42))
+    );
+    assert!(b.read(|r| r.ticket(1)).unwrap().is_some());
+}
+
+#[test]
+fn queries_filter_and_order_by_number() {
+    let (_dir, b) = open();
+    for (i, status) in [
+        Status::Open,
+        Status::Closed,
+        Status::Open,
+        Status::Pending,
+        Status::Open,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        b.write(|w| {
+            let n = w.next_number()?;
+            let mut t = Ticket::new(n, format!("ticket {i}"), 100 + i as i64);
+            t.status = status;
+            w.save_ticket(&t)
+        })
+        .unwrap();
+    }
+    let open = TicketFilter {
+        statuses: vec![Status::Open],
+        ..TicketFilter::default()
+    };
+    let q = |descending, limit| numbers(&b.read(|r| r.query(&open, descending, limit)).unwrap());
+    assert_eq!(q(false, None), [1, 3, 5]);
+    assert_eq!(q(true, None), [5, 3, 1]);
+    assert_eq!(q(true, Some(2)), [5, 3]);
+    assert_eq!(q(false, Some(1)), [1]);
+}
