@@ -6,10 +6,14 @@ use anyhow::{bail, Context, Result};
 
 use super::{fields, now, Desk};
 use crate::config::{Service, View};
+use crate::mail::files::MailStore;
+use crate::mail::parse::attachment_bytes;
 use crate::model::filter::{compare, SortField, SortKey};
 use crate::model::ticket::{changes, words};
 use crate::model::when::parse_instant;
-use crate::model::{Assignee, Event, EventKind, Priority, Requester, Status, Ticket, TicketFilter};
+use crate::model::{
+    Assignee, Attachment, Event, EventKind, Priority, Requester, Status, Ticket, TicketFilter,
+};
 use crate::rules::RuleEvent;
 use crate::store::Reader;
 
@@ -195,6 +199,43 @@ fn apply_patch(desk: &Desk, edit: &TicketPatch, t: &mut Ticket) -> Result<()> {
 pub fn show(desk: &Desk, number: u64) -> Result<(Ticket, Vec<Event>)> {
     desk.storage
         .read(|store| Ok((load(store, number)?, store.events(number)?)))
+}
+
+/// Every attachment of a ticket's mail, in the order of its log: attachment `id`
+/// (from 1) of [`attachment`] is entry `id - 1`.
+pub fn attachments(desk: &Desk, number: u64) -> Result<Vec<Attachment>> {
+    Ok(located_attachments(desk, number)?
+        .into_iter()
+        .map(|(_, _, a)| a)
+        .collect())
+}
+
+/// Attachment `id` (from 1) of a ticket, and its decoded bytes from the mail store.
+pub fn attachment(desk: &Desk, number: u64, id: usize) -> Result<(Attachment, Vec<u8>)> {
+    let all = located_attachments(desk, number)?;
+    let Some((hash, index, attachment)) = id.checked_sub(1).and_then(|i| all.get(i)) else {
+        bail!(
+            "ticket #{number} has no attachment {id} (it has {})",
+            all.len()
+        );
+    };
+    let raw = MailStore::new(&desk.db_path).get(hash)?;
+    let bytes = attachment_bytes(&raw, *index).map_err(anyhow::Error::msg)?;
+    Ok((attachment.clone(), bytes))
+}
+
+/// (hash of the message, index in the message, attachment) for each attachment.
+fn located_attachments(desk: &Desk, number: u64) -> Result<Vec<(String, usize, Attachment)>> {
+    let (_, events) = show(desk, number)?;
+    let mut all = Vec::new();
+    for e in events {
+        if let EventKind::Mail(m) = e.kind {
+            for (i, a) in m.attachments.into_iter().enumerate() {
+                all.push((m.hash.clone(), i, a));
+            }
+        }
+    }
+    Ok(all)
 }
 
 /// Tickets matching a view (saved or from flags), sorted and limited.

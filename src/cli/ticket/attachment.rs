@@ -2,16 +2,13 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 
 use super::parse_number;
 use crate::cli::output::{self, Format};
 use crate::desk::tickets;
 use crate::desk::Desk;
-use crate::mail::files::MailStore;
-use crate::mail::parse::attachment_bytes;
-use crate::model::EventKind;
 
 /// List a ticket's attachments, or extract one.
 ///
@@ -31,37 +28,20 @@ pub struct AttachmentArgs {
 }
 
 pub fn run(args: AttachmentArgs, desk: &Desk, format: Format) -> Result<()> {
-    let (_, events) = tickets::show(desk, args.number)?;
-    // (message hash, index within the message, attachment)
-    let mut all = Vec::new();
-    for e in &events {
-        if let EventKind::Mail(m) = &e.kind {
-            for (i, a) in m.attachments.iter().enumerate() {
-                all.push((m.hash.clone(), i, a.clone()));
-            }
-        }
-    }
     let Some(id) = args.id else {
+        let all = tickets::attachments(desk, args.number)?;
         return match format {
-            Format::Json => output::json(&all.iter().enumerate().map(|(n, (_, _, a))| serde_json::json!({"id": n + 1, "name": a.name, "mime": a.mime, "size": a.size})).collect::<Vec<_>>()),
+            Format::Json => output::json(&all.iter().enumerate().map(|(n, a)| serde_json::json!({"id": n + 1, "name": a.name, "mime": a.mime, "size": a.size})).collect::<Vec<_>>()),
             _ => {
                 let mut table = output::table(&["id", "name", "type", "size"]);
-                for (n, (_, _, a)) in all.iter().enumerate() {
+                for (n, a) in all.iter().enumerate() {
                     table.add_row([(n + 1).to_string(), a.name.clone(), a.mime.clone(), a.size.to_string()]);
                 }
                 output::print_table(&table)
             }
         };
     };
-    let Some((hash, index, attachment)) = id.checked_sub(1).and_then(|i| all.get(i)) else {
-        bail!(
-            "ticket #{} has no attachment {id} (it has {})",
-            args.number,
-            all.len()
-        );
-    };
-    let raw = MailStore::new(&desk.db_path).get(hash)?;
-    let bytes = attachment_bytes(&raw, *index).map_err(anyhow::Error::msg)?;
+    let (attachment, bytes) = tickets::attachment(desk, args.number, id)?;
     match &args.output {
         Some(path) => std::fs::write(path, &bytes)
             .with_context(|| format!("cannot write {}", path.display()))?,
