@@ -344,6 +344,12 @@ pub struct View {
     pub columns: Option<String>,
 }
 
+/// The config could not be found, read or accepted; the text says which file, line
+/// and field. `cli::exit` reads the kind off this type.
+#[derive(Debug, thiserror::Error)]
+#[error("{0:#}")]
+pub struct ConfigError(pub anyhow::Error);
+
 impl Config {
     /// Finds the config file: the explicit path (flag or `POSTDESK_CONFIG`), then
     /// `./postdesk.yaml`, then `$XDG_CONFIG_HOME/postdesk/config.yaml` (or under `~/.config`).

@@ -1,11 +1,10 @@
-//! The postdesk binary: parse, run, and map errors to exit codes (0 ok, 1 error, 2 usage).
+//! The postdesk binary: parse, run, and print the error; `cli::exit` maps it to the
+//! exit status (0 ok, 1 error, 2 usage, 75 try again later).
 
 use std::process::ExitCode;
 
 use clap::Parser;
-
-/// sysexits.h: the MTA keeps the message and retries.
-const EX_TEMPFAIL: u8 = 75;
+use postdesk::cli::exit::Failure;
 
 fn main() -> ExitCode {
     // Everything we create may hold customer mail: private by default (files 0600, dirs 0700).
@@ -22,23 +21,12 @@ fn main() -> ExitCode {
     };
     match postdesk::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            postdesk::cli::output::note(format!("{e:#}"));
-            if e.is::<postdesk::cli::TempFail>() {
-                ExitCode::from(EX_TEMPFAIL)
-            } else {
-                ExitCode::FAILURE
+            let failure = Failure::of(&e);
+            if failure != Failure::BrokenPipe {
+                postdesk::cli::output::note(format!("{e:#}"));
             }
+            failure.code()
         }
     }
-}
-
-/// `postdesk ticket list | head` must not complain when head exits early.
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
 }

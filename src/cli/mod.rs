@@ -1,6 +1,7 @@
 //! The command line: argument structs and printing. The work itself lives in `desk`.
 
 mod completions;
+pub mod exit;
 mod formula;
 mod ingest;
 mod init;
@@ -17,7 +18,7 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::desk::Desk;
 use crate::store::Teardown;
 pub use output::Format;
@@ -118,10 +119,7 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// A failure after which the mail system should retry: exit 75 (EX_TEMPFAIL).
-#[derive(Debug, thiserror::Error)]
-#[error("{0:#}")]
-pub struct TempFail(pub anyhow::Error);
+pub use exit::TempFail;
 
 /// Options every command shares.
 pub struct Global {
@@ -135,15 +133,18 @@ pub struct Global {
 impl Global {
     /// Loads the config and builds the desk for commands that need one.
     pub fn desk(&self) -> Result<Desk> {
-        let path = Config::locate(self.config.as_deref())?;
-        let config = Config::load(&path)?;
-        Desk::new(
-            config,
-            self.db.clone(),
-            self.as_user.clone(),
-            self.lock_wait,
-            Teardown::AtExit,
-        )
+        let desk = Config::locate(self.config.as_deref())
+            .and_then(|path| Config::load(&path))
+            .and_then(|config| {
+                Desk::new(
+                    config,
+                    self.db.clone(),
+                    self.as_user.clone(),
+                    self.lock_wait,
+                    Teardown::AtExit,
+                )
+            });
+        desk.map_err(|e| ConfigError(e).into())
     }
 
     /// `--as`, then `POSTDESK_USER` (both via clap), then the login name.

@@ -161,7 +161,7 @@ impl<'a> Pipeline<'a> {
             let limit = self.max_message_size();
             let parsed_body = match body.len() as u64 {
                 size if size > limit => Err(too_large("the message", size, limit)),
-                _ => parse(body),
+                _ => parse(body).map_err(|e| e.to_string()),
             };
             match parsed_body {
                 Ok(msg) => parsed.push((i, msg, body)),

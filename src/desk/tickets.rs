@@ -220,7 +220,8 @@ pub fn attachment(desk: &Desk, number: u64, id: usize) -> Result<(Attachment, Ve
         );
     };
     let raw = MailStore::new(&desk.db_path).get(hash)?;
-    let bytes = attachment_bytes(&raw, *index).map_err(anyhow::Error::msg)?;
+    let bytes = attachment_bytes(&raw, *index)
+        .with_context(|| format!("ticket #{number}, attachment {id}"))?;
     Ok((attachment.clone(), bytes))
 }
 

@@ -101,8 +101,26 @@ pub fn hash_hex(raw: &[u8]) -> String {
         .collect()
 }
 
+/// Why a message cannot be used; the text is the reason it is quarantined with.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("empty message")]
+    Empty,
+    #[error("unparsable message: {0}")]
+    Unparsable(String),
+    #[error("no header block (not an e-mail message)")]
+    NoHeaderBlock,
+    #[error("no usable From address")]
+    NoSender,
+    /// A library below panicked on this message.
+    #[error("the parser failed on this message: {0}")]
+    ParserFailed(String),
+    #[error("the message has no attachment {0}")]
+    NoSuchAttachment(usize),
+}
+
 /// Parses a message; `Err` carries the reason to quarantine it.
-pub fn parse(raw: &[u8]) -> Result<Incoming, String> {
+pub fn parse(raw: &[u8]) -> Result<Incoming, ParseError> {
     // A bug in a parser below must cost one message, not stop every drain that
     // meets it: the drain quarantines it and moves on.
     std::panic::catch_unwind(|| parse_unguarded(raw)).unwrap_or_else(|panic| {
@@ -111,23 +129,21 @@ pub fn parse(raw: &[u8]) -> Result<Incoming, String> {
             .map(|s| s.to_string())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        Err(format!("the parser failed on this message: {what}"))
+        Err(ParseError::ParserFailed(what))
     })
 }
 
-fn parse_unguarded(raw: &[u8]) -> Result<Incoming, String> {
+fn parse_unguarded(raw: &[u8]) -> Result<Incoming, ParseError> {
     if raw.iter().all(u8::is_ascii_whitespace) {
-        return Err("empty message".into());
+        return Err(ParseError::Empty);
     }
-    let mail = mailparse::parse_mail(raw).map_err(|e| format!("unparsable message: {e}"))?;
+    let mail = mailparse::parse_mail(raw).map_err(|e| ParseError::Unparsable(e.to_string()))?;
     let from = first_address(&mail, "From")
         .or_else(|| first_address(&mail, "Sender"))
-        .ok_or_else(|| {
-            if mail.headers.is_empty() {
-                "no header block (not an e-mail message)".to_string()
-            } else {
-                "no usable From address".to_string()
-            }
+        .ok_or(if mail.headers.is_empty() {
+            ParseError::NoHeaderBlock
+        } else {
+            ParseError::NoSender
         })?;
     let mut msg = Incoming {
         message_id: mail
@@ -395,15 +411,15 @@ impl Walk {
 }
 
 /// The decoded bytes of attachment `index` (0-based, in the order `parse` lists them).
-pub fn attachment_bytes(raw: &[u8], index: usize) -> Result<Vec<u8>, String> {
-    let mail = mailparse::parse_mail(strip_envelope(raw)).map_err(|e| e.to_string())?;
+pub fn attachment_bytes(raw: &[u8], index: usize) -> Result<Vec<u8>, ParseError> {
+    let mail = mailparse::parse_mail(strip_envelope(raw))
+        .map_err(|e| ParseError::Unparsable(e.to_string()))?;
     let mut walk = Walk {
         wanted: Some(index),
         ..Walk::default()
     };
     walk.visit(&mail, 0);
-    walk.found
-        .ok_or_else(|| format!("the message has no attachment {}", index + 1))
+    walk.found.ok_or(ParseError::NoSuchAttachment(index + 1))
 }
 
 #[cfg(test)]
@@ -462,9 +478,11 @@ mod tests {
 
     #[test]
     fn no_headers_is_refused_with_a_reason() {
-        assert_eq!(parse(b"").unwrap_err(), "empty message");
-        assert!(parse(b"\njust text\n")
-            .unwrap_err()
-            .contains("no header block"));
+        assert_eq!(parse(b"").unwrap_err(), ParseError::Empty);
+        assert_eq!(parse(b"").unwrap_err().to_string(), "empty message");
+        assert_eq!(
+            parse(b"\njust text\n").unwrap_err(),
+            ParseError::NoHeaderBlock
+        );
     }
 }

@@ -9,4 +9,4 @@ pub mod load;
 
 pub use eval::{Decision, Event as RuleEvent};
 pub use format::{Rule, When};
-pub use load::RuleSet;
+pub use load::{LoadErrors, RuleSet};
