@@ -6,6 +6,7 @@ mod config_errors;
 mod csv_formulas;
 mod disk_full;
 mod dovecot;
+mod fixture_schema2;
 mod hostile_config;
 mod ingest;
 mod ingest_hostile;
