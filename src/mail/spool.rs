@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::files::{unique_name, write_durably};
+use super::files::{unique_name, write_durably, write_durably_with};
 
 /// Held by `ingest spool --watch` while it runs.
 const WATCH_LOCK: &str = ".watch.lock";
@@ -32,6 +32,15 @@ impl Spool {
     /// Writes a message durably; returns its path.
     pub fn put(&self, raw: &[u8]) -> Result<PathBuf> {
         write_durably(&self.dir, &format!("{}.eml", unique_name()), raw)
+    }
+
+    /// Writes a message durably as it is read, never whole in memory (a delivery
+    /// on stdin can be any size; the drain quarantines one over the size limit
+    /// unread); returns its path.
+    pub fn put_from(&self, message: &mut dyn std::io::Read) -> Result<PathBuf> {
+        write_durably_with(&self.dir, &format!("{}.eml", unique_name()), |out| {
+            std::io::copy(message, out).map(|_| ())
+        })
     }
 
     /// Spooled messages, oldest first.

@@ -175,3 +175,52 @@ fn bulk_batches_are_bounded_by_bytes() {
         "pack sizes: {packs:?}"
     );
 }
+
+/// A delivery on stdin is spooled as it is read, never whole in memory: a message
+/// larger than the process may allocate lands, and goes to the quarantine as too
+/// large (it took exit 75, "out of memory", and a retry forever, when read whole).
+#[test]
+fn a_delivery_larger_than_memory_is_spooled_as_it_is_read() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let env = with_max_size(1 << 20);
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 131072 && exec \"$0\" \"$@\"")
+        .arg(assert_cmd::cargo::cargo_bin("postdesk"))
+        .arg("ingest")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .current_dir(env.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run postdesk");
+    let mut input = child.stdin.take().unwrap();
+    input
+        .write_all(b"From: big@acme.example\nSubject: 160 MB\n\n")
+        .unwrap();
+    let line = [b'x'; 1 << 20];
+    for _ in 0..160 {
+        input.write_all(&line).unwrap();
+    }
+    drop(input);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let q = quarantine(&env);
+    assert_eq!(q.len(), 1, "{q:?}");
+    assert!(
+        q[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("over ingest.max_message_size (1048576)"),
+        "{q:?}"
+    );
+    assert!(env.list(&[]).is_empty());
+}

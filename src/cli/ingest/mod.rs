@@ -204,13 +204,13 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
     }
 }
 
-/// One message on stdin: spool it, then see it processed.
+/// One message on stdin: spool it as it is read, then see it processed.
 fn deliver(dry_run: bool, global: &Global) -> Result<()> {
-    let mut raw = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut raw)
-        .map_err(|e| TempFail(anyhow!(e).context("cannot read the message from stdin")))?;
     if dry_run {
+        let mut raw = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut raw)
+            .context("cannot read the message from stdin")?;
         let desk = global.desk()?;
         let pipeline = Pipeline::new(&desk, true)?;
         let results = pipeline.run_batch(&[raw])?;
@@ -228,8 +228,8 @@ fn deliver(dry_run: bool, global: &Global) -> Result<()> {
         })?,
     };
     let spooled = Spool::new(&data_dir)
-        .put(&raw)
-        .map_err(|e| TempFail(e.context("cannot spool the message")))?;
+        .put_from(&mut std::io::stdin().lock())
+        .map_err(|e| TempFail(e.context("cannot spool the message from stdin")))?;
     let desk = match desk {
         Ok(desk) => desk,
         Err(e) => {
