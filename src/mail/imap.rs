@@ -151,8 +151,34 @@ pub fn new_uids(session: &mut Session, last: u32) -> Result<Vec<u32>> {
     Ok(uids)
 }
 
+/// The size the server gives for each UID (RFC822.SIZE), in UID order.
+pub fn sizes(session: &mut Session, uids: &[u32]) -> Result<Vec<(u32, u64)>> {
+    if uids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let fetches = session.uid_fetch(uid_set(uids), "(UID RFC822.SIZE)")?;
+    let mut out: Vec<(u32, u64)> = fetches
+        .iter()
+        .filter_map(|f| Some((f.uid?, u64::from(f.size?))))
+        .collect();
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// The first `len` bytes of a message; \Seen is not set.
+pub fn fetch_head(session: &mut Session, uid: u32, len: usize) -> Result<Vec<u8>> {
+    let fetches = session.uid_fetch(uid.to_string(), format!("(UID BODY.PEEK[]<0.{len}>)"))?;
+    Ok(fetches
+        .iter()
+        .find_map(|f| f.body().map(<[u8]>::to_vec))
+        .unwrap_or_default())
+}
+
 /// The raw bytes of the given UIDs, in UID order; \Seen is not set (BODY.PEEK).
 pub fn fetch(session: &mut Session, uids: &[u32]) -> Result<Vec<(u32, Vec<u8>)>> {
+    if uids.is_empty() {
+        return Ok(Vec::new());
+    }
     let fetches = session.uid_fetch(uid_set(uids), "(UID BODY.PEEK[])")?;
     let mut out: Vec<(u32, Vec<u8>)> = fetches
         .iter()

@@ -116,6 +116,44 @@ fn plain_on_loopback_then_delete() {
 }
 
 #[test]
+fn a_message_over_the_size_limit_is_quarantined_by_its_head_and_left_on_the_server() {
+    let server = Dovecot::start();
+    let env = desk(
+        &server,
+        &format!(
+            "    port: {}\n    tls: none\n    after: delete\ningest:\n  max_message_size: 2000",
+            server.port()
+        ),
+    );
+    server.append("INBOX", &message(1));
+    let mut big = message(2);
+    big.extend(std::iter::repeat_n(b'x', 5000));
+    server.append("INBOX", &big);
+    server.append("INBOX", &message(3));
+    let big_uid = server.uids("INBOX")[1];
+    let first = summary(&env, &["ingest", "imap"]);
+    assert_eq!(
+        (first["created"].as_u64(), first["quarantined"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(
+        server.uids("INBOX"),
+        [big_uid],
+        "only the large one is left"
+    );
+    let q = env.json(&["ingest", "quarantine", "list"]);
+    let reason = q[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(&format!("INBOX UID {big_uid}")) && reason.contains("stays on the server"),
+        "{reason}"
+    );
+    // The cursor went past it: the next poll takes nothing again.
+    let second = summary(&env, &["ingest", "imap"]);
+    assert_eq!(second["quarantined"], 0);
+    assert_eq!(server.uids("INBOX"), [big_uid]);
+}
+
+#[test]
 fn connection_login_and_certificate_errors_name_the_account() {
     let server = Dovecot::start();
     let env = desk(
