@@ -135,13 +135,15 @@ impl Global {
     /// Loads the config and builds the desk for commands that need one.
     pub fn desk(&self) -> Result<Desk> {
         let path = Config::locate(self.config.as_deref())?;
-        let config = Config::load(&path)?;
-        Desk::new(
+        let config = Config::load(&path).map_err(|e| crate::sharing::explain_denied(e, &path))?;
+        let desk = Desk::new(
             config,
             self.db.clone(),
             self.as_user.clone(),
             self.lock_wait,
-        )
+        )?;
+        crate::sharing::adopt(&desk.db_path)?;
+        Ok(desk)
     }
 
     /// `--as`, then `POSTDESK_USER` (both via clap), then the login name.

@@ -81,7 +81,7 @@ impl OpenGuard {
             .create(true)
             .truncate(false)
             .write(true)
-            .mode(0o600)
+            .mode(crate::sharing::file_mode())
             .open(&path)
             .with_context(|| format!("cannot open {}", path.display()))?;
         // SAFETY: flock on a descriptor we own; released when the file is closed.
@@ -99,7 +99,8 @@ fn is_lock_error(e: &std::io::Error) -> bool {
     e.kind() == std::io::ErrorKind::WouldBlock
 }
 
-/// Creates the database directory (and parents) mode 0700 so mail stays private.
+/// Creates the database directory (and parents) mode 0700 so mail stays private
+/// (2770 on a group desk: `crate::sharing`).
 fn create_private_dir(path: &Path) -> Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     if path.is_dir() {
@@ -107,7 +108,7 @@ fn create_private_dir(path: &Path) -> Result<()> {
     }
     std::fs::DirBuilder::new()
         .recursive(true)
-        .mode(0o700)
+        .mode(crate::sharing::dir_mode())
         .create(path)
         .with_context(|| format!("cannot create database directory {}", path.display()))
 }

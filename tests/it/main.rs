@@ -15,6 +15,7 @@ mod man_pages;
 mod rules;
 mod sample;
 mod senders;
+mod shared_desk;
 mod store_lock;
 mod terminal_output;
 mod ticket_create;
