@@ -1,6 +1,7 @@
 //! The command line: argument structs and printing. The work itself lives in `desk`.
 
 mod completions;
+mod doctor;
 mod formula;
 mod ingest;
 mod init;
@@ -87,6 +88,8 @@ pub enum Command {
     Report(pending::PendingArgs),
     /// Remote-support sessions attached to tickets
     Session(pending::PendingArgs),
+    /// Say what would stop a delivery or a command for a Unix user, and how to fix it
+    Doctor(doctor::DoctorArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions(completions::CompletionsArgs),
 }
@@ -109,6 +112,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Init(args) => init::run(args, &global),
         Command::Completions(args) => completions::run(args),
+        Command::Doctor(args) => doctor::run(args, &global),
         Command::Ticket(cmd) => ticket::run(cmd, &global),
         Command::Ingest(args) => ingest::run(args, &global),
         Command::Rule(cmd) => rule::run(cmd, &global),

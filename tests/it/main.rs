@@ -5,6 +5,7 @@ mod common;
 mod config_errors;
 mod csv_formulas;
 mod disk_full;
+mod doctor;
 mod dovecot;
 mod hostile_config;
 mod ingest;

@@ -125,6 +125,10 @@ impl Desk {
         self.dir.join("postdesk.yaml")
     }
 
+    fn data(&self) -> PathBuf {
+        self.dir.join("postdesk.db")
+    }
+
     /// postdesk as `user` with `groups` (setpriv's --clear-groups or --init-groups),
     /// from `/`, with only PATH and the config: as an MTA's pipe runs it.
     fn as_user(&self, user: &str, gid: &str, groups: &str, args: &[&str]) -> Command {
@@ -244,4 +248,89 @@ fn members_deliver_and_edit_and_outsiders_are_told_the_group() {
         err.contains(&format!("shared by group '{}'", acc.group)),
         "{err}"
     );
+}
+
+/// `postdesk doctor --format json --user LOGIN` as root: (exit code, status by check).
+fn doctor(desk: &Desk, user: &str) -> (i32, serde_json::Value) {
+    let out = Command::new(&desk.bin)
+        .env_clear()
+        .arg("--config")
+        .arg(desk.config())
+        .args(["doctor", "--format", "json", "--user", user])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", text(&out.stdout), text(&out.stderr)));
+    (out.status.code().unwrap(), report)
+}
+
+fn check<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == name)
+        .unwrap_or_else(|| panic!("no check '{name}' in {report}"))
+}
+
+#[test]
+fn doctor_says_who_may_use_a_group_desk() {
+    let desk = Desk::new();
+    let acc = &desk.accounts;
+    let ok = desk.deliver_as(&acc.mta, &acc.group, "first");
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+
+    let (code, report) = doctor(&desk, &acc.mta);
+    assert_eq!(code, 0, "{report}");
+    for c in report["checks"].as_array().unwrap() {
+        assert_eq!(c["status"], "ok", "{c}");
+    }
+
+    // In the group only as a supplementary group: fine at a shell, not for an MTA.
+    let (code, report) = doctor(&desk, &acc.agent);
+    assert_eq!(code, 0, "{report}");
+    let dir = check(&report, "data directory");
+    assert_eq!(dir["status"], "warning", "{dir}");
+    assert!(
+        dir["fix"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("usermod -g {}", acc.group)),
+        "{dir}"
+    );
+
+    let (code, report) = doctor(&desk, &acc.outsider);
+    assert_eq!(code, 1, "{report}");
+    for name in ["path", "data directory", "files"] {
+        assert_eq!(check(&report, name)["status"], "problem", "{report}");
+    }
+    let dir = check(&report, "data directory");
+    assert!(
+        dir["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("shared by group '{}'", acc.group)),
+        "{dir}"
+    );
+    assert!(
+        dir["fix"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("usermod -aG {} {}", acc.group, acc.outsider)),
+        "{dir}"
+    );
+
+    // A file made by hand for root alone locks the members out of the spool.
+    let stray = desk.data().join("spool").join("stray.eml");
+    std::fs::write(&stray, MAIL).unwrap();
+    std::os::unix::fs::chown(&stray, Some(0), Some(0)).unwrap();
+    std::fs::set_permissions(&stray, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (code, report) = doctor(&desk, &acc.mta);
+    assert_eq!(code, 1, "{report}");
+    for name in ["files", "sharing"] {
+        let c = check(&report, name);
+        assert_eq!(c["status"], "problem", "{c}");
+        assert!(c["detail"].as_str().unwrap().contains("stray.eml"), "{c}");
+        assert!(c["fix"].as_str().unwrap().contains("chgrp -R"), "{c}");
+    }
 }
