@@ -13,8 +13,8 @@ use crate::desk::Desk;
 
 /// Say what would stop a delivery or a command for a Unix user, and how to fix it.
 ///
-/// Checks that the config and the rules load; that the user can reach the config
-/// and the data directory, and may write everything in it (judged from owners,
+/// Checks that the config and the rules load; that the user can read the config,
+/// the rules and the templates, reach the data directory, and write everything in it (judged from owners,
 /// groups and modes: run as root to check the MTA's user or cron's); on a group
 /// desk, that everything in it stays the group's; that no spooled mail has waited
 /// over a minute (nothing draining the spool); and that no process has held the
@@ -39,14 +39,15 @@ pub fn run(args: DoctorArgs, global: &Global) -> Result<()> {
     };
     let located = Config::locate(global.config.as_deref());
     let mut checks = Vec::new();
-    let mut config_path = None;
+    let mut readable = Vec::new();
     let mut data_dir = None;
     match &located {
         Ok(path) => {
             let loaded = Config::load(path);
             checks.extend(doctor::config_and_rules(path, &loaded));
-            config_path = Some(path.clone());
+            readable.push(path.clone());
             if let Ok(config) = loaded {
+                readable.extend([config.rules_dir(), config.templates_dir()]);
                 let desk = Desk::new(config, global.db.clone(), None, global.lock_wait);
                 data_dir = desk.ok().map(|desk| desk.db_path);
             }
@@ -56,7 +57,7 @@ pub fn run(args: DoctorArgs, global: &Global) -> Result<()> {
     let data_dir = data_dir.or_else(|| super::ingest::fallback_data_dir(global));
     match &data_dir {
         Some(dir) => {
-            checks.push(doctor::reach(&who, config_path.as_deref(), dir));
+            checks.push(doctor::reach(&who, &readable, dir));
             checks.push(doctor::data_dir(&who, dir));
             checks.extend(doctor::contents(&who, dir));
             checks.push(doctor::spool(dir));

@@ -142,31 +142,48 @@ pub fn config_failed(e: &anyhow::Error) -> Check {
     )
 }
 
-/// Whether `who` can reach and read the config and reach the data directory.
-pub fn reach(who: &Who, config: Option<&Path>, data_dir: &Path) -> Check {
-    let mut blocked = Vec::new();
-    let targets = config.into_iter().chain([data_dir]);
-    for target in targets {
+/// Whether `who` can reach the data directory and read the config, the rules and
+/// the templates (`readable`: files, or directories with the files in them).
+pub fn reach(who: &Who, readable: &[PathBuf], data_dir: &Path) -> Check {
+    let mut blocked: Vec<(PathBuf, String)> = Vec::new();
+    let mut block = |path: &Path, meta: &Metadata| {
+        if !blocked.iter().any(|(p, _)| p == path) {
+            blocked.push((path.to_path_buf(), describe(meta)));
+        }
+    };
+    for target in readable.iter().map(PathBuf::as_path).chain([data_dir]) {
         let absolute = std::path::absolute(target).unwrap_or_else(|_| target.to_path_buf());
         for dir in absolute.ancestors().skip(1) {
             if let Ok(meta) = std::fs::metadata(dir) {
-                if !who.may(&meta, 1) && !blocked.iter().any(|(d, _)| d == dir) {
-                    blocked.push((dir.to_path_buf(), describe(&meta)));
+                if !who.may(&meta, 1) {
+                    block(dir, &meta);
                 }
             }
         }
     }
-    if let Some(config) = config {
-        if let Ok(meta) = std::fs::metadata(config) {
-            if !who.may(&meta, 4) {
-                blocked.push((config.to_path_buf(), describe(&meta)));
+    for target in readable {
+        let Ok(meta) = std::fs::metadata(target) else {
+            continue;
+        };
+        if !who.may(&meta, if meta.is_dir() { 5 } else { 4 }) {
+            block(target, &meta);
+        }
+        if meta.is_dir() {
+            for entry in std::fs::read_dir(target).into_iter().flatten().flatten() {
+                match entry.metadata() {
+                    Ok(meta) if meta.is_file() && !who.may(&meta, 4) => block(&entry.path(), &meta),
+                    _ => {}
+                }
             }
         }
     }
     if blocked.is_empty() {
         return Check::ok(
             "path",
-            format!("{} can reach the config and the data directory", who.name),
+            format!(
+                "{} can reach the data directory and read the config, rules and templates",
+                who.name
+            ),
         );
     }
     let list: Vec<String> = blocked
@@ -178,7 +195,7 @@ pub fn reach(who: &Who, config: Option<&Path>, data_dir: &Path) -> Check {
         Status::Problem,
         format!("{} cannot pass or read {}", who.name, list.join(", ")),
         format!(
-            "add {0} to the group of each (`usermod -aG GROUP {0}`), or open a directory that may be public with `chmod o+x`",
+            "add {0} to the group of each (`usermod -aG GROUP {0}`), or open a directory that may be public with `chmod o+x`; a file of the desk's group needs g+r",
             who.name
         ),
     )

@@ -333,4 +333,20 @@ fn doctor_says_who_may_use_a_group_desk() {
         assert!(c["detail"].as_str().unwrap().contains("stray.eml"), "{c}");
         assert!(c["fix"].as_str().unwrap().contains("chgrp -R"), "{c}");
     }
+
+    // A rule file only root may read stops the MTA's user from loading the rules.
+    std::fs::remove_file(&stray).unwrap();
+    let rule = desk.dir.join("rules").join("20-private.yaml");
+    std::fs::write(&rule, "[]\n").unwrap();
+    std::os::unix::fs::chown(&rule, Some(0), Some(0)).unwrap();
+    std::fs::set_permissions(&rule, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (code, report) = doctor(&desk, &acc.mta);
+    assert_eq!(code, 1, "{report}");
+    let path = check(&report, "path");
+    assert_eq!(path["status"], "problem", "{path}");
+    assert!(
+        path["detail"].as_str().unwrap().contains("20-private.yaml"),
+        "{path}"
+    );
+    assert_eq!(check(&report, "rules")["status"], "ok", "{report}");
 }
