@@ -19,6 +19,9 @@ struct Accounts {
     outsider: String,
 }
 
+/// useradd and userdel lock /etc/passwd and fail rather than wait: one test at a time.
+static ACCOUNTS_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 impl Accounts {
     fn create() -> Accounts {
         // SAFETY: geteuid has no preconditions.
@@ -33,6 +36,7 @@ impl Accounts {
             agent: format!("pda{tag}"),
             outsider: format!("pdo{tag}"),
         };
+        let _one = ACCOUNTS_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         run("groupadd", &["--system", &accounts.group]);
         let system = [
             "--system",
@@ -62,6 +66,7 @@ impl Accounts {
 
 impl Drop for Accounts {
     fn drop(&mut self) {
+        let _one = ACCOUNTS_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         for user in [&self.mta, &self.agent, &self.outsider] {
             let _ = Command::new("userdel").arg(user).status();
         }
