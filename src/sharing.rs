@@ -55,7 +55,8 @@ pub fn adopt(data_dir: &Path) -> Result<()> {
         }
         Err(e) => {
             // Not even reachable: name the first directory on the way that bars us.
-            let barrier = data_dir.ancestors().skip(1).collect::<Vec<_>>();
+            let absolute = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.into());
+            let barrier = absolute.ancestors().skip(1).collect::<Vec<_>>();
             let barrier = barrier.into_iter().rev().find(|dir| {
                 !dir.as_os_str().is_empty()
                     && nix::unistd::access(*dir, nix::unistd::AccessFlags::X_OK).is_err()

@@ -255,6 +255,16 @@ pub fn data_dir(who: &Who, dir: &Path) -> Check {
             fix,
         );
     }
+    if !shared && meta.mode() & 0o070 == 0o070 {
+        return Check::bad(
+            "data directory",
+            Status::Warning,
+            format!(
+                "{what}: group-writable but not setgid, so postdesk creates private files in it"
+            ),
+            format!("make it a group desk: {}", share_command(&group, dir)),
+        );
+    }
     if shared && who.only_by_supplementary(&meta) {
         return Check::bad(
             "data directory",

@@ -144,3 +144,15 @@ fn a_database_held_for_long_is_a_problem_naming_the_holder() {
         "{detail}"
     );
 }
+
+#[test]
+fn a_group_writable_desk_without_setgid_is_a_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = healthy();
+    std::fs::set_permissions(env.db(), std::fs::Permissions::from_mode(0o770)).unwrap();
+    let (code, report) = doctor(&env);
+    assert_eq!(code, 0, "a warning alone: {report}");
+    let (status, detail) = failing(&report, "data directory");
+    assert_eq!(status, "warning");
+    assert!(detail.contains("not setgid"), "{detail}");
+}
