@@ -14,7 +14,7 @@ if [ "${1:-}" = tests ]; then
   command -v script >/dev/null || need+=(bsdutils)
   # The shared-desk tests make a group and users and run postdesk as them;
   # the doctor tests hold the database with flock(1).
-  command -v useradd >/dev/null || need+=(passwd)
+  [ -x /usr/sbin/useradd ] || need+=(passwd)
   command -v setpriv >/dev/null && command -v flock >/dev/null || need+=(util-linux)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
