@@ -12,6 +12,10 @@ if [ "${1:-}" = tests ]; then
   command -v openssl >/dev/null || need+=(openssl)
   # The terminal-output tests run postdesk on a pseudo-terminal with script(1).
   command -v script >/dev/null || need+=(bsdutils)
+  # The shared-desk tests make a group and users and run postdesk as them;
+  # the doctor tests hold the database with flock(1).
+  [ -x /usr/sbin/useradd ] || need+=(passwd)
+  command -v setpriv >/dev/null && command -v flock >/dev/null || need+=(util-linux)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -10,5 +10,6 @@ pub mod desk;
 pub mod mail;
 pub mod model;
 pub mod rules;
+pub mod sharing;
 pub mod store;
 pub mod yaml_guard;

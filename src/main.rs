@@ -7,7 +7,8 @@ use clap::Parser;
 use postdesk::cli::exit::Failure;
 
 fn main() -> ExitCode {
-    // Everything we create may hold customer mail: private by default (files 0600, dirs 0700).
+    // Everything we create may hold customer mail: private by default (files 0600, dirs 0700)
+    // until the desk is known; a group desk then loosens it to 007 (`postdesk::sharing`).
     // SAFETY: umask only changes this process's file-creation mask.
     unsafe {
         libc::umask(0o077);

@@ -18,13 +18,21 @@ pub struct InitArgs {
     /// Where to write the files
     #[arg(default_value = ".")]
     dir: PathBuf,
+    /// Share the desk with this Unix group (the MTA's user, cron's user and the agents):
+    /// directories setgid 2770, files 0660, and every later command keeps it so
+    #[arg(long, value_name = "GROUP")]
+    group: Option<String>,
 }
 
 pub fn run(args: InitArgs, global: &Global) -> Result<()> {
     let login = global.login();
-    let done = crate::desk::init::init(&args.dir, &login)?;
+    let done = crate::desk::init::init(&args.dir, &login, args.group.as_deref())?;
+    let shared = match &args.group {
+        Some(group) => format!("; shared by group '{group}'"),
+        None => String::new(),
+    };
     output::note(format!(
-        "wrote {} (admin: {login}) and created the database {}",
+        "wrote {} (admin: {login}) and created the database {}{shared}",
         done.config.display(),
         done.db.display()
     ));

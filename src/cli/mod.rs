@@ -1,6 +1,7 @@
 //! The command line: argument structs and printing. The work itself lives in `desk`.
 
 mod completions;
+mod doctor;
 pub mod exit;
 mod formula;
 mod ingest;
@@ -89,6 +90,8 @@ pub enum Command {
     Report(pending::PendingArgs),
     /// Remote-support sessions attached to tickets
     Session(pending::PendingArgs),
+    /// Say what would stop a delivery or a command for a Unix user, and how to fix it
+    Doctor(doctor::DoctorArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions(completions::CompletionsArgs),
 }
@@ -111,6 +114,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Init(args) => init::run(args, &global),
         Command::Completions(args) => completions::run(args),
+        Command::Doctor(args) => doctor::run(args, &global),
         Command::Ticket(cmd) => ticket::run(cmd, &global),
         Command::Ingest(args) => ingest::run(args, &global),
         Command::Rule(cmd) => rule::run(cmd, &global),
@@ -134,7 +138,9 @@ impl Global {
     /// Loads the config and builds the desk for commands that need one.
     pub fn desk(&self) -> Result<Desk> {
         let desk = Config::locate(self.config.as_deref())
-            .and_then(|path| Config::load(&path))
+            .and_then(|path| {
+                Config::load(&path).map_err(|e| crate::sharing::explain_denied(e, &path))
+            })
             .and_then(|config| {
                 Desk::new(
                     config,
@@ -143,8 +149,10 @@ impl Global {
                     self.lock_wait,
                     Teardown::AtExit,
                 )
-            });
-        desk.map_err(|e| ConfigError(e).into())
+            })
+            .map_err(|e| anyhow::Error::new(ConfigError(e)))?;
+        crate::sharing::adopt(&desk.db_path)?;
+        Ok(desk)
     }
 
     /// `--as`, then `POSTDESK_USER` (both via clap), then the login name.

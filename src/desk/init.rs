@@ -26,7 +26,8 @@ pub struct Initialised {
 }
 
 /// Writes a starter setup into `dir` for `login`; refuses to overwrite an existing config.
-pub fn init(dir: &Path, login: &str) -> Result<Initialised> {
+/// With `group`, `dir` becomes a group desk (setgid 2770) and all within it is the group's.
+pub fn init(dir: &Path, login: &str, group: Option<&str>) -> Result<Initialised> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let config_path = dir.join(FILE_NAME);
     if config_path.exists() {
@@ -34,6 +35,11 @@ pub fn init(dir: &Path, login: &str) -> Result<Initialised> {
             "{} already exists; not overwriting it",
             config_path.display()
         );
+    }
+    match group {
+        Some(group) => crate::sharing::share(dir, group)?,
+        // A directory an admin already made a group's keeps what is made in it shared.
+        None => crate::sharing::adopt(dir)?,
     }
     let text = starter_config(login);
     // Parse what we are about to write, so init can never leave a broken config behind.

@@ -10,12 +10,12 @@ use anyhow::{bail, ensure, Context, Result};
 use super::pack;
 use super::parse::hash_hex;
 
-/// Creates a directory (and parents) mode 0700.
+/// Creates a directory (and parents) mode 0700, or 2770 on a group desk (`crate::sharing`).
 pub fn private_dir(path: &Path) -> Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     fs::DirBuilder::new()
         .recursive(true)
-        .mode(0o700)
+        .mode(crate::sharing::dir_mode())
         .create(path)
         .with_context(|| format!("cannot create directory {}", path.display()))
 }
@@ -90,7 +90,7 @@ pub fn write_file_durably(
             .write(true)
             .create(true)
             .truncate(true)
-            .mode(0o600)
+            .mode(crate::sharing::file_mode())
             .open(&tmp)?;
         let mut out = BufWriter::with_capacity(64 * 1024, file);
         fill(&mut out)?;

@@ -113,7 +113,7 @@ impl Spool {
             .create(create)
             .truncate(false)
             .write(true)
-            .mode(0o600)
+            .mode(crate::sharing::file_mode())
             .open(self.dir.join(name))
     }
 

@@ -81,7 +81,7 @@ impl OpenGuard {
             .create(true)
             .truncate(false)
             .write(true)
-            .mode(0o600)
+            .mode(crate::sharing::file_mode())
             .open(&path)
             .with_context(|| format!("cannot open {}", path.display()))?;
         // SAFETY: flock on a descriptor we own; released when the file is closed.
@@ -99,7 +99,8 @@ fn is_lock_error(e: &std::io::Error) -> bool {
     e.kind() == std::io::ErrorKind::WouldBlock
 }
 
-/// Creates the database directory (and parents) mode 0700 so mail stays private.
+/// Creates the database directory (and parents) mode 0700 so mail stays private
+/// (2770 on a group desk: `crate::sharing`).
 fn create_private_dir(path: &Path) -> Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     if path.is_dir() {
@@ -107,7 +108,7 @@ fn create_private_dir(path: &Path) -> Result<()> {
     }
     std::fs::DirBuilder::new()
         .recursive(true)
-        .mode(0o700)
+        .mode(crate::sharing::dir_mode())
         .create(path)
         .with_context(|| format!("cannot create database directory {}", path.display()))
 }
@@ -151,5 +152,42 @@ impl Store {
     pub fn set_schema_version(&self, version: u32) -> Result<()> {
         self.meta.insert(SCHEMA_KEY, &version.to_be_bytes())?;
         Ok(())
+    }
+}
+
+/// What [`probe_lock`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockProbe {
+    /// No database in the data directory yet.
+    NoDatabase,
+    Free,
+    /// Held past the wait; `inode` is the locked file's, to find its holder.
+    Held {
+        inode: u64,
+    },
+}
+
+/// Whether another process holds the database, waiting up to `wait` for it to let
+/// go, without opening (or changing) anything: a shared flock tried on sled's file.
+pub fn probe_lock(data_dir: &Path, wait: Duration) -> Result<LockProbe> {
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::io::AsRawFd;
+    let path = data_dir.join("sled").join("db");
+    let file = match std::fs::File::open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(LockProbe::NoDatabase),
+        Err(e) => return Err(e).with_context(|| format!("cannot open {}", path.display())),
+    };
+    let inode = file.metadata().map(|m| m.ino()).unwrap_or(0);
+    let deadline = Instant::now() + wait;
+    loop {
+        // SAFETY: flock on a descriptor we own; released when the file is closed.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } == 0 {
+            return Ok(LockProbe::Free);
+        }
+        if Instant::now() >= deadline {
+            return Ok(LockProbe::Held { inode });
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }

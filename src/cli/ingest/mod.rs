@@ -227,6 +227,9 @@ fn deliver(dry_run: bool, global: &Global) -> Result<()> {
             ))
         })?,
     };
+    // Again for a desk whose config failed: the spool file follows the desk's sharing.
+    crate::sharing::adopt(&data_dir)
+        .map_err(|e| TempFail(e.context("cannot spool the message")))?;
     let spooled = Spool::new(&data_dir)
         .put_from(&mut std::io::stdin().lock())
         .map_err(|e| TempFail(e.context("cannot spool the message from stdin")))?;
@@ -251,7 +254,7 @@ fn deliver(dry_run: bool, global: &Global) -> Result<()> {
 
 /// Where to spool when the config cannot be loaded: `--db`/`POSTDESK_DB`, else
 /// `settings.db` read on its own from the config file, whatever the rest holds.
-fn fallback_data_dir(global: &Global) -> Option<PathBuf> {
+pub(super) fn fallback_data_dir(global: &Global) -> Option<PathBuf> {
     if let Some(db) = &global.db {
         return Some(db.clone());
     }
