@@ -1,5 +1,11 @@
 //! Helpers shared by the benchmarks.
 
+// Each bench uses a part of these.
+#[allow(dead_code)]
+pub mod corpus;
+#[allow(dead_code)]
+pub mod desk;
+
 use std::path::Path;
 
 /// Bytes on disk under `path`, recursively.
