@@ -5,6 +5,8 @@
 //! the database knows is on disk; a crash before the commit only leaves an
 //! unreferenced file, and re-running the source is absorbed by the dedupe.
 
+use std::collections::BTreeSet;
+
 use anyhow::{Context, Result};
 use regex::Regex;
 use serde::Serialize;
@@ -12,8 +14,6 @@ use serde::Serialize;
 use super::intake::too_large;
 use super::{now, Desk};
 use crate::config::Service;
-use std::collections::BTreeSet;
-
 use crate::mail::auth;
 use crate::mail::classify::automatic;
 use crate::mail::files::MailStore;
