@@ -94,6 +94,25 @@ impl Env {
         cmd
     }
 
+    /// postdesk as an MTA runs it (no HOME, no user), with its address space capped
+    /// at `kib` KiB (`ulimit -v`), stdin, stdout and stderr piped: a test of bounded
+    /// memory fails instead of taking the machine's.
+    pub fn spawn_limited(&self, kib: u64, args: &[&str]) -> std::process::Child {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("ulimit -v {kib} && exec \"$0\" \"$@\""))
+            .arg(assert_cmd::cargo::cargo_bin("postdesk"))
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .current_dir(self.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run postdesk")
+    }
+
     /// Runs and requires success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.cmd(args).output().expect("run postdesk");

@@ -2,7 +2,7 @@
 //! their place.
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use crate::common::{Env, CONFIG};
 
@@ -10,19 +10,7 @@ use crate::common::{Env, CONFIG};
 /// so an expansion that would build gigabytes fails the test instead of taking
 /// the machine's memory.
 fn limited(env: &Env, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg("ulimit -v 1048576 && exec \"$0\" \"$@\"")
-        .arg(assert_cmd::cargo::cargo_bin("postdesk"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .current_dir(env.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run postdesk");
+    let mut child = env.spawn_limited(1 << 20, args);
     let mut input = child.stdin.take().unwrap();
     input.write_all(stdin.as_bytes()).unwrap();
     drop(input);

@@ -182,21 +182,8 @@ fn bulk_batches_are_bounded_by_bytes() {
 #[test]
 fn a_delivery_larger_than_memory_is_spooled_as_it_is_read() {
     use std::io::Write;
-    use std::process::{Command, Stdio};
     let env = with_max_size(1 << 20);
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg("ulimit -v 131072 && exec \"$0\" \"$@\"")
-        .arg(assert_cmd::cargo::cargo_bin("postdesk"))
-        .arg("ingest")
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .current_dir(env.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run postdesk");
+    let mut child = env.spawn_limited(128 << 10, &["ingest"]);
     let mut input = child.stdin.take().unwrap();
     input
         .write_all(b"From: big@acme.example\nSubject: 160 MB\n\n")
