@@ -16,7 +16,6 @@ use super::{now, Desk};
 use crate::config::Service;
 use crate::mail::auth;
 use crate::mail::classify::automatic;
-use crate::mail::files::MailStore;
 use crate::mail::fingerprint;
 use crate::mail::parse::{parse, strip_envelope, Incoming};
 use crate::mail::quarantine::Quarantine;
@@ -88,7 +87,6 @@ enum Created {
 /// The compiled settings of one ingest run.
 pub struct Pipeline<'a> {
     desk: &'a Desk,
-    mails: MailStore,
     quarantine: Quarantine,
     subject_tag: Regex,
     ignore_subjects: Vec<Regex>,
@@ -109,7 +107,6 @@ impl<'a> Pipeline<'a> {
             .collect::<Result<_>>()?;
         Ok(Pipeline {
             desk,
-            mails: MailStore::new(&desk.db_path),
             quarantine: Quarantine::new(&desk.db_path),
             subject_tag,
             ignore_subjects,
@@ -173,7 +170,7 @@ impl<'a> Pipeline<'a> {
                 .iter()
                 .map(|(_, m, body)| (m.hash.as_str(), *body))
                 .collect();
-            self.mails.put_all(&to_store)?;
+            self.desk.storage.mail().put_all(&to_store)?;
         }
         let at = now();
         let decide_all = |tx: &dyn Writer| {

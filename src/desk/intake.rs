@@ -191,9 +191,9 @@ pub fn remove_leftovers(desk: &Desk) -> Result<usize> {
 
 /// Brings the mail store's multi-pack index up to date, so looking a message up
 /// does not open every batch pack ([`crate::mail::midx`]). `ingest spool` does it
-/// while it holds the database.
+/// after draining; the index has a lock of its own.
 pub fn index_mail(desk: &Desk) -> Result<usize> {
-    crate::mail::files::MailStore::new(&desk.db_path).update_index()
+    desk.storage.mail().maintain()
 }
 
 /// How long a drainer keeps the database while mail keeps arriving: shell commands

@@ -6,7 +6,6 @@ use anyhow::{bail, Context, Result};
 
 use super::{fields, now, Desk};
 use crate::config::{Service, View};
-use crate::mail::files::MailStore;
 use crate::mail::parse::attachment_bytes;
 use crate::model::filter::{compare, SortField, SortKey};
 use crate::model::ticket::{changes, words};
@@ -219,7 +218,7 @@ pub fn attachment(desk: &Desk, number: u64, id: usize) -> Result<(Attachment, Ve
             all.len()
         );
     };
-    let raw = MailStore::new(&desk.db_path).get(hash)?;
+    let raw = desk.storage.mail().get(hash)?;
     let bytes = attachment_bytes(&raw, *index)
         .with_context(|| format!("ticket #{number}, attachment {id}"))?;
     Ok((attachment.clone(), bytes))

@@ -224,6 +224,21 @@ pub fn unique_name() -> String {
     )
 }
 
+impl crate::store::MailBlobs for MailStore {
+    fn put_all(&self, messages: &[(&str, &[u8])]) -> Result<()> {
+        MailStore::put_all(self, messages)
+    }
+
+    fn get(&self, hash: &str) -> Result<Vec<u8>> {
+        MailStore::get(self, hash)
+    }
+
+    /// Brings the multi-pack index up to date.
+    fn maintain(&self) -> Result<usize> {
+        self.update_index()
+    }
+}
+
 /// An exclusive flock on `path` (created 0600 if missing), waiting for it; held
 /// until the returned file is dropped.
 pub fn exclusive_lock(path: &Path) -> Result<fs::File> {

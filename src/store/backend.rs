@@ -128,3 +128,19 @@ pub trait Writer {
     /// (the batch it fetched): both or neither.
     fn set_imap_state(&self, account: &str, mailbox: &str, validity: u32, last: u32) -> Result<()>;
 }
+
+/// The raw bytes of every message, content-addressed by SHA-256 (lowercase hex),
+/// write-once, kept beside the database: the database records hashes, these hold
+/// the bytes. The first implementation is the pack files (`mail::files::MailStore`).
+pub trait MailBlobs {
+    /// Stores messages under their hashes, durably, before the write that records
+    /// them commits; a hash stored twice is harmless.
+    fn put_all(&self, messages: &[(&str, &[u8])]) -> Result<()>;
+
+    /// The bytes stored under `hash`, checked against it.
+    fn get(&self, hash: &str) -> Result<Vec<u8>>;
+
+    /// Upkeep that makes lookups cheaper (`ingest spool`, from cron); returns how
+    /// much it did. Safe to run beside writers and other upkeep.
+    fn maintain(&self) -> Result<usize>;
+}

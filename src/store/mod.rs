@@ -31,7 +31,7 @@ use anyhow::{Context, Result};
 
 use crate::model::{Event, Ticket};
 
-pub use backend::{Backend, Claim, MessageRecord, Reader, Writer};
+pub use backend::{Backend, Claim, MailBlobs, MessageRecord, Reader, Writer};
 pub use open::{probe_lock, LockProbe, Locked, SCHEMA_VERSION};
 pub use storage::{Storage, Teardown};
 use tx::corrupt_group;

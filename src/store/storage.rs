@@ -1,7 +1,7 @@
-//! The data directory's database as one owned thing: opened on first use, held
-//! until released, flushed after every write, closed without sled's teardown when
-//! the process is about to end anyway. Nothing outside `store` opens, flushes or
-//! closes the database.
+//! The data directory's database and mail as one owned thing: the database opened
+//! on first use, held until released, flushed after every write, closed without
+//! sled's teardown when the process is about to end anyway; the raw mail through
+//! [`MailBlobs`]. Nothing outside `store` opens, flushes or closes the database.
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::{Backend, Reader, Store, Writer};
+use super::{Backend, MailBlobs, Reader, Store, Writer};
+use crate::mail::files::MailStore;
 
 /// What dropping the [`Storage`] does with an open database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +26,7 @@ pub enum Teardown {
 /// The database of a data directory, opened lazily and held until [`Storage::release`].
 pub struct Storage {
     dir: PathBuf,
+    mail: MailStore,
     lock_wait: Duration,
     teardown: Teardown,
     open: RefCell<Option<Store>>,
@@ -36,6 +38,7 @@ impl Storage {
     pub fn new(dir: &Path, lock_wait: Duration, teardown: Teardown) -> Storage {
         Storage {
             dir: dir.to_path_buf(),
+            mail: MailStore::new(dir),
             lock_wait,
             teardown,
             open: RefCell::new(None),
@@ -45,6 +48,11 @@ impl Storage {
     /// The data directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The raw mail beside the database.
+    pub fn mail(&self) -> &dyn MailBlobs {
+        &self.mail
     }
 
     /// Opens the database now if it is not open (waiting as `new` says). Fails with
