@@ -261,7 +261,7 @@ impl<'a> Pipeline<'a> {
                 self.add_reply(tx, n, msg, agent.as_deref(), notes, at)?;
                 Outcome::Reply { ticket: n }
             }
-            None => match self.create_ticket(tx, msg, link, notes, at)? {
+            None => match self.create_ticket(tx, msg, link, authenticated, notes, at)? {
                 Created::Ticket(ticket) => Outcome::Created { ticket },
                 Created::IgnoredBy(rule) => {
                     return ignore(tx, msg, key, format!("rule '{rule}'"), at);
@@ -449,10 +449,12 @@ impl<'a> Pipeline<'a> {
         tx: &dyn Writer,
         msg: &Incoming,
         link: Option<Named>,
+        authenticated: bool,
         notes: Vec<EventKind>,
         at: i64,
     ) -> Result<Created> {
-        let (mut ticket, held_cc) = self.draft(msg, link.as_ref().map(|l| l.ticket), at)?;
+        let (mut ticket, held_cc) =
+            self.draft(msg, link.as_ref().map(|l| l.ticket), authenticated, at)?;
         let from = msg.from.clone().context("message without a sender")?;
         let (rule_events, ignored_by) =
             self.desk
@@ -500,18 +502,24 @@ impl<'a> Pipeline<'a> {
 
     /// The ticket a new message would make, before rules and numbering.
     pub fn draft_ticket(&self, msg: &Incoming, link: Option<u64>, at: i64) -> Result<Ticket> {
-        Ok(self.draft(msg, link, at)?.0)
+        Ok(self.draft(msg, link, self.authenticated(msg), at)?.0)
     }
 
     /// The draft ticket, and the Cc'd addresses that may not follow it.
-    fn draft(&self, msg: &Incoming, link: Option<u64>, at: i64) -> Result<(Ticket, Vec<String>)> {
+    fn draft(
+        &self,
+        msg: &Incoming,
+        link: Option<u64>,
+        authenticated: bool,
+        at: i64,
+    ) -> Result<(Ticket, Vec<String>)> {
         let config = &self.desk.config;
         let service: Option<&Service> = msg
             .recipients()
             .find_map(|r| config.service_for_address(r))
             .or_else(|| config.default_service());
         let from = msg.from.clone().context("message without a sender")?;
-        let (mut followers, held_cc) = self.cc_followers(msg, &from.email);
+        let (mut followers, held_cc) = self.cc_followers(msg, &from.email, authenticated);
         if let Some(service) = service {
             followers.extend(service.guests.iter().cloned());
         }
@@ -550,7 +558,12 @@ impl<'a> Pipeline<'a> {
     /// The Cc'd customers who follow a new request, and those held back: a Cc is
     /// anyone the sender typed, so only the requester's own domain, the domains of
     /// `ingest.cc_followers_domains`, or authenticated mail may subscribe others.
-    fn cc_followers(&self, msg: &Incoming, from: &str) -> (BTreeSet<String>, Vec<String>) {
+    fn cc_followers(
+        &self,
+        msg: &Incoming,
+        from: &str,
+        authenticated: bool,
+    ) -> (BTreeSet<String>, Vec<String>) {
         let config = &self.desk.config;
         let (mut followers, mut held) = (BTreeSet::new(), Vec::new());
         if !config.ingest.cc_followers {
@@ -558,7 +571,6 @@ impl<'a> Pipeline<'a> {
         }
         let domain = |email: &str| email.rsplit_once('@').map_or("", |(_, d)| d).to_string();
         let from_domain = domain(from);
-        let authenticated = self.authenticated(msg);
         for cc in &msg.cc {
             let ours = config.service_for_address(&cc.email).is_some()
                 || config.user_by_email(&cc.email).is_some()

@@ -227,9 +227,12 @@ fn deliver(dry_run: bool, global: &Global) -> Result<()> {
             ))
         })?,
     };
-    // Again for a desk whose config failed: the spool file follows the desk's sharing.
-    crate::sharing::adopt(&data_dir)
-        .map_err(|e| TempFail(e.context("cannot spool the message")))?;
+    // A desk whose config failed was not looked at yet: the spool file follows its
+    // sharing too (`global.desk()` did this for a desk that loaded).
+    if desk.is_err() {
+        crate::sharing::adopt(&data_dir)
+            .map_err(|e| TempFail(e.context("cannot spool the message")))?;
+    }
     let spooled = Spool::new(&data_dir)
         .put_from(&mut std::io::stdin().lock())
         .map_err(|e| TempFail(e.context("cannot spool the message from stdin")))?;
