@@ -291,8 +291,11 @@ fn test(desk: &Desk, args: TestArgs, format: Format) -> Result<()> {
         None => None,
     };
     let (mut ticket, default_event) = match (args.ticket, &mail) {
-        (Some(n), Some(_)) => (crate::desk::tickets::show(desk, n)?.0, Event::Reply),
-        (Some(n), None) => (crate::desk::tickets::show(desk, n)?.0, Event::Updated),
+        (Some(n), Some(_)) => (crate::desk::tickets::show(desk, n, false)?.0, Event::Reply),
+        (Some(n), None) => (
+            crate::desk::tickets::show(desk, n, false)?.0,
+            Event::Updated,
+        ),
         (None, Some(m)) => (
             Pipeline::new(desk, true)?.draft_ticket(m, None, crate::desk::now())?,
             Event::Created,

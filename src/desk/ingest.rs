@@ -20,7 +20,7 @@ use crate::mail::fingerprint;
 use crate::mail::parse::{parse, strip_envelope, Incoming};
 use crate::mail::quarantine::Quarantine;
 use crate::model::{
-    Assignee, Event, EventKind, IgnoredMail, MailIn, Priority, Requester, Status, Ticket,
+    Assignee, Event, EventKind, IgnoredMail, MailIn, Priority, Requester, Status, TextRef, Ticket,
 };
 use crate::store::{Claim, Writer};
 
@@ -391,6 +391,7 @@ impl<'a> Pipeline<'a> {
             from: sender(msg),
             subject: msg.subject.clone(),
             text: msg.text.clone(),
+            text_size: msg.text.len() as u64,
             hash: msg.hash.clone(),
             attachments: msg.attachments.clone(),
             agent,
@@ -441,6 +442,7 @@ impl<'a> Pipeline<'a> {
                 },
             )?;
         }
+        tx.queue_message_words(n, &format!("{}\n{}", msg.subject, msg.text))?;
         tx.append_entries(n, at, &rule_events)
     }
 
@@ -466,9 +468,14 @@ impl<'a> Pipeline<'a> {
         ticket.number = number;
         tx.save_ticket(&ticket)?;
         let actor = from.email.clone();
-        // The opening message's text is the description: not stored twice.
+        // The opening message's text is the description: not stored twice. Its
+        // words are the description's; past the part the record keeps, the mail's.
         let mut opening = self.mail_in(msg, false);
         opening.text.clear();
+        opening.text_size = 0;
+        if ticket.description_rest.is_some() {
+            tx.queue_message_words(number, &msg.text)?;
+        }
         let mut events = vec![EventKind::Created, EventKind::Mail(opening)];
         events.extend(notes);
         if !held_cc.is_empty() {
@@ -528,10 +535,11 @@ impl<'a> Pipeline<'a> {
         } else {
             msg.subject.clone()
         };
-        let ticket = Ticket {
+        let mut ticket = Ticket {
             number: 0,
             subject,
-            description: msg.text.clone(),
+            description: String::new(),
+            description_rest: None,
             status: Status::Open,
             priority: Priority::Medium,
             assignee: service
@@ -552,6 +560,7 @@ impl<'a> Pipeline<'a> {
             updated: at,
             links: link.into_iter().collect(),
         };
+        ticket.set_description(&msg.text, || TextRef::Mail(msg.hash.clone()));
         Ok((ticket, held_cc))
     }
 

@@ -11,10 +11,11 @@ use crate::model::filter::{compare, SortField, SortKey};
 use crate::model::ticket::{changes, words};
 use crate::model::when::parse_instant;
 use crate::model::{
-    Assignee, Attachment, Event, EventKind, Priority, Requester, Status, Ticket, TicketFilter,
+    Assignee, Attachment, Event, EventKind, Priority, Requester, Status, TextRef, Ticket,
+    TicketFilter,
 };
 use crate::rules::RuleEvent;
-use crate::store::Reader;
+use crate::store::{Reader, Writer};
 
 /// The fields `ticket create` and `ticket edit` set; None (or empty) leaves a field
 /// alone, on create to the service's defaults.
@@ -58,7 +59,8 @@ pub fn create(desk: &Desk, patch: TicketPatch) -> Result<Ticket> {
     let mut ticket = Ticket {
         number: 0,
         subject: template.and_then(|t| t.subject.clone()).unwrap_or_default(),
-        description: template.and_then(|t| t.message.clone()).unwrap_or_default(),
+        description: String::new(),
+        description_rest: None,
         status: Status::Open,
         priority: Priority::Medium,
         assignee: Assignee::Nobody,
@@ -74,6 +76,11 @@ pub fn create(desk: &Desk, patch: TicketPatch) -> Result<Ticket> {
         updated: at,
         links: Default::default(),
     };
+    let message = template.and_then(|t| t.message.as_deref());
+    if let Some(message) = message {
+        set_description(&mut ticket, message);
+    }
+    keep_whole(desk, patch.description.as_deref().or(message))?;
     if patch.assignee.is_none() {
         if let Some(spec) = service.and_then(|s| s.default_assignee.as_deref()) {
             ticket.assignee = checked_assignee(desk, spec)?;
@@ -89,6 +96,7 @@ pub fn create(desk: &Desk, patch: TicketPatch) -> Result<Ticket> {
         let mut t = ticket.clone();
         t.number = number;
         tx.save_ticket(&t)?;
+        queue_description_words(tx, &t, patch.description.as_deref().or(message))?;
         tx.append_event(
             number,
             &Event {
@@ -110,6 +118,7 @@ pub fn create(desk: &Desk, patch: TicketPatch) -> Result<Ticket> {
 pub fn edit(desk: &Desk, number: u64, patch: TicketPatch) -> Result<(Ticket, usize)> {
     let actor = desk.actor()?.to_string();
     let at = now();
+    keep_whole(desk, patch.description.as_deref())?;
     let (ticket, changed) = desk.storage.write(|tx| {
         let old = tx
             .ticket_for_update(number)?
@@ -123,6 +132,9 @@ pub fn edit(desk: &Desk, number: u64, patch: TicketPatch) -> Result<(Ticket, usi
         let (rule_events, _) = desk.apply_rules(RuleEvent::Updated, None, &mut t)?;
         t.updated = at;
         tx.save_ticket(&t)?;
+        if t.description_rest != old.description_rest {
+            queue_description_words(tx, &t, patch.description.as_deref())?;
+        }
         let mine: Vec<_> = events.iter().map(|k| (actor.clone(), k.clone())).collect();
         tx.append_entries(number, at, &mine)?;
         tx.append_entries(number, at, &rule_events)?;
@@ -140,7 +152,7 @@ fn apply_patch(desk: &Desk, edit: &TicketPatch, t: &mut Ticket) -> Result<()> {
         t.subject = s.trim().to_string();
     }
     if let Some(d) = &edit.description {
-        t.description = d.clone();
+        set_description(t, d);
     }
     if let Some(s) = edit.status {
         t.status = s;
@@ -194,10 +206,90 @@ fn apply_patch(desk: &Desk, edit: &TicketPatch, t: &mut Ticket) -> Result<()> {
     Ok(())
 }
 
-/// A ticket and its activity log.
-pub fn show(desk: &Desk, number: u64) -> Result<(Ticket, Vec<Event>)> {
+/// Sets a ticket's description: the record keeps the start of a long one, which
+/// [`keep_whole`] put in the mail store before the write.
+fn set_description(t: &mut Ticket, text: &str) {
+    t.set_description(text, || {
+        TextRef::Text(crate::mail::parse::hash_hex(text.as_bytes()))
+    });
+}
+
+/// Puts a description too long for a record whole into the mail store, before the
+/// write that refers to it (a write's closure may run more than once; a text kept
+/// for a write that then fails is only unused).
+fn keep_whole(desk: &Desk, text: Option<&str>) -> Result<()> {
+    match text {
+        Some(text) if text.len() > crate::model::text::DESCRIPTION_KEPT => {
+            let hash = crate::mail::parse::hash_hex(text.as_bytes());
+            desk.storage.mail().put_all(&[(&hash, text.as_bytes())])
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Past the part the record keeps, a long description's words are searchable as a
+/// mail's are.
+fn queue_description_words(tx: &dyn Writer, t: &Ticket, given: Option<&str>) -> Result<()> {
+    match (&t.description_rest, given) {
+        (Some(TextRef::Text(_)), Some(text)) => tx.queue_message_words(t.number, text),
+        _ => Ok(()),
+    }
+}
+
+/// A ticket and its activity log, as stored: a long description and mail texts
+/// are only their start.
+fn stored(desk: &Desk, number: u64) -> Result<(Ticket, Vec<Event>)> {
     desk.storage
         .read(|store| Ok((load(store, number)?, store.events(number)?)))
+}
+
+/// A ticket, its whole description, and its activity log: with `whole_mail`, every
+/// mail's whole text, else the start that the log keeps of a long one (read whole
+/// from the mail store, a text costs a parse of its message).
+pub fn show(desk: &Desk, number: u64, whole_mail: bool) -> Result<(Ticket, Vec<Event>)> {
+    let (mut ticket, mut events) = stored(desk, number)?;
+    if let Some(rest) = &ticket.description_rest {
+        ticket.description = whole_text(desk, rest).unwrap_or_else(|e| {
+            format!(
+                "{}\n[postdesk: the rest of the description cannot be read: {e:#}]",
+                ticket.description
+            )
+        });
+    }
+    if whole_mail {
+        for event in &mut events {
+            if let EventKind::Mail(m) | EventKind::DeliveryProblem { mail: m, .. } = &mut event.kind
+            {
+                if m.is_cut() {
+                    match whole_text(desk, &TextRef::Mail(m.hash.clone())) {
+                        Ok(text) => m.text = text,
+                        Err(e) => m.text.push_str(&format!(
+                            "\n[postdesk: the rest of this mail cannot be read: {e:#}]"
+                        )),
+                    }
+                    m.text_size = m.text.len() as u64;
+                }
+            }
+        }
+    }
+    Ok((ticket, events))
+}
+
+/// A text kept whole in the mail store: as it was stored, or a message's text as
+/// intake reads it.
+fn whole_text(desk: &Desk, at: &TextRef) -> Result<String> {
+    match at {
+        TextRef::Text(hash) => {
+            let bytes = desk.storage.mail().get(hash)?;
+            String::from_utf8(bytes).with_context(|| format!("text {hash} is not UTF-8"))
+        }
+        TextRef::Mail(hash) => {
+            let raw = desk.storage.mail().get(hash)?;
+            let parsed = crate::mail::parse::parse(&raw)
+                .with_context(|| format!("message {hash} no longer parses"))?;
+            Ok(parsed.text)
+        }
+    }
 }
 
 /// Every attachment of a ticket's mail, in the order of its log: attachment `id`
@@ -226,7 +318,7 @@ pub fn attachment(desk: &Desk, number: u64, id: usize) -> Result<(Attachment, Ve
 
 /// (hash of the message, index in the message, attachment) for each attachment.
 fn located_attachments(desk: &Desk, number: u64) -> Result<Vec<(String, usize, Attachment)>> {
-    let (_, events) = show(desk, number)?;
+    let (_, events) = stored(desk, number)?;
     let mut all = Vec::new();
     for e in events {
         if let EventKind::Mail(m) = e.kind {

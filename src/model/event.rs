@@ -27,7 +27,12 @@ pub struct MailIn {
     /// `Name <address>` of the sender.
     pub from: String,
     pub subject: String,
+    /// The text, or its start when it is longer than [`super::text::excerpt`] keeps:
+    /// the whole text is in the raw message (`hash`) in the mail store.
     pub text: String,
+    /// Bytes in the whole text (`text` holds all of it when they match).
+    #[serde(skip)]
+    pub text_size: u64,
     /// SHA-256 of the raw message: its name in the mail store.
     pub hash: String,
     pub attachments: Vec<Attachment>,
@@ -35,7 +40,14 @@ pub struct MailIn {
     pub agent: bool,
 }
 
-/// What happened. Stored with postcard, so new kinds are only ever appended.
+impl MailIn {
+    /// Whether `text` is only the start of the mail's text.
+    pub fn is_cut(&self) -> bool {
+        (self.text.len() as u64) < self.text_size
+    }
+}
+
+/// What happened (stored as `store::records::EventRecord`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum EventKind {
     /// The ticket was created.

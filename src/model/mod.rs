@@ -2,11 +2,12 @@
 
 pub mod event;
 pub mod filter;
+pub mod text;
 pub mod ticket;
 pub mod when;
 
 pub use event::{Attachment, Event, EventKind, MailIn};
 pub use filter::{SortKey, TicketFilter};
-pub use ticket::{Assignee, Priority, Requester, Status, Ticket};
+pub use ticket::{Assignee, Priority, Requester, Status, TextRef, Ticket};
 pub mod mailbox;
 pub use mailbox::{Customer, Fingerprint, IgnoredMail};

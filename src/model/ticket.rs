@@ -165,14 +165,25 @@ impl Requester {
     }
 }
 
+/// Where the whole of a long description is, in the mail store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TextRef {
+    /// The text of the raw message with this SHA-256 (a ticket's opening mail).
+    Mail(String),
+    /// Text stored as it is, under the SHA-256 of its bytes.
+    Text(String),
+}
+
 /// A ticket without its activity log (events live apart so that listing stays cheap).
-///
-/// Stored with postcard: new fields go at the end and the schema version is bumped.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Stored as `store::records::TicketRecord`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Ticket {
     pub number: u64,
     pub subject: String,
+    /// The description, or its first [`super::text::DESCRIPTION_KEPT`] bytes when
+    /// `description_rest` says where the whole is.
     pub description: String,
+    pub description_rest: Option<TextRef>,
     pub status: Status,
     pub priority: Priority,
     pub assignee: Assignee,
@@ -198,6 +209,7 @@ impl Ticket {
             number,
             subject: subject.into(),
             description: String::new(),
+            description_rest: None,
             status: Status::Open,
             priority: Priority::Medium,
             assignee: Assignee::Nobody,
@@ -211,6 +223,14 @@ impl Ticket {
             updated: at,
             links: BTreeSet::new(),
         }
+    }
+
+    /// Sets the description: all of `text` when it is short, else its start, with
+    /// `rest` saying where the whole is kept.
+    pub fn set_description(&mut self, text: &str, rest: impl FnOnce() -> TextRef) {
+        let kept = super::text::head(text, super::text::DESCRIPTION_KEPT, usize::MAX);
+        self.description = kept.to_string();
+        self.description_rest = (kept.len() < text.len()).then(rest);
     }
 
     /// Text words for the search index: subject and description.
@@ -234,7 +254,7 @@ pub fn changes(old: &Ticket, new: &Ticket) -> Vec<super::EventKind> {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let list = |v: &BTreeSet<String>| v.iter().cloned().collect::<Vec<_>>().join(", ");
     field("subject", old.subject.clone(), new.subject.clone());
-    if old.description != new.description {
+    if old.description != new.description || old.description_rest != new.description_rest {
         field("description", "(previous text)".into(), "(new text)".into());
     }
     field("status", old.status.to_string(), new.status.to_string());

@@ -83,9 +83,14 @@ pub trait Writer {
     /// the record stored before this call and this one, never from a caller's copy.
     fn save_ticket(&self, ticket: &Ticket) -> Result<()>;
 
-    /// Appends an event to a ticket's log, after every event already there. A
-    /// mail event's words become searchable (at once or, batched, on first search).
+    /// Appends an event to a ticket's log, after every event already there, writing
+    /// only the event: the cost of an append does not grow with the log.
     fn append_event(&self, number: u64, event: &Event) -> Result<()>;
+
+    /// Makes the words of a mail's text (its subject and whole body) find the ticket
+    /// in a search, at once (or, batched, read directly by searches until indexed).
+    /// Stored events keep only the start of a text; the whole is in the mail store.
+    fn queue_message_words(&self, number: u64, text: &str) -> Result<()>;
 
     /// Appends entries made by one actor each, all at time `at`.
     fn append_entries(&self, number: u64, at: i64, entries: &[(String, EventKind)]) -> Result<()> {

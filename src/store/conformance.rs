@@ -194,6 +194,30 @@ fn events_are_appended_in_order_to_their_own_ticket() {
 }
 
 #[test]
+fn a_mails_words_find_its_ticket_before_and_after_they_are_indexed() {
+    let (_dir, b) = open();
+    let (one, two) = (new_ticket(&b, "one"), new_ticket(&b, "two"));
+    let found = |word: &str| {
+        let filter = TicketFilter {
+            search: vec![word.to_string()],
+            ..TicketFilter::default()
+        };
+        numbers(&b.read(|r| r.query(&filter, false, None)).unwrap())
+    };
+    b.write(|w| w.queue_message_words(one, "Re: the Zebra\nis back"))
+        .unwrap();
+    assert_eq!((found("zeb"), found("back")), (vec![one], vec![one]));
+    // Enough mail that any batching backend has indexed the first.
+    for i in 0..100 {
+        b.write(|w| w.queue_message_words(two, &format!("filler{i}")))
+            .unwrap();
+    }
+    assert_eq!(found("zebra"), [one]);
+    assert_eq!(found("filler42"), [two]);
+    assert!(found("giraffe").is_empty());
+}
+
+#[test]
 fn the_imap_cursor_commits_with_its_batch_or_not_at_all() {
     let (_dir, b) = open();
     let batch = |fail: bool| {

@@ -3,21 +3,24 @@
 //! The database lives in `<data dir>/sled`; the data directory also holds the mail
 //! store, the spool and the quarantine (see `mail`).
 //!
-//! Trees: `meta` (schema version, ticket counter), `ticket_groups` (eight tickets
-//! to a value), `log_groups` (the activity logs of eight tickets to a value),
-//! `ticket_index` (posting lists and time columns, see [`keys`]), `message_buckets`
-//! (Message-ID -> ticket number, 0 for ignored mail, in 4,096 buckets; see
-//! [`packed`] for all three), `customers`
-//! (address -> customer), `ignored` (id -> ignored mail record) and `imap`
-//! (account \0 mailbox -> UIDVALIDITY, last UID).
+//! Trees (schema 3): `meta` (schema version, ticket counter), `ticket_records`
+//! (number -> ticket), `event_log` (number ++ sequence -> event: an append writes one
+//! key), `ticket_index` (posting lists and time columns, see [`keys`]),
+//! `pending_words` (words waiting for the index, see `Tx::queue_message_words`),
+//! `message_buckets` (Message-ID -> ticket number, 0 for ignored mail, in 4,096
+//! buckets; see [`packed`]), `customer_records` (address -> customer),
+//! `ignored_mail` (id -> ignored mail record) and `imap` (account \0 mailbox ->
+//! UIDVALIDITY, last UID). Values are [`records`], never the model types.
 //! Every command's writes go through one [`Store::transact`] call and [`Store::flush`].
 
 mod backend;
 mod keys;
+mod legacy;
 mod migrate;
 mod open;
 mod packed;
 mod query;
+mod records;
 mod storage;
 mod tx;
 
@@ -34,7 +37,6 @@ use crate::model::{Event, Ticket};
 pub use backend::{Backend, Claim, MailBlobs, MessageRecord, Reader, Writer};
 pub use open::{probe_lock, LockProbe, Locked, SCHEMA_VERSION};
 pub use storage::{Storage, Teardown};
-use tx::corrupt_group;
 pub use tx::Tx;
 
 /// An open database. Hold it only as long as a command needs it: sled admits one process.
@@ -44,6 +46,7 @@ pub struct Store {
     tickets: sled::Tree,
     events: sled::Tree,
     index: sled::Tree,
+    pending: sled::Tree,
     messages: sled::Tree,
     customers: sled::Tree,
     ignored: sled::Tree,
@@ -56,6 +59,7 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the database in the data directory `data_dir`,
     /// waiting up to `lock_wait` while another process holds it ([`Locked`] after that).
+    /// A database of an older schema is migrated (long texts go to the mail store).
     pub fn open(data_dir: &Path, lock_wait: Duration) -> Result<Store> {
         // File times come from a coarse clock: a second of margin.
         let opened_at = std::time::SystemTime::now() - Duration::from_secs(1);
@@ -67,18 +71,19 @@ impl Store {
         };
         let store = Store {
             meta: tree("meta")?,
-            tickets: tree("ticket_groups")?,
-            events: tree("log_groups")?,
+            tickets: tree("ticket_records")?,
+            events: tree("event_log")?,
             index: tree("ticket_index")?,
+            pending: tree("pending_words")?,
             messages: tree("message_buckets")?,
-            customers: tree("customers")?,
-            ignored: tree("ignored")?,
+            customers: tree("customer_records")?,
+            ignored: tree("ignored_mail")?,
             imap: tree("imap")?,
             db,
             path: data_dir.to_path_buf(),
             opened_at,
         };
-        open::check_schema(&store)?;
+        open::check_schema(&store, &crate::mail::files::MailStore::new(data_dir))?;
         Ok(store)
     }
 
@@ -116,34 +121,30 @@ impl Store {
 
     /// One ticket, or None.
     pub fn ticket(&self, number: u64) -> Result<Option<Ticket>> {
-        ticket_in(self.tickets.get(packed::group_key(number))?, number)
+        self.tickets
+            .get(number.to_be_bytes())?
+            .map(|bytes| decode_ticket(&bytes, number))
+            .transpose()
     }
 
     /// A ticket's activity log, oldest first.
     pub fn events(&self, number: u64) -> Result<Vec<Event>> {
-        match self.events.get(packed::group_key(number))? {
-            Some(log) => decode_log(&log, number),
-            None => Ok(Vec::new()),
-        }
+        self.events
+            .scan_prefix(number.to_be_bytes())
+            .values()
+            .map(|bytes| decode_event(&bytes?, number))
+            .collect()
     }
 
-    /// Number of tickets stored (reads every group).
+    /// Number of tickets stored.
     pub fn ticket_count(&self) -> Result<usize> {
-        let mut count = 0;
-        for item in self.tickets.iter() {
-            let (key, group) = item?;
-            let first = packed::group_first(&key);
-            count += packed::group_entries(&group)
-                .with_context(|| corrupt_group(first))?
-                .len();
-        }
-        Ok(count)
+        Ok(self.tickets.len())
     }
 
-    /// Tickets whose words wait for the index (searches read them directly).
+    /// Texts whose words wait for the index (searches read them directly).
     pub fn pending_words(&self) -> Result<usize> {
         let value = self.index.get([keys::PENDING])?.unwrap_or_default();
-        Ok(tx::decode_numbers(&value).len())
+        Ok(tx::Pending::decode_all(&value).len())
     }
 
     /// Lets go of the database as the process ends, skipping sled's teardown: the
@@ -167,7 +168,11 @@ impl Store {
         self.ignored
             .iter()
             .values()
-            .map(|v| postcard::from_bytes(&v?).context("corrupt ignored-mail record"))
+            .map(|v| {
+                let record: records::IgnoredRecord =
+                    records::decode(&v?, || "ignored mail".to_string())?;
+                Ok(record.into())
+            })
             .collect()
     }
 
@@ -187,8 +192,6 @@ impl Store {
     }
 }
 
-/// Ticket `number` from the group value that should hold it (read in or out of a
-/// transaction).
 impl Backend for Store {
     fn read<R>(&self, f: impl FnOnce(&dyn Reader) -> Result<R>) -> Result<R> {
         f(self)
@@ -245,35 +248,14 @@ fn imap_value(validity: u32, last: u32) -> [u8; 8] {
     value
 }
 
-fn ticket_in(group: Option<sled::IVec>, number: u64) -> Result<Option<Ticket>> {
-    let Some(group) = group else {
-        return Ok(None);
-    };
-    match packed::group_find(&group, number).with_context(|| corrupt_group(number))? {
-        Some(bytes) => Ok(Some(decode(bytes, number)?)),
-        None => Ok(None),
-    }
+fn decode_ticket(bytes: &[u8], number: u64) -> Result<Ticket> {
+    records::decode::<records::TicketRecord>(bytes, || format!("ticket #{number}"))?.into_ticket()
 }
 
-/// The activity log of ticket `number` from its log group, oldest first.
-fn decode_log(log: &[u8], number: u64) -> Result<Vec<Event>> {
-    let corrupt = || format!("ticket #{number}: corrupt activity log in the database");
-    packed::log_records(log, number)
-        .with_context(corrupt)?
-        .into_iter()
-        .map(|bytes| postcard::from_bytes(bytes).with_context(corrupt))
-        .collect()
-}
-
-/// The subject and text of every mail in a ticket's log (its `m` words for search).
-fn mail_texts(log: &[u8], number: u64) -> Result<Vec<String>> {
-    Ok(decode_log(log, number)?
-        .into_iter()
-        .filter_map(|event| match event.kind {
-            crate::model::EventKind::Mail(mail) => Some(format!("{}\n{}", mail.subject, mail.text)),
-            _ => None,
-        })
-        .collect())
+fn decode_event(bytes: &[u8], number: u64) -> Result<Event> {
+    let record: records::EventRecord =
+        records::decode(bytes, || format!("ticket #{number}: an event"))?;
+    Ok(record.into())
 }
 
 /// The value stored for a message key, from the bucket that should hold it.
@@ -284,11 +266,6 @@ fn message_in(bucket: Option<sled::IVec>, key: &str) -> Result<Option<Vec<u8>>> 
     Ok(packed::bucket_find(&bucket, key)
         .with_context(|| tx::corrupt_bucket(key))?
         .map(<[u8]>::to_vec))
-}
-
-fn decode(bytes: &[u8], number: u64) -> Result<Ticket> {
-    postcard::from_bytes(bytes)
-        .with_context(|| format!("ticket #{number}: corrupt record in the database"))
 }
 
 /// Fsyncs the files of `dir` modified since `since` (skipping any removed meanwhile),

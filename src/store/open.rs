@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use super::Store;
 
 /// Version of the on-disk layout. A database with a higher one is refused.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 const SCHEMA_KEY: &[u8] = b"schema_version";
 
@@ -115,7 +115,7 @@ fn create_private_dir(path: &Path) -> Result<()> {
 
 /// Records the schema version in a new database, migrates one from an older
 /// postdesk, and refuses one from a newer postdesk.
-pub fn check_schema(store: &Store) -> Result<()> {
+pub fn check_schema(store: &Store, mail: &dyn super::MailBlobs) -> Result<()> {
     match store.meta.get(SCHEMA_KEY)? {
         Some(v) => {
             let found = u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0xff; 4]));
@@ -125,10 +125,10 @@ pub fn check_schema(store: &Store) -> Result<()> {
                     store.path.display()
                 );
             }
-            if found == 1 {
-                super::migrate::from_v1(store).with_context(|| {
+            if found < SCHEMA_VERSION {
+                super::migrate::from(store, found, mail).with_context(|| {
                     format!(
-                        "database {}: cannot migrate it from schema 1 to {SCHEMA_VERSION}; it is unchanged",
+                        "database {}: cannot migrate it from schema {found} to {SCHEMA_VERSION}; it is unchanged",
                         store.path.display()
                     )
                 })?;

@@ -1,28 +1,11 @@
-//! How records are packed into sled values.
-//!
-//! sled's open time grows with the number of keys it holds, and a scan pays per
-//! key, so postdesk keeps few of them: tickets eight to a value (a *group*, keyed by
-//! `number >> 3`), the activity logs of the same eight tickets in one value (a *log
-//! group*), and message keys in buckets.
-//!
-//! A group is `[number u64 BE][length u32 BE][record]...` in number order; a log
-//! group has the same form with the entries of eight tickets' activity logs in order
-//! of writing. Records are postcard bytes. Message keys (Message-IDs) go into 4,096
-//! buckets by their SHA-256: `[length u32 BE][key][length u32 BE][value]...`.
+//! Values that pack several entries: message keys (Message-IDs) in 4,096 buckets by
+//! their SHA-256, `[length u32 BE][key][length u32 BE][value]...`; and, read only by
+//! the migration, schema 2's groups of tickets and of their logs,
+//! `[number u64 BE][length u32 BE][record]...`.
 
 use anyhow::{bail, Result};
 
 const GROUP_BITS: u32 = 3;
-
-/// The key of the group holding ticket `number`.
-pub fn group_key(number: u64) -> [u8; 8] {
-    (number >> GROUP_BITS).to_be_bytes()
-}
-
-/// The number of the first ticket a group key can hold.
-pub fn group_first(key: &[u8]) -> u64 {
-    key_number(key) << GROUP_BITS
-}
 
 /// The big-endian u64 of an eight-byte key (0 for any other length).
 pub fn key_number(key: &[u8]) -> u64 {
@@ -40,44 +23,6 @@ pub fn group_entries(value: &[u8]) -> Result<Vec<(u64, &[u8])>> {
         rest = after;
     }
     Ok(entries)
-}
-
-/// The record of `number` in a group.
-pub fn group_find(value: &[u8], number: u64) -> Result<Option<&[u8]>> {
-    Ok(group_entries(value)?
-        .into_iter()
-        .find(|(n, _)| *n == number)
-        .map(|(_, record)| record))
-}
-
-/// The group with the record of `number` put in (replacing any it had).
-pub fn group_with(value: &[u8], number: u64, record: &[u8]) -> Result<Vec<u8>> {
-    let mut entries = group_entries(value)?;
-    match entries.binary_search_by_key(&number, |(n, _)| *n) {
-        Ok(i) => entries[i].1 = record,
-        Err(i) => entries.insert(i, (number, record)),
-    }
-    let mut out = Vec::with_capacity(value.len() + record.len() + 12);
-    for (n, r) in entries {
-        out.extend(n.to_be_bytes());
-        push_record(&mut out, r);
-    }
-    Ok(out)
-}
-
-/// Adds an entry of ticket `number` at the end of a log group.
-pub fn log_push(log: &mut Vec<u8>, number: u64, record: &[u8]) {
-    log.extend(number.to_be_bytes());
-    push_record(log, record);
-}
-
-/// The entries of ticket `number` in a log group, oldest first.
-pub fn log_records(value: &[u8], number: u64) -> Result<Vec<&[u8]>> {
-    Ok(group_entries(value)?
-        .into_iter()
-        .filter(|(n, _)| *n == number)
-        .map(|(_, record)| record)
-        .collect())
 }
 
 /// The key of the bucket holding a message key: 12 bits of its SHA-256.
@@ -156,32 +101,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn groups_keep_number_order_and_replace_in_place() {
+    fn groups_of_older_schemas_read_in_order_and_catch_truncation() {
         let mut group = Vec::new();
-        for (n, r) in [(10u64, &b"ten"[..]), (8, b"eight"), (15, b""), (10, b"TEN")] {
-            group = group_with(&group, n, r).unwrap();
+        for (n, r) in [(9u64, &b"first"[..]), (8, b"other"), (9, b"second")] {
+            group.extend(n.to_be_bytes());
+            push_record(&mut group, r);
         }
         let entries = group_entries(&group).unwrap();
-        assert_eq!(
-            entries,
-            [(8, &b"eight"[..]), (10, &b"TEN"[..]), (15, &b""[..])]
-        );
-        assert_eq!(group_find(&group, 10).unwrap(), Some(&b"TEN"[..]));
-        assert_eq!(group_find(&group, 9).unwrap(), None);
-        assert_eq!(group_key(8), group_key(15));
-        assert_ne!(group_key(7), group_key(8));
-    }
-
-    #[test]
-    fn log_groups_keep_each_tickets_order_and_catch_truncation() {
-        let mut log = Vec::new();
-        log_push(&mut log, 9, b"first");
-        log_push(&mut log, 8, b"other");
-        log_push(&mut log, 9, b"second");
-        assert_eq!(log_records(&log, 9).unwrap(), [&b"first"[..], b"second"]);
-        assert_eq!(log_records(&log, 8).unwrap(), [&b"other"[..]]);
-        log.pop();
-        assert!(log_records(&log, 9).is_err());
+        assert_eq!(entries, [(9, &b"first"[..]), (8, b"other"), (9, b"second")]);
+        group.pop();
+        assert!(group_entries(&group).is_err());
     }
 
     #[test]

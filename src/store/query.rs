@@ -1,13 +1,13 @@
 //! Answering a ticket filter from the index trees, reading only the tickets that match.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use super::{corrupt_group, decode, keys, packed, Store};
+use super::{decode_ticket, keys, Store};
 use crate::model::Ticket;
 use crate::model::TicketFilter;
 
-/// Candidate counts under which groups are read one by one rather than all in a pass
-/// (a pass over 12,500 groups at 100,000 tickets takes about 30 ms).
+/// Candidate counts under which tickets are read one by one rather than all in a
+/// pass over the tree.
 const POINT_READS_BELOW: usize = 2048;
 
 impl Store {
@@ -26,63 +26,45 @@ impl Store {
     ) -> Result<Vec<Ticket>> {
         let limit = limit.unwrap_or(usize::MAX);
         let mut tickets = Vec::new();
-        // Groups hold consecutive numbers and are keyed in number order, so taking
-        // them in turn, each group's matches sorted, yields the tickets in order.
-        let mut take_group = |entries: Vec<(u64, &[u8])>, wanted: &dyn Fn(u64) -> bool| {
-            let start = tickets.len();
-            for (n, bytes) in entries {
-                if wanted(n) {
-                    let t = decode(bytes, n)?;
-                    if filter.matches(&t) {
-                        tickets.push(t);
-                    }
-                }
-            }
-            let taken = &mut tickets[start..];
-            taken.sort_unstable_by_key(|t| t.number);
-            if descending {
-                taken.reverse();
+        // Keys are numbers in big-endian: the tree's order is the number order.
+        let mut take = |number: u64, bytes: &[u8]| {
+            let t = decode_ticket(bytes, number)?;
+            if filter.matches(&t) {
+                tickets.push(t);
             }
             Ok::<_, anyhow::Error>(tickets.len() >= limit)
         };
         match self.candidates(filter)? {
-            // Few candidates: read only their groups. Many: one ordered pass over
-            // every group is cheaper than that many lookups.
-            Some(numbers) if numbers.len() < POINT_READS_BELOW => {
-                let mut runs: Vec<&[u64]> = numbers
-                    .chunk_by(|a, b| packed::group_key(*a) == packed::group_key(*b))
-                    .collect();
+            // Few candidates: read only those. Many: one ordered pass over every
+            // ticket is cheaper than that many lookups.
+            Some(mut numbers) if numbers.len() < POINT_READS_BELOW => {
                 if descending {
-                    runs.reverse();
+                    numbers.reverse();
                 }
-                for run in runs {
-                    let Some(group) = self.tickets.get(packed::group_key(run[0]))? else {
-                        continue;
-                    };
-                    let entries =
-                        packed::group_entries(&group).with_context(|| corrupt_group(run[0]))?;
-                    if take_group(entries, &|n| run.binary_search(&n).is_ok())? {
-                        break;
+                for number in numbers {
+                    if let Some(bytes) = self.tickets.get(number.to_be_bytes())? {
+                        if take(number, &bytes)? {
+                            break;
+                        }
                     }
                 }
             }
             candidates => {
-                let wanted = |n: u64| {
-                    candidates
-                        .as_ref()
-                        .is_none_or(|c| c.binary_search(&n).is_ok())
-                };
-                let groups: Box<dyn Iterator<Item = _>> = if descending {
+                let all: Box<dyn Iterator<Item = _>> = if descending {
                     Box::new(self.tickets.iter().rev())
                 } else {
                     Box::new(self.tickets.iter())
                 };
-                for item in groups {
-                    let (key, group) = item?;
-                    let first = packed::group_first(&key);
-                    let entries =
-                        packed::group_entries(&group).with_context(|| corrupt_group(first))?;
-                    if take_group(entries, &wanted)? {
+                for item in all {
+                    let (key, bytes) = item?;
+                    let number = super::packed::key_number(&key);
+                    if candidates
+                        .as_ref()
+                        .is_some_and(|c| c.binary_search(&number).is_err())
+                    {
+                        continue;
+                    }
+                    if take(number, &bytes)? {
                         break;
                     }
                 }
@@ -158,21 +140,24 @@ impl Store {
         Ok(intersect(sets))
     }
 
-    /// The tickets whose words are not indexed yet, with their texts (subject,
-    /// description, mails).
+    /// The texts whose words are not indexed yet, with their tickets: a new
+    /// ticket's subject and description, a mail's words.
     fn pending_texts(&self) -> Result<Vec<(u64, Vec<String>)>> {
-        let numbers =
-            super::tx::decode_numbers(&self.index.get([keys::PENDING])?.unwrap_or_default());
-        let mut out = Vec::with_capacity(numbers.len());
-        for number in numbers {
-            let mut texts: Vec<String> = match self.ticket(number)? {
-                Some(t) => t.searchable_text().map(str::to_string).collect(),
-                None => Vec::new(),
+        let pending =
+            super::tx::Pending::decode_all(&self.index.get([keys::PENDING])?.unwrap_or_default());
+        let mut out = Vec::with_capacity(pending.len());
+        for entry in pending {
+            let texts: Vec<String> = match entry.id {
+                0 => match self.ticket(entry.number)? {
+                    Some(t) => t.searchable_text().map(str::to_string).collect(),
+                    None => Vec::new(),
+                },
+                _ => (0..entry.chunks)
+                    .filter_map(|i| self.pending.get(entry.chunk_key(i)).transpose())
+                    .map(|words| Ok(String::from_utf8_lossy(&words?).into_owned()))
+                    .collect::<Result<_>>()?,
             };
-            if let Some(log) = self.events.get(packed::group_key(number))? {
-                texts.extend(super::mail_texts(&log, number)?);
-            }
-            out.push((number, texts));
+            out.push((entry.number, texts));
         }
         Ok(out)
     }

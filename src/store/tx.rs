@@ -8,6 +8,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use sled::Transactional;
 
 use super::backend::{Claim, Writer};
+use super::records::{self, CustomerRecord, EventRecord, IgnoredRecord, TicketRecord};
 use super::{keys, packed, Store};
 use crate::model::{Customer, Event, Fingerprint, IgnoredMail, Ticket};
 
@@ -50,6 +51,7 @@ pub struct Tx<'a> {
     tickets: &'a TransactionalTree,
     events: &'a TransactionalTree,
     index: &'a TransactionalTree,
+    pending: &'a TransactionalTree,
     messages: &'a TransactionalTree,
     customers: &'a TransactionalTree,
     ignored: &'a TransactionalTree,
@@ -62,11 +64,75 @@ pub struct Tx<'a> {
 enum IndexValue {
     Posting(keys::Posting),
     Column(Vec<u8>),
-    Pending(BTreeSet<u64>),
+    Pending(BTreeSet<Pending>),
 }
 
-/// Pending tickets that make their words due for the index (see [`Tx::save_ticket`]).
+/// Pending texts that make their words due for the index (see [`Tx::save_ticket`]).
 const PENDING_MAX: usize = 32;
+
+/// Bytes of words in one `pending_words` value: records stay small (see `records`).
+const CHUNK_BYTES: usize = 4096;
+
+/// A text whose words wait for the index: a ticket's own (`id` 0: subject and
+/// description, read from its record) or a mail's (`id` from the database, its
+/// words in `chunks` values of `pending_words` keyed `number ++ id ++ chunk`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Pending {
+    pub number: u64,
+    pub id: u64,
+    pub chunks: u16,
+}
+
+impl Pending {
+    const SIZE: usize = 18;
+
+    /// The entries of the index's pending value.
+    pub fn decode_all(value: &[u8]) -> BTreeSet<Pending> {
+        value
+            .chunks_exact(Pending::SIZE)
+            .map(|c| Pending {
+                number: decode_u64(&c[..8]),
+                id: decode_u64(&c[8..16]),
+                chunks: u16::from_be_bytes([c[16], c[17]]),
+            })
+            .collect()
+    }
+
+    fn encode_all(set: &BTreeSet<Pending>) -> Vec<u8> {
+        let mut out = Vec::with_capacity(set.len() * Pending::SIZE);
+        for p in set {
+            out.extend(p.number.to_be_bytes());
+            out.extend(p.id.to_be_bytes());
+            out.extend(p.chunks.to_be_bytes());
+        }
+        out
+    }
+
+    /// The `pending_words` key of chunk `i`.
+    pub fn chunk_key(&self, i: u16) -> [u8; 18] {
+        let mut key = [0; 18];
+        key[..8].copy_from_slice(&self.number.to_be_bytes());
+        key[8..16].copy_from_slice(&self.id.to_be_bytes());
+        key[16..].copy_from_slice(&i.to_be_bytes());
+        key
+    }
+}
+
+/// The distinct words of `text`, newline-separated, in values of at most [`CHUNK_BYTES`].
+fn word_chunks(text: &str) -> Vec<String> {
+    let words: BTreeSet<String> = crate::model::ticket::words(text).collect();
+    let mut chunks = vec![String::new()];
+    for word in words {
+        let last = chunks.last_mut().expect("one chunk at least");
+        if !last.is_empty() && last.len() + word.len() + 1 > CHUNK_BYTES {
+            chunks.push(String::new());
+        }
+        let last = chunks.last_mut().expect("one chunk at least");
+        last.push_str(&word);
+        last.push('\n');
+    }
+    chunks
+}
 
 pub fn run<R>(store: &Store, f: impl Fn(&Tx) -> Result<R>) -> Result<R> {
     let trees = (
@@ -74,18 +140,20 @@ pub fn run<R>(store: &Store, f: impl Fn(&Tx) -> Result<R>) -> Result<R> {
         &store.tickets,
         &store.events,
         &store.index,
+        &store.pending,
         &store.messages,
         &store.customers,
         &store.ignored,
         &store.imap,
     );
     let result = trees.transaction(
-        |(meta, tickets, events, index, messages, customers, ignored, imap)| {
+        |(meta, tickets, events, index, pending, messages, customers, ignored, imap)| {
             let tx = Tx {
                 meta,
                 tickets,
                 events,
                 index,
+                pending,
                 messages,
                 customers,
                 ignored,
@@ -145,35 +213,35 @@ impl Tx<'_> {
     }
 
     pub fn ticket(&self, number: u64) -> Result<Option<Ticket>> {
-        super::ticket_in(self.tickets.get(packed::group_key(number))?, number)
+        self.tickets
+            .get(number.to_be_bytes())?
+            .map(|bytes| super::decode_ticket(&bytes, number))
+            .transpose()
     }
 
     /// Stores a ticket and brings its index up to date, diffing against the record
     /// stored before (read here, inside the write, so a caller's stale copy cannot
     /// make a wrong diff).
     ///
-    /// The words of a new ticket (and of its messages, [`Tx::queue_words`]) are not
-    /// indexed at once: the ticket joins the pending set, indexed as a whole once it
+    /// The words of a new ticket (and of its messages, [`Tx::queue_message_words`])
+    /// are not indexed at once: the ticket joins the pending set, indexed as a whole once it
     /// holds [`PENDING_MAX`] tickets. A lone delivery
     /// would load some 200 index leaves for its words; a batch shares them (GIN
     /// indexes in PostgreSQL keep a pending list for the same reason). Searches read
     /// the pending tickets directly. Edits update the words at once.
     pub fn save_ticket(&self, ticket: &Ticket) -> Result<()> {
         let number = ticket.number;
-        let bytes = postcard::to_allocvec(ticket).context("cannot encode ticket")?;
-        let key = packed::group_key(number);
-        let group = self.tickets.get(key)?.unwrap_or_default();
-        let old = packed::group_find(&group, number)
-            .with_context(|| corrupt_group(number))?
-            .map(|stored| super::decode(stored, number))
-            .transpose()?;
+        let bytes = records::encode(&TicketRecord::from(ticket))?;
+        let old = self.ticket(number)?;
         let old = old.as_ref();
-        let group =
-            packed::group_with(&group, number, &bytes).with_context(|| corrupt_group(number))?;
-        self.tickets.insert(&key, group)?;
+        self.tickets.insert(&number.to_be_bytes(), bytes)?;
         let (new_terms, old_terms) = match old {
             None => {
-                self.queue_words(number)?;
+                self.queue_pending(Pending {
+                    number,
+                    id: 0,
+                    chunks: 0,
+                })?;
                 (keys::field_terms(ticket), BTreeSet::new())
             }
             Some(old) => {
@@ -201,15 +269,30 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Puts a ticket in the pending set: its words and the words of the messages in
-    /// its log go into the index with the next batch.
-    fn queue_words(&self, number: u64) -> Result<()> {
+    /// Keeps the words of a mail's text (subject and body) for the index, searchable
+    /// at once through the pending set and indexed with the next batch. The words,
+    /// not the text: the text is in the mail store, and a value here stays small.
+    pub fn queue_message_words(&self, number: u64, text: &str) -> Result<()> {
+        let chunks = word_chunks(text);
+        let pending = Pending {
+            number,
+            id: self.pending.generate_id()? + 1,
+            chunks: u16::try_from(chunks.len()).context("too many words in one mail")?,
+        };
+        for (i, chunk) in (0..).zip(&chunks) {
+            self.pending
+                .insert(&pending.chunk_key(i), chunk.as_bytes())?;
+        }
+        self.queue_pending(pending)
+    }
+
+    fn queue_pending(&self, pending: Pending) -> Result<()> {
         self.change_index(
             vec![keys::PENDING],
-            |old| IndexValue::Pending(decode_numbers(old)),
+            |old| IndexValue::Pending(Pending::decode_all(old)),
             |v| {
                 if let IndexValue::Pending(set) = v {
-                    set.insert(number);
+                    set.insert(pending);
                 }
             },
         )
@@ -227,16 +310,25 @@ impl Tx<'_> {
         if pending.len() < PENDING_MAX {
             return Ok(());
         }
-        for &number in &pending {
-            let mut terms = self
-                .ticket(number)?
-                .map(|t| keys::word_terms(&t))
-                .unwrap_or_default();
-            for text in self.message_texts(number)? {
-                terms.extend(keys::message_terms(&text));
-            }
+        for entry in &pending {
+            let terms = match entry.id {
+                0 => self
+                    .ticket(entry.number)?
+                    .map(|t| keys::word_terms(&t))
+                    .unwrap_or_default(),
+                _ => {
+                    let mut terms = BTreeSet::new();
+                    for i in 0..entry.chunks {
+                        let key = entry.chunk_key(i);
+                        if let Some(words) = self.pending.remove(&key)? {
+                            terms.extend(keys::message_terms(&String::from_utf8_lossy(&words)));
+                        }
+                    }
+                    terms
+                }
+            };
             for term in terms {
-                self.set_posting(&term, number, true)?;
+                self.set_posting(&term, entry.number, true)?;
             }
         }
         if let Some(IndexValue::Pending(set)) = self
@@ -247,14 +339,6 @@ impl Tx<'_> {
             set.clear();
         }
         Ok(())
-    }
-
-    /// The subject and text of every mail in a ticket's log, as indexed for search.
-    fn message_texts(&self, number: u64) -> Result<Vec<String>> {
-        let Some(log) = self.events.get(packed::group_key(number))? else {
-            return Ok(Vec::new());
-        };
-        super::mail_texts(&log, number)
     }
 
     fn set_posting(&self, term: &[u8], number: u64, on: bool) -> Result<()> {
@@ -308,7 +392,7 @@ impl Tx<'_> {
             let bytes = match value {
                 IndexValue::Posting(p) => p.encode(),
                 IndexValue::Column(c) => c,
-                IndexValue::Pending(set) => set.iter().flat_map(|n| n.to_be_bytes()).collect(),
+                IndexValue::Pending(set) => Pending::encode_all(&set),
             };
             if bytes.is_empty() {
                 self.index.remove(key)?;
@@ -319,20 +403,15 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Appends to a ticket's activity log; a mail's words join the pending set.
+    /// Appends to a ticket's activity log: one new key, `number ++ sequence`, whose
+    /// sequence (sled's id generator) only grows, so a prefix scan reads the log in
+    /// order of writing. Nothing already there is read or rewritten.
     pub fn append_event(&self, number: u64, event: &Event) -> Result<()> {
-        let bytes = postcard::to_allocvec(event).context("cannot encode event")?;
-        let key = packed::group_key(number);
-        let mut log = self
-            .events
-            .get(key)?
-            .map(|v| v.to_vec())
-            .unwrap_or_default();
-        packed::log_push(&mut log, number, &bytes);
-        self.events.insert(&key, log)?;
-        if matches!(event.kind, crate::model::EventKind::Mail(_)) {
-            self.queue_words(number)?;
-        }
+        let bytes = records::encode(&EventRecord::from(event))?;
+        let mut key = [0; 16];
+        key[..8].copy_from_slice(&number.to_be_bytes());
+        key[8..].copy_from_slice(&self.events.generate_id()?.to_be_bytes());
+        self.events.insert(&key, bytes)?;
         Ok(())
     }
 }
@@ -357,6 +436,10 @@ impl Writer for Tx<'_> {
 
     fn append_event(&self, number: u64, event: &Event) -> Result<()> {
         Tx::append_event(self, number, event)
+    }
+
+    fn queue_message_words(&self, number: u64, text: &str) -> Result<()> {
+        Tx::queue_message_words(self, number, text)
     }
 
     fn claim_message(&self, key: &str, content: &Fingerprint) -> Result<Claim> {
@@ -394,10 +477,6 @@ impl Writer for Tx<'_> {
     fn set_imap_state(&self, account: &str, mailbox: &str, validity: u32, last: u32) -> Result<()> {
         Tx::set_imap_state(self, account, mailbox, validity, last)
     }
-}
-
-pub(super) fn corrupt_group(number: u64) -> String {
-    format!("ticket #{number}: corrupt ticket group in the database")
 }
 
 impl Tx<'_> {
@@ -459,7 +538,9 @@ impl Tx<'_> {
     /// unless a new one is given.
     pub fn upsert_customer(&self, email: &str, name: Option<&str>, at: i64) -> Result<()> {
         let mut customer = match self.customers.get(email.as_bytes())? {
-            Some(v) => postcard::from_bytes(&v).context("corrupt customer record")?,
+            Some(v) => {
+                records::decode::<CustomerRecord>(&v, || format!("customer {email}"))?.into()
+            }
             None => Customer {
                 email: email.to_string(),
                 name: None,
@@ -471,7 +552,7 @@ impl Tx<'_> {
             customer.name = Some(name.to_string());
         }
         customer.last_seen = customer.last_seen.max(at);
-        let bytes = postcard::to_allocvec(&customer).context("cannot encode customer")?;
+        let bytes = records::encode(&CustomerRecord::from(&customer))?;
         self.customers.insert(email.as_bytes(), bytes)?;
         Ok(())
     }
@@ -495,16 +576,8 @@ impl Tx<'_> {
     /// Keeps a record of mail that made no ticket, so an admin can see why.
     pub fn record_ignored(&self, record: &IgnoredMail) -> Result<()> {
         let id = self.ignored.generate_id()?;
-        let bytes = postcard::to_allocvec(record).context("cannot encode ignored mail")?;
+        let bytes = records::encode(&IgnoredRecord::from(record))?;
         self.ignored.insert(&id.to_be_bytes(), bytes)?;
         Ok(())
     }
-}
-
-/// The ticket numbers of the pending set's value.
-pub(super) fn decode_numbers(value: &[u8]) -> BTreeSet<u64> {
-    value
-        .chunks_exact(8)
-        .map(|c| u64::from_be_bytes(c.try_into().expect("eight bytes")))
-        .collect()
 }

@@ -268,10 +268,11 @@ fn a_delivery_stores_spooled_mail_before_its_own() {
 }
 
 #[test]
-fn big_messages_survive_the_flush_of_sleds_blob_files() {
-    // A page over a quarter segment (128 KB) goes to a blob file, which sled writes
-    // without a sync; `Store::flush` syncs the new ones (sled may remove old ones
-    // meanwhile: the ingest bench hit that, a test cannot time it).
+fn big_messages_all_land_and_leave_sled_no_blob_files() {
+    // A page over a quarter segment (128 KB) would go to a blob file, which sled
+    // writes without a sync (`Store::flush` syncs new ones) and whose removal it
+    // loses when a short process rewrites it. Records keep no mail text, so big
+    // messages make no page that large (schema 2 wrote blobs here).
     let env = Env::new();
     let big = |i: usize| {
         let body = format!("line {i} of a long log paste\n").repeat(7000);
@@ -293,9 +294,9 @@ fn big_messages_survive_the_flush_of_sleds_blob_files() {
         env.deliver(&big(i));
     }
     let blobs = std::fs::read_dir(env.db().join("sled").join("blobs"))
-        .unwrap()
-        .count();
-    assert!(blobs > 0, "the test must make sled write blob files");
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(blobs, 0, "no record comes near sled's blob threshold");
     let mut expected: Vec<String> = (0..16).map(|i| format!("big {i}")).collect();
     expected.sort();
     assert_eq!(subjects(&env), expected);

@@ -63,3 +63,64 @@ fn an_unknown_ticket_is_named() {
     let err = env.fails(&["ticket", "show", "42"], 1);
     assert_eq!(err, "postdesk: ticket #42 not found\n");
 }
+
+/// Numbered lines, so a cut shows where it fell.
+fn long_text(tag: &str, lines: usize) -> String {
+    (1..=lines)
+        .map(|i| format!("{tag} line {i} of a long message\n"))
+        .collect()
+}
+
+#[test]
+fn long_texts_show_their_start_in_the_timeline_and_whole_when_asked() {
+    let env = Env::new();
+    let opening = long_text("opening", 400);
+    env.deliver(&format!(
+        "From: c@x.example\nTo: help@corp.example\nSubject: long\nMessage-ID: <l1@x.example>\n\n{opening}"
+    ));
+    let reply = long_text("reply", 400);
+    env.deliver(&format!(
+        "From: c@x.example\nTo: help@corp.example\nSubject: Re: [#1] long\nMessage-ID: <l2@x.example>\nIn-Reply-To: <l1@x.example>\n\n{reply}"
+    ));
+    let table = env.ok(&["ticket", "show", "1"]);
+    assert!(
+        table.contains("opening line 400 of"),
+        "the description is shown whole: {table}"
+    );
+    assert!(table.contains("reply line 15 of") && !table.contains("reply line 16 of"));
+    assert!(
+        table.contains("more bytes: postdesk ticket show 1 --full]"),
+        "{table}"
+    );
+    let full = env.ok(&["ticket", "show", "1", "--full"]);
+    assert!(full.contains("reply line 400 of"), "{full}");
+    let json = env.json(&["ticket", "show", "1"]);
+    assert_eq!(json["description"].as_str().unwrap().trim(), opening.trim());
+    let texts: Vec<_> = json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["mail"]["text"].as_str())
+        .collect();
+    assert_eq!(texts.last().unwrap().trim(), reply.trim(), "JSON is whole");
+    for word in ["400", "reply"] {
+        assert_eq!(env.list(&["--search", word]), [1], "{word}");
+    }
+}
+
+#[test]
+fn a_long_description_from_the_shell_is_kept_whole() {
+    let env = Env::new();
+    let text = long_text("typed", 500);
+    env.create(&["-s", "typed", "-d", &text]);
+    assert_eq!(
+        env.json(&["ticket", "show", "1"])["description"],
+        text.as_str()
+    );
+    assert_eq!(env.list(&["--search", "typed"]), [1]);
+    let edited = long_text("edited", 300);
+    env.ok(&["ticket", "edit", "1", "-d", &edited]);
+    let shown = env.ok(&["ticket", "show", "1"]);
+    assert!(shown.contains("edited line 300 of"), "{shown}");
+    assert!(shown.contains("changed description"), "{shown}");
+}

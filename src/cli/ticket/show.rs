@@ -14,17 +14,24 @@ use crate::model::EventKind;
 
 /// Show a ticket: every field, then its activity log as a timeline.
 ///
-/// `--format json` prints the ticket with an `events` array; `--format csv`
-/// prints the ticket as one row under a header of every column.
+/// The timeline shows the first 15 lines (1 KB) of each mail; `--full` shows
+/// every mail whole. `--format json` prints the ticket with an `events` array,
+/// every text whole; `--format csv` prints the ticket as one row under a header
+/// of every column.
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// Ticket number (42 or #42)
     #[arg(value_parser = parse_number)]
     number: u64,
+
+    /// Show every mail's whole text in the timeline, not its first lines
+    #[arg(long)]
+    full: bool,
 }
 
 pub fn run(args: ShowArgs, desk: &Desk, format: Format) -> Result<()> {
-    let (ticket, events) = tickets::show(desk, args.number)?;
+    let whole_mail = args.full || format == Format::Json;
+    let (ticket, events) = tickets::show(desk, args.number, whole_mail)?;
     match format {
         Format::Json => output::json(&TicketJson::new(&ticket, Some(&events))),
         Format::Csv => output::csv(
@@ -71,6 +78,13 @@ pub fn run(args: ShowArgs, desk: &Desk, format: Format) -> Result<()> {
                     if mail.text.trim() != ticket.description.trim() {
                         for line in mail.text.trim_end().lines() {
                             text.push_str(&format!("      | {line}\n"));
+                        }
+                        if mail.is_cut() {
+                            let more = mail.text_size - mail.text.len() as u64;
+                            text.push_str(&format!(
+                                "      | [... {more} more bytes: postdesk ticket show {} --full]\n",
+                                ticket.number
+                            ));
                         }
                     }
                 }

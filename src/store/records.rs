@@ -1,0 +1,558 @@
+//! What is stored: records of their own, apart from the `model` types, each a
+//! format byte and a MessagePack map (field names, not positions). A field added
+//! later reads as its default from a record written before it existed, and a field
+//! an older postdesk does not know is skipped, so a new field costs no rewrite of
+//! the data. A change that cannot be read that way takes a new format byte.
+//!
+//! Every record stays small (no mail text, a description's first 4 KB): sled writes
+//! a page over 128 KB (a leaf holds up to 16 records) to a file of its own, and loses
+//! the removal of the old file when it rewrites one in a short process.
+
+use std::collections::BTreeMap;
+
+use anyhow::{bail, Context, Result};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{
+    Assignee, Attachment, Customer, Event, EventKind, IgnoredMail, MailIn, Requester, TextRef,
+    Ticket,
+};
+
+/// The format byte of a MessagePack map record.
+const MAP: u8 = 1;
+
+pub fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>> {
+    let mut bytes = vec![MAP];
+    rmp_serde::encode::write_named(&mut bytes, record).context("cannot encode a record")?;
+    Ok(bytes)
+}
+
+/// Decodes a record; `what` names it in the error ("ticket #4").
+pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: impl FnOnce() -> String) -> Result<T> {
+    match bytes.split_first() {
+        Some((&MAP, map)) => rmp_serde::from_slice(map)
+            .with_context(|| format!("{}: corrupt record in the database", what())),
+        Some((format, _)) => bail!(
+            "{}: record format {format} is unknown: written by a newer postdesk?",
+            what()
+        ),
+        None => bail!("{}: empty record in the database", what()),
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TicketRecord {
+    pub number: u64,
+    pub subject: String,
+    pub description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description_rest: Option<TextRefRecord>,
+    pub status: String,
+    pub priority: String,
+    /// `alice`, `@group`; absent for nobody.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    pub requester: RequesterRecord,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub followers: Vec<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, String>,
+    pub created: i64,
+    pub updated: i64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<u64>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RequesterRecord {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TextRefRecord {
+    Mail(String),
+    Text(String),
+}
+
+impl From<&Ticket> for TicketRecord {
+    fn from(t: &Ticket) -> Self {
+        TicketRecord {
+            number: t.number,
+            subject: t.subject.clone(),
+            description: t.description.clone(),
+            description_rest: t.description_rest.as_ref().map(|r| match r {
+                TextRef::Mail(hash) => TextRefRecord::Mail(hash.clone()),
+                TextRef::Text(hash) => TextRefRecord::Text(hash.clone()),
+            }),
+            status: t.status.as_str().to_string(),
+            priority: t.priority.as_str().to_string(),
+            assignee: t.assignee.label(),
+            service: t.service.clone(),
+            category: t.category.clone(),
+            tags: t.tags.iter().cloned().collect(),
+            requester: RequesterRecord {
+                name: t.requester.name.clone(),
+                email: t.requester.email.clone(),
+                phone: t.requester.phone.clone(),
+            },
+            followers: t.followers.iter().cloned().collect(),
+            fields: t.fields.clone(),
+            created: t.created,
+            updated: t.updated,
+            links: t.links.iter().copied().collect(),
+        }
+    }
+}
+
+impl TicketRecord {
+    pub fn into_ticket(self) -> Result<Ticket> {
+        let number = self.number;
+        let bad = |e: String| anyhow::anyhow!("ticket #{number}: {e}");
+        Ok(Ticket {
+            number,
+            subject: self.subject,
+            description: self.description,
+            description_rest: self.description_rest.map(|r| match r {
+                TextRefRecord::Mail(hash) => TextRef::Mail(hash),
+                TextRefRecord::Text(hash) => TextRef::Text(hash),
+            }),
+            status: self.status.parse().map_err(bad)?,
+            priority: self.priority.parse().map_err(bad)?,
+            assignee: self
+                .assignee
+                .as_deref()
+                .map(Assignee::parse)
+                .unwrap_or_default(),
+            service: self.service,
+            category: self.category,
+            tags: self.tags.into_iter().collect(),
+            requester: Requester {
+                name: self.requester.name,
+                email: self.requester.email,
+                phone: self.requester.phone,
+            },
+            followers: self.followers.into_iter().collect(),
+            fields: self.fields,
+            created: self.created,
+            updated: self.updated,
+            links: self.links.into_iter().collect(),
+        })
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EventRecord {
+    pub at: i64,
+    pub actor: String,
+    pub what: EventKindRecord,
+}
+
+/// One map per kind, its name under `kind`; every field has a default.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum EventKindRecord {
+    Created,
+    Changed {
+        #[serde(default)]
+        field: String,
+        #[serde(default)]
+        from: String,
+        #[serde(default)]
+        to: String,
+    },
+    Mail {
+        mail: MailRecord,
+    },
+    Linked {
+        #[serde(default)]
+        number: u64,
+        #[serde(default)]
+        reason: String,
+    },
+    DeliveryProblem {
+        #[serde(default)]
+        reason: String,
+        mail: MailRecord,
+    },
+    MailQueued {
+        #[serde(default)]
+        rule: String,
+        #[serde(default)]
+        mail_kind: String,
+        #[serde(default)]
+        to: String,
+        #[serde(default)]
+        template: String,
+    },
+    ReusedMessageId {
+        #[serde(default)]
+        message_id: String,
+        #[serde(default)]
+        first: u64,
+    },
+    Unauthenticated {
+        #[serde(default)]
+        login: String,
+        #[serde(default)]
+        address: String,
+    },
+    CcNotFollowing {
+        #[serde(default)]
+        addresses: Vec<String>,
+    },
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MailRecord {
+    pub message_id: String,
+    pub from: String,
+    pub subject: String,
+    /// The text's start (`model::text::excerpt`); the whole is in the raw message.
+    pub excerpt: String,
+    pub text_size: u64,
+    pub hash: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentRecord>,
+    pub agent: bool,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttachmentRecord {
+    pub name: String,
+    pub mime: String,
+    pub size: u64,
+}
+
+impl From<&MailIn> for MailRecord {
+    fn from(m: &MailIn) -> Self {
+        let excerpt = crate::model::text::excerpt(&m.text);
+        MailRecord {
+            message_id: m.message_id.clone(),
+            from: m.from.clone(),
+            subject: m.subject.clone(),
+            excerpt: excerpt.to_string(),
+            text_size: m.text_size.max(m.text.len() as u64),
+            hash: m.hash.clone(),
+            attachments: m
+                .attachments
+                .iter()
+                .map(|a| AttachmentRecord {
+                    name: a.name.clone(),
+                    mime: a.mime.clone(),
+                    size: a.size,
+                })
+                .collect(),
+            agent: m.agent,
+        }
+    }
+}
+
+impl From<MailRecord> for MailIn {
+    fn from(m: MailRecord) -> Self {
+        MailIn {
+            message_id: m.message_id,
+            from: m.from,
+            subject: m.subject,
+            text: m.excerpt,
+            text_size: m.text_size,
+            hash: m.hash,
+            attachments: m
+                .attachments
+                .into_iter()
+                .map(|a| Attachment {
+                    name: a.name,
+                    mime: a.mime,
+                    size: a.size,
+                })
+                .collect(),
+            agent: m.agent,
+        }
+    }
+}
+
+impl From<&Event> for EventRecord {
+    fn from(e: &Event) -> Self {
+        let what = match &e.kind {
+            EventKind::Created => EventKindRecord::Created,
+            EventKind::Changed { field, from, to } => EventKindRecord::Changed {
+                field: field.clone(),
+                from: from.clone(),
+                to: to.clone(),
+            },
+            EventKind::Mail(m) => EventKindRecord::Mail { mail: m.into() },
+            EventKind::Linked { number, reason } => EventKindRecord::Linked {
+                number: *number,
+                reason: reason.clone(),
+            },
+            EventKind::DeliveryProblem { reason, mail } => EventKindRecord::DeliveryProblem {
+                reason: reason.clone(),
+                mail: mail.into(),
+            },
+            EventKind::MailQueued {
+                rule,
+                kind,
+                to,
+                template,
+            } => EventKindRecord::MailQueued {
+                rule: rule.clone(),
+                mail_kind: kind.clone(),
+                to: to.clone(),
+                template: template.clone(),
+            },
+            EventKind::ReusedMessageId { message_id, first } => EventKindRecord::ReusedMessageId {
+                message_id: message_id.clone(),
+                first: *first,
+            },
+            EventKind::Unauthenticated { login, address } => EventKindRecord::Unauthenticated {
+                login: login.clone(),
+                address: address.clone(),
+            },
+            EventKind::CcNotFollowing { addresses } => EventKindRecord::CcNotFollowing {
+                addresses: addresses.clone(),
+            },
+        };
+        EventRecord {
+            at: e.at,
+            actor: e.actor.clone(),
+            what,
+        }
+    }
+}
+
+impl From<EventRecord> for Event {
+    fn from(e: EventRecord) -> Self {
+        let kind = match e.what {
+            EventKindRecord::Created => EventKind::Created,
+            EventKindRecord::Changed { field, from, to } => EventKind::Changed { field, from, to },
+            EventKindRecord::Mail { mail } => EventKind::Mail(mail.into()),
+            EventKindRecord::Linked { number, reason } => EventKind::Linked { number, reason },
+            EventKindRecord::DeliveryProblem { reason, mail } => EventKind::DeliveryProblem {
+                reason,
+                mail: mail.into(),
+            },
+            EventKindRecord::MailQueued {
+                rule,
+                mail_kind,
+                to,
+                template,
+            } => EventKind::MailQueued {
+                rule,
+                kind: mail_kind,
+                to,
+                template,
+            },
+            EventKindRecord::ReusedMessageId { message_id, first } => {
+                EventKind::ReusedMessageId { message_id, first }
+            }
+            EventKindRecord::Unauthenticated { login, address } => {
+                EventKind::Unauthenticated { login, address }
+            }
+            EventKindRecord::CcNotFollowing { addresses } => {
+                EventKind::CcNotFollowing { addresses }
+            }
+        };
+        Event {
+            at: e.at,
+            actor: e.actor,
+            kind,
+        }
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CustomerRecord {
+    pub email: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub first_seen: i64,
+    pub last_seen: i64,
+}
+
+impl From<&Customer> for CustomerRecord {
+    fn from(c: &Customer) -> Self {
+        CustomerRecord {
+            email: c.email.clone(),
+            name: c.name.clone(),
+            first_seen: c.first_seen,
+            last_seen: c.last_seen,
+        }
+    }
+}
+
+impl From<CustomerRecord> for Customer {
+    fn from(c: CustomerRecord) -> Self {
+        Customer {
+            email: c.email,
+            name: c.name,
+            first_seen: c.first_seen,
+            last_seen: c.last_seen,
+        }
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IgnoredRecord {
+    pub at: i64,
+    pub reason: String,
+    pub from: String,
+    pub subject: String,
+    pub message_id: String,
+    pub hash: String,
+}
+
+impl From<&IgnoredMail> for IgnoredRecord {
+    fn from(i: &IgnoredMail) -> Self {
+        IgnoredRecord {
+            at: i.at,
+            reason: i.reason.clone(),
+            from: i.from.clone(),
+            subject: i.subject.clone(),
+            message_id: i.message_id.clone(),
+            hash: i.hash.clone(),
+        }
+    }
+}
+
+impl From<IgnoredRecord> for IgnoredMail {
+    fn from(i: IgnoredRecord) -> Self {
+        IgnoredMail {
+            at: i.at,
+            reason: i.reason,
+            from: i.from,
+            subject: i.subject,
+            message_id: i.message_id,
+            hash: i.hash,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A ticket record as an older postdesk wrote it, before most fields existed.
+    #[derive(Serialize)]
+    struct EarlyTicket {
+        number: u64,
+        subject: String,
+        status: String,
+        priority: String,
+        created: i64,
+        updated: i64,
+    }
+
+    #[test]
+    fn a_record_written_before_a_field_existed_reads_with_its_default() {
+        let early = encode(&EarlyTicket {
+            number: 7,
+            subject: "printer".into(),
+            status: "pending".into(),
+            priority: "high".into(),
+            created: 10,
+            updated: 20,
+        })
+        .unwrap();
+        let t = decode::<TicketRecord>(&early, || "ticket #7".into())
+            .unwrap()
+            .into_ticket()
+            .unwrap();
+        assert_eq!((t.number, t.subject.as_str()), (7, "printer"));
+        assert_eq!(t.status, crate::model::Status::Pending);
+        assert!(t.tags.is_empty() && t.description_rest.is_none() && t.links.is_empty());
+        assert_eq!(t.assignee, Assignee::Nobody);
+    }
+
+    #[test]
+    fn a_field_from_a_newer_postdesk_is_skipped() {
+        #[derive(Serialize)]
+        struct Later {
+            at: i64,
+            actor: String,
+            what: serde_json::Value,
+            mood: String,
+        }
+        let later = encode(&Later {
+            at: 5,
+            actor: "alice".into(),
+            what: serde_json::json!({"kind": "linked", "number": 3, "colour": "red"}),
+            mood: "fine".into(),
+        })
+        .unwrap();
+        let event: Event = decode::<EventRecord>(&later, || "event".into())
+            .unwrap()
+            .into();
+        assert_eq!(
+            event.kind,
+            EventKind::Linked {
+                number: 3,
+                reason: String::new()
+            }
+        );
+    }
+
+    #[test]
+    fn tickets_and_events_round_trip() {
+        let mut t = Ticket::new(4, "subject", 100);
+        t.assignee = Assignee::Group("desk".into());
+        t.tags.insert("vpn".into());
+        t.description_rest = Some(TextRef::Mail("ab".into()));
+        let back = decode::<TicketRecord>(&encode(&TicketRecord::from(&t)).unwrap(), String::new)
+            .unwrap()
+            .into_ticket()
+            .unwrap();
+        assert_eq!(back, t);
+        let mail = MailIn {
+            message_id: "<m@x>".into(),
+            from: "c@x".into(),
+            subject: "s".into(),
+            text: "line\n".repeat(100),
+            text_size: 500,
+            hash: "00".into(),
+            attachments: vec![],
+            agent: false,
+        };
+        let event = Event {
+            at: 1,
+            actor: "c@x".into(),
+            kind: EventKind::Mail(mail),
+        };
+        let back: Event =
+            decode::<EventRecord>(&encode(&EventRecord::from(&event)).unwrap(), String::new)
+                .unwrap()
+                .into();
+        let EventKind::Mail(m) = back.kind else {
+            panic!("a mail event")
+        };
+        assert_eq!(m.text, "line\n".repeat(15), "the excerpt is kept");
+        assert_eq!(m.text_size, 500);
+        assert!(m.is_cut());
+    }
+
+    #[test]
+    fn an_unknown_format_is_refused_by_name() {
+        let err = decode::<TicketRecord>(&[9, 0], || "ticket #1".into()).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("ticket #1: record format 9"),
+            "{err:#}"
+        );
+    }
+}
