@@ -198,6 +198,12 @@ fn parse_unguarded(raw: &[u8]) -> Result<Incoming, ParseError> {
     msg.problems = walk.problems;
     let mut notes = walk.text_notes;
     notes.extend(cap_text(&mut msg.text));
+    if walk.unlisted > 0 {
+        notes.push(format!(
+            "{} more attachments are not listed; the raw message in the mail store has them",
+            walk.unlisted
+        ));
+    }
     // Whoever reads the text is told how it was made.
     for note in &notes {
         msg.text.push_str(&format!("\n[postdesk: {note}]\n"));
@@ -239,20 +245,46 @@ fn cap_text(text: &mut String) -> Option<String> {
 }
 
 /// Collapses a header value to one clean line.
+/// The longest header value kept (a subject, a display name, a Message-ID), in
+/// bytes: RFC 5322's line limit. Records stay small however long a header is.
+const MAX_LINE: usize = 998;
+
+/// Message-IDs of In-Reply-To or References looked at, the nearest first.
+const MAX_IDS: usize = 100;
+
+/// Attachments listed per message; the raw message keeps them all.
+const MAX_ATTACHMENTS: usize = 100;
+
+/// Whitespace runs as one space, cut to [`MAX_LINE`] bytes.
 fn clean_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut line = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.len() > MAX_LINE {
+        let mut end = MAX_LINE;
+        while !line.is_char_boundary(end) {
+            end -= 1;
+        }
+        line.truncate(end);
+    }
+    line
 }
 
 /// Message-IDs in a header value, without angle brackets; tolerant of junk.
+/// An id over [`MAX_LINE`] is dropped (a message without one is known by its hash);
+/// of a long list, the last [`MAX_IDS`] (References ends with the nearest).
 fn ids(value: &str) -> Vec<String> {
-    match mailparse::msgidparse(value) {
+    let mut ids: Vec<String> = match mailparse::msgidparse(value) {
         Ok(list) if !list.is_empty() => list.iter().map(|s| s.trim().to_string()).collect(),
         _ => value
             .split_whitespace()
             .map(|s| s.trim_matches(['<', '>', ',']).to_string())
             .filter(|s| s.contains('@'))
             .collect(),
+    };
+    ids.retain(|id| id.len() <= MAX_LINE);
+    if ids.len() > MAX_IDS {
+        ids.drain(..ids.len() - MAX_IDS);
     }
+    ids
 }
 
 fn addresses(mail: &ParsedMail, header: &str) -> Vec<Address> {
@@ -297,6 +329,8 @@ struct Walk {
     problems: Vec<String>,
     /// How the text was made, when not plainly (html stripped of its tags).
     text_notes: Vec<String>,
+    /// Attachments past [`MAX_ATTACHMENTS`].
+    unlisted: usize,
     /// When set, keep the decoded bytes of the attachment with this index.
     wanted: Option<usize>,
     found: Option<Vec<u8>>,
@@ -389,6 +423,10 @@ impl Walk {
     }
 
     fn attachment(&mut self, part: &ParsedMail, name: Option<String>, mime: String) {
+        if self.attachments.len() == MAX_ATTACHMENTS {
+            self.unlisted += 1;
+            return;
+        }
         let size = match part.get_body_raw() {
             Ok(bytes) => bytes.len() as u64,
             Err(e) => {
@@ -405,7 +443,9 @@ impl Walk {
                     .unwrap_or_else(|_| part.raw_bytes.to_vec()),
             );
         }
-        let name = name.unwrap_or_else(|| format!("part-{}.bin", self.attachments.len() + 1));
+        let name = name
+            .map(|n| clean_line(&n).chars().take(255).collect())
+            .unwrap_or_else(|| format!("part-{}.bin", self.attachments.len() + 1));
         self.attachments.push(Attachment { name, mime, size });
     }
 }
@@ -483,6 +523,30 @@ mod tests {
         assert_eq!(
             parse(b"\njust text\n").unwrap_err(),
             ParseError::NoHeaderBlock
+        );
+    }
+
+    #[test]
+    fn headers_and_attachment_lists_are_bounded() {
+        let mut raw = format!(
+            "From: c@x\nSubject: {}\nMessage-ID: <{}@x>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhi\n",
+            "word ".repeat(2000),
+            "a".repeat(2000)
+        );
+        for i in 0..150 {
+            raw.push_str(&format!(
+                "--b\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename=f{i}.bin\n\nx\n"
+            ));
+        }
+        raw.push_str("--b--\n");
+        let m = parse(raw.as_bytes()).unwrap();
+        assert!(m.subject.len() <= 998 && m.subject.starts_with("word word"));
+        assert_eq!(m.message_id, None, "an id too long to keep is no id");
+        assert_eq!(m.attachments.len(), 100);
+        assert!(
+            m.text.contains("50 more attachments are not listed"),
+            "{}",
+            m.text
         );
     }
 }
