@@ -177,16 +177,7 @@ fn remove_all(paths: &[PathBuf]) -> Result<()> {
 /// seconds old). `ingest spool`, run from cron, does it after draining.
 pub fn remove_leftovers(desk: &Desk) -> Result<usize> {
     const STALE: Duration = Duration::from_secs(3600);
-    let dirs = [
-        Spool::new(&desk.db_path).dir().to_path_buf(),
-        crate::mail::quarantine::Quarantine::new(&desk.db_path)
-            .dir()
-            .to_path_buf(),
-        crate::mail::files::MailStore::new(&desk.db_path).packs(),
-    ];
-    dirs.iter().try_fold(0, |n, dir| {
-        Ok(n + crate::mail::files::remove_stale_temps(dir, STALE)?)
-    })
+    desk.storage.remove_stale_temps(STALE)
 }
 
 /// Brings the mail store's multi-pack index up to date, so looking a message up
@@ -238,7 +229,7 @@ fn drain_while_busy(pipeline: &Pipeline, spool: &Spool) -> Result<Summary> {
 /// whoever takes the lock first. When the database cannot be had, the mail stays
 /// spooled for the next delivery or `ingest spool`.
 pub fn settle(desk: &Desk) -> Result<Summary> {
-    let spool = Spool::new(&desk.db_path);
+    let spool = desk.storage.spool();
     if spool.is_watched() {
         // `ingest spool --watch` runs: it picks the message up within moments.
         return Ok(Summary::default());
@@ -252,7 +243,7 @@ pub fn settle(desk: &Desk) -> Result<Summary> {
             Some(p) => p,
             None => pipeline.insert(Pipeline::new(desk, false)?),
         };
-        total.merge(drain_while_busy(pipeline, &spool)?);
+        total.merge(drain_while_busy(pipeline, spool)?);
         drop(lock);
         if spool.is_empty() {
             // Still held: the process ends, and its writes are flushed.
@@ -291,7 +282,7 @@ pub fn watch(
     mut failed: impl FnMut(&anyhow::Error, Duration),
 ) -> Result<()> {
     use notify::Watcher;
-    let spool = Spool::new(&desk.db_path);
+    let spool = desk.storage.spool();
     let _lock = spool.watch_lock()?;
     let pipeline = Pipeline::new(desk, false)?;
     let (tx, rx) = std::sync::mpsc::channel();
@@ -306,7 +297,7 @@ pub fn watch(
     let mut retry = FIRST_RETRY;
     loop {
         if !spool.is_empty() {
-            match drain_opened(desk, &pipeline, &spool) {
+            match drain_opened(desk, &pipeline, spool) {
                 Ok(summary) => {
                     retry = FIRST_RETRY;
                     summary.iter().for_each(&mut report);

@@ -165,10 +165,7 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
         }
         Some(IngestCommand::Spool { watch: true }) => {
             let desk = global.desk()?;
-            output::note(format!(
-                "watching {}",
-                Spool::new(&desk.db_path).dir().display()
-            ));
+            output::note(format!("watching {}", desk.storage.spool().dir().display()));
             intake::watch(
                 &desk,
                 |s| {
@@ -188,7 +185,7 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
         Some(IngestCommand::Spool { watch: false }) => {
             let desk = global.desk()?;
             let pipeline = Pipeline::new(&desk, false)?;
-            let summary = intake::drain(&pipeline, &Spool::new(&desk.db_path))?;
+            let summary = intake::drain(&pipeline, desk.storage.spool())?;
             desk.storage.release();
             intake::index_mail(&desk)?;
             let removed = intake::remove_leftovers(&desk)?;
