@@ -1,9 +1,10 @@
 //! Feeding sources to the pipeline: batches, the spool drain, and the MTA delivery path.
 
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
 
 use super::ingest::{Pipeline, Processed, Summary};
 use super::Desk;
@@ -260,6 +261,91 @@ pub fn settle(desk: &Desk) -> Result<Summary> {
     Ok(total)
 }
 
+/// Where a delivery on stdin goes: the desk, or, when its config did not load, the
+/// data directory that can still be found without it.
+pub enum DeskOrFallback<'a> {
+    /// The config loaded.
+    Desk(&'a Desk),
+    /// The config (or the desk built from it) failed with `error`; `db` is `--db` or
+    /// `POSTDESK_DB` and `config` the config file given, if any (see
+    /// [`fallback_data_dir`]).
+    ConfigFailed {
+        error: anyhow::Error,
+        db: Option<PathBuf>,
+        config: Option<PathBuf>,
+    },
+}
+
+/// What became of a delivery that was spooled (exit 0: the mail is safe).
+#[derive(Debug)]
+pub enum Delivered {
+    /// Spooled and settled: drained here (this summary), or left to the process
+    /// that drains or watches the spool (an empty one).
+    Processed(Summary),
+    /// The config failed: the message waits in the spool, at `spooled`, until the
+    /// config is fixed and `ingest spool` runs.
+    SpooledConfigBroken {
+        spooled: PathBuf,
+        error: anyhow::Error,
+    },
+    /// Spooled, but draining failed (say, the database was held past the lock
+    /// wait): the message waits at `spooled` for the next delivery or `ingest spool`.
+    SpooledSettleFailed {
+        spooled: PathBuf,
+        error: anyhow::Error,
+    },
+}
+
+/// The MTA's delivery: writes the message read from `stdin` to the spool durably,
+/// then sees it processed ([`settle`]). A config that failed still spools, in the
+/// data directory named without it. An error means the message was not spooled
+/// (the MTA should try again later); once spooled, a failure is an outcome.
+pub fn deliver(to: DeskOrFallback<'_>, stdin: &mut dyn Read) -> Result<Delivered> {
+    match to {
+        DeskOrFallback::Desk(desk) => {
+            let spooled = spool_from(desk.storage.spool(), stdin)?;
+            Ok(match settle(desk) {
+                Ok(summary) => Delivered::Processed(summary),
+                Err(error) => Delivered::SpooledSettleFailed { spooled, error },
+            })
+        }
+        DeskOrFallback::ConfigFailed { error, db, config } => {
+            let dir = fallback_data_dir(db.as_deref(), config.as_deref()).ok_or_else(|| {
+                anyhow!("{error:#}; and no database directory to spool the message in")
+            })?;
+            // A desk whose config failed was not looked at yet: the spool file
+            // follows its sharing too (a desk that loaded was looked at as it was built).
+            crate::sharing::adopt(&dir).context("cannot spool the message")?;
+            // No desk, so no storage to ask: the spool is found by its path.
+            let spooled = spool_from(&Spool::new(&dir), stdin)?;
+            Ok(Delivered::SpooledConfigBroken { spooled, error })
+        }
+    }
+}
+
+fn spool_from(spool: &Spool, stdin: &mut dyn Read) -> Result<PathBuf> {
+    spool
+        .put_from(stdin)
+        .context("cannot spool the message from stdin")
+}
+
+/// Where to spool when the config cannot be loaded: `db` (`--db`/`POSTDESK_DB`),
+/// else `settings.db` read on its own from the config file (`config`, else the one
+/// found as usual), whatever the rest of it holds.
+pub fn fallback_data_dir(db: Option<&Path>, config: Option<&Path>) -> Option<PathBuf> {
+    if let Some(db) = db {
+        return Some(db.to_path_buf());
+    }
+    let path = crate::config::Config::locate(config).ok()?;
+    let text = std::fs::read(&path).ok()?;
+    let db = crate::config::scan_db_setting(&String::from_utf8_lossy(&text))?;
+    let base = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    Some(base.join(db))
+}
+
 /// Waits until the spool has been quiet for a moment (or a busy spool has waited
 /// long enough), so one drain takes a whole run of deliveries, and deliveries do not
 /// queue their fsyncs behind the drain's: that halved a watched delivery's time.
@@ -328,5 +414,62 @@ fn drain_opened(desk: &Desk, pipeline: &Pipeline, spool: &Spool) -> Result<Optio
         }
         Err(e) if e.is::<Locked>() => Ok(None),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MAIL: &[u8] = b"From: ann@example.com\nSubject: help\n\nThe printer is on fire.\n";
+
+    fn config_failed(db: Option<PathBuf>, config: Option<PathBuf>) -> DeskOrFallback<'static> {
+        DeskOrFallback::ConfigFailed {
+            error: anyhow!("postdesk.yaml:3: unknown user"),
+            db,
+            config,
+        }
+    }
+
+    #[test]
+    fn a_broken_config_still_spools_in_the_db_given_and_says_why() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("db");
+        match deliver(config_failed(Some(db.clone()), None), &mut &MAIL[..]).unwrap() {
+            Delivered::SpooledConfigBroken { spooled, error } => {
+                assert!(spooled.starts_with(db.join("spool")), "{spooled:?}");
+                assert_eq!(std::fs::read(&spooled).unwrap(), MAIL);
+                assert_eq!(error.to_string(), "postdesk.yaml:3: unknown user");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_broken_config_spools_in_its_own_db_setting_beside_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let config = tmp.path().join("postdesk.yaml");
+        std::fs::write(&config, "users: [unclosed\nsettings:\n  db: data\n").unwrap();
+        let delivered = deliver(config_failed(None, Some(config)), &mut &MAIL[..]).unwrap();
+        let Delivered::SpooledConfigBroken { spooled, .. } = delivered else {
+            panic!("{delivered:?}");
+        };
+        assert!(
+            spooled.starts_with(tmp.path().join("data/spool")),
+            "{spooled:?}"
+        );
+    }
+
+    #[test]
+    fn a_broken_config_naming_no_data_directory_spools_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let config = tmp.path().join("postdesk.yaml");
+        std::fs::write(&config, "users: [unclosed\n").unwrap();
+        let err = deliver(config_failed(None, Some(config)), &mut &MAIL[..]).unwrap_err();
+        assert_eq!(
+            format!("{err:#}"),
+            "postdesk.yaml:3: unknown user; and no database directory to spool the message in"
+        );
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
     }
 }
