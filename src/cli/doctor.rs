@@ -60,7 +60,9 @@ pub fn run(args: DoctorArgs, global: &Global) -> Result<()> {
         }
         Err(e) => checks.push(doctor::config_failed(e)),
     }
-    let data_dir = data_dir.or_else(|| super::ingest::fallback_data_dir(global));
+    let data_dir = data_dir.or_else(|| {
+        crate::desk::intake::fallback_data_dir(global.db.as_deref(), global.config.as_deref())
+    });
     match &data_dir {
         Some(dir) => {
             checks.push(doctor::reach(&who, &readable, dir));

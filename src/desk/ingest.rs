@@ -18,7 +18,6 @@ use crate::mail::auth;
 use crate::mail::classify::automatic;
 use crate::mail::fingerprint;
 use crate::mail::parse::{parse, strip_envelope, Incoming};
-use crate::mail::quarantine::Quarantine;
 use crate::model::{
     Assignee, Event, EventKind, IgnoredMail, MailIn, Priority, Requester, Status, TextRef, Ticket,
 };
@@ -87,7 +86,6 @@ enum Created {
 /// The compiled settings of one ingest run.
 pub struct Pipeline<'a> {
     desk: &'a Desk,
-    quarantine: Quarantine,
     subject_tag: Regex,
     ignore_subjects: Vec<Regex>,
     dry_run: bool,
@@ -107,7 +105,6 @@ impl<'a> Pipeline<'a> {
             .collect::<Result<_>>()?;
         Ok(Pipeline {
             desk,
-            quarantine: Quarantine::new(&desk.db_path),
             subject_tag,
             ignore_subjects,
             dry_run,
@@ -127,9 +124,10 @@ impl<'a> Pipeline<'a> {
         reason: String,
     ) -> Result<Processed> {
         if !self.dry_run {
+            let quarantine = self.desk.storage.quarantine();
             match file {
-                Some(path) => self.quarantine.put_file(path, &reason)?,
-                None => self.quarantine.put(raw, &reason)?,
+                Some(path) => quarantine.put_file(path, &reason)?,
+                None => quarantine.put(raw, &reason)?,
             };
         }
         Ok(Processed {

@@ -1,9 +1,10 @@
 //! Feeding sources to the pipeline: batches, the spool drain, and the MTA delivery path.
 
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
 
 use super::ingest::{Pipeline, Processed, Summary};
 use super::Desk;
@@ -177,16 +178,7 @@ fn remove_all(paths: &[PathBuf]) -> Result<()> {
 /// seconds old). `ingest spool`, run from cron, does it after draining.
 pub fn remove_leftovers(desk: &Desk) -> Result<usize> {
     const STALE: Duration = Duration::from_secs(3600);
-    let dirs = [
-        Spool::new(&desk.db_path).dir().to_path_buf(),
-        crate::mail::quarantine::Quarantine::new(&desk.db_path)
-            .dir()
-            .to_path_buf(),
-        crate::mail::files::MailStore::new(&desk.db_path).packs(),
-    ];
-    dirs.iter().try_fold(0, |n, dir| {
-        Ok(n + crate::mail::files::remove_stale_temps(dir, STALE)?)
-    })
+    desk.storage.remove_stale_temps(STALE)
 }
 
 /// Brings the mail store's multi-pack index up to date, so looking a message up
@@ -238,7 +230,7 @@ fn drain_while_busy(pipeline: &Pipeline, spool: &Spool) -> Result<Summary> {
 /// whoever takes the lock first. When the database cannot be had, the mail stays
 /// spooled for the next delivery or `ingest spool`.
 pub fn settle(desk: &Desk) -> Result<Summary> {
-    let spool = Spool::new(&desk.db_path);
+    let spool = desk.storage.spool();
     if spool.is_watched() {
         // `ingest spool --watch` runs: it picks the message up within moments.
         return Ok(Summary::default());
@@ -252,7 +244,7 @@ pub fn settle(desk: &Desk) -> Result<Summary> {
             Some(p) => p,
             None => pipeline.insert(Pipeline::new(desk, false)?),
         };
-        total.merge(drain_while_busy(pipeline, &spool)?);
+        total.merge(drain_while_busy(pipeline, spool)?);
         drop(lock);
         if spool.is_empty() {
             // Still held: the process ends, and its writes are flushed.
@@ -267,6 +259,91 @@ pub fn settle(desk: &Desk) -> Result<Summary> {
         std::thread::sleep(HANDOFF);
     }
     Ok(total)
+}
+
+/// Where a delivery on stdin goes: the desk, or, when its config did not load, the
+/// data directory that can still be found without it.
+pub enum DeskOrFallback<'a> {
+    /// The config loaded.
+    Desk(&'a Desk),
+    /// The config (or the desk built from it) failed with `error`; `db` is `--db` or
+    /// `POSTDESK_DB` and `config` the config file given, if any (see
+    /// [`fallback_data_dir`]).
+    ConfigFailed {
+        error: anyhow::Error,
+        db: Option<PathBuf>,
+        config: Option<PathBuf>,
+    },
+}
+
+/// What became of a delivery that was spooled (exit 0: the mail is safe).
+#[derive(Debug)]
+pub enum Delivered {
+    /// Spooled and settled: drained here (this summary), or left to the process
+    /// that drains or watches the spool (an empty one).
+    Processed(Summary),
+    /// The config failed: the message waits in the spool, at `spooled`, until the
+    /// config is fixed and `ingest spool` runs.
+    SpooledConfigBroken {
+        spooled: PathBuf,
+        error: anyhow::Error,
+    },
+    /// Spooled, but draining failed (say, the database was held past the lock
+    /// wait): the message waits at `spooled` for the next delivery or `ingest spool`.
+    SpooledSettleFailed {
+        spooled: PathBuf,
+        error: anyhow::Error,
+    },
+}
+
+/// The MTA's delivery: writes the message read from `stdin` to the spool durably,
+/// then sees it processed ([`settle`]). A config that failed still spools, in the
+/// data directory named without it. An error means the message was not spooled
+/// (the MTA should try again later); once spooled, a failure is an outcome.
+pub fn deliver(to: DeskOrFallback<'_>, stdin: &mut dyn Read) -> Result<Delivered> {
+    match to {
+        DeskOrFallback::Desk(desk) => {
+            let spooled = spool_from(desk.storage.spool(), stdin)?;
+            Ok(match settle(desk) {
+                Ok(summary) => Delivered::Processed(summary),
+                Err(error) => Delivered::SpooledSettleFailed { spooled, error },
+            })
+        }
+        DeskOrFallback::ConfigFailed { error, db, config } => {
+            let dir = fallback_data_dir(db.as_deref(), config.as_deref()).ok_or_else(|| {
+                anyhow!("{error:#}; and no database directory to spool the message in")
+            })?;
+            // A desk whose config failed was not looked at yet: the spool file
+            // follows its sharing too (a desk that loaded was looked at as it was built).
+            crate::sharing::adopt(&dir).context("cannot spool the message")?;
+            // No desk, so no storage to ask: the spool is found by its path.
+            let spooled = spool_from(&Spool::new(&dir), stdin)?;
+            Ok(Delivered::SpooledConfigBroken { spooled, error })
+        }
+    }
+}
+
+fn spool_from(spool: &Spool, stdin: &mut dyn Read) -> Result<PathBuf> {
+    spool
+        .put_from(stdin)
+        .context("cannot spool the message from stdin")
+}
+
+/// Where to spool when the config cannot be loaded: `db` (`--db`/`POSTDESK_DB`),
+/// else `settings.db` read on its own from the config file (`config`, else the one
+/// found as usual), whatever the rest of it holds.
+pub fn fallback_data_dir(db: Option<&Path>, config: Option<&Path>) -> Option<PathBuf> {
+    if let Some(db) = db {
+        return Some(db.to_path_buf());
+    }
+    let path = crate::config::Config::locate(config).ok()?;
+    let text = std::fs::read(&path).ok()?;
+    let db = crate::config::scan_db_setting(&String::from_utf8_lossy(&text))?;
+    let base = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    Some(base.join(db))
 }
 
 /// Waits until the spool has been quiet for a moment (or a busy spool has waited
@@ -291,7 +368,7 @@ pub fn watch(
     mut failed: impl FnMut(&anyhow::Error, Duration),
 ) -> Result<()> {
     use notify::Watcher;
-    let spool = Spool::new(&desk.db_path);
+    let spool = desk.storage.spool();
     let _lock = spool.watch_lock()?;
     let pipeline = Pipeline::new(desk, false)?;
     let (tx, rx) = std::sync::mpsc::channel();
@@ -306,7 +383,7 @@ pub fn watch(
     let mut retry = FIRST_RETRY;
     loop {
         if !spool.is_empty() {
-            match drain_opened(desk, &pipeline, &spool) {
+            match drain_opened(desk, &pipeline, spool) {
                 Ok(summary) => {
                     retry = FIRST_RETRY;
                     summary.iter().for_each(&mut report);
@@ -337,5 +414,62 @@ fn drain_opened(desk: &Desk, pipeline: &Pipeline, spool: &Spool) -> Result<Optio
         }
         Err(e) if e.is::<Locked>() => Ok(None),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MAIL: &[u8] = b"From: ann@example.com\nSubject: help\n\nThe printer is on fire.\n";
+
+    fn config_failed(db: Option<PathBuf>, config: Option<PathBuf>) -> DeskOrFallback<'static> {
+        DeskOrFallback::ConfigFailed {
+            error: anyhow!("postdesk.yaml:3: unknown user"),
+            db,
+            config,
+        }
+    }
+
+    #[test]
+    fn a_broken_config_still_spools_in_the_db_given_and_says_why() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("db");
+        match deliver(config_failed(Some(db.clone()), None), &mut &MAIL[..]).unwrap() {
+            Delivered::SpooledConfigBroken { spooled, error } => {
+                assert!(spooled.starts_with(db.join("spool")), "{spooled:?}");
+                assert_eq!(std::fs::read(&spooled).unwrap(), MAIL);
+                assert_eq!(error.to_string(), "postdesk.yaml:3: unknown user");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_broken_config_spools_in_its_own_db_setting_beside_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let config = tmp.path().join("postdesk.yaml");
+        std::fs::write(&config, "users: [unclosed\nsettings:\n  db: data\n").unwrap();
+        let delivered = deliver(config_failed(None, Some(config)), &mut &MAIL[..]).unwrap();
+        let Delivered::SpooledConfigBroken { spooled, .. } = delivered else {
+            panic!("{delivered:?}");
+        };
+        assert!(
+            spooled.starts_with(tmp.path().join("data/spool")),
+            "{spooled:?}"
+        );
+    }
+
+    #[test]
+    fn a_broken_config_naming_no_data_directory_spools_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let config = tmp.path().join("postdesk.yaml");
+        std::fs::write(&config, "users: [unclosed\n").unwrap();
+        let err = deliver(config_failed(None, Some(config)), &mut &MAIL[..]).unwrap_err();
+        assert_eq!(
+            format!("{err:#}"),
+            "postdesk.yaml:3: unknown user; and no database directory to spool the message in"
+        );
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
     }
 }

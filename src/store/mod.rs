@@ -1,7 +1,7 @@
 //! sled storage: trees, keys, schema version, transactions and the process lock.
 //!
 //! The database lives in `<data dir>/sled`; the data directory also holds the mail
-//! store, the spool and the quarantine (see `mail`).
+//! store, the spool and the quarantine (see `mail`), reached through [`Storage`].
 //!
 //! Trees (schema 3): `meta` (schema version, ticket counter), `ticket_records`
 //! (number -> ticket), `event_log` (number ++ sequence -> event: an append writes one

@@ -1,7 +1,8 @@
 //! The data directory's database and mail as one owned thing: the database opened
 //! on first use, held until released, flushed after every write, closed without
 //! sled's teardown when the process is about to end anyway; the raw mail through
-//! [`MailBlobs`]. Nothing outside `store` opens, flushes or closes the database.
+//! [`MailBlobs`]; the spool and the quarantine beside them. Nothing outside `store`
+//! opens, flushes or closes the database, or names a path in the data directory.
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -10,7 +11,9 @@ use std::time::Duration;
 use anyhow::Result;
 
 use super::{Backend, MailBlobs, Reader, Store, Writer};
-use crate::mail::files::MailStore;
+use crate::mail::files::{remove_stale_temps, MailStore};
+use crate::mail::quarantine::Quarantine;
+use crate::mail::spool::Spool;
 
 /// What dropping the [`Storage`] does with an open database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,6 +30,8 @@ pub enum Teardown {
 pub struct Storage {
     dir: PathBuf,
     mail: MailStore,
+    spool: Spool,
+    quarantine: Quarantine,
     lock_wait: Duration,
     teardown: Teardown,
     open: RefCell<Option<Store>>,
@@ -39,6 +44,8 @@ impl Storage {
         Storage {
             dir: dir.to_path_buf(),
             mail: MailStore::new(dir),
+            spool: Spool::new(dir),
+            quarantine: Quarantine::new(dir),
             lock_wait,
             teardown,
             open: RefCell::new(None),
@@ -53,6 +60,28 @@ impl Storage {
     /// The raw mail beside the database.
     pub fn mail(&self) -> &dyn MailBlobs {
         &self.mail
+    }
+
+    /// Deliveries not yet processed (`<data>/spool/`).
+    pub fn spool(&self) -> &Spool {
+        &self.spool
+    }
+
+    /// Mail that could not be parsed (`<data>/quarantine/`).
+    pub fn quarantine(&self) -> &Quarantine {
+        &self.quarantine
+    }
+
+    /// Removes the temp files that crashed writers left in the spool, the quarantine
+    /// and the mail store, once not modified for `older_than`; returns how many.
+    pub fn remove_stale_temps(&self, older_than: Duration) -> Result<usize> {
+        let dirs = [
+            self.spool.dir().to_path_buf(),
+            self.quarantine.dir().to_path_buf(),
+            self.mail.packs(),
+        ];
+        dirs.iter()
+            .try_fold(0, |n, dir| Ok(n + remove_stale_temps(dir, older_than)?))
     }
 
     /// Opens the database now if it is not open (waiting as `new` says). Fails with

@@ -3,7 +3,7 @@
 use std::io::{BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -14,9 +14,9 @@ use super::output::{self, Format};
 use super::terminal;
 use super::{Global, TempFail};
 use crate::desk::ingest::{Outcome, Pipeline, Processed, Summary};
+use crate::desk::intake::{Delivered, DeskOrFallback};
 use crate::desk::{intake, Desk};
 use crate::mail::mbox::MboxReader;
-use crate::mail::spool::Spool;
 
 /// Turn mail into tickets.
 ///
@@ -165,10 +165,7 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
         }
         Some(IngestCommand::Spool { watch: true }) => {
             let desk = global.desk()?;
-            output::note(format!(
-                "watching {}",
-                Spool::new(&desk.db_path).dir().display()
-            ));
+            output::note(format!("watching {}", desk.storage.spool().dir().display()));
             intake::watch(
                 &desk,
                 |s| {
@@ -188,7 +185,7 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
         Some(IngestCommand::Spool { watch: false }) => {
             let desk = global.desk()?;
             let pipeline = Pipeline::new(&desk, false)?;
-            let summary = intake::drain(&pipeline, &Spool::new(&desk.db_path))?;
+            let summary = intake::drain(&pipeline, desk.storage.spool())?;
             desk.storage.release();
             intake::index_mail(&desk)?;
             let removed = intake::remove_leftovers(&desk)?;
@@ -218,57 +215,30 @@ fn deliver(dry_run: bool, global: &Global) -> Result<()> {
         results.iter().for_each(|p| summary.add(&p.outcome));
         return print_summary(&summary, &results, global.format);
     }
-    let desk = global.desk();
-    let data_dir = match &desk {
-        Ok(desk) => desk.db_path.clone(),
-        Err(e) => fallback_data_dir(global).ok_or_else(|| {
-            TempFail(anyhow!(
-                "{e:#}; and no database directory to spool the message in"
-            ))
-        })?,
-    };
-    // A desk whose config failed was not looked at yet: the spool file follows its
-    // sharing too (`global.desk()` did this for a desk that loaded).
-    if desk.is_err() {
-        crate::sharing::adopt(&data_dir)
-            .map_err(|e| TempFail(e.context("cannot spool the message")))?;
-    }
-    let spooled = Spool::new(&data_dir)
-        .put_from(&mut std::io::stdin().lock())
-        .map_err(|e| TempFail(e.context("cannot spool the message from stdin")))?;
-    let desk = match desk {
-        Ok(desk) => desk,
-        Err(e) => {
-            output::note(format!(
-                "CONFIG ERROR: {e:#}\npostdesk: the message is kept in the spool ({}) and will be processed by `postdesk ingest spool` once the config is fixed",
-                spooled.display()
-            ));
-            return Ok(());
+    let desk;
+    let to = match global.desk() {
+        Ok(loaded) => {
+            desk = loaded;
+            DeskOrFallback::Desk(&desk)
         }
+        Err(error) => DeskOrFallback::ConfigFailed {
+            error,
+            db: global.db.clone(),
+            config: global.config.clone(),
+        },
     };
-    if let Err(e) = intake::settle(&desk) {
-        output::note(format!(
-            "ERROR: {e:#}\npostdesk: the message is kept in the spool ({}) for `postdesk ingest spool`",
+    match intake::deliver(to, &mut std::io::stdin().lock()).map_err(TempFail)? {
+        Delivered::Processed(_) => {}
+        Delivered::SpooledConfigBroken { spooled, error } => output::note(format!(
+            "CONFIG ERROR: {error:#}\npostdesk: the message is kept in the spool ({}) and will be processed by `postdesk ingest spool` once the config is fixed",
             spooled.display()
-        ));
+        )),
+        Delivered::SpooledSettleFailed { spooled, error } => output::note(format!(
+            "ERROR: {error:#}\npostdesk: the message is kept in the spool ({}) for `postdesk ingest spool`",
+            spooled.display()
+        )),
     }
     Ok(())
-}
-
-/// Where to spool when the config cannot be loaded: `--db`/`POSTDESK_DB`, else
-/// `settings.db` read on its own from the config file, whatever the rest holds.
-pub(super) fn fallback_data_dir(global: &Global) -> Option<PathBuf> {
-    if let Some(db) = &global.db {
-        return Some(db.clone());
-    }
-    let path = crate::config::Config::locate(global.config.as_deref()).ok()?;
-    let text = std::fs::read(&path).ok()?;
-    let db = crate::config::scan_db_setting(&String::from_utf8_lossy(&text))?;
-    let base = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    Some(base.join(db))
 }
 
 fn bulk(

@@ -7,7 +7,6 @@ use super::print_summary;
 use crate::cli::output::{self, Format};
 use crate::cli::Global;
 use crate::desk::ingest::{Pipeline, Summary};
-use crate::mail::quarantine::Quarantine;
 
 #[derive(Debug, Subcommand)]
 pub enum QuarantineCommand {
@@ -27,7 +26,7 @@ pub enum QuarantineCommand {
 
 pub fn run(cmd: QuarantineCommand, global: &Global) -> Result<()> {
     let desk = global.desk()?;
-    let q = Quarantine::new(&desk.db_path);
+    let q = desk.storage.quarantine();
     match cmd {
         QuarantineCommand::List => {
             let entries = q.list()?;
