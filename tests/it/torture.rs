@@ -203,11 +203,11 @@ fn monstrous_messages_do_not_break_anything() {
             .unwrap()
             .len();
     assert_eq!(handled, 3, "each ends as a ticket or in quarantine");
-    assert_eq!(
-        env.json(&["ticket", "show", "1"])["subject"]
-            .as_str()
-            .unwrap()
-            .len(),
-        100_000
-    );
+    // The subject is kept to RFC 5322's line limit (it was kept whole, 100 KB,
+    // until records had to stay small); the raw message keeps it all.
+    let subject = env.json(&["ticket", "show", "1"])["subject"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(subject, "x".repeat(998));
 }
