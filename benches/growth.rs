@@ -17,11 +17,10 @@
 mod common;
 
 use common::corpus::{Corpus, Mail};
-use common::desk::{self, deliver, postdesk, ticket_count};
+use common::desk::{self, deliver, ticket_count, timed};
 use common::dir_size;
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const NEW_TICKETS: usize = 40;
@@ -107,20 +106,18 @@ fn thread(root: &Path, messages: usize, size: usize, failures: &mut Vec<String>)
         ));
     }
 
-    let (start, end) = (window(&delivered, 0), window(&delivered, messages - WINDOW));
-    println!(
-        "delivery: first {:.1} ms, median of the first {WINDOW} {:.1} ms, of the last {WINDOW} {:.1} ms, message {messages} {:.1} ms",
-        ms(delivered[0]),
-        ms(start),
-        ms(end),
-        ms(delivered[messages - 1])
-    );
+    let (start, end) = first_and_last("delivery", &delivered);
     println!(
         "ticket show 1, median of {SHOW_RUNS}: after the first message {:.1} ms, after message {messages} {:.1} ms",
         ms(show_first),
         ms(show_last)
     );
-    within_twice(failures, "delivery, last 10 against first 10", start, end);
+    within_twice(
+        failures,
+        &format!("delivery, last {WINDOW} against the first {WINDOW}"),
+        start,
+        end,
+    );
     within_twice(
         failures,
         &format!("delivery {messages} against the first"),
@@ -184,7 +181,7 @@ fn thread(root: &Path, messages: usize, size: usize, failures: &mut Vec<String>)
 fn edits(root: &Path, events: usize, failures: &mut Vec<String>) {
     new_desk(root);
     println!("\n{events} edits of one ticket (`ticket edit 1 --priority high|low`), an event each");
-    run(
+    timed(
         root,
         &[
             "ticket",
@@ -198,16 +195,12 @@ fn edits(root: &Path, events: usize, failures: &mut Vec<String>) {
     let times: Vec<Duration> = (0..events)
         .map(|i| {
             let priority = if i % 2 == 0 { "high" } else { "low" };
-            run(root, &["ticket", "edit", "1", "--priority", priority])
+            timed(root, &["ticket", "edit", "1", "--priority", priority])
         })
         .collect();
-    let (start, end) = (window(&times, 0), window(&times, events - WINDOW));
+    let (start, end) = first_and_last("edit", &times);
     println!(
-        "edit: 1st {:.1} ms, median of the first {WINDOW} {:.1} ms, of the last {WINDOW} {:.1} ms, {events}th {:.1} ms; sled/ {:.1} MB, {} blobs",
-        ms(times[0]),
-        ms(start),
-        ms(end),
-        ms(times[events - 1]),
+        "after the edits: sled/ {:.1} MB, {} blobs",
         mb(dir_size(&root.join("db/sled"))),
         blobs(&root.join("db")).0
     );
@@ -223,25 +216,27 @@ fn timed_delivery(root: &Path, mail: &Mail) -> Duration {
     deliver(root, &mail.delivery()).unwrap_or_else(|e| panic!("delivery failed: {e}"))
 }
 
-/// One command, its output dropped; it must succeed.
-fn run(root: &Path, args: &[&str]) -> Duration {
-    let started = Instant::now();
-    let status = postdesk(root)
-        .args(args)
-        .stdout(Stdio::null())
-        .status()
-        .expect("run postdesk");
-    let elapsed = started.elapsed();
-    assert!(status.success(), "postdesk {args:?} failed");
-    elapsed
-}
-
 fn show_median(root: &Path) -> Duration {
     let mut times: Vec<Duration> = (0..SHOW_RUNS)
-        .map(|_| run(root, &["ticket", "show", "1"]))
+        .map(|_| timed(root, &["ticket", "show", "1"]))
         .collect();
     times.sort();
     times[SHOW_RUNS / 2]
+}
+
+/// Prints the first and last of `times` and the medians of their first and last
+/// `WINDOW`, which it returns.
+fn first_and_last(what: &str, times: &[Duration]) -> (Duration, Duration) {
+    let n = times.len();
+    let (start, end) = (window(times, 0), window(times, n.saturating_sub(WINDOW)));
+    println!(
+        "{what}: 1st {:.1} ms, median of the first {WINDOW} {:.1} ms, of the last {WINDOW} {:.1} ms, #{n} {:.1} ms",
+        ms(times[0]),
+        ms(start),
+        ms(end),
+        ms(times[n - 1])
+    );
+    (start, end)
 }
 
 /// The median of `WINDOW` times from `from` (fewer if there are not that many).

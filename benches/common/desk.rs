@@ -76,6 +76,19 @@ pub fn deliver(dir: &Path, message: &[u8]) -> Result<Duration, String> {
     }
 }
 
+/// Runs one command, its output dropped, and times it; it must succeed.
+pub fn timed(dir: &Path, args: &[&str]) -> Duration {
+    let started = Instant::now();
+    let status = postdesk(dir)
+        .args(args)
+        .stdout(Stdio::null())
+        .status()
+        .expect("run postdesk");
+    let elapsed = started.elapsed();
+    assert!(status.success(), "postdesk {args:?} failed");
+    elapsed
+}
+
 /// One `ingest mbox` run.
 pub struct Import {
     pub elapsed: Duration,
