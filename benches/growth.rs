@@ -3,13 +3,15 @@
 //! MTA delivers it. Prints what the issue's acceptance points are about: the size of
 //! `sled/` against the mail it holds, the blob files sled left in `sled/blobs`, the
 //! time of the first and the last deliveries and `ticket show` of that ticket; then,
-//! in a second desk, the time of the first and the last of many small edits (an event
-//! each) to one ticket.
+//! each in a desk of its own, the time of the first and the last of many events on
+//! one ticket: edits (`ticket edit`, about 100 bytes of log each) and piped replies
+//! of 2-4 KB.
 //!
 //! Sizes: GROWTH_REPLIES replies (default 300, the first message included, so 299
 //! replies to it) of GROWTH_SIZE bytes (default 100,000), then 40 new tickets of
-//! that size; GROWTH_EVENTS edits (default 1,000). BENCH_KEEP=DIR keeps the desks
-//! (`DIR/thread`, `DIR/events`); BENCH_BIN=PATH times another build.
+//! that size; GROWTH_EVENTS edits and as many small replies (default 1,000 each).
+//! BENCH_KEEP=DIR keeps the desks (`DIR/thread`, `DIR/events`, `DIR/small-replies`);
+//! BENCH_BIN=PATH times another build.
 //!
 //! Run: `cargo bench --bench growth`, or quickly
 //! `GROWTH_REPLIES=40 GROWTH_EVENTS=100 cargo bench --bench growth`.
@@ -46,6 +48,7 @@ fn main() {
     let mut failures = Vec::new();
     thread(&root.join("thread"), messages, size, &mut failures);
     edits(&root.join("events"), events, &mut failures);
+    small_replies(&root.join("small-replies"), events, &mut failures);
     println!();
     if failures.is_empty() {
         println!("all of issue 17's growth targets met");
@@ -207,6 +210,42 @@ fn edits(root: &Path, events: usize, failures: &mut Vec<String>) {
     within_twice(
         failures,
         &format!("edit, last {WINDOW} of {events} against the first {WINDOW}"),
+        start,
+        end,
+    );
+}
+
+/// A request, then `events` replies of 2-4 KB to it from its requester, each piped
+/// into `postdesk ingest`: a mail event each.
+fn small_replies(root: &Path, events: usize, failures: &mut Vec<String>) {
+    new_desk(root);
+    println!("\n{events} replies of 2-4 KB to one ticket, piped into `postdesk ingest`");
+    let mut corpus = Corpus::new(1000);
+    let first = corpus.request("small", 0);
+    timed_delivery(root, &first);
+    let mut parent = first.thread;
+    let times: Vec<Duration> = (1..=events)
+        .map(|i| {
+            let reply = corpus.reply("small", i, &parent);
+            parent = reply.thread.clone();
+            timed_delivery(root, &reply)
+        })
+        .collect();
+    let (start, end) = first_and_last("small reply", &times);
+    let (blob_files, blob_bytes) = blobs(&root.join("db"));
+    let tickets = ticket_count(root);
+    if tickets != 1 {
+        failures.push(format!("the small replies made {tickets} tickets, not 1"));
+    }
+    println!(
+        "after the replies: {tickets} ticket(s), sled/ {:.1} MB, mail/ {:.1} MB, {blob_files} blobs ({:.1} MB)",
+        mb(dir_size(&root.join("db/sled"))),
+        mb(dir_size(&root.join("db/mail"))),
+        mb(blob_bytes)
+    );
+    within_twice(
+        failures,
+        &format!("small reply, last {WINDOW} of {events} against the first {WINDOW}"),
         start,
         end,
     );
