@@ -19,10 +19,9 @@
 mod common;
 
 use common::corpus::{Corpus, Mail, Mbox, Thread, Until};
-use common::desk::{self, children_cpu, postdesk, ticket_count};
+use common::desk::{self, children_cpu, deliver, postdesk, ticket_count};
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -293,34 +292,6 @@ fn watched_deliveries(
 /// Milliseconds of child CPU per delivery since `before`.
 fn cpu_ms_each(before: Duration, deliveries: usize) -> f64 {
     (children_cpu() - before).as_secs_f64() * 1e3 / deliveries.max(1) as f64
-}
-
-/// Pipes one message into `postdesk ingest` as an MTA does; Err with what went wrong.
-fn deliver(dir: &Path, message: &[u8]) -> Result<Duration, String> {
-    let started = Instant::now();
-    let mut child = postdesk(dir)
-        .arg("ingest")
-        .env_remove("POSTDESK_USER")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run postdesk: {e}"))?;
-    let written = child.stdin.take().unwrap().write_all(message);
-    let mut stderr = String::new();
-    if let Some(mut pipe) = child.stderr.take() {
-        let _ = pipe.read_to_string(&mut stderr);
-    }
-    let status = child.wait().map_err(|e| e.to_string())?;
-    let elapsed = started.elapsed();
-    match (written, status.success(), stderr.is_empty()) {
-        (Ok(()), true, true) => Ok(elapsed),
-        (written, _, _) => Err(format!(
-            "ingest exit {:?}, stdin {written:?}, stderr: {}",
-            status.code(),
-            stderr.trim()
-        )),
-    }
 }
 
 /// Delivers `runs` messages one at a time (two new requests, then a reply to a

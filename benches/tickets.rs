@@ -11,7 +11,6 @@ use common::corpus::{Corpus, Until};
 use common::desk;
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// A quarter of new tickets each pending, in progress, closed or left open, a
@@ -136,25 +135,13 @@ fn main() {
         "command", "median ms", "min ms", "target", "tickets"
     );
     for (name, args, target) in cases {
-        let mut times: Vec<Duration> = (0..runs).map(|_| run(root, args)).collect();
+        let mut times: Vec<Duration> = (0..runs).map(|_| desk::timed(root, args)).collect();
         times.sort();
         let median = times[runs / 2].as_secs_f64() * 1e3;
         let min = times[0].as_secs_f64() * 1e3;
         let listed = listed(root, args).map_or(String::new(), |n| n.to_string());
         println!("{name:<55} {median:>10.1} {min:>10.1} {target:>7.0}ms {listed:>8}");
     }
-}
-
-fn run(dir: &Path, args: &[&str]) -> Duration {
-    let started = Instant::now();
-    let status = desk::postdesk(dir)
-        .args(args)
-        .stdout(Stdio::null())
-        .status()
-        .expect("run postdesk");
-    let elapsed = started.elapsed();
-    assert!(status.success(), "postdesk {args:?} failed");
-    elapsed
 }
 
 /// How many tickets a `ticket list` prints, for reading its time; None for others.

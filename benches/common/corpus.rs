@@ -324,6 +324,17 @@ impl Corpus {
 
     /// A new support request, 2-4 KB.
     pub fn request(&mut self, tag: &str, i: usize) -> Mail {
+        self.request_of(tag, i, None)
+    }
+
+    /// A new support request of about `size` bytes (issue 17's 100 KB mail).
+    pub fn large_request(&mut self, tag: &str, i: usize, size: usize) -> Mail {
+        self.request_of(tag, i, Some(size))
+    }
+
+    /// A request of `size` bytes, or 2-4 KB drawn after the headers (as before sizes
+    /// could be asked for, so a seed still makes the same mail).
+    fn request_of(&mut self, tag: &str, i: usize, size: Option<usize>) -> Mail {
         let (name, email) = self.customer();
         let thing = self.pick(THINGS);
         let subject = match self.rng.u8(..4) {
@@ -335,7 +346,7 @@ impl Corpus {
         let id = self.message_id(tag, i, &email);
         let date = self.tick();
         let mut raw = self.headers(&name, &email, &subject, &id, None, date);
-        let size = self.rng.usize(2048..4096);
+        let size = size.unwrap_or_else(|| self.rng.usize(2048..4096));
         // One of 150 asset tags: a word in about 0.7% of tickets, for searches
         // that match few.
         raw.push_str(&format!(
@@ -360,6 +371,16 @@ impl Corpus {
 
     /// The requester's follow-up to `parent`, quoting some of the conversation.
     pub fn reply(&mut self, tag: &str, i: usize, parent: &Thread) -> Mail {
+        self.reply_of(tag, i, parent, None)
+    }
+
+    /// The requester's follow-up to `parent`, about `size` bytes: mostly new text,
+    /// then the quote.
+    pub fn large_reply(&mut self, tag: &str, i: usize, parent: &Thread, size: usize) -> Mail {
+        self.reply_of(tag, i, parent, Some(size))
+    }
+
+    fn reply_of(&mut self, tag: &str, i: usize, parent: &Thread, size: Option<usize>) -> Mail {
         let subject = if parent.subject.starts_with("Re: ") {
             parent.subject.clone()
         } else {
@@ -375,9 +396,10 @@ impl Corpus {
             Some(&parent.id),
             date,
         );
-        let size = self.rng.usize(2048..4096);
+        let new_text = size.map_or(300, |size| size * 3 / 4);
+        let size = size.unwrap_or_else(|| self.rng.usize(2048..4096));
         raw.push_str("Hi,\n\n");
-        self.prose(300, &mut raw);
+        self.prose(new_text, &mut raw);
         raw.push_str("Thanks,\n");
         raw.push_str(&parent.name);
         raw.push_str("\n\nOn the previous day, IT Help <help@corp.example> wrote:\n");

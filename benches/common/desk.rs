@@ -2,6 +2,7 @@
 //! benches build their databases with `ingest mbox` and ask the binary what is in
 //! them, so they follow the store's format and API wherever they go.
 
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -45,6 +46,47 @@ pub fn postdesk(dir: &Path) -> Command {
         .env_remove("POSTDESK_CONFIG")
         .env_remove("POSTDESK_DB");
     cmd
+}
+
+/// Pipes one message into `postdesk ingest` as an MTA does; Err with what went wrong.
+pub fn deliver(dir: &Path, message: &[u8]) -> Result<Duration, String> {
+    let started = Instant::now();
+    let mut child = postdesk(dir)
+        .arg("ingest")
+        .env_remove("POSTDESK_USER")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run postdesk: {e}"))?;
+    let written = child.stdin.take().unwrap().write_all(message);
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    let elapsed = started.elapsed();
+    match (written, status.success(), stderr.is_empty()) {
+        (Ok(()), true, true) => Ok(elapsed),
+        (written, _, _) => Err(format!(
+            "ingest exit {:?}, stdin {written:?}, stderr: {}",
+            status.code(),
+            stderr.trim()
+        )),
+    }
+}
+
+/// Runs one command, its output dropped, and times it; it must succeed.
+pub fn timed(dir: &Path, args: &[&str]) -> Duration {
+    let started = Instant::now();
+    let status = postdesk(dir)
+        .args(args)
+        .stdout(Stdio::null())
+        .status()
+        .expect("run postdesk");
+    let elapsed = started.elapsed();
+    assert!(status.success(), "postdesk {args:?} failed");
+    elapsed
 }
 
 /// One `ingest mbox` run.

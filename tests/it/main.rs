@@ -8,6 +8,7 @@ mod disk_full;
 mod doctor;
 mod dovecot;
 mod fixture_schema2;
+mod growth;
 mod hostile_config;
 mod ingest;
 mod ingest_hostile;
