@@ -18,7 +18,7 @@ const REPLIES: usize = 60;
 const NEW_TICKETS: usize = 10;
 
 #[test]
-#[ignore = "fails until #17's append-only log lands"]
+
 fn large_replies_to_one_ticket_keep_the_database_near_the_size_of_its_mail() {
     let env = Env::new();
     let mut corpus = Corpus::new(17);
