@@ -173,6 +173,59 @@ fn remove_all(paths: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
+/// A bulk import (`ingest mbox`, `ingest maildir`): the database held from before
+/// the first message is read until the end, batches as [`ingest_all`] makes them;
+/// `seen` is told of each message processed.
+pub fn import(
+    desk: &Desk,
+    items: impl Iterator<Item = Result<Item>>,
+    dry_run: bool,
+    finish: impl FnMut(&[PathBuf]) -> Result<()>,
+    seen: impl FnMut(&Processed),
+) -> Result<Summary> {
+    let pipeline = Pipeline::new(desk, dry_run)?;
+    desk.storage.hold()?;
+    ingest_all(&pipeline, items, dry_run, finish, seen)
+}
+
+/// `ingest quarantine retry`: the quarantined messages `ids` through the pipeline
+/// again, each removed from the quarantine only once the batch is stored (one that
+/// fails again is quarantined anew), so a retry that fails loses nothing.
+pub fn retry_quarantined(desk: &Desk, ids: &[String]) -> Result<Vec<Processed>> {
+    let quarantine = desk.storage.quarantine();
+    let raws = ids
+        .iter()
+        .map(|id| quarantine.get(id))
+        .collect::<Result<Vec<_>>>()?;
+    let results = Pipeline::new(desk, false)?.run_batch(&raws)?;
+    ids.iter().try_for_each(|id| quarantine.remove(id))?;
+    Ok(results)
+}
+
+/// What `ingest spool` did.
+pub struct SpoolRun {
+    pub summary: Summary,
+    /// Temp files of interrupted writes removed.
+    pub removed: usize,
+}
+
+/// `ingest spool` (cron): drains the spool, lets the database go, brings the mail
+/// store's index up to date and removes what interrupted writes left behind.
+pub fn process_spool(desk: &Desk) -> Result<SpoolRun> {
+    let pipeline = Pipeline::new(desk, false)?;
+    let summary = drain(&pipeline, desk.storage.spool())?;
+    desk.storage.release();
+    index_mail(desk)?;
+    let removed = remove_leftovers(desk)?;
+    Ok(SpoolRun { summary, removed })
+}
+
+/// `ingest --dry-run` on stdin: what the message would do, with nothing spooled,
+/// stored or written.
+pub fn rehearse_delivery(desk: &Desk, raw: Vec<u8>) -> Result<Vec<Processed>> {
+    Pipeline::new(desk, true)?.run_batch(&[raw])
+}
+
 /// Removes what crashed writers left in the data directory: temp files of the spool,
 /// the quarantine and the mail store not touched for an hour (a live writer's are
 /// seconds old). `ingest spool`, run from cron, does it after draining.

@@ -1,12 +1,27 @@
 //! `ingest imap`: fetch new mail by UID, store it, then mark/move/delete it on the server.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use super::ingest::{Pipeline, Processed, Summary};
 use super::intake::{too_large, BATCH_BYTES};
 use super::Desk;
 use crate::config::ImapAccount;
 use crate::mail::imap;
+
+/// The accounts `ingest imap [ACCOUNT]` polls: the one named, or every one.
+pub fn accounts<'a>(desk: &'a Desk, name: Option<&str>) -> Result<Vec<&'a ImapAccount>> {
+    let imap = &desk.config.imap;
+    let chosen: Vec<_> = match name {
+        Some(name) => vec![imap.iter().find(|a| a.name == name).with_context(|| {
+            format!("no IMAP account '{name}' in {}", desk.config.path.display())
+        })?],
+        None => imap.iter().collect(),
+    };
+    if chosen.is_empty() {
+        anyhow::bail!("no IMAP accounts in {}", desk.config.path.display());
+    }
+    Ok(chosen)
+}
 
 /// Polls one account. The database is held only while a batch is stored, not while
 /// talking to the server. The batch and the new last UID are written in one

@@ -4,8 +4,8 @@
 //! store, the spool and the quarantine (see `mail`), reached through [`Storage`].
 //!
 //! Trees (schema 3): `meta` (schema version, ticket counter), `ticket_records`
-//! (number -> ticket), `event_log` (number ++ sequence -> event: an append writes one
-//! key), `ticket_index` (posting lists and time columns, see [`keys`]),
+//! (number -> ticket), `event_log` (number ++ chunk -> a chunk of a ticket's events:
+//! an append rewrites the last chunk only, see [`packed`]), `ticket_index` (posting lists and time columns, see [`keys`]),
 //! `pending_words` (words waiting for the index, see `Tx::queue_message_words`),
 //! `message_buckets` (Message-ID -> ticket number, 0 for ignored mail, in 4,096
 //! buckets; see [`packed`]), `customer_records` (address -> customer),
@@ -129,11 +129,17 @@ impl Store {
 
     /// A ticket's activity log, oldest first.
     pub fn events(&self, number: u64) -> Result<Vec<Event>> {
-        self.events
-            .scan_prefix(number.to_be_bytes())
-            .values()
-            .map(|bytes| decode_event(&bytes?, number))
-            .collect()
+        let mut events = Vec::new();
+        for item in self.events.scan_prefix(number.to_be_bytes()) {
+            let (key, chunk) = item?;
+            let records = packed::chunk_records(&key, &chunk).with_context(|| {
+                format!("ticket #{number}: corrupt activity log in the database")
+            })?;
+            for record in records {
+                events.push(decode_event(record, number)?);
+            }
+        }
+        Ok(events)
     }
 
     /// Number of tickets stored.

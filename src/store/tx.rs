@@ -403,15 +403,20 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Appends to a ticket's activity log: one new key, `number ++ sequence`, whose
-    /// sequence (sled's id generator) only grows, so a prefix scan reads the log in
-    /// order of writing. Nothing already there is read or rewritten.
+    /// Appends to a ticket's activity log: rewrites its open chunk only (at most
+    /// [`packed::LOG_CHUNK`] bytes, sealed when full; see [`packed`]), so an append
+    /// costs the same however long the log is.
     pub fn append_event(&self, number: u64, event: &Event) -> Result<()> {
-        let bytes = records::encode(&EventRecord::from(event))?;
-        let mut key = [0; 16];
-        key[..8].copy_from_slice(&number.to_be_bytes());
-        key[8..].copy_from_slice(&self.events.generate_id()?.to_be_bytes());
-        self.events.insert(&key, bytes)?;
+        let record = records::encode(&EventRecord::from(event))?;
+        let open_key = packed::chunk_key(number, packed::OPEN_CHUNK);
+        let open = self.events.get(open_key)?;
+        let (open, sealed) = packed::chunk_append(open.as_deref(), &record)
+            .with_context(|| format!("ticket #{number}: corrupt activity log in the database"))?;
+        if let Some((index, chunk)) = sealed {
+            self.events
+                .insert(&packed::chunk_key(number, index), chunk)?;
+        }
+        self.events.insert(&open_key, open)?;
         Ok(())
     }
 }

@@ -13,7 +13,7 @@ mod quarantine;
 use super::output::{self, Format};
 use super::terminal;
 use super::{Global, TempFail};
-use crate::desk::ingest::{Outcome, Pipeline, Processed, Summary};
+use crate::desk::ingest::{Outcome, Processed, Summary};
 use crate::desk::intake::{Delivered, DeskOrFallback};
 use crate::desk::{intake, Desk};
 use crate::mail::mbox::MboxReader;
@@ -134,20 +134,7 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
         }
         Some(IngestCommand::Imap { account, dry_run }) => {
             let desk = global.desk()?;
-            let accounts: Vec<_> = match &account {
-                Some(name) => vec![desk
-                    .config
-                    .imap
-                    .iter()
-                    .find(|a| &a.name == name)
-                    .with_context(|| {
-                        format!("no IMAP account '{name}' in {}", desk.config.path.display())
-                    })?],
-                None => desk.config.imap.iter().collect(),
-            };
-            if accounts.is_empty() {
-                anyhow::bail!("no IMAP accounts in {}", desk.config.path.display());
-            }
+            let accounts = crate::desk::poll::accounts(&desk, account.as_deref())?;
             let bar = progress();
             let mut total = Summary::default();
             let mut decisions = Vec::new();
@@ -184,17 +171,14 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
         }
         Some(IngestCommand::Spool { watch: false }) => {
             let desk = global.desk()?;
-            let pipeline = Pipeline::new(&desk, false)?;
-            let summary = intake::drain(&pipeline, desk.storage.spool())?;
-            desk.storage.release();
-            intake::index_mail(&desk)?;
-            let removed = intake::remove_leftovers(&desk)?;
-            if removed > 0 {
+            let run = intake::process_spool(&desk)?;
+            if run.removed > 0 {
                 output::note(format!(
-                    "removed {removed} temp files left by interrupted writes"
+                    "removed {} temp files left by interrupted writes",
+                    run.removed
                 ));
             }
-            print_summary(&summary, &[], global.format)
+            print_summary(&run.summary, &[], global.format)
         }
         Some(IngestCommand::Quarantine(cmd)) => quarantine::run(cmd, global),
         Some(IngestCommand::Ignored) => ignored::run(global),
@@ -209,8 +193,7 @@ fn deliver(dry_run: bool, global: &Global) -> Result<()> {
             .read_to_end(&mut raw)
             .context("cannot read the message from stdin")?;
         let desk = global.desk()?;
-        let pipeline = Pipeline::new(&desk, true)?;
-        let results = pipeline.run_batch(&[raw])?;
+        let results = intake::rehearse_delivery(&desk, raw)?;
         let mut summary = Summary::default();
         results.iter().for_each(|p| summary.add(&p.outcome));
         return print_summary(&summary, &results, global.format);
@@ -248,12 +231,9 @@ fn bulk(
     items: impl Iterator<Item = Result<intake::Item>>,
     finish: impl FnMut(&[PathBuf]) -> Result<()>,
 ) -> Result<()> {
-    let pipeline = Pipeline::new(desk, dry_run)?;
-    // Held for the whole import, from before the first message is read.
-    desk.storage.hold()?;
     let bar = progress();
     let mut decisions = Vec::new();
-    let summary = intake::ingest_all(&pipeline, items, dry_run, finish, |p| {
+    let summary = intake::import(desk, items, dry_run, finish, |p| {
         bar.inc(1);
         if dry_run {
             decisions.push(p.clone());

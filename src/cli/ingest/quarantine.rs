@@ -6,7 +6,7 @@ use clap::Subcommand;
 use super::print_summary;
 use crate::cli::output::{self, Format};
 use crate::cli::Global;
-use crate::desk::ingest::{Pipeline, Summary};
+use crate::desk::ingest::Summary;
 
 #[derive(Debug, Subcommand)]
 pub enum QuarantineCommand {
@@ -62,12 +62,7 @@ pub fn run(cmd: QuarantineCommand, global: &Global) -> Result<()> {
             } else {
                 ids
             };
-            let raws = ids.iter().map(|id| q.get(id)).collect::<Result<Vec<_>>>()?;
-            let pipeline = Pipeline::new(&desk, false)?;
-            let results = pipeline.run_batch(&raws)?;
-            // Only once they are stored (a message that fails again is quarantined
-            // anew): a retry that fails, say on a held database, loses nothing.
-            ids.iter().try_for_each(|id| q.remove(id))?;
+            let results = crate::desk::intake::retry_quarantined(&desk, &ids)?;
             let mut summary = Summary::default();
             results.iter().for_each(|p| summary.add(&p.outcome));
             print_summary(&summary, &[], global.format)
