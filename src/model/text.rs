@@ -1,9 +1,9 @@
 //! How much of a text a stored record keeps: records stay small (sled copies a
-//! page over 128 KB it rewrites, and a leaf holds 16 records), the whole text stays
-//! in the mail store.
+//! page over 128 KB it rewrites, a leaf holds 16 values, and a value holds four
+//! tickets), the whole text stays in the mail store.
 
 /// Bytes of a description kept in the ticket record.
-pub const DESCRIPTION_KEPT: usize = 4096;
+pub const DESCRIPTION_KEPT: usize = 1024;
 
 /// Bytes and lines of a mail's text kept in its event, for the timeline.
 pub const EXCERPT_BYTES: usize = 1024;

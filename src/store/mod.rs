@@ -4,8 +4,8 @@
 //! store, the spool and the quarantine (see `mail`), reached through [`Storage`].
 //!
 //! Trees (schema 3): `meta` (schema version, ticket counter), `ticket_records`
-//! (number -> ticket), `event_log` (number ++ chunk -> a chunk of a ticket's events:
-//! an append rewrites the last chunk only, see [`packed`]), `ticket_index` (posting lists and time columns, see [`keys`]),
+//! (four tickets to a value), `event_log` (their activity logs in chunks: an append
+//! rewrites the last chunk only; see [`packed`]), `ticket_index` (posting lists and time columns, see [`keys`]),
 //! `pending_words` (words waiting for the index, see `Tx::queue_message_words`),
 //! `message_buckets` (Message-ID -> ticket number, 0 for ignored mail, in 4,096
 //! buckets; see [`packed`]), `customer_records` (address -> customer),
@@ -121,18 +121,18 @@ impl Store {
 
     /// One ticket, or None.
     pub fn ticket(&self, number: u64) -> Result<Option<Ticket>> {
-        self.tickets
-            .get(number.to_be_bytes())?
-            .map(|bytes| decode_ticket(&bytes, number))
-            .transpose()
+        ticket_in(
+            self.tickets.get(packed::group_key(number))?.as_deref(),
+            number,
+        )
     }
 
     /// A ticket's activity log, oldest first.
     pub fn events(&self, number: u64) -> Result<Vec<Event>> {
         let mut events = Vec::new();
-        for item in self.events.scan_prefix(number.to_be_bytes()) {
+        for item in self.events.scan_prefix(packed::group_key(number)) {
             let (key, chunk) = item?;
-            let records = packed::chunk_records(&key, &chunk).with_context(|| {
+            let records = packed::chunk_records(&key, &chunk, number).with_context(|| {
                 format!("ticket #{number}: corrupt activity log in the database")
             })?;
             for record in records {
@@ -142,9 +142,15 @@ impl Store {
         Ok(events)
     }
 
-    /// Number of tickets stored.
+    /// Number of tickets stored (reads every group).
     pub fn ticket_count(&self) -> Result<usize> {
-        Ok(self.tickets.len())
+        let mut count = 0;
+        for group in self.tickets.iter().values() {
+            count += packed::group_entries(&group?)
+                .context("corrupt ticket group in the database")?
+                .len();
+        }
+        Ok(count)
     }
 
     /// Texts whose words wait for the index (searches read them directly).
@@ -252,6 +258,17 @@ fn imap_value(validity: u32, last: u32) -> [u8; 8] {
     value[..4].copy_from_slice(&validity.to_be_bytes());
     value[4..].copy_from_slice(&last.to_be_bytes());
     value
+}
+
+/// Ticket `number` from the group value that should hold it.
+fn ticket_in(group: Option<&[u8]>, number: u64) -> Result<Option<Ticket>> {
+    let Some(group) = group else {
+        return Ok(None);
+    };
+    packed::group_find(group, number)
+        .with_context(|| format!("ticket #{number}: corrupt ticket group in the database"))?
+        .map(|bytes| decode_ticket(bytes, number))
+        .transpose()
 }
 
 fn decode_ticket(bytes: &[u8], number: u64) -> Result<Ticket> {

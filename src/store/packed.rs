@@ -1,20 +1,58 @@
-//! Values that pack several entries: a ticket's activity log in chunks, message
-//! keys (Message-IDs) in 4,096 buckets by their SHA-256, `[length u32 BE][key]
-//! [length u32 BE][value]...`; and, read only by the migration, schema 2's groups of
-//! tickets and of their logs, `[number u64 BE][length u32 BE][record]...`.
+//! Values that pack several entries, so that sled holds few keys: its open reads a
+//! page table entry per leaf of at most 16 keys, and a scan pays per key (a key per
+//! ticket and per event made `ticket show` half as fast again at 20,000 tickets).
 //!
-//! A log chunk holds consecutive events of one ticket, `[length u32 BE][record]...`,
-//! keyed `number ++ index (u32 BE)`: sealed chunks `0, 1, ...` and last the open
-//! chunk, index [`OPEN_CHUNK`], which starts with the count of sealed chunks (u32
-//! BE). An append rewrites only the open chunk; past [`LOG_CHUNK`] bytes it is
-//! sealed under the next index and a new one opened. So an append costs the same
-//! on the thousandth event as on the first, no value grows with the log, and most
-//! tickets' logs are one key (sled's open reads a page table entry per leaf of 16
-//! keys: a key per event made a ticket show twice as slow at 20,000 tickets).
+//! - Tickets four to a value (a *group*, keyed `number >> 2`, u64 BE):
+//!   `[number u64 BE][length u32 BE][record]...` in number order. Records are small
+//!   (a description's first 1 KB), so a leaf of 16 groups stays far below sled's
+//!   128 KB blob threshold.
+//! - The activity logs of the same four tickets in *chunks*, keyed `group ++ index
+//!   (u32 BE)`, entries of the same form in order of writing: sealed chunks `0, 1,
+//!   ...` and last the open chunk, index [`OPEN_CHUNK`], which starts with the count
+//!   of sealed chunks (u32 BE). An append rewrites only the open chunk; past
+//!   [`LOG_CHUNK`] bytes it is sealed under the next index and a new one opened. So
+//!   an append costs the same on the thousandth event as on the first, and no value
+//!   grows with a conversation.
+//! - Message keys (Message-IDs) in 4,096 buckets by their SHA-256:
+//!   `[length u32 BE][key][length u32 BE][value]...`.
+//! - Read only by the migration: schema 2's groups of eight tickets and of their
+//!   logs, in the group form.
 
 use anyhow::{bail, Result};
 
-const GROUP_BITS: u32 = 3;
+const GROUP_BITS: u32 = 2;
+
+/// The key of the group holding ticket `number`.
+pub fn group_key(number: u64) -> [u8; 8] {
+    (number >> GROUP_BITS).to_be_bytes()
+}
+
+/// The record of `number` in a group.
+pub fn group_find(value: &[u8], number: u64) -> Result<Option<&[u8]>> {
+    Ok(group_entries(value)?
+        .into_iter()
+        .find(|(n, _)| *n == number)
+        .map(|(_, record)| record))
+}
+
+/// The group with the record of `number` put in (replacing any it had).
+pub fn group_with(value: &[u8], number: u64, record: &[u8]) -> Result<Vec<u8>> {
+    let mut entries = group_entries(value)?;
+    match entries.binary_search_by_key(&number, |(n, _)| *n) {
+        Ok(i) => entries[i].1 = record,
+        Err(i) => entries.insert(i, (number, record)),
+    }
+    let mut out = Vec::with_capacity(value.len() + record.len() + 12);
+    for (n, r) in entries {
+        push_entry(&mut out, n, r);
+    }
+    Ok(out)
+}
+
+fn push_entry(out: &mut Vec<u8>, number: u64, record: &[u8]) {
+    out.extend(number.to_be_bytes());
+    push_record(out, record);
+}
 
 /// The big-endian u64 of an eight-byte key (0 for any other length).
 pub fn key_number(key: &[u8]) -> u64 {
@@ -23,7 +61,7 @@ pub fn key_number(key: &[u8]) -> u64 {
 
 /// The (number, record) entries of a group, in number order.
 pub fn group_entries(value: &[u8]) -> Result<Vec<(u64, &[u8])>> {
-    let mut entries = Vec::with_capacity(1 << GROUP_BITS);
+    let mut entries = Vec::with_capacity(8);
     let mut rest = value;
     while !rest.is_empty() {
         let (number, after) = split_u64(rest)?;
@@ -41,10 +79,10 @@ pub const LOG_CHUNK: usize = 6 * 1024;
 /// The index of a ticket's open log chunk.
 pub const OPEN_CHUNK: u32 = u32::MAX;
 
-/// The key of a ticket's log chunk.
+/// The key of a log chunk of the group holding ticket `number`.
 pub fn chunk_key(number: u64, index: u32) -> [u8; 12] {
     let mut key = [0; 12];
-    key[..8].copy_from_slice(&number.to_be_bytes());
+    key[..8].copy_from_slice(&group_key(number));
     key[8..].copy_from_slice(&index.to_be_bytes());
     key
 }
@@ -52,9 +90,14 @@ pub fn chunk_key(number: u64, index: u32) -> [u8; 12] {
 /// A chunk to seal: its index and its events.
 pub type Sealed = (u32, Vec<u8>);
 
-/// What an append does to a ticket's open chunk (`None`: it has none yet): the new
-/// open chunk, and the chunk to seal first when this one is full.
-pub fn chunk_append(open: Option<&[u8]>, record: &[u8]) -> Result<(Vec<u8>, Option<Sealed>)> {
+/// What appending an event of ticket `number` does to its group's open chunk
+/// (`None`: it has none yet): the new open chunk, and the chunk to seal first when
+/// this one is full.
+pub fn chunk_append(
+    open: Option<&[u8]>,
+    number: u64,
+    record: &[u8],
+) -> Result<(Vec<u8>, Option<Sealed>)> {
     let (sealed, events) = match open {
         None => (0, &[][..]),
         Some(open) => match open.split_first_chunk::<4>() {
@@ -65,32 +108,31 @@ pub fn chunk_append(open: Option<&[u8]>, record: &[u8]) -> Result<(Vec<u8>, Opti
     let fresh = |sealed: u32, events: &[u8]| {
         let mut chunk = sealed.to_be_bytes().to_vec();
         chunk.extend_from_slice(events);
-        push_record(&mut chunk, record);
+        push_entry(&mut chunk, number, record);
         chunk
     };
-    if !events.is_empty() && events.len() + record.len() + 4 > LOG_CHUNK {
+    if !events.is_empty() && events.len() + record.len() + 12 > LOG_CHUNK {
         Ok((fresh(sealed + 1, &[]), Some((sealed, events.to_vec()))))
     } else {
         Ok((fresh(sealed, events), None))
     }
 }
 
-/// The event records of one chunk (sealed or open), in order of writing.
-pub fn chunk_records<'a>(key: &[u8], chunk: &'a [u8]) -> Result<Vec<&'a [u8]>> {
-    let mut rest = chunk;
+/// The event records of ticket `number` in one chunk (sealed or open), in order of
+/// writing.
+pub fn chunk_records<'a>(key: &[u8], chunk: &'a [u8], number: u64) -> Result<Vec<&'a [u8]>> {
+    let mut entries = chunk;
     if key.ends_with(&OPEN_CHUNK.to_be_bytes()) {
-        match rest.split_first_chunk::<4>() {
-            Some((_, events)) => rest = events,
+        match entries.split_first_chunk::<4>() {
+            Some((_, events)) => entries = events,
             None => bail!("truncated log chunk"),
         }
     }
-    let mut records = Vec::new();
-    while !rest.is_empty() {
-        let (record, after) = split_record(rest)?;
-        records.push(record);
-        rest = after;
-    }
-    Ok(records)
+    Ok(group_entries(entries)?
+        .into_iter()
+        .filter(|(n, _)| *n == number)
+        .map(|(_, record)| record)
+        .collect())
 }
 
 /// The key of the bucket holding a message key: 12 bits of its SHA-256.
@@ -169,6 +211,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn groups_keep_number_order_and_replace_in_place() {
+        let mut group = Vec::new();
+        for (n, r) in [(10u64, &b"ten"[..]), (8, b"eight"), (11, b""), (10, b"TEN")] {
+            group = group_with(&group, n, r).unwrap();
+        }
+        let entries = group_entries(&group).unwrap();
+        assert_eq!(
+            entries,
+            [(8, &b"eight"[..]), (10, &b"TEN"[..]), (11, &b""[..])]
+        );
+        assert_eq!(group_find(&group, 10).unwrap(), Some(&b"TEN"[..]));
+        assert_eq!(group_find(&group, 9).unwrap(), None);
+        assert_eq!(group_key(8), group_key(11));
+        assert_ne!(group_key(7), group_key(8));
+    }
+
+    #[test]
     fn groups_of_older_schemas_read_in_order_and_catch_truncation() {
         let mut group = Vec::new();
         for (n, r) in [(9u64, &b"first"[..]), (8, b"other"), (9, b"second")] {
@@ -185,8 +244,8 @@ mod tests {
     fn log_chunks_seal_when_full_and_keep_the_order() {
         let record = [7u8; 1000];
         let (mut open, mut sealed) = (None::<Vec<u8>>, Vec::new());
-        for _ in 0..20 {
-            let (next, seal) = chunk_append(open.as_deref(), &record).unwrap();
+        for i in 0..20u64 {
+            let (next, seal) = chunk_append(open.as_deref(), 4 + i % 2, &record).unwrap();
             sealed.extend(seal);
             open = Some(next);
         }
@@ -197,14 +256,15 @@ mod tests {
             [0, 1, 2]
         );
         assert_eq!(u32::from_be_bytes(open[..4].try_into().unwrap()), 3);
-        let key = chunk_key(1, OPEN_CHUNK);
-        let mut count = chunk_records(&key, &open).unwrap().len();
+        let key = chunk_key(4, OPEN_CHUNK);
+        assert_eq!(key, chunk_key(5, OPEN_CHUNK), "one group");
+        let mut count = chunk_records(&key, &open, 4).unwrap().len();
         for (i, chunk) in &sealed {
-            let records = chunk_records(&chunk_key(1, *i), chunk).unwrap();
+            let records = chunk_records(&chunk_key(4, *i), chunk, 4).unwrap();
             assert!(records.iter().all(|r| *r == record));
             count += records.len();
         }
-        assert_eq!(count, 20);
+        assert_eq!(count, 10, "ticket 4's half of the twenty");
         assert!(sealed.iter().all(|(_, c)| c.len() <= LOG_CHUNK));
     }
 

@@ -1,14 +1,18 @@
 //! Answering a ticket filter from the index trees, reading only the tickets that match.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
-use super::{decode_ticket, keys, Store};
+use super::{decode_ticket, keys, packed, Store};
 use crate::model::Ticket;
 use crate::model::TicketFilter;
 
-/// Candidate counts under which tickets are read one by one rather than all in a
-/// pass over the tree.
+/// Candidate counts under which groups are read one by one rather than all in a pass
+/// over the tree.
 const POINT_READS_BELOW: usize = 2048;
+
+fn corrupt_group() -> &'static str {
+    "corrupt ticket group in the database"
+}
 
 impl Store {
     /// Tickets matching `filter`, in number order.
@@ -26,45 +30,60 @@ impl Store {
     ) -> Result<Vec<Ticket>> {
         let limit = limit.unwrap_or(usize::MAX);
         let mut tickets = Vec::new();
-        // Keys are numbers in big-endian: the tree's order is the number order.
-        let mut take = |number: u64, bytes: &[u8]| {
-            let t = decode_ticket(bytes, number)?;
-            if filter.matches(&t) {
-                tickets.push(t);
+        // Groups hold consecutive numbers and are keyed in number order, so taking
+        // them in turn, each group's matches sorted, yields the tickets in order.
+        let mut take_group = |entries: Vec<(u64, &[u8])>, wanted: &dyn Fn(u64) -> bool| {
+            let start = tickets.len();
+            for (n, bytes) in entries {
+                if wanted(n) {
+                    let t = decode_ticket(bytes, n)?;
+                    if filter.matches(&t) {
+                        tickets.push(t);
+                    }
+                }
+            }
+            let taken = &mut tickets[start..];
+            taken.sort_unstable_by_key(|t| t.number);
+            if descending {
+                taken.reverse();
             }
             Ok::<_, anyhow::Error>(tickets.len() >= limit)
         };
         match self.candidates(filter)? {
-            // Few candidates: read only those. Many: one ordered pass over every
-            // ticket is cheaper than that many lookups.
-            Some(mut numbers) if numbers.len() < POINT_READS_BELOW => {
+            // Few candidates: read only their groups. Many: one ordered pass over
+            // every group is cheaper than that many lookups.
+            Some(numbers) if numbers.len() < POINT_READS_BELOW => {
+                let mut runs: Vec<&[u64]> = numbers
+                    .chunk_by(|a, b| packed::group_key(*a) == packed::group_key(*b))
+                    .collect();
                 if descending {
-                    numbers.reverse();
+                    runs.reverse();
                 }
-                for number in numbers {
-                    if let Some(bytes) = self.tickets.get(number.to_be_bytes())? {
-                        if take(number, &bytes)? {
-                            break;
-                        }
+                for run in runs {
+                    let Some(group) = self.tickets.get(packed::group_key(run[0]))? else {
+                        continue;
+                    };
+                    let entries = packed::group_entries(&group).context(corrupt_group())?;
+                    if take_group(entries, &|n| run.binary_search(&n).is_ok())? {
+                        break;
                     }
                 }
             }
             candidates => {
-                let all: Box<dyn Iterator<Item = _>> = if descending {
-                    Box::new(self.tickets.iter().rev())
-                } else {
-                    Box::new(self.tickets.iter())
-                };
-                for item in all {
-                    let (key, bytes) = item?;
-                    let number = super::packed::key_number(&key);
-                    if candidates
+                let wanted = |n: u64| {
+                    candidates
                         .as_ref()
-                        .is_some_and(|c| c.binary_search(&number).is_err())
-                    {
-                        continue;
-                    }
-                    if take(number, &bytes)? {
+                        .is_none_or(|c| c.binary_search(&n).is_ok())
+                };
+                let groups: Box<dyn Iterator<Item = _>> = if descending {
+                    Box::new(self.tickets.iter().values().rev())
+                } else {
+                    Box::new(self.tickets.iter().values())
+                };
+                for group in groups {
+                    let group = group?;
+                    let entries = packed::group_entries(&group).context(corrupt_group())?;
+                    if take_group(entries, &wanted)? {
                         break;
                     }
                 }

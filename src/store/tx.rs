@@ -213,10 +213,10 @@ impl Tx<'_> {
     }
 
     pub fn ticket(&self, number: u64) -> Result<Option<Ticket>> {
-        self.tickets
-            .get(number.to_be_bytes())?
-            .map(|bytes| super::decode_ticket(&bytes, number))
-            .transpose()
+        super::ticket_in(
+            self.tickets.get(packed::group_key(number))?.as_deref(),
+            number,
+        )
     }
 
     /// Stores a ticket and brings its index up to date, diffing against the record
@@ -232,9 +232,13 @@ impl Tx<'_> {
     pub fn save_ticket(&self, ticket: &Ticket) -> Result<()> {
         let number = ticket.number;
         let bytes = records::encode(&TicketRecord::from(ticket))?;
-        let old = self.ticket(number)?;
+        let key = packed::group_key(number);
+        let group = self.tickets.get(key)?.unwrap_or_default();
+        let old = super::ticket_in(Some(&group), number)?;
         let old = old.as_ref();
-        self.tickets.insert(&number.to_be_bytes(), bytes)?;
+        let group = packed::group_with(&group, number, &bytes)
+            .with_context(|| format!("ticket #{number}: corrupt ticket group in the database"))?;
+        self.tickets.insert(&key, group)?;
         let (new_terms, old_terms) = match old {
             None => {
                 self.queue_pending(Pending {
@@ -410,7 +414,7 @@ impl Tx<'_> {
         let record = records::encode(&EventRecord::from(event))?;
         let open_key = packed::chunk_key(number, packed::OPEN_CHUNK);
         let open = self.events.get(open_key)?;
-        let (open, sealed) = packed::chunk_append(open.as_deref(), &record)
+        let (open, sealed) = packed::chunk_append(open.as_deref(), number, &record)
             .with_context(|| format!("ticket #{number}: corrupt activity log in the database"))?;
         if let Some((index, chunk)) = sealed {
             self.events
