@@ -467,12 +467,14 @@ impl<'a> Pipeline<'a> {
         tx.save_ticket(&ticket)?;
         let actor = from.email.clone();
         // The opening message's text is the description: not stored twice. Its
-        // words are the description's; past the part the record keeps, the mail's.
+        // words are the description's; the words past the part the record keeps
+        // (a line-end cut: no word is split) are the mail's.
         let mut opening = self.mail_in(msg, false);
         opening.text.clear();
         opening.text_size = 0;
         if ticket.description_rest.is_some() {
-            tx.queue_message_words(number, &msg.text)?;
+            let rest = &msg.text[ticket.description.len()..];
+            tx.queue_message_words(number, rest)?;
         }
         let mut events = vec![EventKind::Created, EventKind::Mail(opening)];
         events.extend(notes);

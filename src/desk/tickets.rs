@@ -231,7 +231,9 @@ fn keep_whole(desk: &Desk, text: Option<&str>) -> Result<()> {
 /// mail's are.
 fn queue_description_words(tx: &dyn Writer, t: &Ticket, given: Option<&str>) -> Result<()> {
     match (&t.description_rest, given) {
-        (Some(TextRef::Text(_)), Some(text)) => tx.queue_message_words(t.number, text),
+        (Some(TextRef::Text(_)), Some(text)) => {
+            tx.queue_message_words(t.number, &text[t.description.len()..])
+        }
         _ => Ok(()),
     }
 }

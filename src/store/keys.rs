@@ -239,11 +239,6 @@ pub fn word_terms(t: &Ticket) -> BTreeSet<Vec<u8>> {
         .collect()
 }
 
-/// The word terms of a message on a ticket.
-pub fn message_terms(text: &str) -> BTreeSet<Vec<u8>> {
-    words(text).map(|w| exact(MESSAGE_WORD, &w)).collect()
-}
-
 /// Whether a word of `text` starts with `prefix` (lowercase), as `--search` matches.
 pub fn text_has_word_starting(text: &str, prefix: &str) -> bool {
     words(text).any(|w| w.starts_with(prefix))

@@ -150,20 +150,20 @@ fn write(store: &Store, mail: &dyn MailBlobs, batch: Vec<OldLog>) -> Result<()> 
                 let whole = std::mem::take(&mut ticket.description);
                 let hash = crate::mail::parse::hash_hex(whole.as_bytes());
                 ticket.set_description(&whole, || TextRef::Text(hash.clone()));
-                texts.push((ticket.number, hash, whole));
+                texts.push((ticket.number, hash, whole, ticket.description.len()));
             }
             (ticket, events)
         })
         .collect();
     let blobs: Vec<(&str, &[u8])> = texts
         .iter()
-        .map(|(_, hash, text)| (hash.as_str(), text.as_bytes()))
+        .map(|(_, hash, text, _)| (hash.as_str(), text.as_bytes()))
         .collect();
     mail.put_all(&blobs)?;
     store.transact(|tx| {
-        for (number, _, whole) in &texts {
+        for (number, _, whole, kept) in &texts {
             // Past the part the record keeps, a description's words stay searchable.
-            tx.queue_message_words(*number, whole)?;
+            tx.queue_message_words(*number, &whole[*kept..])?;
         }
         for (ticket, events) in &batch {
             tx.save_ticket(ticket)?;

@@ -59,6 +59,9 @@ pub struct Tx<'a> {
     /// Index values changed so far, written once when the transaction's work is done:
     /// a batch of 500 messages touches a status posting 500 times.
     index_changes: RefCell<BTreeMap<Vec<u8>, IndexValue>>,
+    /// Word chunks queued by this transaction: written to `pending_words` only if
+    /// they are not indexed before it commits (a bulk batch indexes them all).
+    fresh_words: RefCell<BTreeMap<Pending, Vec<String>>>,
 }
 
 enum IndexValue {
@@ -159,6 +162,7 @@ pub fn run<R>(store: &Store, f: impl Fn(&Tx) -> Result<R>) -> Result<R> {
                 ignored,
                 imap,
                 index_changes: RefCell::default(),
+                fresh_words: RefCell::default(),
             };
             let result = f(&tx).map_err(ConflictableTransactionError::Abort)?;
             tx.write_index()
@@ -283,10 +287,7 @@ impl Tx<'_> {
             id: self.pending.generate_id()? + 1,
             chunks: u16::try_from(chunks.len()).context("too many words in one mail")?,
         };
-        for (i, chunk) in (0..).zip(&chunks) {
-            self.pending
-                .insert(&pending.chunk_key(i), chunk.as_bytes())?;
-        }
+        self.fresh_words.borrow_mut().insert(pending, chunks);
         self.queue_pending(pending)
     }
 
@@ -321,14 +322,16 @@ impl Tx<'_> {
                     .map(|t| keys::word_terms(&t))
                     .unwrap_or_default(),
                 _ => {
-                    let mut terms = BTreeSet::new();
-                    for i in 0..entry.chunks {
-                        let key = entry.chunk_key(i);
-                        if let Some(words) = self.pending.remove(&key)? {
-                            terms.extend(keys::message_terms(&String::from_utf8_lossy(&words)));
-                        }
-                    }
-                    terms
+                    let chunks = match self.fresh_words.borrow_mut().remove(entry) {
+                        Some(chunks) => chunks,
+                        None => self.take_stored_words(entry)?,
+                    };
+                    // Words already lowercase and distinct, one a line.
+                    chunks
+                        .iter()
+                        .flat_map(|chunk| chunk.lines())
+                        .map(|word| keys::exact(keys::MESSAGE_WORD, word))
+                        .collect()
                 }
             };
             for term in terms {
@@ -343,6 +346,17 @@ impl Tx<'_> {
             set.clear();
         }
         Ok(())
+    }
+
+    /// The word chunks of a pending entry an earlier write stored, removed.
+    fn take_stored_words(&self, entry: &Pending) -> Result<Vec<String>> {
+        let mut chunks = Vec::with_capacity(entry.chunks as usize);
+        for i in 0..entry.chunks {
+            if let Some(words) = self.pending.remove(&entry.chunk_key(i))? {
+                chunks.push(String::from_utf8_lossy(&words).into_owned());
+            }
+        }
+        Ok(chunks)
     }
 
     fn set_posting(&self, term: &[u8], number: u64, on: bool) -> Result<()> {
@@ -392,6 +406,11 @@ impl Tx<'_> {
 
     fn write_index(&self) -> Result<()> {
         self.index_pending_if_due()?;
+        for (entry, chunks) in std::mem::take(&mut *self.fresh_words.borrow_mut()) {
+            for (i, chunk) in (0..).zip(&chunks) {
+                self.pending.insert(&entry.chunk_key(i), chunk.as_bytes())?;
+            }
+        }
         for (key, value) in std::mem::take(&mut *self.index_changes.borrow_mut()) {
             let bytes = match value {
                 IndexValue::Posting(p) => p.encode(),
