@@ -174,8 +174,9 @@ fn remove_all(paths: &[PathBuf]) -> Result<()> {
 }
 
 /// A bulk import (`ingest mbox`, `ingest maildir`): the database held from before
-/// the first message is read until the end, batches as [`ingest_all`] makes them;
-/// `seen` is told of each message processed.
+/// the first message is read until the end, batches as [`ingest_all`] makes them,
+/// words indexed at the end ([`Pipeline::importing`]); `seen` is told of each
+/// message processed.
 pub fn import(
     desk: &Desk,
     items: impl Iterator<Item = Result<Item>>,
@@ -183,9 +184,13 @@ pub fn import(
     finish: impl FnMut(&[PathBuf]) -> Result<()>,
     seen: impl FnMut(&Processed),
 ) -> Result<Summary> {
-    let pipeline = Pipeline::new(desk, dry_run)?;
+    let pipeline = Pipeline::new(desk, dry_run)?.importing();
     desk.storage.hold()?;
-    ingest_all(&pipeline, items, dry_run, finish, seen)
+    let summary = ingest_all(&pipeline, items, dry_run, finish, seen)?;
+    if !dry_run {
+        desk.storage.write(|w| w.index_words())?;
+    }
+    Ok(summary)
 }
 
 /// `ingest quarantine retry`: the quarantined messages `ids` through the pipeline

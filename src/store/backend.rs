@@ -92,6 +92,15 @@ pub trait Writer {
     /// Stored events keep only the start of a text; the whole is in the mail store.
     fn queue_message_words(&self, number: u64, text: &str) -> Result<()>;
 
+    /// A hint from a bulk import: words queued may wait longer for the index (they
+    /// stay searchable) until [`Writer::index_words`]. A backend may ignore it.
+    fn defer_words(&self) {}
+
+    /// Indexes every word waiting for the index now (the end of a bulk import).
+    fn index_words(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// Appends entries made by one actor each, all at time `at`.
     fn append_entries(&self, number: u64, at: i64, entries: &[(String, EventKind)]) -> Result<()> {
         for (actor, kind) in entries {

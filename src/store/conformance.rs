@@ -218,6 +218,33 @@ fn a_mails_words_find_its_ticket_before_and_after_they_are_indexed() {
 }
 
 #[test]
+fn words_deferred_by_an_import_are_found_before_and_after_it_indexes_them() {
+    let (_dir, b) = open();
+    let numbers_of = |word: &str| {
+        let filter = TicketFilter {
+            search: vec![word.to_string()],
+            ..TicketFilter::default()
+        };
+        numbers(&b.read(|r| r.query(&filter, false, None)).unwrap())
+    };
+    let mut all = Vec::new();
+    for i in 0..50 {
+        let n = new_ticket(&b, "imported");
+        b.write(|w| {
+            w.defer_words();
+            w.queue_message_words(n, &format!("okapi{i} shared"))
+        })
+        .unwrap();
+        all.push(n);
+    }
+    assert_eq!(numbers_of("okapi7"), [all[7]]);
+    assert_eq!(numbers_of("shared"), all);
+    b.write(|w| w.index_words()).unwrap();
+    assert_eq!(numbers_of("okapi7"), [all[7]]);
+    assert_eq!(numbers_of("shared"), all);
+}
+
+#[test]
 fn the_imap_cursor_commits_with_its_batch_or_not_at_all() {
     let (_dir, b) = open();
     let batch = |fail: bool| {

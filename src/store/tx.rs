@@ -62,6 +62,9 @@ pub struct Tx<'a> {
     /// Word chunks queued by this transaction: written to `pending_words` only if
     /// they are not indexed before it commits (a bulk batch indexes them all).
     fresh_words: RefCell<BTreeMap<Pending, Vec<String>>>,
+    /// How many pending texts make the words due: [`PENDING_MAX`], more while a
+    /// bulk import writes, 0 to index them now.
+    pending_max: std::cell::Cell<usize>,
 }
 
 enum IndexValue {
@@ -72,6 +75,12 @@ enum IndexValue {
 
 /// Pending texts that make their words due for the index (see [`Tx::save_ticket`]).
 const PENDING_MAX: usize = 32;
+
+/// The same in the writes of a bulk import ([`Writer::defer_words`]): the index is
+/// rewritten every eight batches of 500 rather than every batch. At 100,000 tickets
+/// the database file was 930 MB instead of 1.6 GB; a search reads the pending words
+/// of up to this many texts meanwhile (20 ms more for a rare word).
+const PENDING_MAX_IMPORTING: usize = 4096;
 
 /// Bytes of words in one `pending_words` value: records stay small (see `records`).
 const CHUNK_BYTES: usize = 4096;
@@ -163,6 +172,7 @@ pub fn run<R>(store: &Store, f: impl Fn(&Tx) -> Result<R>) -> Result<R> {
                 imap,
                 index_changes: RefCell::default(),
                 fresh_words: RefCell::default(),
+                pending_max: std::cell::Cell::new(PENDING_MAX),
             };
             let result = f(&tx).map_err(ConflictableTransactionError::Abort)?;
             tx.write_index()
@@ -312,7 +322,7 @@ impl Tx<'_> {
             Some(IndexValue::Pending(set)) => set.clone(),
             _ => return Ok(()),
         };
-        if pending.len() < PENDING_MAX {
+        if pending.len() < self.pending_max.get() {
             return Ok(());
         }
         for entry in &pending {
@@ -470,6 +480,20 @@ impl Writer for Tx<'_> {
         Tx::queue_message_words(self, number, text)
     }
 
+    fn defer_words(&self) {
+        self.pending_max.set(PENDING_MAX_IMPORTING);
+    }
+
+    fn index_words(&self) -> Result<()> {
+        self.pending_max.set(0);
+        // The pending set is loaded into this write's changes, so that it is seen.
+        self.change_index(
+            vec![keys::PENDING],
+            |old| IndexValue::Pending(Pending::decode_all(old)),
+            |_| {},
+        )
+    }
+
     fn claim_message(&self, key: &str, content: &Fingerprint) -> Result<Claim> {
         if let Some(record) = self.message_record(key)? {
             return Ok(Claim::Existing(record));
@@ -607,5 +631,35 @@ impl Tx<'_> {
         let bytes = records::encode(&IgnoredRecord::from(record))?;
         self.ignored.insert(&id.to_be_bytes(), bytes)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::Writer;
+    use super::*;
+
+    #[test]
+    fn an_import_defers_the_index_until_it_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), Duration::from_secs(5)).unwrap();
+        for i in 0..100 {
+            store
+                .transact(|tx| {
+                    Writer::defer_words(tx);
+                    tx.queue_message_words(1, &format!("word{i}"))
+                })
+                .unwrap();
+        }
+        assert_eq!(
+            store.pending_words().unwrap(),
+            100,
+            "past 32, still pending"
+        );
+        store.transact(|tx| Writer::index_words(tx)).unwrap();
+        assert_eq!(store.pending_words().unwrap(), 0);
+        assert_eq!(store.pending.len(), 0, "no chunk left behind");
     }
 }
