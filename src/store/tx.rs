@@ -76,11 +76,12 @@ enum IndexValue {
 /// Pending texts that make their words due for the index (see [`Tx::save_ticket`]).
 const PENDING_MAX: usize = 32;
 
-/// The same in the writes of a bulk import ([`Writer::defer_words`]): the index is
-/// rewritten every eight batches of 500 rather than every batch. At 100,000 tickets
-/// the database file was 930 MB instead of 1.6 GB; a search reads the pending words
-/// of up to this many texts meanwhile (20 ms more for a rare word).
-const PENDING_MAX_IMPORTING: usize = 4096;
+/// The same in the writes of a bulk import ([`Writer::defer_words`]): the word
+/// postings are rewritten every four batches of 500 rather than every batch. At
+/// 100,000 tickets the database file was 940 MB instead of 1.5 GB (800 MB with 4,096,
+/// but 118 MB at the peak of the import instead of 107: the postings a pass touches
+/// are held until it commits); a search reads the pending words meanwhile.
+const PENDING_MAX_IMPORTING: usize = 2048;
 
 /// Bytes of words in one `pending_words` value: records stay small (see `records`).
 const CHUNK_BYTES: usize = 4096;
