@@ -488,8 +488,8 @@ impl<'a> Pipeline<'a> {
         opening.text.clear();
         opening.text_size = 0;
         if ticket.description_rest.is_some() {
-            let rest = &msg.text[ticket.description.len()..];
-            tx.queue_message_words(number, rest)?;
+            let rest = msg.text.strip_prefix(ticket.description.as_str());
+            tx.queue_message_words(number, rest.unwrap_or(&msg.text))?;
         }
         let mut events = vec![EventKind::Created, EventKind::Mail(opening)];
         events.extend(notes);

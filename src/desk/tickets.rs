@@ -232,7 +232,8 @@ fn keep_whole(desk: &Desk, text: Option<&str>) -> Result<()> {
 fn queue_description_words(tx: &dyn Writer, t: &Ticket, given: Option<&str>) -> Result<()> {
     match (&t.description_rest, given) {
         (Some(TextRef::Text(_)), Some(text)) => {
-            tx.queue_message_words(t.number, &text[t.description.len()..])
+            let rest = text.strip_prefix(t.description.as_str());
+            tx.queue_message_words(t.number, rest.unwrap_or(text))
         }
         _ => Ok(()),
     }

@@ -163,7 +163,7 @@ fn write(store: &Store, mail: &dyn MailBlobs, batch: Vec<OldLog>) -> Result<()> 
     store.transact(|tx| {
         for (number, _, whole, kept) in &texts {
             // Past the part the record keeps, a description's words stay searchable.
-            tx.queue_message_words(*number, &whole[*kept..])?;
+            tx.queue_message_words(*number, whole.get(*kept..).unwrap_or(whole))?;
         }
         for (ticket, events) in &batch {
             tx.save_ticket(ticket)?;
