@@ -132,9 +132,8 @@ impl Store {
         let mut events = Vec::new();
         for item in self.events.scan_prefix(packed::group_key(number)) {
             let (key, chunk) = item?;
-            let records = packed::chunk_records(&key, &chunk, number).with_context(|| {
-                format!("ticket #{number}: corrupt activity log in the database")
-            })?;
+            let records =
+                packed::chunk_records(&key, &chunk, number).with_context(|| corrupt_log(number))?;
             for record in records {
                 events.push(decode_event(record, number)?);
             }
@@ -145,9 +144,10 @@ impl Store {
     /// Number of tickets stored (reads every group).
     pub fn ticket_count(&self) -> Result<usize> {
         let mut count = 0;
-        for group in self.tickets.iter().values() {
-            count += packed::group_entries(&group?)
-                .context("corrupt ticket group in the database")?
+        for item in self.tickets.iter() {
+            let (key, group) = item?;
+            count += packed::group_entries(&group)
+                .with_context(|| corrupt_group(packed::group_first(&key)))?
                 .len();
         }
         Ok(count)
@@ -260,13 +260,23 @@ fn imap_value(validity: u32, last: u32) -> [u8; 8] {
     value
 }
 
+/// The error of a ticket group that cannot be read, naming a ticket it holds.
+fn corrupt_group(number: u64) -> String {
+    format!("ticket #{number}: its group of four in the database is corrupt")
+}
+
+/// The error of a log chunk that cannot be read.
+fn corrupt_log(number: u64) -> String {
+    format!("ticket #{number}: corrupt activity log in the database")
+}
+
 /// Ticket `number` from the group value that should hold it.
 fn ticket_in(group: Option<&[u8]>, number: u64) -> Result<Option<Ticket>> {
     let Some(group) = group else {
         return Ok(None);
     };
     packed::group_find(group, number)
-        .with_context(|| format!("ticket #{number}: corrupt ticket group in the database"))?
+        .with_context(|| corrupt_group(number))?
         .map(|bytes| decode_ticket(bytes, number))
         .transpose()
 }

@@ -27,6 +27,11 @@ pub fn group_key(number: u64) -> [u8; 8] {
     (number >> GROUP_BITS).to_be_bytes()
 }
 
+/// The number of the first ticket a group key can hold.
+pub fn group_first(key: &[u8]) -> u64 {
+    key_number(key) << GROUP_BITS
+}
+
 /// The record of `number` in a group.
 pub fn group_find(value: &[u8], number: u64) -> Result<Option<&[u8]>> {
     Ok(group_entries(value)?

@@ -2,17 +2,13 @@
 
 use anyhow::{Context, Result};
 
-use super::{decode_ticket, keys, packed, Store};
+use super::{corrupt_group, decode_ticket, keys, packed, Store};
 use crate::model::Ticket;
 use crate::model::TicketFilter;
 
 /// Candidate counts under which groups are read one by one rather than all in a pass
 /// over the tree.
 const POINT_READS_BELOW: usize = 2048;
-
-fn corrupt_group() -> &'static str {
-    "corrupt ticket group in the database"
-}
 
 impl Store {
     /// Tickets matching `filter`, in number order.
@@ -63,7 +59,8 @@ impl Store {
                     let Some(group) = self.tickets.get(packed::group_key(run[0]))? else {
                         continue;
                     };
-                    let entries = packed::group_entries(&group).context(corrupt_group())?;
+                    let entries =
+                        packed::group_entries(&group).with_context(|| corrupt_group(run[0]))?;
                     if take_group(entries, &|n| run.binary_search(&n).is_ok())? {
                         break;
                     }
@@ -76,13 +73,15 @@ impl Store {
                         .is_none_or(|c| c.binary_search(&n).is_ok())
                 };
                 let groups: Box<dyn Iterator<Item = _>> = if descending {
-                    Box::new(self.tickets.iter().values().rev())
+                    Box::new(self.tickets.iter().rev())
                 } else {
-                    Box::new(self.tickets.iter().values())
+                    Box::new(self.tickets.iter())
                 };
-                for group in groups {
-                    let group = group?;
-                    let entries = packed::group_entries(&group).context(corrupt_group())?;
+                for item in groups {
+                    let (key, group) = item?;
+                    let first = packed::group_first(&key);
+                    let entries =
+                        packed::group_entries(&group).with_context(|| corrupt_group(first))?;
                     if take_group(entries, &wanted)? {
                         break;
                     }

@@ -252,7 +252,7 @@ impl Tx<'_> {
         let old = super::ticket_in(Some(&group), number)?;
         let old = old.as_ref();
         let group = packed::group_with(&group, number, &bytes)
-            .with_context(|| format!("ticket #{number}: corrupt ticket group in the database"))?;
+            .with_context(|| super::corrupt_group(number))?;
         self.tickets.insert(&key, group)?;
         let (new_terms, old_terms) = match old {
             None => {
@@ -445,7 +445,7 @@ impl Tx<'_> {
         let open_key = packed::chunk_key(number, packed::OPEN_CHUNK);
         let open = self.events.get(open_key)?;
         let (open, sealed) = packed::chunk_append(open.as_deref(), number, &record)
-            .with_context(|| format!("ticket #{number}: corrupt activity log in the database"))?;
+            .with_context(|| super::corrupt_log(number))?;
         if let Some((index, chunk)) = sealed {
             self.events
                 .insert(&packed::chunk_key(number, index), chunk)?;
