@@ -21,7 +21,7 @@ use crate::mail::parse::{parse, strip_envelope, Incoming};
 use crate::model::{
     Assignee, Event, EventKind, IgnoredMail, MailIn, Priority, Requester, Status, TextRef, Ticket,
 };
-use crate::store::{Claim, Writer};
+use crate::store::{Claim, Indexing, Writer};
 
 /// What became of one message.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -115,9 +115,10 @@ impl<'a> Pipeline<'a> {
     }
 
     /// For a bulk import: its batches let mail words wait for the index (searches
-    /// read them meanwhile), and the import indexes them at its end
-    /// (`Writer::index_words`): indexing each batch rewrote the word postings
-    /// every 500 messages, most of the database file at 100,000 tickets.
+    /// read them meanwhile), indexed by passes of their own when many wait and at
+    /// the import's end (`Storage::index_deferred_words`): indexing each batch
+    /// rewrote the word postings every 500 messages, most of the database file at
+    /// 100,000 tickets.
     pub fn importing(mut self) -> Self {
         self.importing = true;
         self
@@ -198,7 +199,11 @@ impl<'a> Pipeline<'a> {
         let outcomes = if self.dry_run {
             storage.rehearse(decide_all)?
         } else {
-            storage.write(decide_all)?
+            let outcomes = storage.write(decide_all)?;
+            if self.importing {
+                storage.index_deferred_words(Indexing::WhenDue)?;
+            }
+            outcomes
         };
         for ((i, msg, _), outcome) in parsed.iter().zip(outcomes) {
             results[*i] = Some(Processed {

@@ -11,7 +11,7 @@ use super::Desk;
 use crate::mail::files::sync_dir;
 use crate::mail::mbox::Entry;
 use crate::mail::spool::Spool;
-use crate::store::Locked;
+use crate::store::{Indexing, Locked};
 
 /// Messages per transaction (and per flush) in bulk ingest.
 pub const BATCH: usize = 500;
@@ -188,7 +188,7 @@ pub fn import(
     desk.storage.hold()?;
     let summary = ingest_all(&pipeline, items, dry_run, finish, seen)?;
     if !dry_run {
-        desk.storage.write(|w| w.index_words())?;
+        desk.storage.index_deferred_words(Indexing::All)?;
     }
     Ok(summary)
 }

@@ -28,6 +28,22 @@ pub trait Backend: Sync {
     /// Runs `f` as [`Backend::write`] would and rolls it back: what the write
     /// would return, with nothing written.
     fn rehearse<R>(&self, f: impl Fn(&dyn Writer) -> Result<R>) -> Result<R>;
+
+    /// Indexes the words that writes deferred ([`Writer::defer_words`]): all of them,
+    /// or only once the backend finds enough waiting ([`Indexing::WhenDue`], after
+    /// each batch of an import). It may take several writes; words are searchable
+    /// throughout, and durable in the index when it returns. A backend that never
+    /// defers does nothing.
+    fn index_deferred_words(&self, how: Indexing) -> Result<()>;
+}
+
+/// How much of the deferred words [`Backend::index_deferred_words`] indexes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Indexing {
+    /// All of them, now (the end of an import).
+    All,
+    /// All of them if the backend finds enough waiting; else none.
+    WhenDue,
 }
 
 /// What the desk reads, outside a write, as last committed.
@@ -92,14 +108,10 @@ pub trait Writer {
     /// Stored events keep only the start of a text; the whole is in the mail store.
     fn queue_message_words(&self, number: u64, text: &str) -> Result<()>;
 
-    /// A hint from a bulk import: words queued may wait longer for the index (they
-    /// stay searchable) until [`Writer::index_words`]. A backend may ignore it.
+    /// A hint from a bulk import: the words this write queues may wait for the
+    /// index (they stay searchable) until [`Backend::index_deferred_words`]. A
+    /// backend may ignore it.
     fn defer_words(&self) {}
-
-    /// Indexes every word waiting for the index now (the end of a bulk import).
-    fn index_words(&self) -> Result<()> {
-        Ok(())
-    }
 
     /// Appends entries made by one actor each, all at time `at`.
     fn append_entries(&self, number: u64, at: i64, entries: &[(String, EventKind)]) -> Result<()> {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 
-use super::{Backend, Claim, Store};
+use super::{Backend, Claim, Indexing, Store};
 use crate::model::{Event, EventKind, Status, Ticket, TicketFilter};
 
 /// A fresh sled database in a temp dir (kept alive by the returned guard).
@@ -239,7 +239,7 @@ fn words_deferred_by_an_import_are_found_before_and_after_it_indexes_them() {
     }
     assert_eq!(numbers_of("okapi7"), [all[7]]);
     assert_eq!(numbers_of("shared"), all);
-    b.write(|w| w.index_words()).unwrap();
+    b.index_deferred_words(Indexing::All).unwrap();
     assert_eq!(numbers_of("okapi7"), [all[7]]);
     assert_eq!(numbers_of("shared"), all);
 }

@@ -23,6 +23,7 @@ mod query;
 mod records;
 mod storage;
 mod tx;
+mod word_pass;
 
 #[cfg(test)]
 mod conformance;
@@ -34,7 +35,7 @@ use anyhow::{Context, Result};
 
 use crate::model::{Event, Ticket};
 
-pub use backend::{Backend, Claim, MailBlobs, MessageRecord, Reader, Writer};
+pub use backend::{Backend, Claim, Indexing, MailBlobs, MessageRecord, Reader, Writer};
 pub use open::{probe_lock, LockProbe, Locked, SCHEMA_VERSION};
 pub use storage::{Storage, Teardown};
 pub use tx::Tx;
@@ -217,6 +218,10 @@ impl Backend for Store {
 
     fn rehearse<R>(&self, f: impl Fn(&dyn Writer) -> Result<R>) -> Result<R> {
         tx::rehearse(self, |tx| f(tx))
+    }
+
+    fn index_deferred_words(&self, how: Indexing) -> Result<()> {
+        Store::index_deferred_words(self, how)
     }
 }
 

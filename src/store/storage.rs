@@ -123,6 +123,13 @@ impl Storage {
     }
 }
 
+impl Storage {
+    /// Indexes words a bulk import deferred (see [`Backend::index_deferred_words`]).
+    pub fn index_deferred_words(&self, how: super::Indexing) -> Result<()> {
+        self.with_store(|store| Backend::index_deferred_words(store, how))
+    }
+}
+
 impl Drop for Storage {
     fn drop(&mut self) {
         if let Some(store) = self.open.get_mut().take() {

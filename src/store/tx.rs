@@ -60,10 +60,10 @@ pub struct Tx<'a> {
     /// a batch of 500 messages touches a status posting 500 times.
     index_changes: RefCell<BTreeMap<Vec<u8>, IndexValue>>,
     /// Word chunks queued by this transaction: written to `pending_words` only if
-    /// they are not indexed before it commits (a bulk batch indexes them all).
+    /// they are not indexed before it commits.
     fresh_words: RefCell<BTreeMap<Pending, Vec<String>>>,
-    /// How many pending texts make the words due: [`PENDING_MAX`], more while a
-    /// bulk import writes, 0 to index them now.
+    /// How many pending texts make the words due in this write: [`PENDING_MAX`],
+    /// never in a bulk import's (its own passes index them: `word_pass`).
     pending_max: std::cell::Cell<usize>,
 }
 
@@ -75,13 +75,6 @@ enum IndexValue {
 
 /// Pending texts that make their words due for the index (see [`Tx::save_ticket`]).
 const PENDING_MAX: usize = 32;
-
-/// The same in the writes of a bulk import ([`Writer::defer_words`]): the word
-/// postings are rewritten every four batches of 500 rather than every batch. At
-/// 100,000 tickets the database file was 940 MB instead of 1.5 GB (800 MB with 4,096,
-/// but 118 MB at the peak of the import instead of 107: the postings a pass touches
-/// are held until it commits); a search reads the pending words meanwhile.
-const PENDING_MAX_IMPORTING: usize = 2048;
 
 /// Bytes of words in one `pending_words` value: records stay small (see `records`).
 const CHUNK_BYTES: usize = 4096;
@@ -383,6 +376,37 @@ impl Tx<'_> {
         )
     }
 
+    /// Sets `slots` in the posting under `key` (a pass over deferred words).
+    pub(super) fn set_slots(&self, key: Vec<u8>, slots: &[u16]) -> Result<()> {
+        self.change_index(
+            key,
+            |old| IndexValue::Posting(keys::Posting::decode(old)),
+            |v| {
+                if let IndexValue::Posting(p) = v {
+                    slots.iter().for_each(|slot| p.set(*slot, true));
+                }
+            },
+        )
+    }
+
+    /// Takes texts whose words are indexed out of the pending set, with their words.
+    pub(super) fn unqueue(&self, done: &BTreeSet<Pending>) -> Result<()> {
+        for entry in done {
+            for i in 0..entry.chunks {
+                self.pending.remove(&entry.chunk_key(i))?;
+            }
+        }
+        self.change_index(
+            vec![keys::PENDING],
+            |old| IndexValue::Pending(Pending::decode_all(old)),
+            |v| {
+                if let IndexValue::Pending(set) = v {
+                    set.retain(|entry| !done.contains(entry));
+                }
+            },
+        )
+    }
+
     fn set_time(&self, kind: u8, number: u64, seconds: i64) -> Result<()> {
         let (key, slot) = keys::column(kind, number);
         self.change_index(
@@ -482,17 +506,8 @@ impl Writer for Tx<'_> {
     }
 
     fn defer_words(&self) {
-        self.pending_max.set(PENDING_MAX_IMPORTING);
-    }
-
-    fn index_words(&self) -> Result<()> {
-        self.pending_max.set(0);
-        // The pending set is loaded into this write's changes, so that it is seen.
-        self.change_index(
-            vec![keys::PENDING],
-            |old| IndexValue::Pending(Pending::decode_all(old)),
-            |_| {},
-        )
+        // Indexed by a pass of their own (`Store::index_deferred_words`).
+        self.pending_max.set(usize::MAX);
     }
 
     fn claim_message(&self, key: &str, content: &Fingerprint) -> Result<Claim> {
@@ -632,35 +647,5 @@ impl Tx<'_> {
         let bytes = records::encode(&IgnoredRecord::from(record))?;
         self.ignored.insert(&id.to_be_bytes(), bytes)?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::super::Writer;
-    use super::*;
-
-    #[test]
-    fn an_import_defers_the_index_until_it_says_so() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), Duration::from_secs(5)).unwrap();
-        for i in 0..100 {
-            store
-                .transact(|tx| {
-                    Writer::defer_words(tx);
-                    tx.queue_message_words(1, &format!("word{i}"))
-                })
-                .unwrap();
-        }
-        assert_eq!(
-            store.pending_words().unwrap(),
-            100,
-            "past 32, still pending"
-        );
-        store.transact(|tx| Writer::index_words(tx)).unwrap();
-        assert_eq!(store.pending_words().unwrap(), 0);
-        assert_eq!(store.pending.len(), 0, "no chunk left behind");
     }
 }
