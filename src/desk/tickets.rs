@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use super::{fields, now, Desk};
 use crate::config::{Service, View};
 use crate::mail::parse::attachment_bytes;
-use crate::model::filter::{compare, SortField, SortKey};
+use crate::model::filter::{compare, statuses_named, SortField, SortKey};
 use crate::model::ticket::{changes, words};
 use crate::model::when::parse_instant;
 use crate::model::{
@@ -367,17 +367,8 @@ fn parse_sort(spec: &str) -> Result<Vec<SortKey>> {
 pub fn resolve_filter(desk: &Desk, view: &View) -> Result<TicketFilter> {
     let mut filter = TicketFilter::default();
     for status in &view.status {
-        if status.eq_ignore_ascii_case("unresolved") {
-            filter
-                .statuses
-                .extend([Status::Open, Status::InProgress, Status::Pending]);
-        } else {
-            filter.statuses.push(
-                status
-                    .parse()
-                    .map_err(|e| anyhow::anyhow!("--status: {e}"))?,
-            );
-        }
+        let named = statuses_named(status).map_err(|e| anyhow::anyhow!("--status: {e}"))?;
+        filter.statuses.extend(named);
     }
     for p in &view.priority {
         filter

@@ -364,3 +364,32 @@ fn a_limit_by_number_takes_the_first_matches_from_either_end() {
         [30, 29]
     );
 }
+
+/// Issue 18, bug 10: an error that lists the accepted values lists every one of
+/// them, `unresolved` and `id` included.
+#[test]
+fn errors_list_every_accepted_value() {
+    let env = Env::new();
+    let err = env.fails(&["ticket", "list", "--status", "opn"], 1);
+    assert_eq!(
+        err,
+        "postdesk: --status: unknown status 'opn' \
+         (expected open, in-progress, pending, closed or unresolved)\n"
+    );
+    let err = env.fails(&["ticket", "list", "--sort", "-colour"], 1);
+    assert_eq!(
+        err,
+        "postdesk: --sort: cannot sort by 'colour' (expected number, id, created, \
+         updated, priority, status, subject, assignee, service or category)\n"
+    );
+    let err = env.fails(&["ticket", "list", "--view", "nope"], 1);
+    assert_eq!(
+        err,
+        "postdesk: no view named 'nope' in postdesk.yaml (expected mine or hot)\n"
+    );
+    let err = env.fails(&["ticket", "edit", "1", "--status", "unresolved"], 2);
+    assert!(
+        err.contains("(expected open, in-progress, pending or closed)\n"),
+        "edit takes a status, not unresolved: {err}"
+    );
+}

@@ -9,6 +9,7 @@ use crate::cli::output::{self, Format};
 use crate::config::View;
 use crate::desk::tickets;
 use crate::desk::Desk;
+use crate::model::choices::or_list;
 use crate::model::{Priority, Status, Ticket};
 
 /// List tickets, filtered and sorted.
@@ -90,13 +91,20 @@ pub fn run(args: ListArgs, desk: &Desk, format: Format) -> Result<()> {
 
 /// The named view, with the flags added on top (flags win for single values).
 fn merge(args: ListArgs, desk: &Desk) -> Result<View> {
-    let mut view =
-        match &args.view {
-            Some(name) => desk.config.view(name).cloned().with_context(|| {
-                format!("no view named '{name}' in {}", desk.config.path.display())
-            })?,
-            None => View::default(),
-        };
+    let mut view = match &args.view {
+        Some(name) => desk.config.view(name).cloned().with_context(|| {
+            let path = desk.config.path.display();
+            let names: Vec<&str> = desk.config.views.iter().map(|v| v.name.as_str()).collect();
+            match names.is_empty() {
+                true => format!("no view named '{name}': {path} has no views"),
+                false => format!(
+                    "no view named '{name}' in {path} (expected {})",
+                    or_list(&names)
+                ),
+            }
+        })?,
+        None => View::default(),
+    };
     view.status.extend(args.status);
     view.priority.extend(args.priority);
     view.tag.extend(args.tag);
