@@ -27,7 +27,7 @@ pub struct FieldArgs {
     /// low, medium, high or urgent
     #[arg(short, long)]
     priority: Option<Priority>,
-    /// A login, @group or none
+    /// A login, @group, none, or me (the acting user)
     #[arg(short, long)]
     assignee: Option<String>,
     /// Service name
