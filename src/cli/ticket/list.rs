@@ -35,8 +35,10 @@ pub struct ListArgs {
     /// A login, @group, none, or me
     #[arg(long, value_name = "WHO")]
     assignee: Option<String>,
+    /// Tickets of this service (one of the config's `services`)
     #[arg(long)]
     service: Option<String>,
+    /// Tickets of this category (of --service if given, else of any service)
     #[arg(long)]
     category: Option<String>,
     /// Tickets carrying this tag (repeat: all of them)
@@ -48,10 +50,13 @@ pub struct ListArgs {
     /// Words that must all appear (as word starts, any case) in subject, description or messages
     #[arg(long, value_name = "TEXT")]
     search: Option<String>,
+    /// Tickets created at or after WHEN (2026-11-24, an RFC 3339 time, or 7d, 3h ago)
     #[arg(long, value_name = "WHEN")]
     created_since: Option<String>,
+    /// Tickets created before WHEN
     #[arg(long, value_name = "WHEN")]
     created_until: Option<String>,
+    /// Tickets changed (a field, a mail, a link) at or after WHEN
     #[arg(long, value_name = "WHEN")]
     updated_since: Option<String>,
     /// Comma list of number, created, updated, priority, status, subject, assignee,
