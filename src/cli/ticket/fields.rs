@@ -30,7 +30,8 @@ pub struct FieldArgs {
     /// A login, @group, none, or me (the acting user)
     #[arg(short, long)]
     assignee: Option<String>,
-    /// Service name
+    /// One of the config's services [create: settings.default_service]; a change
+    /// clears the category unless --category is given too
     #[arg(long)]
     service: Option<String>,
     /// Category of the service (`""` clears it); on create, its template fills in
