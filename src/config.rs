@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
+use crate::model::choices::or_list;
+
 /// File name looked for in the current directory, and written by `postdesk init`.
 pub const FILE_NAME: &str = "postdesk.yaml";
 
@@ -468,13 +470,26 @@ impl Config {
 
     /// Checks that an assignee (`login`, `@group`, `none`) names someone in the directory.
     pub fn check_assignee(&self, spec: &str) -> std::result::Result<(), String> {
-        match crate::model::Assignee::parse(spec) {
-            crate::model::Assignee::Nobody => Ok(()),
-            crate::model::Assignee::User(u) if self.user(&u).is_some() => Ok(()),
-            crate::model::Assignee::Group(g) if self.group(&g).is_some() => Ok(()),
-            crate::model::Assignee::User(u) => Err(format!("unknown user '{u}'")),
-            crate::model::Assignee::Group(g) => Err(format!("unknown group '@{g}'")),
-        }
+        self.check_assignee_or(spec, &[])
+    }
+
+    /// [`Config::check_assignee`] for a caller that also takes the words `also`
+    /// (such as `me`, which it resolves itself): the error lists every login,
+    /// group, `none` and those words.
+    pub fn check_assignee_or(&self, spec: &str, also: &[&str]) -> std::result::Result<(), String> {
+        use crate::model::Assignee;
+        let unknown = match Assignee::parse(spec) {
+            Assignee::Nobody => return Ok(()),
+            Assignee::User(u) if self.user(&u).is_some() => return Ok(()),
+            Assignee::Group(g) if self.group(&g).is_some() => return Ok(()),
+            Assignee::User(u) => format!("unknown user '{u}'"),
+            Assignee::Group(g) => format!("unknown group '@{g}'"),
+        };
+        let mut choices: Vec<String> = self.users.iter().map(|u| u.login.clone()).collect();
+        choices.extend(self.groups.iter().map(|g| format!("@{}", g.name)));
+        choices.push("none".into());
+        choices.extend(also.iter().map(|w| w.to_string()));
+        Err(format!("{unknown} (expected {})", or_list(&choices)))
     }
 
     fn validate(&self) -> std::result::Result<(), Problem> {

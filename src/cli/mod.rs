@@ -27,9 +27,9 @@ pub use output::Format;
 /// A helpdesk that lives on the command line and in the mail system.
 ///
 /// Mail becomes tickets (`postdesk ingest`), agents work them from the shell
-/// (`postdesk ticket`), YAML rules distribute them (`postdesk rule`), cron sends
-/// digests (`postdesk report`) and remote-support sessions hang off tickets
-/// (`postdesk session`). Everything is stored in one embedded database.
+/// (`postdesk ticket`) and YAML rules distribute them (`postdesk rule`).
+/// Everything is stored in one embedded database. Digests (`postdesk report`) and
+/// remote-support sessions (`postdesk session`) are not built yet.
 ///
 /// Exit status: 0 ok, 1 error, 2 usage error.
 #[derive(Debug, Parser)]
@@ -86,9 +86,9 @@ pub enum Command {
     /// List, check and test the YAML rules
     #[command(subcommand, long_about = rule::LONG_HELP)]
     Rule(rule::RuleCommand),
-    /// Render digests and statistics from templates
+    /// Digests and statistics from templates (not built yet)
     Report(pending::PendingArgs),
-    /// Remote-support sessions attached to tickets
+    /// Remote-support sessions attached to tickets (not built yet)
     Session(pending::PendingArgs),
     /// Say what would stop a delivery or a command for a Unix user, and how to fix it
     Doctor(doctor::DoctorArgs),

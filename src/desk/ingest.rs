@@ -505,6 +505,7 @@ impl<'a> Pipeline<'a> {
             ticket: other, how, ..
         }) = link
         {
+            link_back(tx, other, number, &from.email, how, at)?;
             events.push(EventKind::Linked {
                 number: other,
                 reason: format!(
@@ -703,6 +704,38 @@ struct Named {
     ticket: u64,
     may_join: bool,
     how: &'static str,
+}
+
+/// Links the ticket a stranger's mail named to the ticket that mail made, in the
+/// same write: links are symmetric, and each side logs its own. Nothing else of
+/// the named ticket changes (no reopening: the sender is not on it).
+fn link_back(
+    tx: &dyn Writer,
+    named: u64,
+    made: u64,
+    email: &str,
+    how: &str,
+    at: i64,
+) -> Result<()> {
+    let mut ticket = tx
+        .ticket_for_update(named)?
+        .with_context(|| format!("ticket #{named}, named by mail from {email}, not found"))?;
+    ticket.links.insert(made);
+    ticket.updated = at;
+    tx.save_ticket(&ticket)?;
+    let reason = format!(
+        "mail from {email}, who is not on this ticket, named it ({how} #{named}) \
+         and made a ticket of its own"
+    );
+    let event = Event {
+        at,
+        actor: email.to_string(),
+        kind: EventKind::Linked {
+            number: made,
+            reason,
+        },
+    };
+    tx.append_event(named, &event)
 }
 
 /// The requester or a follower: people on the ticket, who may write to it by mail.

@@ -70,9 +70,11 @@ impl Desk {
     pub fn actor(&self) -> Result<&str> {
         let actor = self.actor_name();
         if self.config.user(actor).is_none() {
+            let logins: Vec<&str> = self.config.users.iter().map(|u| u.login.as_str()).collect();
             bail!(
-                "unknown user '{actor}': not in the users of {} (use --as or POSTDESK_USER)",
-                self.config.path.display()
+                "unknown user '{actor}': not in the users of {} (expected {}; use --as or POSTDESK_USER)",
+                self.config.path.display(),
+                crate::model::choices::or_list(&logins)
             );
         }
         Ok(actor)

@@ -7,7 +7,8 @@ use anyhow::{bail, Context, Result};
 use super::{fields, now, Desk};
 use crate::config::{Service, View};
 use crate::mail::parse::attachment_bytes;
-use crate::model::filter::{compare, SortField, SortKey};
+use crate::model::choices::or_list;
+use crate::model::filter::{compare, statuses_named, SortField, SortKey};
 use crate::model::ticket::{changes, words};
 use crate::model::when::parse_instant;
 use crate::model::{
@@ -45,11 +46,14 @@ pub struct TicketPatch {
 pub fn create(desk: &Desk, patch: TicketPatch) -> Result<Ticket> {
     let actor = desk.actor()?.to_string();
     let service = match &patch.service {
-        Some(name) => Some(find_service(desk, name)?),
+        Some(name) => Some(find_service(desk, name).context("--service")?),
         None => desk.config.default_service(),
     };
     let template = match (patch.category.as_deref().filter(|c| !c.is_empty()), service) {
-        (Some(category), Some(service)) => find_category(service, category)?.template.as_ref(),
+        (Some(category), Some(service)) => find_category(service, category)
+            .context("--category")?
+            .template
+            .as_ref(),
         (Some(category), None) => {
             bail!("category '{category}' needs a service, and none is configured")
         }
@@ -161,10 +165,10 @@ fn apply_patch(desk: &Desk, edit: &TicketPatch, t: &mut Ticket) -> Result<()> {
         t.priority = p;
     }
     if let Some(a) = &edit.assignee {
-        t.assignee = checked_assignee(desk, a)?;
+        t.assignee = assignee_named(desk, a).context("--assignee")?;
     }
     if let Some(s) = &edit.service {
-        find_service(desk, s)?;
+        find_service(desk, s).context("--service")?;
         if *s != t.service.clone().unwrap_or_default() && edit.category.is_none() {
             t.category = None;
         }
@@ -175,7 +179,7 @@ fn apply_patch(desk: &Desk, edit: &TicketPatch, t: &mut Ticket) -> Result<()> {
             t.category = None;
         } else {
             let service = t.service.as_deref().context("a category needs a service")?;
-            find_category(find_service(desk, service)?, c)?;
+            find_category(find_service(desk, service)?, c).context("--category")?;
             t.category = Some(c.clone());
         }
     }
@@ -367,17 +371,8 @@ fn parse_sort(spec: &str) -> Result<Vec<SortKey>> {
 pub fn resolve_filter(desk: &Desk, view: &View) -> Result<TicketFilter> {
     let mut filter = TicketFilter::default();
     for status in &view.status {
-        if status.eq_ignore_ascii_case("unresolved") {
-            filter
-                .statuses
-                .extend([Status::Open, Status::InProgress, Status::Pending]);
-        } else {
-            filter.statuses.push(
-                status
-                    .parse()
-                    .map_err(|e| anyhow::anyhow!("--status: {e}"))?,
-            );
-        }
+        let named = statuses_named(status).map_err(|e| anyhow::anyhow!("--status: {e}"))?;
+        filter.statuses.extend(named);
     }
     for p in &view.priority {
         filter
@@ -385,15 +380,14 @@ pub fn resolve_filter(desk: &Desk, view: &View) -> Result<TicketFilter> {
             .push(p.parse().map_err(|e| anyhow::anyhow!("--priority: {e}"))?);
     }
     if let Some(a) = &view.assignee {
-        let spec = if a == "me" {
-            desk.actor_name()
-        } else {
-            a.as_str()
-        };
-        desk.config
-            .check_assignee(spec)
-            .map_err(|e| anyhow::anyhow!("--assignee: {e}"))?;
-        filter.assignee = Some(Assignee::parse(spec));
+        filter.assignee = Some(assignee_named(desk, a).context("--assignee")?);
+    }
+    let service = match &view.service {
+        Some(name) => Some(find_service(desk, name).context("--service")?),
+        None => None,
+    };
+    if let Some(category) = &view.category {
+        check_listed_category(desk, service, category).context("--category")?;
     }
     filter.service = view.service.clone();
     filter.category = view.category.clone();
@@ -436,10 +430,7 @@ fn find_service<'a>(desk: &'a Desk, name: &str) -> Result<&'a Service> {
             .iter()
             .map(|s| s.name.as_str())
             .collect();
-        format!(
-            "unknown service '{name}' (configured: {})",
-            known.join(", ")
-        )
+        format!("unknown service '{name}' (expected {})", or_list(&known))
     })
 }
 
@@ -450,21 +441,55 @@ fn find_category<'a>(service: &'a Service, name: &str) -> Result<&'a crate::conf
         .find(|c| c.name == name)
         .with_context(|| {
             let known: Vec<_> = service.categories.iter().map(|c| c.name.as_str()).collect();
-            format!(
-                "service '{}' has no category '{name}' (it has: {})",
-                service.name,
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
-            )
+            match known.is_empty() {
+                true => format!("service '{}' has no categories", service.name),
+                false => format!(
+                    "service '{}' has no category '{name}' (expected {})",
+                    service.name,
+                    or_list(&known)
+                ),
+            }
         })
 }
 
+/// A listing's category: one of `service`'s, or of any service when none is given.
+fn check_listed_category(desk: &Desk, service: Option<&Service>, name: &str) -> Result<()> {
+    if let Some(service) = service {
+        return find_category(service, name).map(|_| ());
+    }
+    let mut known: Vec<&str> = Vec::new();
+    for category in desk.config.services.iter().flat_map(|s| &s.categories) {
+        if category.name == name {
+            return Ok(());
+        }
+        if !known.contains(&category.name.as_str()) {
+            known.push(&category.name);
+        }
+    }
+    bail!(
+        "no service has a category '{name}' (expected {})",
+        or_list(&known)
+    )
+}
+
+/// An assignee from the config (`login`, `@group` or `none`), checked.
 fn checked_assignee(desk: &Desk, spec: &str) -> Result<Assignee> {
     desk.config
         .check_assignee(spec)
+        .map_err(anyhow::Error::msg)?;
+    Ok(Assignee::parse(spec))
+}
+
+/// An assignee given in a command: `login`, `@group`, `none`, or `me` (the acting
+/// user), checked against the directory.
+fn assignee_named(desk: &Desk, spec: &str) -> Result<Assignee> {
+    let spec = if spec == "me" {
+        desk.actor_name()
+    } else {
+        spec
+    };
+    desk.config
+        .check_assignee_or(spec, &["me"])
         .map_err(anyhow::Error::msg)?;
     Ok(Assignee::parse(spec))
 }

@@ -83,6 +83,21 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every name [`EventKind::name`] gives, in README's order: what scripts may
+    /// meet in `kind` (README's table is checked against it by a test).
+    pub const NAMES: &'static [&'static str] = &[
+        "created",
+        "changed",
+        "mail",
+        "agent-mail",
+        "linked",
+        "delivery-problem",
+        "mail-queued",
+        "reused-message-id",
+        "unauthenticated",
+        "cc-not-following",
+    ];
+
     /// Stable machine name, used in JSON and CSV.
     pub fn name(&self) -> &'static str {
         match self {
@@ -145,5 +160,82 @@ impl EventKind {
                 addresses.join(", ")
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mail(agent: bool) -> MailIn {
+        MailIn {
+            message_id: String::new(),
+            from: String::new(),
+            subject: String::new(),
+            text: String::new(),
+            text_size: 0,
+            hash: String::new(),
+            attachments: vec![],
+            agent,
+        }
+    }
+
+    /// One event of every kind. The match below has no wildcard, so a new kind
+    /// does not compile until it has an example here (and so a name in `NAMES`).
+    fn one_of_each() -> Vec<EventKind> {
+        let text = String::new;
+        let all = vec![
+            EventKind::Created,
+            EventKind::Changed {
+                field: text(),
+                from: text(),
+                to: text(),
+            },
+            EventKind::Mail(mail(false)),
+            EventKind::Mail(mail(true)),
+            EventKind::Linked {
+                number: 1,
+                reason: text(),
+            },
+            EventKind::DeliveryProblem {
+                reason: text(),
+                mail: mail(false),
+            },
+            EventKind::MailQueued {
+                rule: text(),
+                kind: text(),
+                to: text(),
+                template: text(),
+            },
+            EventKind::ReusedMessageId {
+                message_id: text(),
+                first: 0,
+            },
+            EventKind::Unauthenticated {
+                login: text(),
+                address: text(),
+            },
+            EventKind::CcNotFollowing { addresses: vec![] },
+        ];
+        for kind in &all {
+            match kind {
+                EventKind::Created
+                | EventKind::Changed { .. }
+                | EventKind::Mail(_)
+                | EventKind::Linked { .. }
+                | EventKind::DeliveryProblem { .. }
+                | EventKind::MailQueued { .. }
+                | EventKind::ReusedMessageId { .. }
+                | EventKind::Unauthenticated { .. }
+                | EventKind::CcNotFollowing { .. } => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn names_lists_the_name_of_every_kind_once() {
+        let names: Vec<&str> = one_of_each().iter().map(EventKind::name).collect();
+        assert_eq!(names, EventKind::NAMES);
     }
 }

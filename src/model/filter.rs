@@ -3,6 +3,7 @@
 use std::cmp::Ordering;
 use std::str::FromStr;
 
+use super::choices::or_list;
 use super::ticket::{Assignee, Priority, Status, Ticket};
 
 /// A resolved ticket query: every field narrows the result; empty means "any".
@@ -75,6 +76,12 @@ pub enum SortField {
     Category,
 }
 
+/// Every name `--sort` takes (`id` is `number`), in the order errors list them.
+const SORT_NAMES: &[&str] = &[
+    "number", "id", "created", "updated", "priority", "status", "subject", "assignee", "service",
+    "category",
+];
+
 /// One key of `--sort`, such as `-priority`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SortKey {
@@ -102,13 +109,33 @@ impl FromStr for SortKey {
             "category" => SortField::Category,
             _ => {
                 return Err(format!(
-                    "cannot sort by '{name}' (expected number, created, updated, priority, status, subject, assignee, service or category)"
+                    "cannot sort by '{name}' (expected {})",
+                    or_list(SORT_NAMES)
                 ))
             }
         };
         Ok(SortKey { field, descending })
     }
 }
+
+/// The statuses a listing's `--status` value names: one status, or `unresolved`
+/// (every status but closed).
+pub fn statuses_named(name: &str) -> Result<Vec<Status>, String> {
+    if name.eq_ignore_ascii_case(UNRESOLVED) {
+        return Ok(Status::ALL
+            .into_iter()
+            .filter(|s| *s != Status::Closed)
+            .collect());
+    }
+    name.parse::<Status>().map(|s| vec![s]).map_err(|_| {
+        let mut names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+        names.push(UNRESOLVED);
+        format!("unknown status '{name}' (expected {})", or_list(&names))
+    })
+}
+
+/// The `--status` of a listing that means every status but closed.
+const UNRESOLVED: &str = "unresolved";
 
 /// Orders two tickets by the keys in turn, then by number so the order is total.
 pub fn compare(keys: &[SortKey], a: &Ticket, b: &Ticket) -> Ordering {

@@ -1,5 +1,6 @@
 //! The domain: plain data and the pure rules over it. No I/O lives here.
 
+pub mod choices;
 pub mod event;
 pub mod filter;
 pub mod text;

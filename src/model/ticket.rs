@@ -6,6 +6,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::choices::or_list;
+
 /// Where a ticket stands in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -48,7 +50,8 @@ impl FromStr for Status {
             .into_iter()
             .find(|st| st.as_str().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
-                format!("unknown status '{s}' (expected open, in-progress, pending or closed)")
+                let names = Status::ALL.map(Status::as_str);
+                format!("unknown status '{s}' (expected {})", or_list(&names))
             })
     }
 }
@@ -94,7 +97,10 @@ impl FromStr for Priority {
         Priority::ALL
             .into_iter()
             .find(|p| p.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown priority '{s}' (expected low, medium, high or urgent)"))
+            .ok_or_else(|| {
+                let names = Priority::ALL.map(Priority::as_str);
+                format!("unknown priority '{s}' (expected {})", or_list(&names))
+            })
     }
 }
 

@@ -201,11 +201,11 @@ fn subject_tags_are_trusted_only_from_people_on_the_ticket() {
         two["events"].as_array().unwrap().last().unwrap()["kind"],
         "linked"
     );
-    assert_eq!(
-        events(&env, 1).len(),
-        ev.len(),
-        "ticket #1 untouched by the stranger"
-    );
+    // #1 is linked back (issue 18, bug 6), but its status and people are the same.
+    let one = env.json(&["ticket", "show", "1"]);
+    assert_eq!(one["links"], serde_json::json!([2]));
+    assert_eq!(one["status"], "pending");
+    assert_eq!(one["events"].as_array().unwrap().len(), ev.len() + 1);
     // A tag for a ticket that does not exist is ignored.
     env.deliver(&mail(
         "ann@acme.example",
@@ -219,6 +219,48 @@ fn subject_tags_are_trusted_only_from_people_on_the_ticket() {
         env.json(&["ticket", "show", "3"])["links"],
         serde_json::json!([])
     );
+}
+
+/// Issue 18, bug 6: a stranger's `Re: [#1]` links both tickets, each logging it,
+/// in one write, and the table view of `show` prints the links.
+#[test]
+fn links_are_symmetric_and_logged_on_both_tickets() {
+    let env = Env::new();
+    env.deliver(&mail(
+        "ann@acme.example",
+        "Laptop",
+        "l1@acme.example",
+        "",
+        "Hinge.",
+    ));
+    env.deliver(&mail(
+        "eve@evil.example",
+        "Re: [#1] Laptop",
+        "l2@evil.example",
+        "",
+        "Mine too.",
+    ));
+    let one = env.json(&["ticket", "show", "1"]);
+    let two = env.json(&["ticket", "show", "2"]);
+    assert_eq!(one["links"], serde_json::json!([2]));
+    assert_eq!(two["links"], serde_json::json!([1]));
+    let back = one["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(back["kind"], "linked");
+    assert_eq!(back["link"], 2);
+    assert_eq!(back["actor"], "eve@evil.example");
+    assert_eq!(
+        back["text"],
+        "linked to #2: mail from eve@evil.example, who is not on this ticket, \
+         named it (the subject named #1) and made a ticket of its own"
+    );
+    assert_eq!(one["updated"], two["created"]);
+    for (n, row) in [(1, ["links", "#2"]), (2, ["links", "#1"])] {
+        let table = env.ok(&["ticket", "show", &n.to_string()]);
+        assert!(
+            table.lines().any(|l| l.split_whitespace().eq(row)),
+            "{table}"
+        );
+    }
 }
 
 #[test]

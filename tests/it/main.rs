@@ -15,6 +15,7 @@ mod ingest_hostile;
 mod ingest_imap;
 mod ingest_load;
 mod man_pages;
+mod readme;
 mod rules;
 mod sample;
 mod senders;

@@ -96,7 +96,9 @@ fn the_hostile_sender_corpus_has_the_outcomes_its_readme_lists() {
             .contains("its references named #1"),
         "{linked}"
     );
-    assert_eq!(events(&env, 1).len(), before, "#1 untouched");
+    // #1 only logs the link (issue 18, bug 6): no reopening.
+    assert_eq!(events(&env, 1).len(), before + 1);
+    assert_eq!(events(&env, 1).last().unwrap()["kind"], "linked");
     assert_eq!(env.json(&["ticket", "show", "1"])["status"], "closed");
 
     // 05: From an agent's address, vouched for only by a stranger's server.
@@ -109,7 +111,11 @@ fn the_hostile_sender_corpus_has_the_outcomes_its_readme_lists() {
     assert_eq!(events(&env, 4)[1]["actor"], "alice@desk.example");
     let shown = env.ok(&["ticket", "show", "4"]);
     assert!(shown.contains("unauthenticated"), "{shown}");
-    assert_eq!(events(&env, 1).len(), before, "#1 untouched");
+    assert_eq!(events(&env, 1).len(), before + 2, "#1 only logs the links");
+    assert_eq!(
+        env.json(&["ticket", "show", "1"])["links"],
+        serde_json::json!([3, 4])
+    );
 
     // 06: the agent, vouched for by the trusted server's topmost header.
     env.deliver(&hostile("06-agent-authenticated.eml"));

@@ -147,7 +147,10 @@ fn create_errors_name_what_is_wrong() {
     let err = env.fails(&["ticket", "create", "-s", "x", "-p", "critical"], 2);
     assert!(err.contains("unknown priority 'critical'"), "{err}");
     let err = env.fails(&["ticket", "create", "-s", "x", "-a", "zed"], 1);
-    assert!(err.contains("postdesk: unknown user 'zed'"), "{err}");
+    assert!(
+        err.contains("postdesk: --assignee: unknown user 'zed'"),
+        "{err}"
+    );
     let err = env.fails(&["ticket", "create", "-s", "x", "-a", "@nobody"], 1);
     assert!(err.contains("unknown group '@nobody'"), "{err}");
     let err = env.fails(&["ticket", "create", "-s", "x", "--service", "hr"], 1);

@@ -364,3 +364,102 @@ fn a_limit_by_number_takes_the_first_matches_from_either_end() {
         [30, 29]
     );
 }
+
+/// Issue 18, bug 10: an error that lists the accepted values lists every one of
+/// them, `unresolved` and `id` included.
+#[test]
+fn errors_list_every_accepted_value() {
+    let env = Env::new();
+    let err = env.fails(&["ticket", "list", "--status", "opn"], 1);
+    assert_eq!(
+        err,
+        "postdesk: --status: unknown status 'opn' \
+         (expected open, in-progress, pending, closed or unresolved)\n"
+    );
+    let err = env.fails(&["ticket", "list", "--sort", "-colour"], 1);
+    assert_eq!(
+        err,
+        "postdesk: --sort: cannot sort by 'colour' (expected number, id, created, \
+         updated, priority, status, subject, assignee, service or category)\n"
+    );
+    let err = env.fails(&["ticket", "list", "--view", "nope"], 1);
+    assert_eq!(
+        err,
+        "postdesk: no view named 'nope' in postdesk.yaml (expected mine or hot)\n"
+    );
+    let err = env.fails(&["ticket", "edit", "1", "--status", "unresolved"], 2);
+    assert!(
+        err.contains("(expected open, in-progress, pending or closed)\n"),
+        "edit takes a status, not unresolved: {err}"
+    );
+}
+
+/// Issue 18 (inconsistent strictness): an unknown name is an error in `list` as in
+/// `create` and `edit`, naming every choice; `me` is the acting user everywhere.
+#[test]
+fn unknown_names_are_errors_everywhere_naming_the_choices() {
+    let env = Env::new();
+    env.create(&["-s", "Printer"]);
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["ticket", "list", "--service", "itt"],
+            "--service: unknown service 'itt' (expected it or finance)",
+        ),
+        (
+            &["ticket", "list", "--category", "sofa"],
+            "--category: no service has a category 'sofa' (expected hardware or access)",
+        ),
+        (
+            &[
+                "ticket",
+                "list",
+                "--service",
+                "finance",
+                "--category",
+                "access",
+            ],
+            "--category: service 'finance' has no categories",
+        ),
+        (
+            &["ticket", "list", "--assignee", "bobby"],
+            "--assignee: unknown user 'bobby' (expected alice, bob, @support, none or me)",
+        ),
+        (
+            &["ticket", "edit", "1", "-a", "bobby"],
+            "ticket #1: --assignee: unknown user 'bobby' \
+             (expected alice, bob, @support, none or me)",
+        ),
+        (
+            &["ticket", "create", "-s", "x", "-a", "@ops"],
+            "--assignee: unknown group '@ops' (expected alice, bob, @support, none or me)",
+        ),
+        (
+            &["ticket", "create", "-s", "x", "--service", "hr"],
+            "--service: unknown service 'hr' (expected it or finance)",
+        ),
+        (
+            &["ticket", "edit", "1", "-c", "sofa"],
+            "ticket #1: --category: service 'it' has no category 'sofa' \
+             (expected hardware or access)",
+        ),
+        (
+            &["--as", "mallory", "ticket", "create", "-s", "x"],
+            "unknown user 'mallory': not in the users of postdesk.yaml \
+             (expected alice or bob; use --as or POSTDESK_USER)",
+        ),
+    ];
+    for (args, message) in cases {
+        assert_eq!(
+            env.fails(args, 1),
+            format!("postdesk: {message}\n"),
+            "{args:?}"
+        );
+    }
+    let edited = env.json(&["ticket", "edit", "1", "-a", "me"]);
+    assert_eq!(
+        edited["assignee"], "alice",
+        "me is the acting user in edit too"
+    );
+    assert_eq!(env.create(&["-s", "Mine", "-a", "me"]), 2);
+    assert_eq!(env.list(&["--assignee", "me"]), [1, 2]);
+}

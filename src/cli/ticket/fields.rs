@@ -27,10 +27,11 @@ pub struct FieldArgs {
     /// low, medium, high or urgent
     #[arg(short, long)]
     priority: Option<Priority>,
-    /// A login, @group or none
+    /// A login, @group, none, or me (the acting user)
     #[arg(short, long)]
     assignee: Option<String>,
-    /// Service name
+    /// One of the config's services [create: settings.default_service]; a change
+    /// clears the category unless --category is given too
     #[arg(long)]
     service: Option<String>,
     /// Category of the service (`""` clears it); on create, its template fills in

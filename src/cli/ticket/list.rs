@@ -9,6 +9,7 @@ use crate::cli::output::{self, Format};
 use crate::config::View;
 use crate::desk::tickets;
 use crate::desk::Desk;
+use crate::model::choices::or_list;
 use crate::model::{Priority, Status, Ticket};
 
 /// List tickets, filtered and sorted.
@@ -34,8 +35,10 @@ pub struct ListArgs {
     /// A login, @group, none, or me
     #[arg(long, value_name = "WHO")]
     assignee: Option<String>,
+    /// Tickets of this service (one of the config's `services`)
     #[arg(long)]
     service: Option<String>,
+    /// Tickets of this category (of --service if given, else of any service)
     #[arg(long)]
     category: Option<String>,
     /// Tickets carrying this tag (repeat: all of them)
@@ -47,10 +50,13 @@ pub struct ListArgs {
     /// Words that must all appear (as word starts, any case) in subject, description or messages
     #[arg(long, value_name = "TEXT")]
     search: Option<String>,
+    /// Tickets created at or after WHEN (2026-11-24, an RFC 3339 time, or 7d, 3h ago)
     #[arg(long, value_name = "WHEN")]
     created_since: Option<String>,
+    /// Tickets created before WHEN
     #[arg(long, value_name = "WHEN")]
     created_until: Option<String>,
+    /// Tickets changed (a field, a mail, a link) at or after WHEN
     #[arg(long, value_name = "WHEN")]
     updated_since: Option<String>,
     /// Comma list of number, created, updated, priority, status, subject, assignee,
@@ -90,13 +96,20 @@ pub fn run(args: ListArgs, desk: &Desk, format: Format) -> Result<()> {
 
 /// The named view, with the flags added on top (flags win for single values).
 fn merge(args: ListArgs, desk: &Desk) -> Result<View> {
-    let mut view =
-        match &args.view {
-            Some(name) => desk.config.view(name).cloned().with_context(|| {
-                format!("no view named '{name}' in {}", desk.config.path.display())
-            })?,
-            None => View::default(),
-        };
+    let mut view = match &args.view {
+        Some(name) => desk.config.view(name).cloned().with_context(|| {
+            let path = desk.config.path.display();
+            let names: Vec<&str> = desk.config.views.iter().map(|v| v.name.as_str()).collect();
+            match names.is_empty() {
+                true => format!("no view named '{name}': {path} has no views"),
+                false => format!(
+                    "no view named '{name}' in {path} (expected {})",
+                    or_list(&names)
+                ),
+            }
+        })?,
+        None => View::default(),
+    };
     view.status.extend(args.status);
     view.priority.extend(args.priority);
     view.tag.extend(args.tag);

@@ -57,6 +57,10 @@ pub fn run(args: ShowArgs, desk: &Desk, format: Format) -> Result<()> {
                     fields.add_row([column.replace('_', " "), value]);
                 }
             }
+            if !ticket.links.is_empty() {
+                let links: Vec<String> = ticket.links.iter().map(|n| format!("#{n}")).collect();
+                fields.add_row(["links".to_string(), links.join(" ")]);
+            }
             for (name, value) in &ticket.fields {
                 fields.add_row([name, value]);
             }
