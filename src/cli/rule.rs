@@ -7,10 +7,11 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use super::output::{self, Format};
+use super::plural::counted;
 use super::terminal;
 use super::Global;
 use crate::desk::ingest::Pipeline;
-use crate::desk::Desk;
+use crate::desk::{recipients, Desk};
 use crate::mail::parse::{parse, strip_envelope};
 use crate::rules::eval::{run as run_rules, Event};
 use crate::rules::format::{Action, Condition, Rule};
@@ -233,9 +234,9 @@ fn check(desk: &Desk, files: Vec<PathBuf>) -> Result<()> {
     match RuleSet::load_files(&files, &names(&desk.config)) {
         Ok(set) => {
             output::note(format!(
-                "{} rules in {} files: OK",
-                set.rules.len(),
-                files.len()
+                "{} in {}: OK",
+                counted(set.rules.len(), "rule", "rules"),
+                counted(files.len(), "file", "files")
             ));
             Ok(())
         }
@@ -243,7 +244,10 @@ fn check(desk: &Desk, files: Vec<PathBuf>) -> Result<()> {
             for e in &errors.0 {
                 eprintln!("{}", terminal::block(&e.to_string()));
             }
-            bail!("{} errors in the rules", errors.0.len())
+            bail!(
+                "{} in the rules",
+                counted(errors.0.len(), "error", "errors")
+            )
         }
     }
 }
@@ -313,6 +317,7 @@ fn test(desk: &Desk, args: TestArgs, format: Format) -> Result<()> {
         event,
         mail.as_ref(),
         &mut ticket,
+        &|to, t| recipients::addresses(&desk.config, to, t),
         args.trace,
     );
     let report = TestReport {
@@ -373,6 +378,12 @@ fn test(desk: &Desk, args: TestArgs, format: Format) -> Result<()> {
         text.push_str(&format!(
             "would send: {} to {} (template {}, rule '{}')\n",
             m.kind, m.to, m.template, m.rule
+        ));
+    }
+    for m in &decision.skipped {
+        text.push_str(&format!(
+            "would not send: {} to {}, nobody on this ticket (rule '{}')\n",
+            m.kind, m.to, m.rule
         ));
     }
     output::line(text.trim_end())
