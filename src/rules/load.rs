@@ -7,6 +7,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::format::{with_names, Names, Rule};
+use super::pieces;
 use crate::config::Config;
 use crate::yaml_guard::Budget;
 
@@ -192,25 +193,60 @@ fn parse_file(
                 }
             }
             Err(e) => {
-                let (line, column) = e
-                    .location()
-                    .map(|l| (l.line() + start - 1, l.column()))
-                    .unwrap_or((start, 0));
-                let mut message = e.to_string();
-                if let Some(at) = message.find(" at line ") {
-                    message.truncate(at);
+                let whole = located(file, start, name.clone(), &e);
+                let mut found = piece_errors(file, start, &chunk, names, &name);
+                // An error no single piece shows (a missing name, a key given twice).
+                if !found.iter().any(|f| f.line == whole.line) {
+                    found.push(whole);
+                    found.sort_by_key(|f| (f.line, f.column));
                 }
-                errors.push(LoadError {
-                    file: file.to_path_buf(),
-                    line,
-                    column,
-                    rule: name,
-                    message: friendlier(&message),
-                });
+                errors.extend(found);
             }
         }
     }
     (rules, errors)
+}
+
+/// A serde_yaml error of a text whose first line is line `start` of `file`.
+fn located(file: &Path, start: usize, rule: Option<String>, e: &serde_yaml::Error) -> LoadError {
+    let (line, column) = e
+        .location()
+        .map(|l| (l.line() + start - 1, l.column()))
+        .unwrap_or((start, 0));
+    let mut message = e.to_string();
+    if let Some(at) = message.find(" at line ") {
+        message.truncate(at);
+    }
+    LoadError {
+        file: file.to_path_buf(),
+        line,
+        column,
+        rule,
+        message: friendlier(&message),
+    }
+}
+
+/// Every error of a rule that failed to load: each key, and each item of its lists,
+/// parsed on its own (see [`pieces`](super::pieces)).
+fn piece_errors(
+    file: &Path,
+    start: usize,
+    chunk: &str,
+    names: &Names,
+    rule: &Option<String>,
+) -> Vec<LoadError> {
+    let lines: Vec<&str> = chunk.lines().collect();
+    let Some(pieces) = pieces::pieces(&lines) else {
+        return Vec::new();
+    };
+    pieces
+        .iter()
+        .filter_map(|piece| {
+            let text = pieces::text(&lines, piece);
+            with_names(names, || serde_yaml::from_str::<Rule>(&text)).err()
+        })
+        .map(|e| located(file, start, rule.clone(), &e))
+        .collect()
 }
 
 /// serde's wording made to read like the rule format: the path inside the rule

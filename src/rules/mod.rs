@@ -6,6 +6,7 @@ pub mod edit;
 pub mod eval;
 pub mod format;
 pub mod load;
+mod pieces;
 
 pub use eval::{Decision, Event as RuleEvent};
 pub use format::{Rule, When};

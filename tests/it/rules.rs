@@ -582,3 +582,25 @@ fn rule_counts_agree_with_their_noun() {
     let err = env.fails(&["rule", "check"], 1);
     assert!(err.contains("postdesk: 1 error in the rules"), "{err}");
 }
+
+/// Issue 18, bug 13: every error of a rule, each at its own line (the `when` error
+/// pointed at the rule's first line, and only the first error was reported).
+#[test]
+fn check_reports_every_error_of_a_rule_at_its_line() {
+    let env = with_rules(&[(
+        "10-bad.yaml",
+        "- name: several\n  when: creatd\n  conditions:\n    - subject: { contains: x }\n    - subjet: { contains: x }\n  actions:\n    - tag: [a]\n    - assign: bobby\n- name: listed\n  when: [created, replly]\n",
+    )]);
+    let err = env.fails(&["rule", "check"], 1);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "rules/10-bad.yaml:2:9: rule 'several': when: unknown event 'creatd', expected created, reply, updated or any, or a list of them",
+            "rules/10-bad.yaml:5:7: rule 'several': conditions: unknown condition 'subjet', expected one of from, from-name, from-domain, to, cc, recipient, subject, body, header, has-attachment, size, status, priority, assignee, service, category, tags, field, not, all, any",
+            "rules/10-bad.yaml:8:7: rule 'several': actions: assign: unknown user 'bobby'",
+            "rules/10-bad.yaml:10:19: rule 'listed': when[1]: unknown event 'replly', expected created, reply, updated or any, or a list of them",
+            "postdesk: 4 errors in the rules",
+        ]
+    );
+}
