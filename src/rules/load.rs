@@ -7,7 +7,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::format::{with_names, Names, Rule};
-use super::pieces;
+use super::{categories, pieces};
 use crate::config::Config;
 use crate::yaml_guard::Budget;
 
@@ -189,7 +189,22 @@ fn parse_file(
                 for mut rule in list {
                     rule.file = file.to_path_buf();
                     rule.line = start;
-                    rules.push(rule);
+                    let wrong = categories::errors(&rule, &names.services);
+                    if wrong.is_empty() {
+                        rules.push(rule);
+                        continue;
+                    }
+                    let at = action_places(&chunk, names);
+                    errors.extend(wrong.into_iter().map(|(i, message)| {
+                        let (line, column) = at.get(i).copied().unwrap_or((1, 0));
+                        LoadError {
+                            file: file.to_path_buf(),
+                            line: line + start - 1,
+                            column,
+                            rule: name.clone(),
+                            message,
+                        }
+                    }));
                 }
             }
             Err(e) => {
@@ -205,6 +220,25 @@ fn parse_file(
         }
     }
     (rules, errors)
+}
+
+/// Where each of a rule's actions is written (1-based line within the rule, column),
+/// in the order of `Rule::actions`: an item of `set:` gives as many actions as
+/// fields it sets. Empty if the rule is not in block style.
+fn action_places(chunk: &str, names: &Names) -> Vec<(usize, usize)> {
+    let lines: Vec<&str> = chunk.lines().collect();
+    let mut places = Vec::new();
+    for piece in pieces::pieces(&lines).unwrap_or_default() {
+        if pieces::key(&lines, &piece) != "actions" {
+            continue;
+        }
+        let text = pieces::text(&lines, &piece);
+        let count = with_names(names, || serde_yaml::from_str::<Rule>(&text))
+            .map_or(0, |r| r.actions.len());
+        let place = (piece.lines.start + 1, pieces::column(&lines, &piece));
+        places.extend(std::iter::repeat_n(place, count));
+    }
+    places
 }
 
 /// A serde_yaml error of a text whose first line is line `start` of `file`.

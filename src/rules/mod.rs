@@ -2,6 +2,7 @@
 //! ([`load`]), how they run on a message or ticket event ([`eval`]), and how
 //! `rule enable/disable` edits a file in place ([`edit`]).
 
+mod categories;
 pub mod edit;
 pub mod eval;
 pub mod format;

@@ -93,6 +93,24 @@ fn key_pieces(lines: &[&str], key: Range<usize>) -> Vec<Piece> {
         .collect()
 }
 
+/// The key a piece belongs to (`actions` for an item of `actions:`).
+pub fn key<'a, S: AsRef<str>>(lines: &'a [S], piece: &Piece) -> &'a str {
+    let line = lines[piece.key_line].as_ref();
+    let line = if piece.key_line == 0 {
+        &line[key_column(line).unwrap_or(0)..]
+    } else {
+        line.trim_start()
+    };
+    line.split(':').next().unwrap_or_default()
+}
+
+/// The 1-based column where a piece's content starts: after the `- ` of an item.
+pub fn column<S: AsRef<str>>(lines: &[S], piece: &Piece) -> usize {
+    let line = lines[piece.lines.start].as_ref();
+    let dash = usize::from(is_item(line)) * 2;
+    indent(line) + dash + 1
+}
+
 /// The text of a piece for serde_yaml: the rule as a plain mapping (its `- `
 /// blanked) holding only the piece's key, on the lines it has in the rule so that
 /// errors keep their line and column, and a stand-in `name` if the piece has none.

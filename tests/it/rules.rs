@@ -25,6 +25,12 @@ fn matched(env: &Env, mail: &str) -> Vec<String> {
         .collect()
 }
 
+/// The lines `rule check` prints, which must fail.
+fn check_failures(env: &Env) -> Vec<String> {
+    let err = env.fails(&["rule", "check"], 1);
+    err.lines().map(str::to_string).collect()
+}
+
 /// The texts of a shown ticket's `mail-queued` events.
 fn queued_mails(ticket: &serde_json::Value) -> Vec<&str> {
     ticket["events"]
@@ -591,10 +597,8 @@ fn check_reports_every_error_of_a_rule_at_its_line() {
         "10-bad.yaml",
         "- name: several\n  when: creatd\n  conditions:\n    - subject: { contains: x }\n    - subjet: { contains: x }\n  actions:\n    - tag: [a]\n    - assign: bobby\n- name: listed\n  when: [created, replly]\n",
     )]);
-    let err = env.fails(&["rule", "check"], 1);
-    let lines: Vec<&str> = err.lines().collect();
     assert_eq!(
-        lines,
+        check_failures(&env),
         [
             "rules/10-bad.yaml:2:9: rule 'several': when: unknown event 'creatd', expected created, reply, updated or any, or a list of them",
             "rules/10-bad.yaml:5:7: rule 'several': conditions: unknown condition 'subjet', expected one of from, from-name, from-domain, to, cc, recipient, subject, body, header, has-attachment, size, status, priority, assignee, service, category, tags, field, not, all, any",
@@ -602,5 +606,45 @@ fn check_reports_every_error_of_a_rule_at_its_line() {
             "rules/10-bad.yaml:10:19: rule 'listed': when[1]: unknown event 'replly', expected created, reply, updated or any, or a list of them",
             "postdesk: 4 errors in the rules",
         ]
+    );
+}
+
+/// The test config with a third service, facilities, whose category is plumbing.
+fn with_facilities(rules: &str) -> Env {
+    let config = crate::common::CONFIG.replace(
+        "fields:\n",
+        "  - name: facilities\n    addresses: [facilities@corp.example]\n    categories:\n      - name: plumbing\nfields:\n",
+    );
+    let env = Env::with_config(&config);
+    std::fs::create_dir_all(env.path().join("rules")).unwrap();
+    std::fs::write(env.path().join("rules/10-cat.yaml"), rules).unwrap();
+    env
+}
+
+/// Issue 18, bug 2: a rule cannot give a ticket a category of another service.
+#[test]
+fn a_rule_sets_only_a_category_of_the_tickets_service() {
+    let env = with_facilities(
+        "- name: leak\n  conditions:\n    - recipient: help@corp.example\n  actions:\n    - tag: [wet]\n    - set: { category: plumbing }\n- name: both\n  actions:\n    - set: { service: it, category: plumbing }\n- name: either\n  match: any\n  conditions:\n    - service: facilities\n    - subject: { contains: leak }\n  actions:\n    - set: { category: plumbing }\n",
+    );
+    assert_eq!(
+        check_failures(&env),
+        [
+            "rules/10-cat.yaml:6:7: rule 'leak': set: category 'plumbing' belongs to facilities only, but the ticket can be in it, finance here (set the service in the same rule, or add the condition `service: facilities`)",
+            "rules/10-cat.yaml:9:7: rule 'both': set: service 'it' has no category 'plumbing' (it has: hardware, access)",
+            "rules/10-cat.yaml:16:7: rule 'either': set: category 'plumbing' belongs to facilities only, but the ticket can be in it, finance here (set the service in the same rule, or add the condition `service: facilities`)",
+            "postdesk: 3 errors in the rules",
+        ]
+    );
+    // The service known at that point, by a condition or an earlier action, is enough.
+    let env = with_facilities(
+        "- name: leak\n  conditions:\n    - service: facilities\n  actions:\n    - set: { category: plumbing }\n- name: moved\n  conditions:\n    - subject: { contains: leak }\n  actions:\n    - set: { service: facilities }\n    - tag: [wet]\n    - set: { category: plumbing }\n",
+    );
+    env.ok(&["rule", "check"]);
+    env.deliver("From: ann@acme.example\nTo: help@corp.example\nSubject: leak in room 4\nMessage-ID: <leak@acme.example>\n\nwater\n");
+    let t = env.json(&["ticket", "show", "1"]);
+    assert_eq!(
+        (&t["service"], &t["category"]),
+        (&"facilities".into(), &"plumbing".into())
     );
 }
