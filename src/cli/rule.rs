@@ -127,12 +127,16 @@ fn summary(rule: &Rule) -> String {
     format!("if {conditions}: {}{stop}", actions.join(", "))
 }
 
+fn n_conditions(n: usize) -> String {
+    counted(n, "condition", "conditions")
+}
+
 fn describe_condition(c: &Condition) -> String {
     match c {
         Condition::Test { field, test } => format!("{} {}", field.label(), test.op.describe()),
         Condition::Not(inner) => format!("not ({})", describe_condition(inner)),
-        Condition::All(list) => format!("all of {} conditions", list.len()),
-        Condition::Any(list) => format!("any of {} conditions", list.len()),
+        Condition::All(list) => format!("all of {}", n_conditions(list.len())),
+        Condition::Any(list) => format!("any of {}", n_conditions(list.len())),
     }
 }
 

@@ -587,6 +587,18 @@ fn rule_counts_agree_with_their_noun() {
     .unwrap();
     let err = env.fails(&["rule", "check"], 1);
     assert!(err.contains("postdesk: 1 error in the rules"), "{err}");
+    std::fs::write(
+        env.path().join("rules/10-one.yaml"),
+        "- name: one
+  conditions: [{ any: [{ subject: x }] }]
+  actions: [{ tag: [x] }]
+",
+    )
+    .unwrap();
+    assert_eq!(
+        env.json(&["rule", "list"])[0]["summary"],
+        "if any of 1 condition: tag x"
+    );
 }
 
 /// Issue 18, bug 13: every error of a rule, each at its own line (the `when` error
