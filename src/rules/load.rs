@@ -209,7 +209,7 @@ fn parse_file(
             }
             Err(e) => {
                 let whole = located(file, start, name.clone(), &e);
-                let mut found = piece_errors(file, start, &chunk, names, &name);
+                let mut found = piece_errors(file, start, &chunk, names, &name, budget);
                 // An error no single piece shows (a missing name, a key given twice).
                 if !found.iter().any(|f| f.line == whole.line) {
                     found.push(whole);
@@ -268,19 +268,37 @@ fn piece_errors(
     chunk: &str,
     names: &Names,
     rule: &Option<String>,
+    budget: &mut Budget,
 ) -> Vec<LoadError> {
     let lines: Vec<&str> = chunk.lines().collect();
     let Some(pieces) = pieces::pieces(&lines) else {
         return Vec::new();
     };
-    pieces
-        .iter()
-        .filter_map(|piece| {
-            let text = pieces::text(&lines, piece);
-            with_names(names, || serde_yaml::from_str::<Rule>(&text)).err()
-        })
-        .map(|e| located(file, start, rule.clone(), &e))
-        .collect()
+    let mut errors = Vec::new();
+    // Every piece is given a stand-in name, so none would say that it is missing.
+    if !pieces.iter().any(|p| pieces::key(&lines, p) == "name") {
+        errors.push(LoadError {
+            file: file.to_path_buf(),
+            line: start,
+            column: 0,
+            rule: None,
+            message: "missing field `name`".into(),
+        });
+    }
+    for piece in &pieces {
+        let text = pieces::text(&lines, piece);
+        // What aliases copy counts again, since each piece is built again.
+        if budget.check(&text).is_err() {
+            break;
+        }
+        match with_names(names, || serde_yaml::from_str::<Rule>(&text)) {
+            // An alias to an anchor of another piece, cut apart: not an error.
+            Err(e) if e.to_string().starts_with("unknown anchor") => {}
+            Err(e) => errors.push(located(file, start, rule.clone(), &e)),
+            Ok(_) => {}
+        }
+    }
+    errors
 }
 
 /// serde's wording made to read like the rule format: the path inside the rule
@@ -365,4 +383,55 @@ fn rule_name(chunk: &str) -> Option<String> {
             .map(|n| n.trim().trim_matches(['"', '\'']).to_string())
             .filter(|n| !n.is_empty())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(text: &str) -> Vec<String> {
+        let names = Names {
+            users: vec!["alice".into()],
+            ..Names::default()
+        };
+        let (_, errors) = parse_file(Path::new("r.yaml"), text, &names, &mut Budget::default());
+        errors.iter().map(|e| e.to_string()).collect()
+    }
+
+    #[test]
+    fn an_alias_cut_from_its_anchor_is_not_an_error() {
+        let text = "- name: a\n  when: &w created\n  conditions:\n    - subjet: x\n  actions:\n    - tag: [*w]\n    - assign: bobby\n";
+        let found = errors(text);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].starts_with("r.yaml:4:7: rule 'a': conditions: unknown condition 'subjet'")
+        );
+        assert_eq!(
+            found[1],
+            "r.yaml:7:7: rule 'a': actions: assign: unknown user 'bobby'"
+        );
+    }
+
+    #[test]
+    fn a_missing_name_is_reported_with_the_other_errors() {
+        let found = errors("- when: creatd\n  actions:\n    - assign: bobby\n");
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(found[0].starts_with("r.yaml:1:"), "{found:?}");
+        assert!(
+            found.iter().any(|e| e.contains("missing field `name`")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|e| e.starts_with("r.yaml:1:9: when: unknown event 'creatd'")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|e| e.starts_with("r.yaml:3:7: actions: assign: unknown user 'bobby'")),
+            "{found:?}"
+        );
+    }
 }
