@@ -13,7 +13,7 @@ use super::Global;
 use crate::desk::ingest::Pipeline;
 use crate::desk::{recipients, Desk};
 use crate::mail::parse::{parse, strip_envelope};
-use crate::rules::eval::{run as run_rules, Event};
+use crate::rules::eval::{run as run_rules, Event, Outbound};
 use crate::rules::format::{Action, Condition, Rule};
 use crate::rules::load::{names, RuleSet};
 
@@ -278,7 +278,13 @@ struct TestReport {
     ignored_by: Option<String>,
     ticket: serde_json::Value,
     mails: Vec<serde_json::Value>,
+    /// Mails not sent: their recipient is nobody on the ticket.
+    skipped: Vec<serde_json::Value>,
     trace: Vec<serde_json::Value>,
+}
+
+fn mail_json(m: &Outbound) -> serde_json::Value {
+    serde_json::json!({"rule": m.rule, "kind": m.kind, "to": m.to, "template": m.template})
 }
 
 fn test(desk: &Desk, args: TestArgs, format: Format) -> Result<()> {
@@ -329,11 +335,8 @@ fn test(desk: &Desk, args: TestArgs, format: Format) -> Result<()> {
         matched: decision.applied.iter().map(|(name, _)| name.clone()).collect(),
         ignored_by: decision.ignored_by.clone(),
         ticket: serde_json::to_value(super::ticket::view::TicketJson::new(&ticket, None))?,
-        mails: decision
-            .mails
-            .iter()
-            .map(|m| serde_json::json!({"rule": m.rule, "kind": m.kind, "to": m.to, "template": m.template}))
-            .collect(),
+        mails: decision.mails.iter().map(mail_json).collect(),
+        skipped: decision.skipped.iter().map(mail_json).collect(),
         trace: decision
             .trace
             .iter()

@@ -570,6 +570,16 @@ fn a_mail_to_nobody_is_skipped_not_queued() {
         out.contains("would send: notify to managers (template notify, rule 'ack')"),
         "{out}"
     );
+    let report = env.json(&["rule", "test", "--ticket", "1", "--event", "created"]);
+    let to = |list: &serde_json::Value| -> Vec<String> {
+        let list = list.as_array().unwrap().iter();
+        list.map(|m| format!("{} {}", m["kind"], m["to"])).collect()
+    };
+    assert_eq!(to(&report["mails"]), [r#""notify" "managers""#]);
+    assert_eq!(
+        to(&report["skipped"]),
+        [r#""reply" "requester""#, r#""notify" "assignee""#]
+    );
 }
 
 /// Issue 18, bug 15: "1 error", not "1 errors".
