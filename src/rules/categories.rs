@@ -46,11 +46,14 @@ pub fn errors(rule: &Rule, services: &[(String, Vec<String>)]) -> Vec<(usize, St
                             .copied()
                             .filter(|s| categories(s).contains(c))
                             .collect();
+                        let condition = match owners.as_slice() {
+                            [one] => one.to_string(),
+                            many => format!("[{}]", many.join(", ")),
+                        };
                         errors.push((i, format!(
-                            "set: category '{c}' belongs to {} only, but the ticket can be in {} here (set the service in the same rule, or add the condition `service: {}`)",
+                            "set: category '{c}' belongs to {} only, but the ticket can be in {} here (set the service in the same rule, or add the condition `service: {condition}`)",
                             owners.join(", "),
                             lacking.join(", "),
-                            owners.join(", ")
                         )));
                     }
                 }
@@ -97,5 +100,46 @@ fn services_of(condition: &Condition) -> Option<Vec<String>> {
         Condition::All(list) => allowed(list, Match::All),
         Condition::Any(list) => allowed(list, Match::Any),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::format::{with_names, Names};
+
+    fn check(rule: &str) -> Vec<String> {
+        let services: Vec<(String, Vec<String>)> = [("it", "general"), ("hr", "general")]
+            .iter()
+            .map(|(s, c)| (s.to_string(), vec![c.to_string()]))
+            .chain([("facilities".to_string(), vec![])])
+            .collect();
+        let names = Names {
+            services: services.clone(),
+            ..Names::default()
+        };
+        let rule: Rule = with_names(&names, || serde_yaml::from_str(rule)).unwrap();
+        errors(&rule, &services)
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect()
+    }
+
+    #[test]
+    fn a_category_of_several_services_names_them_all() {
+        assert_eq!(
+            check("name: x\nactions: [{ set: { category: general } }]"),
+            ["set: category 'general' belongs to it, hr only, but the ticket can be in facilities here (set the service in the same rule, or add the condition `service: [it, hr]`)"]
+        );
+    }
+
+    #[test]
+    fn groups_narrow_the_service_only_when_every_way_through_names_it() {
+        let any = "name: x\nconditions: [{ any: [{ service: it }, { service: HR }] }]\nactions: [{ set: { category: general } }]";
+        assert_eq!(check(any), Vec::<String>::new());
+        let not = "name: x\nconditions: [{ not: { service: facilities } }]\nactions: [{ set: { category: general } }]";
+        assert_eq!(check(not).len(), 1);
+        let either = "name: x\nmatch: any\nconditions: [{ service: it }, { subject: x }]\nactions: [{ set: { category: general } }]";
+        assert_eq!(check(either).len(), 1);
     }
 }
