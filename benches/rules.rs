@@ -60,7 +60,14 @@ fn main() {
     let started = Instant::now();
     for msg in &messages {
         let mut t = ticket.clone();
-        let decision = run(&rules.rules, Event::Created, Some(msg), &mut t, false);
+        let decision = run(
+            &rules.rules,
+            Event::Created,
+            Some(msg),
+            &mut t,
+            &|to, _| vec![to.to_string()],
+            false,
+        );
         matched += decision.applied.len();
     }
     let elapsed = started.elapsed();

@@ -7,12 +7,13 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use super::output::{self, Format};
+use super::plural::counted;
 use super::terminal;
 use super::Global;
 use crate::desk::ingest::Pipeline;
-use crate::desk::Desk;
+use crate::desk::{recipients, Desk};
 use crate::mail::parse::{parse, strip_envelope};
-use crate::rules::eval::{run as run_rules, Event};
+use crate::rules::eval::{run as run_rules, Event, Outbound};
 use crate::rules::format::{Action, Condition, Rule};
 use crate::rules::load::{names, RuleSet};
 
@@ -126,12 +127,16 @@ fn summary(rule: &Rule) -> String {
     format!("if {conditions}: {}{stop}", actions.join(", "))
 }
 
+fn n_conditions(n: usize) -> String {
+    counted(n, "condition", "conditions")
+}
+
 fn describe_condition(c: &Condition) -> String {
     match c {
         Condition::Test { field, test } => format!("{} {}", field.label(), test.op.describe()),
         Condition::Not(inner) => format!("not ({})", describe_condition(inner)),
-        Condition::All(list) => format!("all of {} conditions", list.len()),
-        Condition::Any(list) => format!("any of {} conditions", list.len()),
+        Condition::All(list) => format!("all of {}", n_conditions(list.len())),
+        Condition::Any(list) => format!("any of {}", n_conditions(list.len())),
     }
 }
 
@@ -233,9 +238,9 @@ fn check(desk: &Desk, files: Vec<PathBuf>) -> Result<()> {
     match RuleSet::load_files(&files, &names(&desk.config)) {
         Ok(set) => {
             output::note(format!(
-                "{} rules in {} files: OK",
-                set.rules.len(),
-                files.len()
+                "{} in {}: OK",
+                counted(set.rules.len(), "rule", "rules"),
+                counted(files.len(), "file", "files")
             ));
             Ok(())
         }
@@ -243,7 +248,10 @@ fn check(desk: &Desk, files: Vec<PathBuf>) -> Result<()> {
             for e in &errors.0 {
                 eprintln!("{}", terminal::block(&e.to_string()));
             }
-            bail!("{} errors in the rules", errors.0.len())
+            bail!(
+                "{} in the rules",
+                counted(errors.0.len(), "error", "errors")
+            )
         }
     }
 }
@@ -270,7 +278,13 @@ struct TestReport {
     ignored_by: Option<String>,
     ticket: serde_json::Value,
     mails: Vec<serde_json::Value>,
+    /// Mails not sent: their recipient is nobody on the ticket.
+    skipped: Vec<serde_json::Value>,
     trace: Vec<serde_json::Value>,
+}
+
+fn mail_json(m: &Outbound) -> serde_json::Value {
+    serde_json::json!({"rule": m.rule, "kind": m.kind, "to": m.to, "template": m.template})
 }
 
 fn test(desk: &Desk, args: TestArgs, format: Format) -> Result<()> {
@@ -313,6 +327,7 @@ fn test(desk: &Desk, args: TestArgs, format: Format) -> Result<()> {
         event,
         mail.as_ref(),
         &mut ticket,
+        &|to, t| recipients::addresses(&desk.config, to, t),
         args.trace,
     );
     let report = TestReport {
@@ -320,11 +335,8 @@ fn test(desk: &Desk, args: TestArgs, format: Format) -> Result<()> {
         matched: decision.applied.iter().map(|(name, _)| name.clone()).collect(),
         ignored_by: decision.ignored_by.clone(),
         ticket: serde_json::to_value(super::ticket::view::TicketJson::new(&ticket, None))?,
-        mails: decision
-            .mails
-            .iter()
-            .map(|m| serde_json::json!({"rule": m.rule, "kind": m.kind, "to": m.to, "template": m.template}))
-            .collect(),
+        mails: decision.mails.iter().map(mail_json).collect(),
+        skipped: decision.skipped.iter().map(mail_json).collect(),
         trace: decision
             .trace
             .iter()
@@ -373,6 +385,12 @@ fn test(desk: &Desk, args: TestArgs, format: Format) -> Result<()> {
         text.push_str(&format!(
             "would send: {} to {} (template {}, rule '{}')\n",
             m.kind, m.to, m.template, m.rule
+        ));
+    }
+    for m in &decision.skipped {
+        text.push_str(&format!(
+            "would not send: {} to {}, nobody on this ticket (rule '{}')\n",
+            m.kind, m.to, m.rule
         ));
     }
     output::line(text.trim_end())

@@ -6,6 +6,7 @@ pub mod ingest;
 pub mod init;
 pub mod intake;
 pub mod poll;
+pub mod recipients;
 pub mod tickets;
 
 use std::path::PathBuf;
@@ -110,7 +111,14 @@ impl Desk {
         mail: Option<&crate::mail::parse::Incoming>,
         ticket: &mut crate::model::Ticket,
     ) -> Result<(RuleEntries, Option<String>)> {
-        let decision = crate::rules::eval::run(&self.rules()?.rules, event, mail, ticket, false);
+        let decision = crate::rules::eval::run(
+            &self.rules()?.rules,
+            event,
+            mail,
+            ticket,
+            &|to, t| recipients::addresses(&self.config, to, t),
+            false,
+        );
         let mut events = Vec::new();
         for (rule, changes) in decision.applied {
             for kind in changes {

@@ -139,12 +139,10 @@ impl EventKind {
                     mail.from, mail.subject
                 )
             }
+            // The rule is the event's actor, which the timeline prints before this.
             EventKind::MailQueued {
-                rule,
-                kind,
-                to,
-                template,
-            } => format!("rule '{rule}' queued a {kind} mail to {to} (template {template})"),
+                kind, to, template, ..
+            } => format!("queued a {kind} mail to {to} (template {template})"),
             EventKind::ReusedMessageId { message_id, first } => {
                 let first = match first {
                     0 => "mail that made no ticket".to_string(),

@@ -37,6 +37,17 @@ pub struct Outbound {
     pub template: String,
 }
 
+impl Outbound {
+    fn new(rule: &str, kind: &'static str, to: &str, template: &str) -> Outbound {
+        Outbound {
+            rule: rule.to_string(),
+            kind,
+            to: to.to_string(),
+            template: template.to_string(),
+        }
+    }
+}
+
 /// One condition's result, for `rule test --trace`.
 #[derive(Clone, Debug)]
 pub struct TraceLine {
@@ -54,6 +65,8 @@ pub struct Decision {
     /// Rules that matched, in order, with the changes each made to the ticket.
     pub applied: Vec<(String, Vec<EventKind>)>,
     pub mails: Vec<Outbound>,
+    /// Mails not queued because their recipient stands for nobody on the ticket.
+    pub skipped: Vec<Outbound>,
     pub trace: Vec<TraceLine>,
 }
 
@@ -207,19 +220,19 @@ impl Evaluator<'_> {
                 )
             }
             Condition::Not(inner) => {
-                self.note(depth, "not:".into(), true);
+                let header = self.open_group(depth, "not:");
                 let r = !self.condition(inner, depth + 1);
-                return self.result(depth, r);
+                return self.close_group(header, r);
             }
             Condition::All(list) => {
-                self.note(depth, "all of:".into(), true);
+                let header = self.open_group(depth, "all of:");
                 let r = self.group(list, Match::All, depth + 1);
-                return self.result(depth, r);
+                return self.close_group(header, r);
             }
             Condition::Any(list) => {
-                self.note(depth, "any of:".into(), true);
+                let header = self.open_group(depth, "any of:");
                 let r = self.group(list, Match::Any, depth + 1);
-                return self.result(depth, r);
+                return self.close_group(header, r);
             }
         };
         self.note(depth, text, result);
@@ -263,8 +276,17 @@ impl Evaluator<'_> {
         }
     }
 
-    fn result(&mut self, depth: usize, r: bool) -> bool {
-        self.note(depth, format!("=> {r}"), r);
+    /// A group's header line, written before its members so the trace reads top
+    /// down; its result is filled in by `close_group` once the members are known.
+    fn open_group(&mut self, depth: usize, text: &str) -> Option<usize> {
+        self.note(depth, text.to_string(), false);
+        self.trace.as_deref().map(|t| t.len() - 1)
+    }
+
+    fn close_group(&mut self, header: Option<usize>, r: bool) -> bool {
+        if let (Some(trace), Some(at)) = (self.trace.as_deref_mut(), header) {
+            trace[at].matched = r;
+        }
         r
     }
 }
@@ -284,6 +306,7 @@ pub fn run(
     event: Event,
     mail: Option<&Incoming>,
     ticket: &mut Ticket,
+    recipients: Recipients,
     trace: bool,
 ) -> Decision {
     let mut decision = Decision::default();
@@ -331,29 +354,59 @@ pub fn run(
                     decision.ignored_by = Some(rule.name.clone())
                 }
                 Action::Stop => stop = true,
-                Action::Notify { to, template } => decision.mails.push(Outbound {
-                    rule: rule.name.clone(),
-                    kind: "notify",
-                    to: to.clone(),
-                    template: template.clone(),
-                }),
-                Action::Reply { template } => decision.mails.push(Outbound {
-                    rule: rule.name.clone(),
-                    kind: "reply",
-                    to: "requester".into(),
-                    template: template.clone(),
-                }),
+                Action::Notify { to, template } => {
+                    let out = Outbound::new(&rule.name, "notify", to, template);
+                    decision.queue(out, ticket, recipients, trace)
+                }
+                Action::Reply { template } => {
+                    let out = Outbound::new(&rule.name, "reply", "requester", template);
+                    decision.queue(out, ticket, recipients, trace)
+                }
                 other => apply(other, ticket),
             }
         }
         decision
             .applied
             .push((rule.name.clone(), changes(&before, ticket)));
-        if stop || decision.ignored_by.is_some() {
+        if decision.ignored_by.is_some() {
+            // No ticket, so nobody to write to about it.
+            decision.mails.clear();
+            decision.skipped.clear();
+            break;
+        }
+        if stop {
             break;
         }
     }
     decision
+}
+
+/// The addresses a mail action's recipient (`requester`, `assignee`, `managers`,
+/// `followers`, a login, `@group`, an address) stands for on a ticket.
+pub type Recipients<'a> = &'a dyn Fn(&str, &Ticket) -> Vec<String>;
+
+impl Decision {
+    /// Queues a mail, or skips it (saying so in the trace) when its recipient
+    /// stands for nobody on this ticket, such as `requester` on a ticket made from
+    /// the shell.
+    fn queue(&mut self, out: Outbound, ticket: &Ticket, recipients: Recipients, trace: bool) {
+        if !recipients(&out.to, ticket).is_empty() {
+            self.mails.push(out);
+            return;
+        }
+        if trace {
+            self.trace.push(TraceLine {
+                rule: out.rule.clone(),
+                depth: 1,
+                text: format!(
+                    "skipped a {} mail to {}: nobody to send it to on this ticket",
+                    out.kind, out.to
+                ),
+                matched: false,
+            });
+        }
+        self.skipped.push(out);
+    }
 }
 
 fn apply(action: &Action, t: &mut Ticket) {

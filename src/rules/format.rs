@@ -89,8 +89,7 @@ fn any_event() -> Vec<When> {
 }
 
 /// The event a rule fires on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum When {
     /// A new ticket (from mail or the shell).
     Created,
@@ -112,6 +111,53 @@ impl fmt::Display for When {
     }
 }
 
+const WHEN_EXPECTED: &str = "created, reply, updated or any, or a list of them";
+
+/// Reads `created` or `[created, reply]`. The checks run inside serde_yaml's
+/// `deserialize_*` calls so that an error carries the line of the bad value
+/// (an untagged enum reported the rule's first line instead).
+struct WhenVisitor;
+
+impl<'de> Visitor<'de> for WhenVisitor {
+    type Value = Vec<When>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(WHEN_EXPECTED)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<When>, E> {
+        Ok(vec![match v {
+            "created" => When::Created,
+            "reply" => When::Reply,
+            "updated" => When::Updated,
+            "any" => When::Any,
+            _ => {
+                return Err(E::custom(format!(
+                    "unknown event '{v}', expected {WHEN_EXPECTED}"
+                )))
+            }
+        }])
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<When>, A::Error> {
+        let mut all = Vec::new();
+        while let Some(OneWhen(w)) = seq.next_element()? {
+            all.push(w);
+        }
+        Ok(all)
+    }
+}
+
+/// One event of a `when:` list.
+struct OneWhen(When);
+
+impl<'de> Deserialize<'de> for OneWhen {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut one = d.deserialize_str(WhenVisitor)?;
+        Ok(OneWhen(one.pop().expect("one event")))
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Match {
@@ -121,19 +167,7 @@ pub enum Match {
 }
 
 fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<When>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(When),
-        Many(Vec<When>),
-    }
-    match OneOrMany::deserialize(d) {
-        Ok(OneOrMany::One(w)) => Ok(vec![w]),
-        Ok(OneOrMany::Many(ws)) => Ok(ws),
-        Err(_) => Err(de::Error::custom(
-            "when: expected created, reply, updated or any, or a list of them",
-        )),
-    }
+    d.deserialize_any(WhenVisitor)
 }
 
 /// A test of one thing about the message or ticket, or a group of tests.

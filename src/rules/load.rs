@@ -7,6 +7,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::format::{with_names, Names, Rule};
+use super::{categories, pieces};
 use crate::config::Config;
 use crate::yaml_guard::Budget;
 
@@ -188,29 +189,116 @@ fn parse_file(
                 for mut rule in list {
                     rule.file = file.to_path_buf();
                     rule.line = start;
-                    rules.push(rule);
+                    let wrong = categories::errors(&rule, &names.services);
+                    if wrong.is_empty() {
+                        rules.push(rule);
+                        continue;
+                    }
+                    let at = action_places(&chunk, names);
+                    errors.extend(wrong.into_iter().map(|(i, message)| {
+                        let (line, column) = at.get(i).copied().unwrap_or((1, 0));
+                        LoadError {
+                            file: file.to_path_buf(),
+                            line: line + start - 1,
+                            column,
+                            rule: name.clone(),
+                            message,
+                        }
+                    }));
                 }
             }
             Err(e) => {
-                let (line, column) = e
-                    .location()
-                    .map(|l| (l.line() + start - 1, l.column()))
-                    .unwrap_or((start, 0));
-                let mut message = e.to_string();
-                if let Some(at) = message.find(" at line ") {
-                    message.truncate(at);
+                let whole = located(file, start, name.clone(), &e);
+                let mut found = piece_errors(file, start, &chunk, names, &name, budget);
+                // An error no single piece shows (a missing name, a key given twice).
+                if !found.iter().any(|f| f.line == whole.line) {
+                    found.push(whole);
+                    found.sort_by_key(|f| (f.line, f.column));
                 }
-                errors.push(LoadError {
-                    file: file.to_path_buf(),
-                    line,
-                    column,
-                    rule: name,
-                    message: friendlier(&message),
-                });
+                errors.extend(found);
             }
         }
     }
     (rules, errors)
+}
+
+/// Where each of a rule's actions is written (1-based line within the rule, column),
+/// in the order of `Rule::actions`: an item of `set:` gives as many actions as
+/// fields it sets. Empty if the rule is not in block style.
+fn action_places(chunk: &str, names: &Names) -> Vec<(usize, usize)> {
+    let lines: Vec<&str> = chunk.lines().collect();
+    let mut places = Vec::new();
+    for piece in pieces::pieces(&lines).unwrap_or_default() {
+        if pieces::key(&lines, &piece) != "actions" {
+            continue;
+        }
+        let text = pieces::text(&lines, &piece);
+        let count = with_names(names, || serde_yaml::from_str::<Rule>(&text))
+            .map_or(0, |r| r.actions.len());
+        let place = (piece.lines.start + 1, pieces::column(&lines, &piece));
+        places.extend(std::iter::repeat_n(place, count));
+    }
+    places
+}
+
+/// A serde_yaml error of a text whose first line is line `start` of `file`.
+fn located(file: &Path, start: usize, rule: Option<String>, e: &serde_yaml::Error) -> LoadError {
+    let (line, column) = e
+        .location()
+        .map(|l| (l.line() + start - 1, l.column()))
+        .unwrap_or((start, 0));
+    let mut message = e.to_string();
+    if let Some(at) = message.find(" at line ") {
+        message.truncate(at);
+    }
+    LoadError {
+        file: file.to_path_buf(),
+        line,
+        column,
+        rule,
+        message: friendlier(&message),
+    }
+}
+
+/// Every error of a rule that failed to load: each key, and each item of its lists,
+/// parsed on its own (see [`pieces`](super::pieces)).
+fn piece_errors(
+    file: &Path,
+    start: usize,
+    chunk: &str,
+    names: &Names,
+    rule: &Option<String>,
+    budget: &mut Budget,
+) -> Vec<LoadError> {
+    let lines: Vec<&str> = chunk.lines().collect();
+    let Some(pieces) = pieces::pieces(&lines) else {
+        return Vec::new();
+    };
+    let mut errors = Vec::new();
+    // Every piece is given a stand-in name, so none would say that it is missing.
+    if !pieces.iter().any(|p| pieces::key(&lines, p) == "name") {
+        errors.push(LoadError {
+            file: file.to_path_buf(),
+            line: start,
+            column: 0,
+            rule: None,
+            message: "missing field `name`".into(),
+        });
+    }
+    for piece in &pieces {
+        let text = pieces::text(&lines, piece);
+        // What aliases copy counts again, since each piece is built again.
+        if budget.check(&text).is_err() {
+            break;
+        }
+        match with_names(names, || serde_yaml::from_str::<Rule>(&text)) {
+            // An alias to an anchor of another piece, cut apart: not an error.
+            Err(e) if e.to_string().starts_with("unknown anchor") => {}
+            Err(e) => errors.push(located(file, start, rule.clone(), &e)),
+            Ok(_) => {}
+        }
+    }
+    errors
 }
 
 /// serde's wording made to read like the rule format: the path inside the rule
@@ -295,4 +383,55 @@ fn rule_name(chunk: &str) -> Option<String> {
             .map(|n| n.trim().trim_matches(['"', '\'']).to_string())
             .filter(|n| !n.is_empty())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(text: &str) -> Vec<String> {
+        let names = Names {
+            users: vec!["alice".into()],
+            ..Names::default()
+        };
+        let (_, errors) = parse_file(Path::new("r.yaml"), text, &names, &mut Budget::default());
+        errors.iter().map(|e| e.to_string()).collect()
+    }
+
+    #[test]
+    fn an_alias_cut_from_its_anchor_is_not_an_error() {
+        let text = "- name: a\n  when: &w created\n  conditions:\n    - subjet: x\n  actions:\n    - tag: [*w]\n    - assign: bobby\n";
+        let found = errors(text);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].starts_with("r.yaml:4:7: rule 'a': conditions: unknown condition 'subjet'")
+        );
+        assert_eq!(
+            found[1],
+            "r.yaml:7:7: rule 'a': actions: assign: unknown user 'bobby'"
+        );
+    }
+
+    #[test]
+    fn a_missing_name_is_reported_with_the_other_errors() {
+        let found = errors("- when: creatd\n  actions:\n    - assign: bobby\n");
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(found[0].starts_with("r.yaml:1:"), "{found:?}");
+        assert!(
+            found.iter().any(|e| e.contains("missing field `name`")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|e| e.starts_with("r.yaml:1:9: when: unknown event 'creatd'")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|e| e.starts_with("r.yaml:3:7: actions: assign: unknown user 'bobby'")),
+            "{found:?}"
+        );
+    }
 }

@@ -25,6 +25,23 @@ fn matched(env: &Env, mail: &str) -> Vec<String> {
         .collect()
 }
 
+/// The lines `rule check` prints, which must fail.
+fn check_failures(env: &Env) -> Vec<String> {
+    let err = env.fails(&["rule", "check"], 1);
+    err.lines().map(str::to_string).collect()
+}
+
+/// The texts of a shown ticket's `mail-queued` events.
+fn queued_mails(ticket: &serde_json::Value) -> Vec<&str> {
+    ticket["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "mail-queued")
+        .map(|e| e["text"].as_str().unwrap())
+        .collect()
+}
+
 const OPERATORS: &str = r#"
 - name: from-equals
   conditions: [{ from: ANN@acme.example }]
@@ -175,21 +192,21 @@ fn actions_change_the_ticket_and_are_logged() {
             .any(|e| e["text"] == "changed priority from medium to urgent"),
         "{by_rule:?}"
     );
-    let queued: Vec<_> = events
-        .iter()
-        .filter(|e| e["kind"] == "mail-queued")
-        .map(|e| e["text"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        queued,
+        queued_mails(&t),
         [
-            "rule 'triage' queued a notify mail to managers (template notify)",
-            "rule 'triage' queued a reply mail to requester (template acknowledge)"
+            "queued a notify mail to managers (template notify)",
+            "queued a reply mail to requester (template acknowledge)"
         ]
     );
     let shown = env.ok(&["ticket", "show", "1"]);
     assert!(
         shown.contains("rule 'triage': changed priority from medium to urgent"),
+        "{shown}"
+    );
+    // The rule is named once, as the actor (issue 18).
+    assert!(
+        shown.contains("rule 'triage': queued a notify mail to managers (template notify)"),
         "{shown}"
     );
 }
@@ -444,5 +461,212 @@ fn list_show_and_test_with_trace() {
         env.json(&["ticket", "show", "1"])["priority"],
         "medium",
         "still nothing written"
+    );
+}
+
+/// Issue 18, bug 3: a group's header carries the group's result, and no `=> false`
+/// line is left at the indent of the conditions.
+#[test]
+fn trace_shows_each_group_result_on_its_header() {
+    let env = with_rules(&[(
+        "10-groups.yaml",
+        r#"
+- name: groups
+  conditions:
+    - any: [{ subject: { contains: wifi } }, { subject: { contains: vpn } }]
+    - not: { from-domain: acme.example }
+    - all: [{ subject: { contains: hello } }]
+  actions:
+    - tag: [x]
+"#,
+    )]);
+    std::fs::write(
+        env.path().join("m.eml"),
+        "From: ann@acme.example\nSubject: hello\n\nx\n",
+    )
+    .unwrap();
+    let out = env.ok(&["rule", "test", "m.eml", "--trace"]);
+    let trace = out.split("\n\n").next().unwrap();
+    assert_eq!(
+        trace,
+        r#"rule 'groups': no match
+  no   any of:
+    no   subject contains "wifi" (looked at ["hello"])
+    no   subject contains "vpn" (looked at ["hello"])
+  no   not:
+    yes  from-domain equals "acme.example" (looked at ["acme.example"])
+  yes  all of:
+    yes  subject contains "hello" (looked at ["hello"])"#
+    );
+    let report = env.json(&["rule", "test", "m.eml", "--trace"]);
+    let headers: Vec<_> = report["trace"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["depth"] == 1)
+        .map(|t| (t["text"].as_str().unwrap(), t["matched"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        headers,
+        [("any of:", false), ("not:", false), ("all of:", true)]
+    );
+}
+
+/// Issue 18, bug 8: mail a rule ignores makes no ticket, so nothing is sent about it.
+#[test]
+fn an_ignored_mail_would_send_nothing() {
+    let env = with_rules(&[(
+        "10-ack.yaml",
+        "- name: ack\n  actions:\n    - reply: { template: acknowledge }\n- name: drop\n  actions:\n    - ignore: true\n",
+    )]);
+    std::fs::write(
+        env.path().join("m.eml"),
+        "From: ann@acme.example\nSubject: hello\n\nx\n",
+    )
+    .unwrap();
+    let out = env.ok(&["rule", "test", "m.eml"]);
+    assert!(
+        out.contains("the mail would be ignored (rule 'drop'): no ticket"),
+        "{out}"
+    );
+    assert!(!out.contains("would send"), "{out}");
+    let report = env.json(&["rule", "test", "m.eml"]);
+    assert_eq!(report["mails"], serde_json::json!([]));
+}
+
+/// Issue 18, bug 9: a mail action whose recipient is nobody on the ticket is skipped
+/// and said so, never queued.
+#[test]
+fn a_mail_to_nobody_is_skipped_not_queued() {
+    let env = with_rules(&[(
+        "10-mail.yaml",
+        "- name: ack\n  when: created\n  actions:\n    - reply: { template: acknowledge }\n    - notify: assignee\n    - notify: managers\n",
+    )]);
+    // From the shell: no requester; assigned to nobody; service it has manager alice.
+    env.create(&["-s", "Printer", "-a", "none"]);
+    let t = env.json(&["ticket", "show", "1"]);
+    assert_eq!(
+        queued_mails(&t),
+        ["queued a notify mail to managers (template notify)"]
+    );
+    let out = env.ok(&[
+        "rule", "test", "--ticket", "1", "--event", "created", "--trace",
+    ]);
+    assert!(
+        out.contains(
+            "  no   skipped a reply mail to requester: nobody to send it to on this ticket\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("would not send: reply to requester, nobody on this ticket (rule 'ack')"),
+        "{out}"
+    );
+    assert!(
+        out.contains("would not send: notify to assignee, nobody on this ticket (rule 'ack')"),
+        "{out}"
+    );
+    assert!(
+        out.contains("would send: notify to managers (template notify, rule 'ack')"),
+        "{out}"
+    );
+    let report = env.json(&["rule", "test", "--ticket", "1", "--event", "created"]);
+    let to = |list: &serde_json::Value| -> Vec<String> {
+        let list = list.as_array().unwrap().iter();
+        list.map(|m| format!("{} {}", m["kind"], m["to"])).collect()
+    };
+    assert_eq!(to(&report["mails"]), [r#""notify" "managers""#]);
+    assert_eq!(
+        to(&report["skipped"]),
+        [r#""reply" "requester""#, r#""notify" "assignee""#]
+    );
+}
+
+/// Issue 18, bug 15: "1 error", not "1 errors".
+#[test]
+fn rule_counts_agree_with_their_noun() {
+    let env = with_rules(&[("10-one.yaml", "- name: one\n  actions: [{ tag: [x] }]\n")]);
+    let out = env.cmd(&["rule", "check"]).output().unwrap();
+    crate::common::assert_success(&out, &["rule", "check"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1 rule in 1 file: OK"), "{err}");
+    std::fs::write(
+        env.path().join("rules/10-one.yaml"),
+        "- name: one\n  actions: [{ assign: ghost }]\n",
+    )
+    .unwrap();
+    let err = env.fails(&["rule", "check"], 1);
+    assert!(err.contains("postdesk: 1 error in the rules"), "{err}");
+    std::fs::write(
+        env.path().join("rules/10-one.yaml"),
+        "- name: one
+  conditions: [{ any: [{ subject: x }] }]
+  actions: [{ tag: [x] }]
+",
+    )
+    .unwrap();
+    assert_eq!(
+        env.json(&["rule", "list"])[0]["summary"],
+        "if any of 1 condition: tag x"
+    );
+}
+
+/// Issue 18, bug 13: every error of a rule, each at its own line (the `when` error
+/// pointed at the rule's first line, and only the first error was reported).
+#[test]
+fn check_reports_every_error_of_a_rule_at_its_line() {
+    let env = with_rules(&[(
+        "10-bad.yaml",
+        "- name: several\n  when: creatd\n  conditions:\n    - subject: { contains: x }\n    - subjet: { contains: x }\n  actions:\n    - tag: [a]\n    - assign: bobby\n- name: listed\n  when: [created, replly]\n",
+    )]);
+    assert_eq!(
+        check_failures(&env),
+        [
+            "rules/10-bad.yaml:2:9: rule 'several': when: unknown event 'creatd', expected created, reply, updated or any, or a list of them",
+            "rules/10-bad.yaml:5:7: rule 'several': conditions: unknown condition 'subjet', expected one of from, from-name, from-domain, to, cc, recipient, subject, body, header, has-attachment, size, status, priority, assignee, service, category, tags, field, not, all, any",
+            "rules/10-bad.yaml:8:7: rule 'several': actions: assign: unknown user 'bobby'",
+            "rules/10-bad.yaml:10:19: rule 'listed': when[1]: unknown event 'replly', expected created, reply, updated or any, or a list of them",
+            "postdesk: 4 errors in the rules",
+        ]
+    );
+}
+
+/// The test config with a third service, facilities, whose category is plumbing.
+fn with_facilities(rules: &str) -> Env {
+    let config = crate::common::CONFIG.replace(
+        "fields:\n",
+        "  - name: facilities\n    addresses: [facilities@corp.example]\n    categories:\n      - name: plumbing\nfields:\n",
+    );
+    let env = Env::with_config(&config);
+    std::fs::create_dir_all(env.path().join("rules")).unwrap();
+    std::fs::write(env.path().join("rules/10-cat.yaml"), rules).unwrap();
+    env
+}
+
+/// Issue 18, bug 2: a rule cannot give a ticket a category of another service.
+#[test]
+fn a_rule_sets_only_a_category_of_the_tickets_service() {
+    let env = with_facilities(
+        "- name: leak\n  conditions:\n    - recipient: help@corp.example\n  actions:\n    - tag: [wet]\n    - set: { category: plumbing }\n- name: both\n  actions:\n    - set: { service: it, category: plumbing }\n- name: either\n  match: any\n  conditions:\n    - service: facilities\n    - subject: { contains: leak }\n  actions:\n    - set: { category: plumbing }\n",
+    );
+    assert_eq!(
+        check_failures(&env),
+        [
+            "rules/10-cat.yaml:6:7: rule 'leak': set: category 'plumbing' belongs to facilities only, but the ticket can be in it, finance here (set the service in the same rule, or add the condition `service: facilities`)",
+            "rules/10-cat.yaml:9:7: rule 'both': set: service 'it' has no category 'plumbing' (it has: hardware, access)",
+            "rules/10-cat.yaml:16:7: rule 'either': set: category 'plumbing' belongs to facilities only, but the ticket can be in it, finance here (set the service in the same rule, or add the condition `service: facilities`)",
+            "postdesk: 3 errors in the rules",
+        ]
+    );
+    // The service known at that point, by a condition or an earlier action, is enough.
+    let env = with_facilities(
+        "- name: leak\n  conditions:\n    - service: facilities\n  actions:\n    - set: { category: plumbing }\n- name: moved\n  conditions:\n    - subject: { contains: leak }\n  actions:\n    - set: { service: facilities }\n    - tag: [wet]\n    - set: { category: plumbing }\n",
+    );
+    env.ok(&["rule", "check"]);
+    env.deliver("From: ann@acme.example\nTo: help@corp.example\nSubject: leak in room 4\nMessage-ID: <leak@acme.example>\n\nwater\n");
+    let t = env.json(&["ticket", "show", "1"]);
+    assert_eq!(
+        (&t["service"], &t["category"]),
+        (&"facilities".into(), &"plumbing".into())
     );
 }
