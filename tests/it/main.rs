@@ -17,6 +17,7 @@ mod ingest_load;
 mod man_pages;
 mod rules;
 mod sample;
+mod scripts;
 mod senders;
 mod shared_desk;
 mod store_lock;
