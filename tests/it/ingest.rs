@@ -551,6 +551,47 @@ fn attachments_are_listed_and_extracted() {
     );
 }
 
+/// Issue 18, bug 4: `-o FILE` names FILE, never replaces a file without `--force`,
+/// and `-o -` is stdout.
+#[test]
+fn an_attachment_written_with_o_names_the_file_and_replaces_none() {
+    let env = Env::new();
+    let msg = "From: ann@acme.example\nTo: help@corp.example\nSubject: Screenshot\nMessage-ID: <att@acme.example>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=XX\n\n--XX\nContent-Type: text/plain\n\nSee attached.\n--XX\nContent-Type: text/plain; name=notes.txt\nContent-Disposition: attachment; filename=notes.txt\nContent-Transfer-Encoding: base64\n\naGVsbG8gd29ybGQK\n--XX--\n";
+    env.deliver(msg);
+    let out = env
+        .cmd(&["ticket", "attachment", "1", "1", "-o", "out.txt"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "postdesk: wrote out.txt (12 bytes): attachment 1 of ticket #1, notes.txt\n"
+    );
+    let kept = env.path().join("kept.txt");
+    std::fs::write(&kept, "mine\n").unwrap();
+    let err = env.fails(&["ticket", "attachment", "1", "1", "-o", "kept.txt"], 1);
+    assert_eq!(
+        err,
+        "postdesk: kept.txt exists: pass --force to replace it, another -o FILE, or -o - for stdout\n"
+    );
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "mine\n");
+    env.ok(&[
+        "ticket",
+        "attachment",
+        "1",
+        "1",
+        "-o",
+        "kept.txt",
+        "--force",
+    ]);
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "hello world\n");
+    assert_eq!(
+        env.ok(&["ticket", "attachment", "1", "1", "-o", "-"]),
+        "hello world\n"
+    );
+    assert!(!env.path().join("-").exists());
+}
+
 #[test]
 fn a_bounce_of_our_own_mail_is_recorded_on_its_ticket() {
     let env = Env::new();
