@@ -9,6 +9,7 @@ mod init;
 mod json_text;
 pub mod output;
 mod pending;
+mod plural;
 mod rule;
 mod terminal;
 mod ticket;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
 
-use super::ingest::{Pipeline, Processed, Summary};
+use super::ingest::{Outcome, Pipeline, Processed, Summary};
 use super::Desk;
 use crate::mail::files::sync_dir;
 use crate::mail::mbox::Entry;
@@ -194,17 +194,44 @@ pub fn import(
 }
 
 /// `ingest quarantine retry`: the quarantined messages `ids` through the pipeline
-/// again, each removed from the quarantine only once the batch is stored (one that
-/// fails again is quarantined anew), so a retry that fails loses nothing.
-pub fn retry_quarantined(desk: &Desk, ids: &[String]) -> Result<Vec<Processed>> {
+/// again, each removed from the quarantine only once the batch is stored. One that
+/// still cannot be used stays in the quarantine under its ID, with the new reason,
+/// so the ID the admin holds keeps working. Returns each ID with its outcome.
+pub fn retry_quarantined(desk: &Desk, ids: &[String]) -> Result<Vec<(String, Processed)>> {
     let quarantine = desk.storage.quarantine();
+    let mut ids = ids.to_vec();
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(id.clone()));
     let raws = ids
         .iter()
         .map(|id| quarantine.get(id))
         .collect::<Result<Vec<_>>>()?;
-    let results = Pipeline::new(desk, false)?.run_batch(&raws)?;
-    ids.iter().try_for_each(|id| quarantine.remove(id))?;
-    Ok(results)
+    let pipeline = Pipeline::new(desk, false)?;
+    let mut outcomes: Vec<Option<Processed>> = vec![None; ids.len()];
+    let (mut usable, mut usable_at) = (Vec::new(), Vec::new());
+    for (i, raw) in raws.into_iter().enumerate() {
+        match pipeline.quarantine_reason(&raw) {
+            Some(reason) => {
+                quarantine.set_reason(&ids[i], &reason)?;
+                let id = Some(ids[i].clone());
+                outcomes[i] = Some(Processed::unread(Outcome::Quarantined { reason, id }));
+            }
+            None => {
+                usable.push(raw);
+                usable_at.push(i);
+            }
+        }
+    }
+    for (i, processed) in usable_at.iter().zip(pipeline.run_batch(&usable)?) {
+        outcomes[*i] = Some(processed);
+    }
+    usable_at
+        .iter()
+        .try_for_each(|&i| quarantine.remove(&ids[i]))?;
+    Ok(ids
+        .into_iter()
+        .zip(outcomes.into_iter().flatten())
+        .collect())
 }
 
 /// What `ingest spool` did.

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 
 use super::files::{sync_dir, unique_name, write_durably, write_durably_with};
 
@@ -90,31 +90,56 @@ impl Quarantine {
     /// The raw bytes of a quarantined message.
     pub fn get(&self, id: &str) -> Result<Vec<u8>> {
         check_id(id)?;
-        std::fs::read(self.dir.join(format!("{id}.eml"))).with_context(|| {
-            format!("no quarantined message '{id}' (see `postdesk ingest quarantine list`)")
-        })
+        std::fs::read(self.dir.join(format!("{id}.eml"))).map_err(|e| missing_or(e, id))
     }
 
+    /// Why the message `id` was quarantined.
     pub fn reason_of(&self, id: &str) -> Result<String> {
-        check_id(id)?;
+        self.existing(id)?;
         self.reason(id)
-            .with_context(|| format!("no quarantined message '{id}'"))
+            .with_context(|| format!("quarantined message {id}: cannot read its reason"))
+    }
+
+    /// Replaces the reason of the message `id`: a retry that fails again keeps the
+    /// message under its ID, with why it failed this time.
+    pub fn set_reason(&self, id: &str, reason: &str) -> Result<()> {
+        self.existing(id)?;
+        write_durably(&self.dir, &format!("{id}.reason"), reason.as_bytes())
+            .with_context(|| format!("quarantined message {id}: cannot write its reason"))?;
+        Ok(())
+    }
+
+    /// Fails, naming `id` and what to do, unless the message `id` is quarantined.
+    pub fn existing(&self, id: &str) -> Result<PathBuf> {
+        check_id(id)?;
+        let path = self.dir.join(format!("{id}.eml"));
+        std::fs::metadata(&path).map_err(|e| missing_or(e, id))?;
+        Ok(path)
     }
 
     /// Deletes a quarantined message for good.
     pub fn remove(&self, id: &str) -> Result<()> {
         check_id(id)?;
-        std::fs::remove_file(self.dir.join(format!("{id}.eml")))
-            .with_context(|| format!("no quarantined message '{id}'"))?;
+        std::fs::remove_file(self.dir.join(format!("{id}.eml"))).map_err(|e| missing_or(e, id))?;
         let _ = std::fs::remove_file(self.dir.join(format!("{id}.reason")));
         sync_dir(&self.dir)?;
         Ok(())
     }
 }
 
+/// The error for a message that cannot be read: missing (a clean message, no OS
+/// error, since the ID is what is wrong) or unreadable, named either way.
+fn missing_or(error: std::io::Error, id: &str) -> anyhow::Error {
+    if error.kind() == std::io::ErrorKind::NotFound {
+        anyhow!("no quarantined message {id}: `postdesk ingest quarantine list` shows the IDs")
+    } else {
+        anyhow::Error::new(error).context(format!("cannot read quarantined message {id}"))
+    }
+}
+
 fn check_id(id: &str) -> Result<()> {
     if id.is_empty() || id.contains('/') || id.starts_with('.') {
-        bail!("'{id}' is not a quarantine id");
+        bail!("'{id}' is not a quarantine ID: `postdesk ingest quarantine list` shows the IDs");
     }
     Ok(())
 }

@@ -354,7 +354,7 @@ fn unparsable_mail_is_quarantined_then_retried_or_dropped() {
         .output()
         .unwrap();
     assert_eq!(out.stdout, b"\nno headers here\n");
-    // Retry: fails again, stays quarantined (under a new id).
+    // Retry: fails again, stays quarantined under its id.
     env.ok(&["ingest", "quarantine", "retry", &id]);
     assert_eq!(
         env.json(&["ingest", "quarantine", "list"])
@@ -377,7 +377,67 @@ fn unparsable_mail_is_quarantined_then_retried_or_dropped() {
         .unwrap()
         .is_empty());
     let err = env.fails(&["ingest", "quarantine", "show", "nope"], 1);
-    assert!(err.contains("no quarantined message 'nope'"), "{err}");
+    assert!(err.contains("no quarantined message nope"), "{err}");
+}
+
+fn quarantine_ids(env: &Env) -> Vec<String> {
+    env.json(&["ingest", "quarantine", "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Issue 18, bug 7: a retry that fails again keeps the ID and says so; a quarantine
+/// error names the ID and what to do, never a bare OS error.
+#[test]
+fn a_quarantine_retry_that_fails_again_keeps_its_id() {
+    let env = Env::new();
+    env.deliver("\nno headers here\n");
+    let [id] = &quarantine_ids(&env)[..] else {
+        panic!("one quarantined message")
+    };
+    let reason = env.json(&["ingest", "quarantine", "list"])[0]["reason"].clone();
+    let reason = reason.as_str().unwrap();
+    assert_eq!(
+        env.ok(&["ingest", "quarantine", "retry", id]),
+        format!(
+            "{id}: quarantined as {id}: {reason} (`postdesk ingest quarantine show {id}`)\n\
+             1 message: 0 created, 0 replies, 0 duplicates, 0 ignored, 1 quarantined\n"
+        )
+    );
+    assert_eq!(&quarantine_ids(&env), std::slice::from_ref(id));
+    let json = env.json(&["ingest", "quarantine", "retry", id]);
+    assert_eq!(
+        json["messages"],
+        serde_json::json!([{"retried": id, "outcome": "quarantined", "reason": reason, "quarantine_id": id, "from": "", "subject": ""}])
+    );
+    // Dropping a mistyped ID with a good one drops neither, and says what to do.
+    let err = env.fails(&["ingest", "quarantine", "drop", id, "nope"], 1);
+    assert_eq!(
+        err,
+        "postdesk: no quarantined message nope: `postdesk ingest quarantine list` shows the IDs\n"
+    );
+    let err = env.fails(&["ingest", "quarantine", "retry", "../x"], 1);
+    assert_eq!(
+        err,
+        "postdesk: '../x' is not a quarantine ID: `postdesk ingest quarantine list` shows the IDs\n"
+    );
+    let out = env
+        .cmd(&["ingest", "quarantine", "drop", id])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "postdesk: dropped 1 quarantined message\n"
+    );
+    let err = env.fails(&["ingest", "quarantine", "drop", id], 1);
+    assert_eq!(
+        err,
+        format!("postdesk: no quarantined message {id}: `postdesk ingest quarantine list` shows the IDs\n")
+    );
 }
 
 #[test]

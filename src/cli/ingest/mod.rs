@@ -11,6 +11,7 @@ mod ignored;
 mod quarantine;
 
 use super::output::{self, Format};
+use super::plural::plural;
 use super::terminal;
 use super::{Global, TempFail};
 use crate::desk::ingest::{Outcome, Processed, Summary};
@@ -155,12 +156,7 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
             output::note(format!("watching {}", desk.storage.spool().dir().display()));
             intake::watch(
                 &desk,
-                |s| {
-                    output::note(format!(
-                        "{} messages: {} created, {} replies, {} duplicates, {} ignored, {} quarantined",
-                        s.total(), s.created, s.replies, s.duplicates, s.ignored, s.quarantined
-                    ))
-                },
+                |s| output::note(summary_line(s)),
                 |e, retry| {
                     output::note(format!(
                         "ERROR: {e:#}\npostdesk: the spool is kept; trying again in {} s",
@@ -326,31 +322,62 @@ pub(super) fn print_summary(
             for p in decisions {
                 text.push_str(&format!("would {}\n", describe(p)));
             }
-            text.push_str(&format!(
-                "{} messages: {} created, {} replies, {} duplicates, {} ignored, {} quarantined",
-                summary.total(),
-                summary.created,
-                summary.replies,
-                summary.duplicates,
-                summary.ignored,
-                summary.quarantined
-            ));
+            text.push_str(&summary_line(summary));
             output::line(text)
         }
     }
 }
 
+/// `3 messages: 1 created, 1 reply, 0 duplicates, 1 ignored, 0 quarantined`.
+pub(super) fn summary_line(s: &Summary) -> String {
+    format!(
+        "{}: {} created, {}, {}, {} ignored, {} quarantined",
+        plural(s.total(), "message", "messages"),
+        s.created,
+        plural(s.replies, "reply", "replies"),
+        plural(s.duplicates, "duplicate", "duplicates"),
+        s.ignored,
+        s.quarantined
+    )
+}
+
+/// What became of a message, for a person: `created ticket #3 from ...`.
+pub(super) fn done(p: &Processed) -> String {
+    let what = sender_and_subject(p);
+    match &p.outcome {
+        Outcome::Created { ticket } => format!("created ticket #{ticket} from {what}"),
+        Outcome::Reply { ticket } => format!("added to ticket #{ticket}: {what}"),
+        Outcome::Duplicate { ticket: Some(n) } => {
+            format!("a duplicate of mail on ticket #{n}, nothing changed: {what}")
+        }
+        Outcome::Duplicate { ticket: None } => format!("a duplicate, nothing changed: {what}"),
+        Outcome::Ignored { reason } => {
+            format!("ignored ({reason}; `postdesk ingest ignored` lists it): {what}")
+        }
+        Outcome::Quarantined {
+            reason,
+            id: Some(id),
+        } => format!("quarantined as {id}: {reason} (`postdesk ingest quarantine show {id}`)"),
+        Outcome::Quarantined { reason, id: None } => format!("quarantined: {reason}"),
+    }
+}
+
 fn describe(p: &Processed) -> String {
-    let what = format!(
-        "{} \"{}\"",
-        terminal::inline(&p.from),
-        terminal::inline(&p.subject)
-    );
+    let what = sender_and_subject(p);
     match &p.outcome {
         Outcome::Created { ticket } => format!("create ticket #{ticket} from {what}"),
         Outcome::Reply { ticket } => format!("add to ticket #{ticket}: {what}"),
         Outcome::Duplicate { .. } => format!("skip a duplicate: {what}"),
         Outcome::Ignored { reason } => format!("ignore ({reason}): {what}"),
-        Outcome::Quarantined { reason } => format!("quarantine: {reason}"),
+        Outcome::Quarantined { reason, .. } => format!("quarantine: {reason}"),
     }
+}
+
+/// `ann@example.com "Printer jams"`, escaped: both come from the mail.
+fn sender_and_subject(p: &Processed) -> String {
+    format!(
+        "{} \"{}\"",
+        terminal::inline(&p.from),
+        terminal::inline(&p.subject)
+    )
 }

@@ -5,8 +5,9 @@ use clap::Subcommand;
 
 use super::print_summary;
 use crate::cli::output::{self, Format};
+use crate::cli::plural::plural;
 use crate::cli::Global;
-use crate::desk::ingest::Summary;
+use crate::desk::ingest::{Processed, Summary};
 
 #[derive(Debug, Subcommand)]
 pub enum QuarantineCommand {
@@ -15,7 +16,8 @@ pub enum QuarantineCommand {
     /// Print a quarantined message's reason (stderr) and raw bytes (stdout; escaped
     /// on a terminal)
     Show { id: String },
-    /// Feed quarantined messages through ingest again (all when no ID is given)
+    /// Feed quarantined messages through ingest again (all when no ID is given); one
+    /// that still cannot be used stays in the quarantine under its ID
     Retry { ids: Vec<String> },
     /// Delete quarantined messages for good
     Drop {
@@ -63,16 +65,53 @@ pub fn run(cmd: QuarantineCommand, global: &Global) -> Result<()> {
                 ids
             };
             let results = crate::desk::intake::retry_quarantined(&desk, &ids)?;
-            let mut summary = Summary::default();
-            results.iter().for_each(|p| summary.add(&p.outcome));
-            print_summary(&summary, &[], global.format)
+            print_retried(&results, global.format)
         }
         QuarantineCommand::Drop { ids } => {
+            // All or nothing: a mistyped ID must not leave the others half dropped.
+            for id in &ids {
+                q.existing(id)?;
+            }
             for id in &ids {
                 q.remove(id)?;
             }
-            output::note(format!("dropped {} quarantined message(s)", ids.len()));
+            let count = ids.len() as u64;
+            output::note(format!(
+                "dropped {}",
+                plural(count, "quarantined message", "quarantined messages")
+            ));
             Ok(())
         }
+    }
+}
+
+/// What a retry did with each ID: `{summary, messages: [{retried, outcome, ...}]}` in
+/// JSON, a line per ID and the summary in a table.
+fn print_retried(results: &[(String, Processed)], format: Format) -> Result<()> {
+    let mut summary = Summary::default();
+    results.iter().for_each(|(_, p)| summary.add(&p.outcome));
+    match format {
+        Format::Table => {
+            let mut text = String::new();
+            for (id, p) in results {
+                text.push_str(&format!("{id}: {}\n", super::done(p)));
+            }
+            text.push_str(&super::summary_line(&summary));
+            output::line(text)
+        }
+        Format::Json => {
+            #[derive(serde::Serialize)]
+            struct Retried<'a> {
+                retried: &'a str,
+                #[serde(flatten)]
+                processed: &'a Processed,
+            }
+            let messages: Vec<Retried> = results
+                .iter()
+                .map(|(retried, processed)| Retried { retried, processed })
+                .collect();
+            output::json(&serde_json::json!({"summary": summary, "messages": messages}))
+        }
+        Format::Csv => print_summary(&summary, &[], format),
     }
 }
