@@ -792,3 +792,92 @@ fn a_quarantine_retry_that_cannot_store_keeps_the_message() {
         .unwrap()
         .is_empty());
 }
+
+/// `postdesk ingest --format ...` on stdin, as a person or script runs it.
+fn ingest_as(env: &Env, format: &str, message: &str) -> String {
+    let out = env
+        .cmd(&["ingest", "--format", format])
+        .write_stdin(message)
+        .output()
+        .unwrap();
+    assert_success(&out, &["ingest", "--format", format]);
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Issue 18, bug 14: asked for a format, a delivery on stdin says what became of its
+/// message; piped as an MTA pipes it, it stays silent.
+#[test]
+fn a_delivery_asked_for_a_format_says_what_became_of_its_message() {
+    let env = Env::new();
+    let first = mail("ann@acme.example", "Help", "o1@acme.example", "", "Please.");
+    let json: serde_json::Value = serde_json::from_str(&ingest_as(&env, "json", &first)).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "summary": {"created": 1, "replies": 0, "duplicates": 0, "ignored": 0, "quarantined": 0},
+            "messages": [{"outcome": "created", "ticket": 1, "from": "ann@acme.example", "subject": "Help"}],
+        })
+    );
+    let reply = mail(
+        "ann@acme.example",
+        "Re: [#1] Help",
+        "o2@acme.example",
+        "",
+        "More.",
+    );
+    assert_eq!(
+        ingest_as(&env, "table", &reply),
+        "added to ticket #1: ann@acme.example \"Re: [#1] Help\"\n\
+         1 message: 0 created, 1 reply, 0 duplicates, 0 ignored, 0 quarantined\n"
+    );
+    let json: serde_json::Value = serde_json::from_str(&ingest_as(&env, "json", &reply)).unwrap();
+    assert_eq!(
+        json["messages"],
+        serde_json::json!([{"outcome": "duplicate", "ticket": 1, "from": "ann@acme.example", "subject": "Re: [#1] Help"}])
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ingest_as(&env, "json", "\nno headers here\n")).unwrap();
+    let id = env.json(&["ingest", "quarantine", "list"])[0]["id"].clone();
+    assert_eq!(json["messages"][0]["outcome"], "quarantined");
+    assert_eq!(json["messages"][0]["quarantine_id"], id);
+    // An MTA's pipe: no --format, stdout not a terminal.
+    let out = env.ingest(&mail(
+        "ben@acme.example",
+        "Other",
+        "o3@acme.example",
+        "",
+        "Hi.",
+    ));
+    assert_success(&out, &["ingest"]);
+    assert_eq!(out.stdout, b"");
+    assert_eq!(env.list(&[]), [1, 2]);
+}
+
+/// Issue 18, bug 14: a message that waits in the spool says where, and why.
+#[test]
+fn a_delivery_kept_in_the_spool_says_so_when_asked() {
+    let env = Env::with_config(&CONFIG.replace("members: [alice, bob]", "members: [alice, bobby]"));
+    let out = env
+        .cmd(&["ingest", "--format", "json"])
+        .write_stdin(mail(
+            "ann@acme.example",
+            "Help",
+            "s1@acme.example",
+            "",
+            "Please.",
+        ))
+        .output()
+        .unwrap();
+    assert_success(&out, &["ingest", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let message = &json["messages"][0];
+    assert_eq!(message["outcome"], "spooled");
+    // Where the config's `db:` puts it, relative to the config found (./postdesk.yaml).
+    let spooled = message["spooled"].as_str().unwrap();
+    assert!(spooled.starts_with("./db/spool/"), "{json}");
+    assert!(env.path().join(spooled).is_file(), "{json}");
+    assert_eq!(
+        message["reason"],
+        "the config does not load (stderr says why); `postdesk ingest spool` processes it once the config is fixed"
+    );
+}

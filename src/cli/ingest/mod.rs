@@ -7,9 +7,11 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+mod delivery;
 mod ignored;
 mod quarantine;
 
+use super::exit::Failure;
 use super::output::{self, Format};
 use super::plural::plural;
 use super::terminal;
@@ -27,6 +29,10 @@ use crate::mail::mbox::MboxReader;
 /// exit 75 (temporary failure, the MTA retries) when it could not even be spooled.
 /// With a broken config the message stays spooled, the error is reported on stderr
 /// and the exit is 0: fix the config and run `postdesk ingest spool`.
+///
+/// Silent on a pipe, as an MTA runs it. On a terminal, or with `--format`, it prints
+/// what became of the message: the ticket it created or joined, a duplicate, ignored
+/// and why, quarantined with its ID, or spooled (another process drains the spool).
 ///
 /// Replies join their ticket by In-Reply-To/References, else by a `[#42]` tag in the
 /// subject when the sender is the ticket's requester, a follower or an agent.
@@ -206,8 +212,9 @@ fn deliver(dry_run: bool, global: &Global) -> Result<()> {
             config: global.config.clone(),
         },
     };
-    match intake::deliver(to, &mut std::io::stdin().lock()).map_err(TempFail)? {
-        Delivered::Processed(_) => {}
+    let delivered = intake::deliver(to, &mut std::io::stdin().lock()).map_err(TempFail)?;
+    match &delivered {
+        Delivered::Processed { .. } => {}
         Delivered::SpooledConfigBroken { spooled, error } => output::note(format!(
             "CONFIG ERROR: {error:#}\npostdesk: the message is kept in the spool ({}) and will be processed by `postdesk ingest spool` once the config is fixed",
             spooled.display()
@@ -216,6 +223,18 @@ fn deliver(dry_run: bool, global: &Global) -> Result<()> {
             "ERROR: {error:#}\npostdesk: the message is kept in the spool ({}) for `postdesk ingest spool`",
             spooled.display()
         )),
+    }
+    // An MTA's pipe wants silence; a person, or a script that asked for a format,
+    // wants to know which ticket the mail made.
+    if global.format_given || std::io::stdout().is_terminal() {
+        // The message is safe in the spool: failing to print must not make the
+        // MTA deliver it again.
+        match delivery::print(&delivered, global.format) {
+            Err(e) if Failure::of(&e) != Failure::BrokenPipe => output::note(format!(
+                "the message is stored, but its outcome could not be printed: {e:#}"
+            )),
+            _ => {}
+        }
     }
     Ok(())
 }
