@@ -199,9 +199,12 @@ fn parse_unguarded(raw: &[u8]) -> Result<Incoming, ParseError> {
     let mut notes = walk.text_notes;
     notes.extend(cap_text(&mut msg.text));
     if walk.unlisted > 0 {
+        let (count, them) = match walk.unlisted {
+            1 => ("1 more attachment is".to_string(), "it"),
+            n => (format!("{n} more attachments are"), "them"),
+        };
         notes.push(format!(
-            "{} more attachments are not listed; the raw message in the mail store has them",
-            walk.unlisted
+            "{count} not listed; the raw message in the mail store has {them}"
         ));
     }
     // Whoever reads the text is told how it was made.

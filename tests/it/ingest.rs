@@ -881,3 +881,22 @@ fn a_delivery_kept_in_the_spool_says_so_when_asked() {
         "the config does not load (stderr says why); `postdesk ingest spool` processes it once the config is fixed"
     );
 }
+
+/// Issue 18, bug 15: "1 reply, 1 duplicate", never "1 replies, 1 duplicates".
+#[test]
+fn an_import_summary_counts_in_words_that_agree() {
+    let env = Env::new();
+    let first = mail("ann@acme.example", "Help", "p1@acme.example", "", "Please.");
+    let reply = mail(
+        "ann@acme.example",
+        "Re: [#1] Help",
+        "p2@acme.example",
+        "",
+        "More.",
+    );
+    std::fs::write(env.path().join("in.mbox"), format!("{first}{reply}{reply}")).unwrap();
+    assert_eq!(
+        env.ok(&["ingest", "mbox", "in.mbox"]),
+        "3 messages: 1 created, 1 reply, 1 duplicate, 0 ignored, 0 quarantined\n"
+    );
+}

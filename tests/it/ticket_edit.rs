@@ -224,3 +224,18 @@ fn requester_and_follower_addresses_are_checked() {
         serde_json::json!(["bob", "boss@corp.example", "zoe@x.example"])
     );
 }
+
+/// Issue 18, bug 15: a count agrees with its number.
+#[test]
+fn an_edit_counts_its_changes_in_words_that_agree() {
+    let env = Env::new();
+    env.create(&["-s", "Printer"]);
+    assert_eq!(
+        env.ok(&["ticket", "edit", "1", "-p", "high"]),
+        "updated ticket #1 (1 change)\n"
+    );
+    assert_eq!(
+        env.ok(&["ticket", "edit", "1", "-p", "low", "-t", "paper"]),
+        "updated ticket #1 (2 changes)\n"
+    );
+}

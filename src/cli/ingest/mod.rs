@@ -176,8 +176,8 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
             let run = intake::process_spool(&desk)?;
             if run.removed > 0 {
                 output::note(format!(
-                    "removed {} temp files left by interrupted writes",
-                    run.removed
+                    "removed {} left by interrupted writes",
+                    plural(run.removed as u64, "temp file", "temp files")
                 ));
             }
             print_summary(&run.summary, &[], global.format)

@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::parse_number;
 use crate::cli::output::{self, Format};
+use crate::cli::plural::plural;
 use crate::desk::tickets;
 use crate::desk::Desk;
 
@@ -52,9 +53,9 @@ pub fn run(args: AttachmentArgs, desk: &Desk, format: Format) -> Result<()> {
         Some(path) => {
             write_new(&path, &bytes, args.force)?;
             output::note(format!(
-                "wrote {} ({} bytes): attachment {id} of ticket #{}, {}",
+                "wrote {} ({}): attachment {id} of ticket #{}, {}",
                 path.display(),
-                bytes.len(),
+                plural(bytes.len() as u64, "byte", "bytes"),
                 args.number,
                 attachment.name
             ));
