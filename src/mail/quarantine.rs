@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context, Result};
 
 use super::files::{sync_dir, unique_name, write_durably, write_durably_with};
+use super::parse::strip_envelope;
 
 pub struct Quarantine {
     dir: PathBuf,
@@ -17,6 +18,11 @@ pub struct Entry {
     pub id: String,
     pub reason: String,
     pub size: u64,
+    /// When it was quarantined (seconds UTC; the file's time).
+    pub at: i64,
+    /// From and Subject as far as its head can be read (empty when it cannot).
+    pub from: String,
+    pub subject: String,
 }
 
 impl Quarantine {
@@ -71,10 +77,18 @@ impl Quarantine {
             if id.starts_with('.') {
                 continue;
             }
+            let meta = path.metadata().ok();
+            let (from, subject) = glimpse(&path);
             entries.push(Entry {
                 id: id.to_string(),
                 reason: self.reason(id).unwrap_or_default(),
-                size: path.metadata().map(|m| m.len()).unwrap_or(0),
+                size: meta.as_ref().map_or(0, |m| m.len()),
+                at: meta
+                    .and_then(|m| m.modified().ok())
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_secs() as i64),
+                from,
+                subject,
             });
         }
         entries.sort_by(|a, b| a.id.cmp(&b.id));
@@ -125,6 +139,23 @@ impl Quarantine {
         sync_dir(&self.dir)?;
         Ok(())
     }
+}
+
+/// From and Subject of a quarantined message, read leniently from its first 64 KB
+/// (it is quarantined because it could not be parsed): empty when there are none.
+fn glimpse(path: &Path) -> (String, String) {
+    use mailparse::MailHeaderMap;
+    use std::io::Read;
+    let mut head = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| f.take(64 * 1024).read_to_end(&mut head));
+    if read.is_err() {
+        return Default::default();
+    }
+    let Ok((headers, _)) = mailparse::parse_headers(strip_envelope(&head)) else {
+        return Default::default();
+    };
+    let value = |name| headers.get_first_value(name).unwrap_or_default();
+    (value("From"), value("Subject"))
 }
 
 /// The error for a message that cannot be read: missing (a clean message, no OS

@@ -900,3 +900,34 @@ fn an_import_summary_counts_in_words_that_agree() {
         "3 messages: 1 created, 1 reply, 1 duplicate, 0 ignored, 0 quarantined\n"
     );
 }
+
+/// Issue 18 (frictions): the quarantine list says when, from whom and about what;
+/// `show` piped or with `--raw` writes the exact bytes.
+#[test]
+fn the_quarantine_list_has_time_sender_and_subject() {
+    let env = Env::with_config(&format!("{CONFIG}ingest:\n  max_message_size: 300\n"));
+    let big = mail(
+        "ann@acme.example",
+        "Big",
+        "q1@acme.example",
+        "",
+        &"x".repeat(400),
+    );
+    env.deliver(&big);
+    let list = env.json(&["ingest", "quarantine", "list"]);
+    let entry = &list[0];
+    assert_eq!(entry["from"], "ann@acme.example");
+    assert_eq!(entry["subject"], "Big");
+    let at = entry["at"].as_str().unwrap();
+    assert!(at.starts_with("20") && at.ends_with('Z'), "{at}");
+    let csv = env.ok(&["ingest", "quarantine", "list", "--format", "csv"]);
+    assert!(csv.starts_with("id,at,from,subject,size,reason\n"), "{csv}");
+    let id = entry["id"].as_str().unwrap();
+    for args in [
+        &["ingest", "quarantine", "show", id][..],
+        &["ingest", "quarantine", "show", id, "--raw"],
+    ] {
+        let out = env.cmd(args).output().unwrap();
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), big);
+    }
+}
