@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
-cargo build --release --quiet
-pd="$PWD/target/release/postdesk"
+cargo build --release --locked --quiet
+# Where cargo put it: $CARGO_TARGET_DIR or a cargo config may move it from ./target.
+pd="$(bash scripts/target-dir.sh)/release/postdesk"
 desk=$(mktemp -d)
 trap 'rm -rf "$desk"' EXIT
 cp examples/postdesk.yaml "$desk/"

@@ -3,7 +3,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use postdesk::cli::exit::Failure;
 
 fn main() -> ExitCode {
@@ -13,7 +12,7 @@ fn main() -> ExitCode {
     unsafe {
         libc::umask(0o077);
     }
-    let cli = match postdesk::cli::Cli::try_parse() {
+    let cli = match postdesk::cli::parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

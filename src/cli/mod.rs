@@ -61,6 +61,11 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
+    /// `--format` was on the command line, not the default ([`parse`] sets it):
+    /// `ingest` on stdin prints only when a format is asked for.
+    #[arg(skip)]
+    pub format_given: bool,
+
     /// With --format csv: write every cell exactly as stored, formulas too
     ///
     /// By default a CSV cell starting with =, +, -, @, a tab or a carriage return
@@ -102,6 +107,17 @@ pub fn command() -> clap::Command {
     Cli::command()
 }
 
+/// Parses the process's command line.
+pub fn parse() -> Result<Cli, clap::Error> {
+    use clap::FromArgMatches;
+    let matches = Cli::command().try_get_matches()?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    // Global options given after the subcommand are propagated up with their source.
+    cli.format_given =
+        matches.value_source("format") == Some(clap::parser::ValueSource::CommandLine);
+    Ok(cli)
+}
+
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     output::set_csv_raw(cli.csv_raw);
@@ -111,6 +127,7 @@ pub fn run(cli: Cli) -> Result<()> {
         as_user: cli.as_user,
         lock_wait: cli.lock_wait,
         format: cli.format,
+        format_given: cli.format_given,
     };
     match cli.command {
         Command::Init(args) => init::run(args, &global),
@@ -133,6 +150,8 @@ pub struct Global {
     pub as_user: Option<String>,
     pub lock_wait: Duration,
     pub format: Format,
+    /// `--format` was on the command line (not the default).
+    pub format_given: bool,
 }
 
 impl Global {

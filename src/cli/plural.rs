@@ -1,19 +1,22 @@
-//! Counts with their noun: "1 error", "2 errors", "1 reply", "3 replies".
+//! Counts in messages: "1 reply", "2 replies", never "1 replies".
 
-/// `n` and the noun that agrees with it; `many` is given whole because English
-/// plurals are not all `+s` (reply, replies).
-pub fn counted(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+use std::fmt::Display;
+
+/// `count` followed by `one` when it is 1, else by `many` (given whole: English
+/// plurals are not all `+s`): `plural(2, "reply", "replies")` is "2 replies".
+pub fn plural<N: Display + PartialEq + From<u8>>(count: N, one: &str, many: &str) -> String {
+    let noun = if count == N::from(1) { one } else { many };
+    format!("{count} {noun}")
 }
 
 #[cfg(test)]
 mod tests {
-    use super::counted;
+    use super::plural;
 
     #[test]
-    fn one_takes_the_singular_and_every_other_count_the_plural() {
-        assert_eq!(counted(1, "error", "errors"), "1 error");
-        assert_eq!(counted(0, "error", "errors"), "0 errors");
-        assert_eq!(counted(2, "reply", "replies"), "2 replies");
+    fn one_is_singular_and_every_other_count_plural() {
+        assert_eq!(plural(1u64, "reply", "replies"), "1 reply");
+        assert_eq!(plural(0usize, "error", "errors"), "0 errors");
+        assert_eq!(plural(2, "duplicate", "duplicates"), "2 duplicates");
     }
 }

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use super::output::{self, Format};
-use super::plural::counted;
+use super::plural::plural;
 use super::terminal;
 use super::Global;
 use crate::desk::ingest::Pipeline;
@@ -128,7 +128,7 @@ fn summary(rule: &Rule) -> String {
 }
 
 fn n_conditions(n: usize) -> String {
-    counted(n, "condition", "conditions")
+    plural(n, "condition", "conditions")
 }
 
 fn describe_condition(c: &Condition) -> String {
@@ -239,8 +239,8 @@ fn check(desk: &Desk, files: Vec<PathBuf>) -> Result<()> {
         Ok(set) => {
             output::note(format!(
                 "{} in {}: OK",
-                counted(set.rules.len(), "rule", "rules"),
-                counted(files.len(), "file", "files")
+                plural(set.rules.len(), "rule", "rules"),
+                plural(files.len(), "file", "files")
             ));
             Ok(())
         }
@@ -248,10 +248,7 @@ fn check(desk: &Desk, files: Vec<PathBuf>) -> Result<()> {
             for e in &errors.0 {
                 eprintln!("{}", terminal::block(&e.to_string()));
             }
-            bail!(
-                "{} in the rules",
-                counted(errors.0.len(), "error", "errors")
-            )
+            bail!("{} in the rules", plural(errors.0.len(), "error", "errors"))
         }
     }
 }

@@ -27,11 +27,24 @@ use crate::store::{Claim, Indexing, Writer};
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "outcome", rename_all = "kebab-case")]
 pub enum Outcome {
-    Created { ticket: u64 },
-    Reply { ticket: u64 },
-    Duplicate { ticket: Option<u64> },
-    Ignored { reason: String },
-    Quarantined { reason: String },
+    Created {
+        ticket: u64,
+    },
+    Reply {
+        ticket: u64,
+    },
+    Duplicate {
+        ticket: Option<u64>,
+    },
+    Ignored {
+        reason: String,
+    },
+    /// `id`: its quarantine ID (none in a dry run).
+    Quarantined {
+        reason: String,
+        #[serde(rename = "quarantine_id", skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+    },
 }
 
 /// One message's outcome, with enough to recognise it.
@@ -41,6 +54,17 @@ pub struct Processed {
     pub outcome: Outcome,
     pub from: String,
     pub subject: String,
+}
+
+impl Processed {
+    /// The outcome of a message that was not parsed: no sender or subject to show.
+    pub fn unread(outcome: Outcome) -> Processed {
+        Processed {
+            outcome,
+            from: String::new(),
+            subject: String::new(),
+        }
+    }
 }
 
 /// Counts for the end-of-run summary.
@@ -136,18 +160,33 @@ impl<'a> Pipeline<'a> {
         file: Option<&std::path::Path>,
         reason: String,
     ) -> Result<Processed> {
-        if !self.dry_run {
+        let id = if self.dry_run {
+            None
+        } else {
             let quarantine = self.desk.storage.quarantine();
-            match file {
+            Some(match file {
                 Some(path) => quarantine.put_file(path, &reason)?,
                 None => quarantine.put(raw, &reason)?,
-            };
+            })
+        };
+        Ok(Processed::unread(Outcome::Quarantined { reason, id }))
+    }
+
+    /// The message without its mbox envelope, parsed; or why it must be quarantined.
+    fn parse_checked<'r>(&self, raw: &'r [u8]) -> Result<(Incoming, &'r [u8]), String> {
+        let body = strip_envelope(raw);
+        let limit = self.max_message_size();
+        match body.len() as u64 {
+            size if size > limit => Err(too_large("the message", size, limit)),
+            _ => parse(body)
+                .map(|msg| (msg, body))
+                .map_err(|e| e.to_string()),
         }
-        Ok(Processed {
-            outcome: Outcome::Quarantined { reason },
-            from: String::new(),
-            subject: String::new(),
-        })
+    }
+
+    /// Why a batch would quarantine `raw`, or None when it can be used.
+    pub fn quarantine_reason(&self, raw: &[u8]) -> Option<String> {
+        self.parse_checked(raw).err()
     }
 
     /// Stores a batch of raw messages in one durable write.
@@ -165,15 +204,12 @@ impl<'a> Pipeline<'a> {
         let mut results: Vec<Option<Processed>> = vec![None; raws.len()];
         let mut parsed: Vec<(usize, Incoming, &[u8])> = Vec::new();
         for (i, raw) in raws.iter().enumerate() {
-            let body = strip_envelope(raw);
-            let limit = self.max_message_size();
-            let parsed_body = match body.len() as u64 {
-                size if size > limit => Err(too_large("the message", size, limit)),
-                _ => parse(body).map_err(|e| e.to_string()),
-            };
-            match parsed_body {
-                Ok(msg) => parsed.push((i, msg, body)),
-                Err(reason) => results[i] = Some(self.quarantine_unparsed(body, None, reason)?),
+            match self.parse_checked(raw) {
+                Ok((msg, body)) => parsed.push((i, msg, body)),
+                Err(reason) => {
+                    let body = strip_envelope(raw);
+                    results[i] = Some(self.quarantine_unparsed(body, None, reason)?);
+                }
             }
         }
         if !self.dry_run {

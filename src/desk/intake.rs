@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
 
-use super::ingest::{Pipeline, Processed, Summary};
+use super::ingest::{Outcome, Pipeline, Processed, Summary};
 use super::Desk;
 use crate::mail::files::sync_dir;
 use crate::mail::mbox::Entry;
@@ -82,20 +82,23 @@ pub fn too_large(what: &str, size: u64, limit: u64) -> String {
 /// Ingests `items` in batches of at most [`BATCH`] messages and about [`BATCH_BYTES`]
 /// (a message over `ingest.max_message_size` is quarantined unread). After each
 /// batch is durable, `finish` is called with the source files of that batch (never
-/// in a dry run); `seen` gets every result.
+/// in a dry run); `seen` gets every result, with the file it came from, if any.
 pub fn ingest_all(
     pipeline: &Pipeline,
     items: impl Iterator<Item = Result<Item>>,
     dry_run: bool,
     mut finish: impl FnMut(&[PathBuf]) -> Result<()>,
-    mut seen: impl FnMut(&Processed),
+    mut seen: impl FnMut(&Processed, Option<&Path>),
 ) -> Result<Summary> {
     let mut summary = Summary::default();
     let mut raws = Vec::with_capacity(BATCH);
+    // The file of each of `raws`, to tell `seen`.
+    let mut raw_files: Vec<Option<PathBuf>> = Vec::with_capacity(BATCH);
     let mut paths = Vec::new();
     let mut items = items.peekable();
     while items.peek().is_some() {
         raws.clear();
+        raw_files.clear();
         paths.clear();
         let (mut count, mut bytes) = (0, 0);
         while count < BATCH && bytes < BATCH_BYTES {
@@ -105,20 +108,22 @@ pub fn ingest_all(
                 Item::Mail(raw, path) => {
                     bytes += raw.len();
                     raws.push(raw);
+                    raw_files.push(path.clone());
                     paths.extend(path);
                 }
                 Item::TooLarge { reason, head, file } => {
                     let processed = pipeline.quarantine_unparsed(&head, file.as_deref(), reason)?;
                     summary.add(&processed.outcome);
-                    seen(&processed);
+                    seen(&processed, file.as_deref());
                     paths.extend(file);
                 }
             }
         }
         if !raws.is_empty() {
-            for processed in pipeline.run_batch(&raws)? {
+            // One result per message, in order.
+            for (processed, file) in pipeline.run_batch(&raws)?.iter().zip(&raw_files) {
                 summary.add(&processed.outcome);
-                seen(&processed);
+                seen(processed, file.as_deref());
             }
         }
         if !dry_run {
@@ -130,12 +135,20 @@ pub fn ingest_all(
 
 /// Processes everything in the spool.
 pub fn drain(pipeline: &Pipeline, spool: &Spool) -> Result<Summary> {
-    drain_until(pipeline, spool, None)
+    drain_until(pipeline, spool, None, &mut |_, _| {})
 }
+
+/// Tells a drain's caller what became of each spooled file.
+type Seen<'s> = &'s mut dyn FnMut(&Processed, Option<&Path>);
 
 /// Processes the spool until it is empty or, between listings, `deadline` has
 /// passed: while mail keeps arriving, an undated drain would never end.
-fn drain_until(pipeline: &Pipeline, spool: &Spool, deadline: Option<Instant>) -> Result<Summary> {
+fn drain_until(
+    pipeline: &Pipeline,
+    spool: &Spool,
+    deadline: Option<Instant>,
+    seen: Seen,
+) -> Result<Summary> {
     let mut total = Summary::default();
     loop {
         if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -157,7 +170,7 @@ fn drain_until(pipeline: &Pipeline, spool: &Spool, deadline: Option<Instant>) ->
                 Err(e) => Some(Err(anyhow::Error::new(e)
                     .context(format!("cannot read spooled message {}", p.display())))),
             });
-        let summary = ingest_all(pipeline, items, false, remove_all, |_| {})?;
+        let summary = ingest_all(pipeline, items, false, remove_all, &mut *seen)?;
         total.merge(summary);
     }
 }
@@ -182,11 +195,11 @@ pub fn import(
     items: impl Iterator<Item = Result<Item>>,
     dry_run: bool,
     finish: impl FnMut(&[PathBuf]) -> Result<()>,
-    seen: impl FnMut(&Processed),
+    mut seen: impl FnMut(&Processed),
 ) -> Result<Summary> {
     let pipeline = Pipeline::new(desk, dry_run)?.importing();
     desk.storage.hold()?;
-    let summary = ingest_all(&pipeline, items, dry_run, finish, seen)?;
+    let summary = ingest_all(&pipeline, items, dry_run, finish, |p, _| seen(p))?;
     if !dry_run {
         desk.storage.index_deferred_words(Indexing::All)?;
     }
@@ -194,17 +207,44 @@ pub fn import(
 }
 
 /// `ingest quarantine retry`: the quarantined messages `ids` through the pipeline
-/// again, each removed from the quarantine only once the batch is stored (one that
-/// fails again is quarantined anew), so a retry that fails loses nothing.
-pub fn retry_quarantined(desk: &Desk, ids: &[String]) -> Result<Vec<Processed>> {
+/// again, each removed from the quarantine only once the batch is stored. One that
+/// still cannot be used stays in the quarantine under its ID, with the new reason,
+/// so the ID the admin holds keeps working. Returns each ID with its outcome.
+pub fn retry_quarantined(desk: &Desk, ids: &[String]) -> Result<Vec<(String, Processed)>> {
     let quarantine = desk.storage.quarantine();
+    let mut ids = ids.to_vec();
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(id.clone()));
     let raws = ids
         .iter()
         .map(|id| quarantine.get(id))
         .collect::<Result<Vec<_>>>()?;
-    let results = Pipeline::new(desk, false)?.run_batch(&raws)?;
-    ids.iter().try_for_each(|id| quarantine.remove(id))?;
-    Ok(results)
+    let pipeline = Pipeline::new(desk, false)?;
+    let mut outcomes: Vec<Option<Processed>> = vec![None; ids.len()];
+    let (mut usable, mut usable_at) = (Vec::new(), Vec::new());
+    for (i, raw) in raws.into_iter().enumerate() {
+        match pipeline.quarantine_reason(&raw) {
+            Some(reason) => {
+                quarantine.set_reason(&ids[i], &reason)?;
+                let id = Some(ids[i].clone());
+                outcomes[i] = Some(Processed::unread(Outcome::Quarantined { reason, id }));
+            }
+            None => {
+                usable.push(raw);
+                usable_at.push(i);
+            }
+        }
+    }
+    for (i, processed) in usable_at.iter().zip(pipeline.run_batch(&usable)?) {
+        outcomes[*i] = Some(processed);
+    }
+    usable_at
+        .iter()
+        .try_for_each(|&i| quarantine.remove(&ids[i]))?;
+    Ok(ids
+        .into_iter()
+        .zip(outcomes.into_iter().flatten())
+        .collect())
 }
 
 /// What `ingest spool` did.
@@ -258,12 +298,12 @@ const HANDOFF: Duration = Duration::from_millis(5);
 /// opening costs far more than a message. A lone delivery never lingers (but drains
 /// again when mail is already waiting), and the database is released after
 /// [`MAX_HOLD`] at most so shell commands get their turn.
-fn drain_while_busy(pipeline: &Pipeline, spool: &Spool) -> Result<Summary> {
+fn drain_while_busy(pipeline: &Pipeline, spool: &Spool, seen: Seen) -> Result<Summary> {
     const LINGER: Duration = Duration::from_millis(8);
     let deadline = Instant::now() + MAX_HOLD;
     let mut total = Summary::default();
     loop {
-        let summary = drain_until(pipeline, spool, Some(deadline))?;
+        let summary = drain_until(pipeline, spool, Some(deadline), &mut *seen)?;
         let busy = summary.total() > 1;
         total.merge(summary);
         if Instant::now() >= deadline {
@@ -286,13 +326,20 @@ fn drain_while_busy(pipeline: &Pipeline, spool: &Spool) -> Result<Summary> {
 /// open the database (waiting up to the lock wait for a shell command to finish), drain
 /// the whole spool, let go, and look again; whatever arrived meanwhile is drained by
 /// whoever takes the lock first. When the database cannot be had, the mail stays
-/// spooled for the next delivery or `ingest spool`.
-pub fn settle(desk: &Desk) -> Result<Summary> {
+/// spooled for the next delivery or `ingest spool`. `mine` is the delivery's spool
+/// file: what became of it, when this process drained it, is in the result.
+pub fn settle(desk: &Desk, mine: &Path) -> Result<Settled> {
     let spool = desk.storage.spool();
+    let mut settled = Settled::default();
     if spool.is_watched() {
         // `ingest spool --watch` runs: it picks the message up within moments.
-        return Ok(Summary::default());
+        return Ok(settled);
     }
+    let mut seen = |p: &Processed, file: Option<&Path>| {
+        if file == Some(mine) {
+            settled.mine = Some(p.clone());
+        }
+    };
     // Rules are loaded only by the process that drains.
     let mut pipeline = None;
     let mut total = Summary::default();
@@ -302,7 +349,7 @@ pub fn settle(desk: &Desk) -> Result<Summary> {
             Some(p) => p,
             None => pipeline.insert(Pipeline::new(desk, false)?),
         };
-        total.merge(drain_while_busy(pipeline, spool)?);
+        total.merge(drain_while_busy(pipeline, spool, &mut seen)?);
         drop(lock);
         if spool.is_empty() {
             // Still held: the process ends, and its writes are flushed.
@@ -316,7 +363,18 @@ pub fn settle(desk: &Desk) -> Result<Summary> {
         desk.storage.release();
         std::thread::sleep(HANDOFF);
     }
-    Ok(total)
+    settled.summary = total;
+    Ok(settled)
+}
+
+/// What [`settle`] did.
+#[derive(Debug, Default)]
+pub struct Settled {
+    /// Every message this process drained.
+    pub summary: Summary,
+    /// The delivery's own message; None when another process (the drainer holding
+    /// the lock, or `ingest spool --watch`) has it to process.
+    pub mine: Option<Processed>,
 }
 
 /// Where a delivery on stdin goes: the desk, or, when its config did not load, the
@@ -337,9 +395,9 @@ pub enum DeskOrFallback<'a> {
 /// What became of a delivery that was spooled (exit 0: the mail is safe).
 #[derive(Debug)]
 pub enum Delivered {
-    /// Spooled and settled: drained here (this summary), or left to the process
-    /// that drains or watches the spool (an empty one).
-    Processed(Summary),
+    /// Spooled and settled: drained here, or left to the process that drains or
+    /// watches the spool (then `mine` is None), which is spooled at `spooled`.
+    Processed { settled: Settled, spooled: PathBuf },
     /// The config failed: the message waits in the spool, at `spooled`, until the
     /// config is fixed and `ingest spool` runs.
     SpooledConfigBroken {
@@ -362,8 +420,8 @@ pub fn deliver(to: DeskOrFallback<'_>, stdin: &mut dyn Read) -> Result<Delivered
     match to {
         DeskOrFallback::Desk(desk) => {
             let spooled = spool_from(desk.storage.spool(), stdin)?;
-            Ok(match settle(desk) {
-                Ok(summary) => Delivered::Processed(summary),
+            Ok(match settle(desk, &spooled) {
+                Ok(settled) => Delivered::Processed { settled, spooled },
                 Err(error) => Delivered::SpooledSettleFailed { spooled, error },
             })
         }

@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 
 use super::{fields, now, Desk};
 use crate::config::{Service, View};
-use crate::mail::parse::attachment_bytes;
+use crate::mail::parse::{attachment_bytes, single_address};
 use crate::model::choices::or_list;
 use crate::model::filter::{compare, statuses_named, SortField, SortKey};
 use crate::model::ticket::{changes, words};
@@ -184,13 +184,20 @@ fn apply_patch(desk: &Desk, edit: &TicketPatch, t: &mut Ticket) -> Result<()> {
         }
     }
     apply_set_edits(&mut t.tags, &edit.tags);
-    apply_set_edits(&mut t.followers, &edit.followers);
+    apply_set_edits(&mut t.followers, &checked_followers(desk, &edit.followers)?);
     let blank = |v: &String| if v.is_empty() { None } else { Some(v.clone()) };
     if let Some(v) = &edit.requester_name {
         t.requester.name = blank(v);
     }
     if let Some(v) = &edit.requester_email {
-        t.requester.email = blank(v);
+        t.requester.email = match v.as_str() {
+            "" => None,
+            typed => Some(single_address(typed).with_context(|| {
+                format!(
+                    "--requester-email '{typed}' is not an e-mail address: give one as name@domain"
+                )
+            })?),
+        };
     }
     if let Some(v) = &edit.requester_phone {
         t.requester.phone = blank(v);
@@ -492,6 +499,31 @@ fn assignee_named(desk: &Desk, spec: &str) -> Result<Assignee> {
         .check_assignee_or(spec, &["me"])
         .map_err(anyhow::Error::msg)?;
     Ok(Assignee::parse(spec))
+}
+
+/// Follower edits (`+WHO`, `-WHO`, `WHO`) with each WHO a login of the config or an
+/// address read as intake reads one (so lowercased); anything else is refused. A
+/// removal of a value that is neither is let through: it may be an old one to clear.
+fn checked_followers(desk: &Desk, edits: &[String]) -> Result<Vec<String>> {
+    edits
+        .iter()
+        .map(|e| {
+            let (sign, who) = match e.strip_prefix(['+', '-']) {
+                Some(who) => (&e[..1], who),
+                None => ("", e.as_str()),
+            };
+            if who.is_empty() || desk.config.user(who).is_some() {
+                return Ok(e.clone());
+            }
+            match single_address(who) {
+                Some(address) => Ok(format!("{sign}{address}")),
+                None if sign == "-" => Ok(e.clone()),
+                None => bail!(
+                    "--follower '{who}' is neither a login of the config nor an e-mail address: give a login or name@domain"
+                ),
+            }
+        })
+        .collect()
 }
 
 /// `+x` or `x` inserts, `-x` removes.

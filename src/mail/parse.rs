@@ -199,9 +199,12 @@ fn parse_unguarded(raw: &[u8]) -> Result<Incoming, ParseError> {
     let mut notes = walk.text_notes;
     notes.extend(cap_text(&mut msg.text));
     if walk.unlisted > 0 {
+        let (count, them) = match walk.unlisted {
+            1 => ("1 more attachment is".to_string(), "it"),
+            n => (format!("{n} more attachments are"), "them"),
+        };
         notes.push(format!(
-            "{} more attachments are not listed; the raw message in the mail store has them",
-            walk.unlisted
+            "{count} not listed; the raw message in the mail store has {them}"
         ));
     }
     // Whoever reads the text is told how it was made.
@@ -298,20 +301,34 @@ fn addresses(mail: &ParsedMail, header: &str) -> Vec<Address> {
                 MailAddr::Single(s) => vec![s.clone()],
                 MailAddr::Group(g) => g.addrs.clone(),
             };
-            for s in singles {
-                if s.addr.contains('@') {
-                    out.push(Address {
-                        name: s
-                            .display_name
-                            .map(|n| clean_line(&n))
-                            .filter(|n| !n.is_empty()),
-                        email: s.addr.trim().to_lowercase(),
-                    });
-                }
-            }
+            out.extend(singles.into_iter().filter_map(usable_address));
         }
     }
     out
+}
+
+/// An address intake would take from a header: one with an `@`, lowercased.
+fn usable_address(single: mailparse::SingleInfo) -> Option<Address> {
+    single.addr.contains('@').then(|| Address {
+        name: single
+            .display_name
+            .map(|n| clean_line(&n))
+            .filter(|n| !n.is_empty()),
+        email: single.addr.trim().to_lowercase(),
+    })
+}
+
+/// One e-mail address typed by a person (`ann@example.com`, `Ann <ann@example.com>`),
+/// read the way intake reads From and Cc, so a ticket made from the shell matches the
+/// mail its requester sends later. None unless it is exactly one usable address.
+pub fn single_address(value: &str) -> Option<String> {
+    let list = mailparse::addrparse(value).ok()?;
+    match list.iter().collect::<Vec<_>>()[..] {
+        [MailAddr::Single(single)] if !single.addr.trim().contains(char::is_whitespace) => {
+            usable_address(single.clone()).map(|a| a.email)
+        }
+        _ => None,
+    }
 }
 
 fn first_address(mail: &ParsedMail, header: &str) -> Option<Address> {
@@ -465,6 +482,21 @@ pub fn attachment_bytes(raw: &[u8], index: usize) -> Result<Vec<u8>, ParseError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_typed_address_is_read_as_intake_reads_from() {
+        assert_eq!(
+            single_address("Ann@Example.COM").as_deref(),
+            Some("ann@example.com")
+        );
+        assert_eq!(
+            single_address("Ann Smith <ann@example.com>").as_deref(),
+            Some("ann@example.com")
+        );
+        for bad in ["not an email", "notanemail", "a@x.example, b@x.example", ""] {
+            assert_eq!(single_address(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn envelope_line_is_dropped() {

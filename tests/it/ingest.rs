@@ -396,7 +396,7 @@ fn unparsable_mail_is_quarantined_then_retried_or_dropped() {
         .output()
         .unwrap();
     assert_eq!(out.stdout, b"\nno headers here\n");
-    // Retry: fails again, stays quarantined (under a new id).
+    // Retry: fails again, stays quarantined under its id.
     env.ok(&["ingest", "quarantine", "retry", &id]);
     assert_eq!(
         env.json(&["ingest", "quarantine", "list"])
@@ -419,7 +419,67 @@ fn unparsable_mail_is_quarantined_then_retried_or_dropped() {
         .unwrap()
         .is_empty());
     let err = env.fails(&["ingest", "quarantine", "show", "nope"], 1);
-    assert!(err.contains("no quarantined message 'nope'"), "{err}");
+    assert!(err.contains("no quarantined message nope"), "{err}");
+}
+
+fn quarantine_ids(env: &Env) -> Vec<String> {
+    env.json(&["ingest", "quarantine", "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Issue 18, bug 7: a retry that fails again keeps the ID and says so; a quarantine
+/// error names the ID and what to do, never a bare OS error.
+#[test]
+fn a_quarantine_retry_that_fails_again_keeps_its_id() {
+    let env = Env::new();
+    env.deliver("\nno headers here\n");
+    let [id] = &quarantine_ids(&env)[..] else {
+        panic!("one quarantined message")
+    };
+    let reason = env.json(&["ingest", "quarantine", "list"])[0]["reason"].clone();
+    let reason = reason.as_str().unwrap();
+    assert_eq!(
+        env.ok(&["ingest", "quarantine", "retry", id]),
+        format!(
+            "{id}: quarantined as {id}: {reason} (`postdesk ingest quarantine show {id}`)\n\
+             1 message: 0 created, 0 replies, 0 duplicates, 0 ignored, 1 quarantined\n"
+        )
+    );
+    assert_eq!(&quarantine_ids(&env), std::slice::from_ref(id));
+    let json = env.json(&["ingest", "quarantine", "retry", id]);
+    assert_eq!(
+        json["messages"],
+        serde_json::json!([{"retried": id, "outcome": "quarantined", "reason": reason, "quarantine_id": id, "from": "", "subject": ""}])
+    );
+    // Dropping a mistyped ID with a good one drops neither, and says what to do.
+    let err = env.fails(&["ingest", "quarantine", "drop", id, "nope"], 1);
+    assert_eq!(
+        err,
+        "postdesk: no quarantined message nope: `postdesk ingest quarantine list` shows the IDs\n"
+    );
+    let err = env.fails(&["ingest", "quarantine", "retry", "../x"], 1);
+    assert_eq!(
+        err,
+        "postdesk: '../x' is not a quarantine ID: `postdesk ingest quarantine list` shows the IDs\n"
+    );
+    let out = env
+        .cmd(&["ingest", "quarantine", "drop", id])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "postdesk: dropped 1 quarantined message\n"
+    );
+    let err = env.fails(&["ingest", "quarantine", "drop", id], 1);
+    assert_eq!(
+        err,
+        format!("postdesk: no quarantined message {id}: `postdesk ingest quarantine list` shows the IDs\n")
+    );
 }
 
 #[test]
@@ -593,6 +653,47 @@ fn attachments_are_listed_and_extracted() {
     );
 }
 
+/// Issue 18, bug 4: `-o FILE` names FILE, never replaces a file without `--force`,
+/// and `-o -` is stdout.
+#[test]
+fn an_attachment_written_with_o_names_the_file_and_replaces_none() {
+    let env = Env::new();
+    let msg = "From: ann@acme.example\nTo: help@corp.example\nSubject: Screenshot\nMessage-ID: <att@acme.example>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=XX\n\n--XX\nContent-Type: text/plain\n\nSee attached.\n--XX\nContent-Type: text/plain; name=notes.txt\nContent-Disposition: attachment; filename=notes.txt\nContent-Transfer-Encoding: base64\n\naGVsbG8gd29ybGQK\n--XX--\n";
+    env.deliver(msg);
+    let out = env
+        .cmd(&["ticket", "attachment", "1", "1", "-o", "out.txt"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "postdesk: wrote out.txt (12 bytes): attachment 1 of ticket #1, notes.txt\n"
+    );
+    let kept = env.path().join("kept.txt");
+    std::fs::write(&kept, "mine\n").unwrap();
+    let err = env.fails(&["ticket", "attachment", "1", "1", "-o", "kept.txt"], 1);
+    assert_eq!(
+        err,
+        "postdesk: kept.txt exists: pass --force to replace it, another -o FILE, or -o - for stdout\n"
+    );
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "mine\n");
+    env.ok(&[
+        "ticket",
+        "attachment",
+        "1",
+        "1",
+        "-o",
+        "kept.txt",
+        "--force",
+    ]);
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "hello world\n");
+    assert_eq!(
+        env.ok(&["ticket", "attachment", "1", "1", "-o", "-"]),
+        "hello world\n"
+    );
+    assert!(!env.path().join("-").exists());
+}
+
 #[test]
 fn a_bounce_of_our_own_mail_is_recorded_on_its_ticket() {
     let env = Env::new();
@@ -732,4 +833,143 @@ fn a_quarantine_retry_that_cannot_store_keeps_the_message() {
         .as_array()
         .unwrap()
         .is_empty());
+}
+
+/// `postdesk ingest --format ...` on stdin, as a person or script runs it.
+fn ingest_as(env: &Env, format: &str, message: &str) -> String {
+    let out = env
+        .cmd(&["ingest", "--format", format])
+        .write_stdin(message)
+        .output()
+        .unwrap();
+    assert_success(&out, &["ingest", "--format", format]);
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Issue 18, bug 14: asked for a format, a delivery on stdin says what became of its
+/// message; piped as an MTA pipes it, it stays silent.
+#[test]
+fn a_delivery_asked_for_a_format_says_what_became_of_its_message() {
+    let env = Env::new();
+    let first = mail("ann@acme.example", "Help", "o1@acme.example", "", "Please.");
+    let json: serde_json::Value = serde_json::from_str(&ingest_as(&env, "json", &first)).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "summary": {"created": 1, "replies": 0, "duplicates": 0, "ignored": 0, "quarantined": 0},
+            "messages": [{"outcome": "created", "ticket": 1, "from": "ann@acme.example", "subject": "Help"}],
+        })
+    );
+    let reply = mail(
+        "ann@acme.example",
+        "Re: [#1] Help",
+        "o2@acme.example",
+        "",
+        "More.",
+    );
+    assert_eq!(
+        ingest_as(&env, "table", &reply),
+        "added to ticket #1: ann@acme.example \"Re: [#1] Help\"\n\
+         1 message: 0 created, 1 reply, 0 duplicates, 0 ignored, 0 quarantined\n"
+    );
+    let json: serde_json::Value = serde_json::from_str(&ingest_as(&env, "json", &reply)).unwrap();
+    assert_eq!(
+        json["messages"],
+        serde_json::json!([{"outcome": "duplicate", "ticket": 1, "from": "ann@acme.example", "subject": "Re: [#1] Help"}])
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ingest_as(&env, "json", "\nno headers here\n")).unwrap();
+    let id = env.json(&["ingest", "quarantine", "list"])[0]["id"].clone();
+    assert_eq!(json["messages"][0]["outcome"], "quarantined");
+    assert_eq!(json["messages"][0]["quarantine_id"], id);
+    // An MTA's pipe: no --format, stdout not a terminal.
+    let out = env.ingest(&mail(
+        "ben@acme.example",
+        "Other",
+        "o3@acme.example",
+        "",
+        "Hi.",
+    ));
+    assert_success(&out, &["ingest"]);
+    assert_eq!(out.stdout, b"");
+    assert_eq!(env.list(&[]), [1, 2]);
+}
+
+/// Issue 18, bug 14: a message that waits in the spool says where, and why.
+#[test]
+fn a_delivery_kept_in_the_spool_says_so_when_asked() {
+    let env = Env::with_config(&CONFIG.replace("members: [alice, bob]", "members: [alice, bobby]"));
+    let out = env
+        .cmd(&["ingest", "--format", "json"])
+        .write_stdin(mail(
+            "ann@acme.example",
+            "Help",
+            "s1@acme.example",
+            "",
+            "Please.",
+        ))
+        .output()
+        .unwrap();
+    assert_success(&out, &["ingest", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let message = &json["messages"][0];
+    assert_eq!(message["outcome"], "spooled");
+    // Where the config's `db:` puts it, relative to the config found (./postdesk.yaml).
+    let spooled = message["spooled"].as_str().unwrap();
+    assert!(spooled.starts_with("./db/spool/"), "{json}");
+    assert!(env.path().join(spooled).is_file(), "{json}");
+    assert_eq!(
+        message["reason"],
+        "the config does not load (stderr says why); `postdesk ingest spool` processes it once the config is fixed"
+    );
+}
+
+/// Issue 18, bug 15: "1 reply, 1 duplicate", never "1 replies, 1 duplicates".
+#[test]
+fn an_import_summary_counts_in_words_that_agree() {
+    let env = Env::new();
+    let first = mail("ann@acme.example", "Help", "p1@acme.example", "", "Please.");
+    let reply = mail(
+        "ann@acme.example",
+        "Re: [#1] Help",
+        "p2@acme.example",
+        "",
+        "More.",
+    );
+    std::fs::write(env.path().join("in.mbox"), format!("{first}{reply}{reply}")).unwrap();
+    assert_eq!(
+        env.ok(&["ingest", "mbox", "in.mbox"]),
+        "3 messages: 1 created, 1 reply, 1 duplicate, 0 ignored, 0 quarantined\n"
+    );
+}
+
+/// Issue 18 (frictions): the quarantine list says when, from whom and about what;
+/// `show` piped or with `--raw` writes the exact bytes.
+#[test]
+fn the_quarantine_list_has_time_sender_and_subject() {
+    let env = Env::with_config(&format!("{CONFIG}ingest:\n  max_message_size: 300\n"));
+    let big = mail(
+        "ann@acme.example",
+        "Big",
+        "q1@acme.example",
+        "",
+        &"x".repeat(400),
+    );
+    env.deliver(&big);
+    let list = env.json(&["ingest", "quarantine", "list"]);
+    let entry = &list[0];
+    assert_eq!(entry["from"], "ann@acme.example");
+    assert_eq!(entry["subject"], "Big");
+    let at = entry["at"].as_str().unwrap();
+    assert!(at.starts_with("20") && at.ends_with('Z'), "{at}");
+    let csv = env.ok(&["ingest", "quarantine", "list", "--format", "csv"]);
+    assert!(csv.starts_with("id,at,from,subject,size,reason\n"), "{csv}");
+    let id = entry["id"].as_str().unwrap();
+    for args in [
+        &["ingest", "quarantine", "show", id][..],
+        &["ingest", "quarantine", "show", id, "--raw"],
+    ] {
+        let out = env.cmd(args).output().unwrap();
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), big);
+    }
 }

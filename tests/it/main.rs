@@ -18,6 +18,7 @@ mod man_pages;
 mod readme;
 mod rules;
 mod sample;
+mod scripts;
 mod senders;
 mod shared_desk;
 mod store_lock;

@@ -176,3 +176,66 @@ fn create_and_edit_take_the_same_field_flags() {
         "postdesk: ticket #1: the subject cannot be empty"
     );
 }
+
+/// Issue 18, bug 5: addresses are read as intake reads them, and refused naming the value.
+#[test]
+fn requester_and_follower_addresses_are_checked() {
+    let env = Env::new();
+    let err = env.fails(
+        &[
+            "ticket",
+            "create",
+            "-s",
+            "Printer",
+            "--requester-email",
+            "not an email",
+        ],
+        1,
+    );
+    assert_eq!(
+        err,
+        "postdesk: --requester-email 'not an email' is not an e-mail address: give one as name@domain\n"
+    );
+    assert_eq!(env.list(&[]), Vec::<u64>::new());
+    env.create(&[
+        "-s",
+        "Printer",
+        "--requester-email",
+        "Ann <Ann@Acme.example>",
+    ]);
+    let err = env.fails(&["ticket", "edit", "1", "--follower", "+notanemail"], 1);
+    assert_eq!(
+        err,
+        "postdesk: ticket #1: --follower 'notanemail' is neither a login of the config nor an e-mail address: give a login or name@domain\n"
+    );
+    env.ok(&[
+        "ticket",
+        "edit",
+        "1",
+        "--follower",
+        "+Zoe@X.example",
+        "--follower",
+        "bob",
+    ]);
+    let t = env.json(&["ticket", "show", "1"]);
+    assert_eq!(t["requester"]["email"], "ann@acme.example");
+    assert_eq!(
+        t["followers"],
+        serde_json::json!(["bob", "boss@corp.example", "zoe@x.example"])
+    );
+}
+
+/// Issue 18, bug 15: a count agrees with its number.
+#[test]
+fn an_edit_counts_its_changes_in_words_that_agree() {
+    let env = Env::new();
+    env.create(&["-s", "Printer"]);
+    assert_eq!(
+        env.ok(&["ticket", "edit", "1", "-p", "high"]),
+        "updated ticket #1 (1 change)\n"
+    );
+    assert_eq!(
+        env.ok(&["ticket", "edit", "1", "-p", "low", "-t", "paper"]),
+        "updated ticket #1 (2 changes)\n"
+    );
+}

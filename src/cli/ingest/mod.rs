@@ -7,10 +7,13 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+mod delivery;
 mod ignored;
 mod quarantine;
 
+use super::exit::Failure;
 use super::output::{self, Format};
+use super::plural::plural;
 use super::terminal;
 use super::{Global, TempFail};
 use crate::desk::ingest::{Outcome, Processed, Summary};
@@ -26,6 +29,10 @@ use crate::mail::mbox::MboxReader;
 /// exit 75 (temporary failure, the MTA retries) when it could not even be spooled.
 /// With a broken config the message stays spooled, the error is reported on stderr
 /// and the exit is 0: fix the config and run `postdesk ingest spool`.
+///
+/// Silent on a pipe, as an MTA runs it. On a terminal, or with `--format`, it prints
+/// what became of the message: the ticket it created or joined, a duplicate, ignored
+/// and why, quarantined with its ID, or spooled (another process drains the spool).
 ///
 /// Replies join their ticket by In-Reply-To/References, else by a `[#42]` tag in the
 /// subject when the sender is the ticket's requester, a follower or an agent.
@@ -155,12 +162,7 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
             output::note(format!("watching {}", desk.storage.spool().dir().display()));
             intake::watch(
                 &desk,
-                |s| {
-                    output::note(format!(
-                        "{} messages: {} created, {} replies, {} duplicates, {} ignored, {} quarantined",
-                        s.total(), s.created, s.replies, s.duplicates, s.ignored, s.quarantined
-                    ))
-                },
+                |s| output::note(summary_line(s)),
                 |e, retry| {
                     output::note(format!(
                         "ERROR: {e:#}\npostdesk: the spool is kept; trying again in {} s",
@@ -174,8 +176,8 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
             let run = intake::process_spool(&desk)?;
             if run.removed > 0 {
                 output::note(format!(
-                    "removed {} temp files left by interrupted writes",
-                    run.removed
+                    "removed {} left by interrupted writes",
+                    plural(run.removed as u64, "temp file", "temp files")
                 ));
             }
             print_summary(&run.summary, &[], global.format)
@@ -210,8 +212,9 @@ fn deliver(dry_run: bool, global: &Global) -> Result<()> {
             config: global.config.clone(),
         },
     };
-    match intake::deliver(to, &mut std::io::stdin().lock()).map_err(TempFail)? {
-        Delivered::Processed(_) => {}
+    let delivered = intake::deliver(to, &mut std::io::stdin().lock()).map_err(TempFail)?;
+    match &delivered {
+        Delivered::Processed { .. } => {}
         Delivered::SpooledConfigBroken { spooled, error } => output::note(format!(
             "CONFIG ERROR: {error:#}\npostdesk: the message is kept in the spool ({}) and will be processed by `postdesk ingest spool` once the config is fixed",
             spooled.display()
@@ -220,6 +223,18 @@ fn deliver(dry_run: bool, global: &Global) -> Result<()> {
             "ERROR: {error:#}\npostdesk: the message is kept in the spool ({}) for `postdesk ingest spool`",
             spooled.display()
         )),
+    }
+    // An MTA's pipe wants silence; a person, or a script that asked for a format,
+    // wants to know which ticket the mail made.
+    if global.format_given || std::io::stdout().is_terminal() {
+        // The message is safe in the spool: failing to print must not make the
+        // MTA deliver it again.
+        match delivery::print(&delivered, global.format) {
+            Err(e) if Failure::of(&e) != Failure::BrokenPipe => output::note(format!(
+                "the message is stored, but its outcome could not be printed: {e:#}"
+            )),
+            _ => {}
+        }
     }
     Ok(())
 }
@@ -326,31 +341,62 @@ pub(super) fn print_summary(
             for p in decisions {
                 text.push_str(&format!("would {}\n", describe(p)));
             }
-            text.push_str(&format!(
-                "{} messages: {} created, {} replies, {} duplicates, {} ignored, {} quarantined",
-                summary.total(),
-                summary.created,
-                summary.replies,
-                summary.duplicates,
-                summary.ignored,
-                summary.quarantined
-            ));
+            text.push_str(&summary_line(summary));
             output::line(text)
         }
     }
 }
 
+/// `3 messages: 1 created, 1 reply, 0 duplicates, 1 ignored, 0 quarantined`.
+pub(super) fn summary_line(s: &Summary) -> String {
+    format!(
+        "{}: {} created, {}, {}, {} ignored, {} quarantined",
+        plural(s.total(), "message", "messages"),
+        s.created,
+        plural(s.replies, "reply", "replies"),
+        plural(s.duplicates, "duplicate", "duplicates"),
+        s.ignored,
+        s.quarantined
+    )
+}
+
+/// What became of a message, for a person: `created ticket #3 from ...`.
+pub(super) fn done(p: &Processed) -> String {
+    let what = sender_and_subject(p);
+    match &p.outcome {
+        Outcome::Created { ticket } => format!("created ticket #{ticket} from {what}"),
+        Outcome::Reply { ticket } => format!("added to ticket #{ticket}: {what}"),
+        Outcome::Duplicate { ticket: Some(n) } => {
+            format!("a duplicate of mail on ticket #{n}, nothing changed: {what}")
+        }
+        Outcome::Duplicate { ticket: None } => format!("a duplicate, nothing changed: {what}"),
+        Outcome::Ignored { reason } => {
+            format!("ignored ({reason}; `postdesk ingest ignored` lists it): {what}")
+        }
+        Outcome::Quarantined {
+            reason,
+            id: Some(id),
+        } => format!("quarantined as {id}: {reason} (`postdesk ingest quarantine show {id}`)"),
+        Outcome::Quarantined { reason, id: None } => format!("quarantined: {reason}"),
+    }
+}
+
 fn describe(p: &Processed) -> String {
-    let what = format!(
-        "{} \"{}\"",
-        terminal::inline(&p.from),
-        terminal::inline(&p.subject)
-    );
+    let what = sender_and_subject(p);
     match &p.outcome {
         Outcome::Created { ticket } => format!("create ticket #{ticket} from {what}"),
         Outcome::Reply { ticket } => format!("add to ticket #{ticket}: {what}"),
         Outcome::Duplicate { .. } => format!("skip a duplicate: {what}"),
         Outcome::Ignored { reason } => format!("ignore ({reason}): {what}"),
-        Outcome::Quarantined { reason } => format!("quarantine: {reason}"),
+        Outcome::Quarantined { reason, .. } => format!("quarantine: {reason}"),
     }
+}
+
+/// `ann@example.com "Printer jams"`, escaped: both come from the mail.
+fn sender_and_subject(p: &Processed) -> String {
+    format!(
+        "{} \"{}\"",
+        terminal::inline(&p.from),
+        terminal::inline(&p.subject)
+    )
 }

@@ -7,6 +7,7 @@ use super::fields::FieldArgs;
 use super::parse_number;
 use super::view::TicketJson;
 use crate::cli::output::{self, Format};
+use crate::cli::plural::plural;
 use crate::desk::tickets;
 use crate::desk::Desk;
 
@@ -29,6 +30,9 @@ pub fn run(args: EditArgs, desk: &Desk, format: Format) -> Result<()> {
     match format {
         Format::Json => output::json(&TicketJson::new(&ticket, None)),
         _ if changed == 0 => output::line(format!("ticket #{number} unchanged")),
-        _ => output::line(format!("updated ticket #{number} ({changed} changes)")),
+        _ => output::line(format!(
+            "updated ticket #{number} ({})",
+            plural(changed as u64, "change", "changes")
+        )),
     }
 }

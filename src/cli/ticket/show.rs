@@ -6,6 +6,7 @@ use clap::Args;
 use super::parse_number;
 use super::view::{cell, TicketJson, ALL_COLUMNS};
 use crate::cli::output::{self, Format};
+use crate::cli::plural::plural;
 use crate::cli::terminal;
 use crate::desk::tickets;
 use crate::desk::Desk;
@@ -86,7 +87,8 @@ pub fn run(args: ShowArgs, desk: &Desk, format: Format) -> Result<()> {
                         if mail.is_cut() {
                             let more = mail.text_size - mail.text.len() as u64;
                             text.push_str(&format!(
-                                "      | [... {more} more bytes: postdesk ticket show {} --full]\n",
+                                "      | [... {}: postdesk ticket show {} --full]\n",
+                                plural(more, "more byte", "more bytes"),
                                 ticket.number
                             ));
                         }
