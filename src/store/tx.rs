@@ -389,13 +389,16 @@ impl Tx<'_> {
         )
     }
 
-    /// Takes texts whose words are indexed out of the pending set, with their words.
-    pub(super) fn unqueue(&self, done: &BTreeSet<Pending>) -> Result<()> {
-        for entry in done {
-            for i in 0..entry.chunks {
-                self.pending.remove(&entry.chunk_key(i))?;
-            }
+    /// Removes the stored words of a pending text whose words are in the index.
+    pub(super) fn drop_words(&self, entry: &Pending) -> Result<()> {
+        for i in 0..entry.chunks {
+            self.pending.remove(&entry.chunk_key(i))?;
         }
+        Ok(())
+    }
+
+    /// Takes texts whose words are in the index out of the pending set.
+    pub(super) fn unqueue(&self, done: &BTreeSet<Pending>) -> Result<()> {
         self.change_index(
             vec![keys::PENDING],
             |old| IndexValue::Pending(Pending::decode_all(old)),
