@@ -24,7 +24,7 @@ fn main() -> ExitCode {
         Err(e) => {
             let failure = Failure::of(&e);
             if failure != Failure::BrokenPipe {
-                postdesk::cli::output::note(format!("{e:#}"));
+                postdesk::cli::output::diagnostic(format!("{e:#}"));
             }
             failure.code()
         }

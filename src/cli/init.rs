@@ -31,10 +31,12 @@ pub fn run(args: InitArgs, global: &Global) -> Result<()> {
         Some(group) => format!("; shared by group '{group}'"),
         None => String::new(),
     };
-    output::note(format!(
-        "wrote {} (admin: {login}) and created the database {}{shared}",
-        done.config.display(),
-        done.db.display()
-    ));
-    Ok(())
+    output::done(
+        format!(
+            "wrote {} (admin: {login}) and created the database {}{shared}",
+            done.config.display(),
+            done.db.display()
+        ),
+        global.format,
+    )
 }

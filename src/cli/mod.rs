@@ -25,6 +25,13 @@ use crate::desk::Desk;
 use crate::store::Teardown;
 pub use output::Format;
 
+/// The heading of the options every command shares (`global = true`): in `--help`
+/// and the man pages they come after the command's own, apart from them.
+const GLOBAL_OPTIONS: &str = "Global options";
+/// After any command's own options (in this order), so that a man page's synopsis
+/// lists them last too.
+const GLOBAL_ORDER: usize = 1000;
+
 /// A helpdesk that lives on the command line and in the mail system.
 ///
 /// Mail becomes tickets (`postdesk ingest`), agents work them from the shell
@@ -37,28 +44,30 @@ pub use output::Format;
 #[command(name = "postdesk", version, max_term_width = 100)]
 pub struct Cli {
     /// The config file [default: ./postdesk.yaml, then $XDG_CONFIG_HOME/postdesk/config.yaml]
-    #[arg(long, global = true, env = "POSTDESK_CONFIG", value_name = "FILE")]
+    #[arg(long, global = true, help_heading = GLOBAL_OPTIONS, display_order = GLOBAL_ORDER, env = "POSTDESK_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
     /// The database directory [default: `settings.db` of the config, then $XDG_DATA_HOME/postdesk/db]
-    #[arg(long, global = true, env = "POSTDESK_DB", value_name = "DIR")]
+    #[arg(long, global = true, help_heading = GLOBAL_OPTIONS, display_order = GLOBAL_ORDER + 1, env = "POSTDESK_DB", value_name = "DIR")]
     pub db: Option<PathBuf>,
 
     /// Act as this user (a login from the config) [default: your login name]
     #[arg(
         long = "as",
         global = true,
+        help_heading = GLOBAL_OPTIONS,
+        display_order = GLOBAL_ORDER + 2,
         env = "POSTDESK_USER",
         value_name = "LOGIN"
     )]
     pub as_user: Option<String>,
 
     /// How long to wait while another postdesk process holds the database (e.g. 30s, 500ms, 2m)
-    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = parse_wait)]
+    #[arg(long, global = true, help_heading = GLOBAL_OPTIONS, display_order = GLOBAL_ORDER + 3, value_name = "DURATION", default_value = "30s", value_parser = parse_wait)]
     pub lock_wait: Duration,
 
     /// Output format of listings and `show`
-    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    #[arg(long, global = true, help_heading = GLOBAL_OPTIONS, display_order = GLOBAL_ORDER + 4, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
     /// `--format` was on the command line, not the default ([`parse`] sets it):
@@ -71,7 +80,7 @@ pub struct Cli {
     /// By default a CSV cell starting with =, +, -, @, a tab or a carriage return
     /// (other than a plain number such as -5) gets a leading ', so that a spreadsheet
     /// opening the file shows it as text instead of running it as a formula.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL_OPTIONS, display_order = GLOBAL_ORDER + 5)]
     pub csv_raw: bool,
 
     #[command(subcommand)]

@@ -1,5 +1,16 @@
 //! Rendering: table for people, JSON and CSV for scripts. Data goes to stdout only.
 //!
+//! Which stream a line goes to (issue 18), so that success never reads as an error:
+//! - stdout: data, and a command's result (`created ticket #3`, `10 rules in 2 files:
+//!   OK`, `dropped 1 quarantined message`): `line`, or `done` for a result line.
+//! - stderr without a prefix (`aside`): a note beside data that stdout carries, such
+//!   as a message written to stdout, or JSON/CSV output: `done` sends a result line
+//!   there with `--format json|csv`, where stdout must hold that format only.
+//! - stderr with `postdesk: ` (`diagnostic`): errors and warnings, nothing else.
+//!
+//! `ingest` on stdin from an MTA prints none of these on success: its silence is
+//! decided where it prints (`cli::ingest`).
+//!
 //! Whatever is meant for a terminal (tables, lines, notes on stderr) goes through
 //! `terminal`, here and nowhere else, so no command can forget it: a table's cells
 //! as they are added, a line as it is printed.
@@ -171,7 +182,26 @@ pub fn line(text: impl std::fmt::Display) -> Result<()> {
     Ok(())
 }
 
-/// Prints `postdesk: ` and a note or error on stderr, escaped for a terminal.
-pub fn note(text: impl std::fmt::Display) {
+/// Prints a command's result line (`wrote ...`, `... OK`): on stdout, unless stdout
+/// carries JSON or CSV (`format`), then on stderr beside it, without a prefix.
+pub fn done(text: impl std::fmt::Display, format: Format) -> Result<()> {
+    match format {
+        Format::Table => line(text),
+        Format::Json | Format::Csv => {
+            aside(text);
+            Ok(())
+        }
+    }
+}
+
+/// Prints a note beside the data on stdout (not an error) on stderr, escaped for a
+/// terminal and without the `postdesk: ` of errors.
+pub fn aside(text: impl std::fmt::Display) {
+    eprintln!("{}", terminal::block(&text.to_string()));
+}
+
+/// Prints `postdesk: ` and an error or warning on stderr, escaped for a terminal.
+/// Never a success: that is `done`, `line` or `aside`.
+pub fn diagnostic(text: impl std::fmt::Display) {
     eprintln!("postdesk: {}", terminal::block(&text.to_string()));
 }

@@ -91,10 +91,10 @@ pub fn run(cmd: RuleCommand, global: &Global) -> Result<()> {
     match cmd {
         RuleCommand::List => list(&desk, global.format),
         RuleCommand::Show { name } => show(&desk, &name, global.format),
-        RuleCommand::Check { files } => check(&desk, files),
+        RuleCommand::Check { files } => check(&desk, files, global.format),
         RuleCommand::Test(args) => test(&desk, args, global.format),
-        RuleCommand::Enable { name } => toggle(&desk, &name, true),
-        RuleCommand::Disable { name } => toggle(&desk, &name, false),
+        RuleCommand::Enable { name } => toggle(&desk, &name, true, global.format),
+        RuleCommand::Disable { name } => toggle(&desk, &name, false, global.format),
     }
 }
 
@@ -182,8 +182,7 @@ fn list(desk: &Desk, format: Format) -> Result<()> {
             }),
         ),
         Format::Table if rows.is_empty() => {
-            output::note(format!("no rules in {}", desk.config.rules_dir().display()));
-            Ok(())
+            output::line(format!("no rules in {}", desk.config.rules_dir().display()))
         }
         Format::Table => {
             let mut table = output::table(&["#", "file", "name", "enabled", "when", "summary"]);
@@ -229,21 +228,21 @@ fn show(desk: &Desk, name: &str, format: Format) -> Result<()> {
     ))
 }
 
-fn check(desk: &Desk, files: Vec<PathBuf>) -> Result<()> {
+fn check(desk: &Desk, files: Vec<PathBuf>, format: Format) -> Result<()> {
     let files = if files.is_empty() {
         RuleSet::files(&desk.config)
     } else {
         files
     };
     match RuleSet::load_files(&files, &names(&desk.config)) {
-        Ok(set) => {
-            output::note(format!(
+        Ok(set) => output::done(
+            format!(
                 "{} in {}: OK",
                 plural(set.rules.len(), "rule", "rules"),
                 plural(files.len(), "file", "files")
-            ));
-            Ok(())
-        }
+            ),
+            format,
+        ),
         Err(errors) => {
             for e in &errors.0 {
                 eprintln!("{}", terminal::block(&e.to_string()));
@@ -253,7 +252,7 @@ fn check(desk: &Desk, files: Vec<PathBuf>) -> Result<()> {
     }
 }
 
-fn toggle(desk: &Desk, name: &str, on: bool) -> Result<()> {
+fn toggle(desk: &Desk, name: &str, on: bool, format: Format) -> Result<()> {
     let rule = find(desk.rules()?, name)?;
     let changed = crate::rules::edit::set_enabled(rule, on)?;
     // The edited file must still load.
@@ -261,11 +260,13 @@ fn toggle(desk: &Desk, name: &str, on: bool) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}\n(after editing {})", rule.file.display()))?;
     let state = if on { "enabled" } else { "disabled" };
     if changed {
-        output::note(format!("rule '{name}' {state} in {}", rule.file.display()));
+        output::done(
+            format!("rule '{name}' {state} in {}", rule.file.display()),
+            format,
+        )
     } else {
-        output::note(format!("rule '{name}' was already {state}"));
+        output::done(format!("rule '{name}' was already {state}"), format)
     }
-    Ok(())
 }
 
 #[derive(Serialize)]

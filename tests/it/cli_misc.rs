@@ -105,3 +105,64 @@ fn lock_wait_takes_human_durations() {
     let err = env.fails(&["--lock-wait", "soon", "ticket", "list"], 2);
     assert!(err.contains("'soon' is not a duration"), "{err}");
 }
+
+/// Runs and requires success; returns (stdout, stderr).
+fn streams(env: &Env, args: &[&str]) -> (String, String) {
+    let out = env.cmd(args).output().expect("run postdesk");
+    crate::common::assert_success(&out, args);
+    let text = |b: Vec<u8>| String::from_utf8(b).expect("utf-8");
+    (text(out.stdout), text(out.stderr))
+}
+
+/// Issue 18: success lines went to stderr with the `postdesk:` prefix of errors. A
+/// command's result is on stdout and stderr stays empty; with `--format json` stdout
+/// is JSON only, so a command without JSON of its own says it on stderr, unprefixed.
+/// Errors stay on stderr, prefixed.
+#[test]
+fn results_go_to_stdout_and_errors_to_stderr() {
+    let env = Env::new();
+    let no_rules = streams(&env, &["rule", "list"]);
+    assert!(no_rules.0.starts_with("no rules in "), "{no_rules:?}");
+    assert_eq!(no_rules.1, "");
+    std::fs::create_dir(env.path().join("rules")).unwrap();
+    std::fs::write(
+        env.path().join("rules/10-one.yaml"),
+        "- name: one\n  actions: [{ tag: [x] }]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        streams(&env, &["rule", "check"]),
+        ("1 rule in 1 file: OK\n".into(), String::new())
+    );
+    assert_eq!(
+        streams(&env, &["rule", "check", "--format", "json"]),
+        (String::new(), "1 rule in 1 file: OK\n".into())
+    );
+    let disabled = streams(&env, &["rule", "disable", "one"]);
+    assert!(
+        disabled.0.starts_with("rule 'one' disabled in "),
+        "{disabled:?}"
+    );
+    assert_eq!(disabled.1, "");
+    assert_eq!(
+        streams(&env, &["rule", "disable", "one"]),
+        ("rule 'one' was already disabled\n".into(), String::new())
+    );
+    assert_eq!(
+        streams(&env, &["ticket", "list", "--search", "nothing"]),
+        ("no tickets match\n".into(), String::new())
+    );
+    assert_eq!(
+        streams(&env, &["ingest", "quarantine", "list"]),
+        ("the quarantine is empty\n".into(), String::new())
+    );
+    let init = streams(&env, &["init", "fresh"]);
+    assert!(init.0.starts_with("wrote "), "{init:?}");
+    assert_eq!(init.1, "");
+
+    let out = env.cmd(&["ticket", "show", "99"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("postdesk: ") && err.contains("99"), "{err}");
+}

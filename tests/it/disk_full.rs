@@ -115,10 +115,14 @@ fn the_spool_watcher_waits_out_a_full_disk() {
     env.create(&["-s", "first"]);
     let mut watcher = Watcher(
         env.process(&["ingest", "spool", "--watch"])
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap(),
     );
+    // `watching DIR` is its result, on stdout; a failed drain is an error, on stderr.
+    let mut stdout = std::io::BufReader::new(watcher.0.stdout.take().unwrap()).lines();
+    assert!(stdout.next().unwrap().unwrap().contains("watching"));
     let (tx, rx) = mpsc::channel();
     let stderr = std::io::BufReader::new(watcher.0.stderr.take().unwrap());
     std::thread::spawn(move || {
@@ -133,7 +137,6 @@ fn the_spool_watcher_waits_out_a_full_disk() {
             Err(e) => panic!("the watcher never said '{text}': {e}"),
         }
     };
-    wait_for("watching");
     // Room for the message in the spool, not for its copy in the mail store.
     let body = "All work and no play makes Jack a dull boy, all day long.\n".repeat(16_000);
     let filler = fs.fill(body.len() as u64 + (128 << 10));

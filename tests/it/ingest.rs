@@ -472,9 +472,10 @@ fn a_quarantine_retry_that_fails_again_keeps_its_id() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "postdesk: dropped 1 quarantined message\n"
+        String::from_utf8_lossy(&out.stdout),
+        "dropped 1 quarantined message\n"
     );
+    assert_eq!(out.stderr, b"");
     let err = env.fails(&["ingest", "quarantine", "drop", id], 1);
     assert_eq!(
         err,
@@ -666,9 +667,10 @@ fn an_attachment_written_with_o_names_the_file_and_replaces_none() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "postdesk: wrote out.txt (12 bytes): attachment 1 of ticket #1, notes.txt\n"
+        String::from_utf8_lossy(&out.stdout),
+        "wrote out.txt (12 bytes): attachment 1 of ticket #1, notes.txt\n"
     );
+    assert_eq!(out.stderr, b"");
     let kept = env.path().join("kept.txt");
     std::fs::write(&kept, "mine\n").unwrap();
     let err = env.fails(&["ticket", "attachment", "1", "1", "-o", "kept.txt"], 1);

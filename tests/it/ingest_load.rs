@@ -120,11 +120,12 @@ fn with_a_watcher_deliveries_only_spool_and_tickets_follow() {
     let env = Env::new();
     let mut watcher = env
         .process(&["ingest", "spool", "--watch"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut lines = std::io::BufReader::new(watcher.stderr.take().unwrap()).lines();
+    // Issue 18: what it is watching is its result, on stdout.
+    let mut lines = std::io::BufReader::new(watcher.stdout.take().unwrap()).lines();
     assert!(lines.next().unwrap().unwrap().contains("watching"));
     // Hold the database: deliveries must not wait for it.
     let store = postdesk::store::Store::open(&env.db(), Duration::from_secs(5)).unwrap();
@@ -231,9 +232,12 @@ fn ingest_spool_removes_temp_files_of_crashed_writers_once_an_hour_old() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "postdesk: removed 3 temp files left by interrupted writes\n"
+    // Issue 18: a result, on stdout before the summary; stderr is for errors.
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .starts_with("removed 3 temp files left by interrupted writes\n"),
+        "{out:?}"
     );
     for path in &stale {
         assert!(!path.exists(), "{} should be gone", path.display());

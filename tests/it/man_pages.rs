@@ -151,3 +151,128 @@ fn help_says_report_and_session_are_not_built_yet() {
         "the description says so too: {help}"
     );
 }
+
+/// The long names of the options every command shares (`global = true`), from the code.
+fn global_options() -> Vec<String> {
+    let cmd = postdesk::cli::command();
+    let globals: Vec<String> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .filter_map(|a| a.get_long().map(str::to_string))
+        .collect();
+    assert!(globals.contains(&"config".to_string()), "{globals:?}");
+    globals
+}
+
+/// The options a `--help` text declares, in order, each with the heading it is under.
+fn help_options(help: &str) -> Vec<(String, String)> {
+    let mut heading = String::new();
+    let mut out = Vec::new();
+    for line in help.lines() {
+        if !line.starts_with(' ') && line.ends_with(':') {
+            heading = line.trim_end_matches(':').to_string();
+        }
+        let decl = line.trim_start();
+        // `-s, --subject <SUBJECT>` or `--config <FILE>`; not a `- table: ...` value list.
+        if decl.starts_with("--") || decl.get(2..4) == Some(", ") && decl.starts_with('-') {
+            if let Some(long) = decl.split("--").nth(1) {
+                let long = long.split([' ', '=', '<']).next().unwrap_or_default();
+                out.push((long.to_string(), heading.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// The options a man page declares (`.TP` then `\fB\-\-name\fR`), each with its section.
+fn man_options(page: &str) -> Vec<(String, String)> {
+    let mut section = String::new();
+    let mut out = Vec::new();
+    let mut after_tp = false;
+    for line in page.lines() {
+        if let Some(title) = line.strip_prefix(".SH ") {
+            section = title.trim_matches('"').to_string();
+        }
+        if after_tp && line.starts_with("\\fB\\-") {
+            let text = line.replace("\\-", "-");
+            if let Some(long) = text.split("--").nth(1) {
+                let long = long.split('\\').next().unwrap_or_default();
+                out.push((long.to_string(), section.clone()));
+            }
+        }
+        after_tp = line == ".TP";
+    }
+    out
+}
+
+/// Every declared option: a global one under `global_heading`, any other not.
+fn assert_apart(what: &str, options: &[(String, String)], global_heading: &str) {
+    let globals = global_options();
+    let declared: Vec<&String> = options.iter().map(|(o, _)| o).collect();
+    for g in &globals {
+        assert!(declared.contains(&g), "{what}: --{g} missing: {options:?}");
+    }
+    let first_global = options.iter().position(|(o, _)| globals.contains(o));
+    for (n, (option, heading)) in options.iter().enumerate() {
+        let global = globals.contains(option);
+        assert_eq!(
+            heading == global_heading,
+            global,
+            "{what}: --{option} is under {heading:?}: {options:?}"
+        );
+        assert!(
+            global || first_global.is_none_or(|f| n < f),
+            "{what}: --{option} comes after the global options: {options:?}"
+        );
+    }
+}
+
+/// Issue 18: `--help` and the man pages mixed the global options (`--config`,
+/// `--db`, `--as`, ...) into each command's own; they stand apart, after them.
+#[test]
+fn global_options_stand_apart_in_help_and_man_pages() {
+    let env = crate::common::Env::new();
+    for args in [
+        &["help"][..],
+        &["ticket", "create", "--help"],
+        &["ticket", "create", "-h"],
+        &["ingest", "quarantine", "drop", "--help"],
+    ] {
+        let options = help_options(&env.ok(args));
+        assert!(
+            options.iter().any(|(o, _)| o == "help"),
+            "{args:?}: {options:?}"
+        );
+        assert_apart(&format!("postdesk {args:?}"), &options, "Global options");
+    }
+    let create = help_options(&env.ok(&["ticket", "create", "--help"]));
+    assert!(create.iter().any(|(o, _)| o == "subject"), "{create:?}");
+    for (name, page) in pages() {
+        let page = String::from_utf8(page).unwrap();
+        assert_apart(&name, &man_options(&page), "GLOBAL OPTIONS");
+        assert_apart(&name, &synopsis_options(&page), "SYNOPSIS, global");
+    }
+}
+
+/// The long options of a man page's SYNOPSIS line, in order; the global ones
+/// marked as under the heading "SYNOPSIS, global" once the first has been seen.
+fn synopsis_options(page: &str) -> Vec<(String, String)> {
+    let globals = global_options();
+    let line = page
+        .lines()
+        .skip_while(|l| *l != ".SH SYNOPSIS")
+        .nth(1)
+        .expect("a synopsis")
+        .replace("\\-", "-");
+    let mut heading = "SYNOPSIS";
+    line.split("\\fB--")
+        .skip(1)
+        .map(|rest| {
+            let long = rest.split('\\').next().unwrap_or_default().to_string();
+            if globals.contains(&long) {
+                heading = "SYNOPSIS, global";
+            }
+            (long, heading.to_string())
+        })
+        .collect()
+}

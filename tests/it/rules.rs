@@ -588,8 +588,8 @@ fn rule_counts_agree_with_their_noun() {
     let env = with_rules(&[("10-one.yaml", "- name: one\n  actions: [{ tag: [x] }]\n")]);
     let out = env.cmd(&["rule", "check"]).output().unwrap();
     crate::common::assert_success(&out, &["rule", "check"]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("1 rule in 1 file: OK"), "{err}");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("1 rule in 1 file: OK"), "{said}");
     std::fs::write(
         env.path().join("rules/10-one.yaml"),
         "- name: one\n  actions: [{ assign: ghost }]\n",

@@ -94,7 +94,7 @@ fn tables_and_lines_show_escape_sequences_instead_of_sending_them() {
 #[test]
 fn notes_dry_runs_and_rule_tests_are_escaped() {
     let env = desk();
-    let (_, note) = run_safe_both(&env, &["ticket", "attachment", "1", "1", "-o", "saved.bin"]);
+    let (note, _) = run_safe_both(&env, &["ticket", "attachment", "1", "1", "-o", "saved.bin"]);
     // The file written is named first; the attachment's own name, from the mail, escaped.
     assert!(
         note.contains(r"wrote saved.bin (28 bytes): attachment 1 of ticket #1, report\u{1b}[8m"),

@@ -159,12 +159,20 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
         }
         Some(IngestCommand::Spool { watch: true }) => {
             let desk = global.desk()?;
-            output::note(format!("watching {}", desk.storage.spool().dir().display()));
+            let format = global.format;
+            output::done(
+                format!("watching {}", desk.storage.spool().dir().display()),
+                format,
+            )?;
             intake::watch(
                 &desk,
-                |s| output::note(summary_line(s)),
+                // A drain's summary is the watcher's result; it must not stop the
+                // watching when stdout is gone.
+                |s| {
+                    let _ = output::done(summary_line(s), format);
+                },
                 |e, retry| {
-                    output::note(format!(
+                    output::diagnostic(format!(
                         "ERROR: {e:#}\npostdesk: the spool is kept; trying again in {} s",
                         retry.as_secs()
                     ))
@@ -175,10 +183,13 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
             let desk = global.desk()?;
             let run = intake::process_spool(&desk)?;
             if run.removed > 0 {
-                output::note(format!(
-                    "removed {} left by interrupted writes",
-                    plural(run.removed as u64, "temp file", "temp files")
-                ));
+                output::done(
+                    format!(
+                        "removed {} left by interrupted writes",
+                        plural(run.removed as u64, "temp file", "temp files")
+                    ),
+                    global.format,
+                )?;
             }
             print_summary(&run.summary, &[], global.format)
         }
@@ -215,11 +226,11 @@ fn deliver(dry_run: bool, global: &Global) -> Result<()> {
     let delivered = intake::deliver(to, &mut std::io::stdin().lock()).map_err(TempFail)?;
     match &delivered {
         Delivered::Processed { .. } => {}
-        Delivered::SpooledConfigBroken { spooled, error } => output::note(format!(
+        Delivered::SpooledConfigBroken { spooled, error } => output::diagnostic(format!(
             "CONFIG ERROR: {error:#}\npostdesk: the message is kept in the spool ({}) and will be processed by `postdesk ingest spool` once the config is fixed",
             spooled.display()
         )),
-        Delivered::SpooledSettleFailed { spooled, error } => output::note(format!(
+        Delivered::SpooledSettleFailed { spooled, error } => output::diagnostic(format!(
             "ERROR: {error:#}\npostdesk: the message is kept in the spool ({}) for `postdesk ingest spool`",
             spooled.display()
         )),
@@ -230,7 +241,7 @@ fn deliver(dry_run: bool, global: &Global) -> Result<()> {
         // The message is safe in the spool: failing to print must not make the
         // MTA deliver it again.
         match delivery::print(&delivered, global.format) {
-            Err(e) if Failure::of(&e) != Failure::BrokenPipe => output::note(format!(
+            Err(e) if Failure::of(&e) != Failure::BrokenPipe => output::diagnostic(format!(
                 "the message is stored, but its outcome could not be printed: {e:#}"
             )),
             _ => {}

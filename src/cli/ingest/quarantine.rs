@@ -43,7 +43,8 @@ pub fn run(cmd: QuarantineCommand, global: &Global) -> Result<()> {
         QuarantineCommand::List => list(&q.list()?, &desk, global.format),
         QuarantineCommand::Show { id, raw: whole } => {
             let raw = q.get(&id)?;
-            output::note(format!("quarantined because: {}", q.reason_of(&id)?));
+            // Stdout carries the message: the reason goes beside it.
+            output::aside(format!("quarantined because: {}", q.reason_of(&id)?));
             if whole || !std::io::stdout().is_terminal() {
                 output::bytes(&raw)
             } else {
@@ -68,11 +69,13 @@ pub fn run(cmd: QuarantineCommand, global: &Global) -> Result<()> {
                 q.remove(id)?;
             }
             let count = ids.len() as u64;
-            output::note(format!(
-                "dropped {}",
-                plural(count, "quarantined message", "quarantined messages")
-            ));
-            Ok(())
+            output::done(
+                format!(
+                    "dropped {}",
+                    plural(count, "quarantined message", "quarantined messages")
+                ),
+                global.format,
+            )
         }
     }
 }
@@ -161,10 +164,7 @@ fn list(entries: &[Entry], desk: &Desk, format: Format) -> Result<()> {
                 .collect::<Vec<_>>(),
         ),
         Format::Csv => output::csv(&COLUMNS, entries.iter().map(|e| row(e, iso_utc(e.at)))),
-        Format::Table if entries.is_empty() => {
-            output::note("the quarantine is empty");
-            Ok(())
-        }
+        Format::Table if entries.is_empty() => output::line("the quarantine is empty"),
         Format::Table => {
             let mut table = output::table(&COLUMNS);
             for e in entries {

@@ -52,14 +52,16 @@ pub fn run(args: AttachmentArgs, desk: &Desk, format: Format) -> Result<()> {
         None => output::bytes(&bytes),
         Some(path) => {
             write_new(&path, &bytes, args.force)?;
-            output::note(format!(
-                "wrote {} ({}): attachment {id} of ticket #{}, {}",
-                path.display(),
-                plural(bytes.len() as u64, "byte", "bytes"),
-                args.number,
-                attachment.name
-            ));
-            Ok(())
+            output::done(
+                format!(
+                    "wrote {} ({}): attachment {id} of ticket #{}, {}",
+                    path.display(),
+                    plural(bytes.len() as u64, "byte", "bytes"),
+                    args.number,
+                    attachment.name
+                ),
+                format,
+            )
         }
     }
 }

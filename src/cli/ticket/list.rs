@@ -136,8 +136,7 @@ fn merge(args: ListArgs, desk: &Desk) -> Result<View> {
 
 fn print_table(tickets: &[Ticket], columns: &[String], desk: &Desk) -> Result<()> {
     if tickets.is_empty() {
-        output::note("no tickets match");
-        return Ok(());
+        return output::line("no tickets match");
     }
     let header: Vec<&str> = columns.iter().map(String::as_str).collect();
     let mut table = output::table(&header);
