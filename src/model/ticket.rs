@@ -304,11 +304,43 @@ pub fn changes(old: &Ticket, new: &Ticket) -> Vec<super::EventKind> {
     out
 }
 
-/// Splits text into lowercase words for the search index and for queries.
+/// Splits text into folded words ([`fold`]) for the search index, for queries and
+/// for matching pending texts: index and query agree because both come from here.
+/// Accents written as separate marks (decomposed text) stay inside their word.
 pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !c.is_alphanumeric())
+    text.split(|c: char| !(c.is_alphanumeric() || is_diacritic(c)))
+        .filter(|w| !w.is_empty())
+        .map(fold)
         .filter(|w| !w.is_empty() && w.chars().count() <= 40)
-        .map(|w| w.to_lowercase())
+}
+
+/// A word lowercased and without accents: "Électricité" -> "electricite", "Ärger"
+/// -> "arger". Canonical decomposition (NFD), then the marks of the Combining
+/// Diacritical Marks blocks, which is what Latin, Greek and Cyrillic accents
+/// decompose to, are dropped, and the rest is composed again (NFC). Marks of other
+/// scripts (Indic vowel signs, kana voicing marks) and letters that do not
+/// decompose ("ß", "ø", "ł") are kept; Hangul syllables and CJK stay as they are.
+pub fn fold(word: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    if word.is_ascii() {
+        return word.to_ascii_lowercase();
+    }
+    word.to_lowercase()
+        .nfd()
+        .filter(|c| !is_diacritic(*c))
+        .nfc()
+        .collect()
+}
+
+/// A mark of the Combining Diacritical Marks blocks (basic, extended, supplement,
+/// for symbols, half marks).
+fn is_diacritic(c: char) -> bool {
+    matches!(c,
+        '\u{0300}'..='\u{036f}'
+        | '\u{1ab0}'..='\u{1aff}'
+        | '\u{1dc0}'..='\u{1dff}'
+        | '\u{20d0}'..='\u{20ff}'
+        | '\u{fe20}'..='\u{fe2f}')
 }
 
 #[cfg(test)]
@@ -339,6 +371,44 @@ mod tests {
     #[test]
     fn words_are_lowercased_and_split_on_punctuation() {
         let w: Vec<_> = words("Printer-JAM, café!").collect();
-        assert_eq!(w, ["printer", "jam", "café"]);
+        assert_eq!(w, ["printer", "jam", "cafe"]);
+    }
+
+    #[test]
+    fn fold_drops_accents_and_case_and_keeps_other_scripts() {
+        for (word, folded) in [
+            ("Électricité", "electricite"),
+            ("ÉLECTRICITÉ", "electricite"),
+            ("e\u{301}lectricite\u{301}", "electricite"),
+            ("Ärger", "arger"),
+            ("Straße", "straße"),
+            ("Ångström", "angstrom"),
+            ("Øresund", "øresund"),
+            ("Łódź", "łodz"),
+            ("İstanbul", "istanbul"),
+            ("Tiếng", "tieng"),
+            ("Ελληνικά", "ελληνικα"),
+            ("ΆΈΉ", "αεη"),
+            ("Ёлка", "елка"),
+            ("Москва", "москва"),
+            ("電気", "電気"),
+            ("한국어", "한국어"),
+            ("がぎ", "がぎ"),
+            ("हिन्दी", "हिन्दी"),
+            ("printer42", "printer42"),
+        ] {
+            assert_eq!(fold(word), folded, "{word}");
+            assert_eq!(
+                fold(folded),
+                folded,
+                "folding twice changes nothing: {folded}"
+            );
+        }
+    }
+
+    #[test]
+    fn decomposed_accents_stay_inside_their_word() {
+        let w: Vec<_> = words("E\u{301}lectricite\u{301} \u{301} ok").collect();
+        assert_eq!(w, ["electricite", "ok"]);
     }
 }

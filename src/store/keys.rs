@@ -239,7 +239,8 @@ pub fn word_terms(t: &Ticket) -> BTreeSet<Vec<u8>> {
         .collect()
 }
 
-/// Whether a word of `text` starts with `prefix` (lowercase), as `--search` matches.
+/// Whether a word of `text` starts with `prefix` (folded: `model::ticket::fold`),
+/// as `--search` matches.
 pub fn text_has_word_starting(text: &str, prefix: &str) -> bool {
     words(text).any(|w| w.starts_with(prefix))
 }

@@ -12,18 +12,39 @@
 //! The new trees are written (and long descriptions put in the mail store) and
 //! flushed before the version moves, so a crash part way leaves the old trees
 //! intact and the next open starts the migration again.
+//!
+//! Schema 4 folds accents in the word index (`model::ticket::fold`): schema 3's word
+//! terms (`w`, `m`) and pending words were only lowercased. Step 3 -> 4 moves each
+//! posting whose term folds differently into the folded term's posting (a union)
+//! and folds the words of `pending_words`, in batches through the same `Tx` as any
+//! write. Postings are moved in place, so there is no old copy to fall back on:
+//! the version moves to 4 first, together with a mark (`folding_words` in `meta`),
+//! before anything else is written. A schema 3 postdesk then refuses the database
+//! rather than answer from half-moved postings, and every open finishes the step
+//! while the mark is there (it can run again over its own output). Until the
+//! switch nothing is written, so a step that fails there leaves the database as it
+//! was.
 
 use anyhow::{Context, Result};
 
 use super::legacy::{OldCustomer, OldEvent, OldIgnoredMail, OldTicket};
-use super::{packed, records, MailBlobs, Store};
+use super::{keys, packed, records, MailBlobs, Store};
 use crate::model::text::DESCRIPTION_KEPT;
+use crate::model::ticket::fold;
 use crate::model::{Customer, Event, EventKind, IgnoredMail, TextRef, Ticket};
 
 const BATCH: usize = 1000;
 
-/// Rewrites a schema 1 or 2 database in the current layout.
+/// Brings a database of schema `version` up to the current one, step by step.
 pub fn from(store: &Store, version: u32, mail: &dyn MailBlobs) -> Result<()> {
+    if version < 3 {
+        to_schema_3(store, version, mail)?;
+    }
+    fold_words(store)
+}
+
+/// Rewrites a schema 1 or 2 database in the layout of schema 3.
+fn to_schema_3(store: &Store, version: u32, mail: &dyn MailBlobs) -> Result<()> {
     for tree in [
         &store.tickets,
         &store.events,
@@ -55,12 +76,101 @@ pub fn from(store: &Store, version: u32, mail: &dyn MailBlobs) -> Result<()> {
     };
     copy_customers_and_ignored(store)?;
     store.flush()?;
-    super::open::record_schema(store)?;
+    store.set_schema_version(3)?;
     store.flush()?;
     for name in old_trees {
         store.db.drop_tree(name)?;
     }
     store.flush()
+}
+
+/// Marks (in `meta`) a database whose step 3 -> 4 is under way: [`finish_folding`]
+/// runs at every open until it is done.
+pub(super) const FOLDING_KEY: &[u8] = b"folding_words";
+
+/// Step 3 -> 4, the switch: the version and the mark move together, then
+/// [`finish_folding`] (called by `open::check_schema`) does the work.
+fn fold_words(store: &Store) -> Result<()> {
+    let mut switch = sled::Batch::default();
+    switch.insert(
+        super::open::SCHEMA_KEY,
+        &super::SCHEMA_VERSION.to_be_bytes(),
+    );
+    switch.insert(FOLDING_KEY, &[]);
+    store.meta.apply_batch(switch)?;
+    store.flush()
+}
+
+/// The work of step 3 -> 4 (see the module's notes): moves each word posting whose
+/// term folds differently into the folded term's posting, folds the words of
+/// `pending_words`, in batches, then removes the mark. Done again over its own
+/// output it changes nothing, so it is simply run again after a crash.
+pub(super) fn finish_folding(store: &Store) -> Result<()> {
+    let mut moves = Vec::new();
+    for kind in [keys::WORD, keys::MESSAGE_WORD] {
+        for item in store.index.scan_prefix([kind]).keys() {
+            let key = item?;
+            if let Some(folded) = folded_posting_key(&key) {
+                moves.push((key.to_vec(), folded));
+            }
+        }
+    }
+    for batch in moves.chunks(BATCH) {
+        store.transact(|tx| {
+            for (from, to) in batch {
+                tx.move_posting(from, to.clone())?;
+            }
+            Ok(())
+        })?;
+    }
+    let mut chunks = Vec::new();
+    for item in store.pending.iter() {
+        let (key, words) = item?;
+        let text = String::from_utf8_lossy(&words);
+        let folded = fold_chunk(&text);
+        if folded != text {
+            chunks.push((key.to_vec(), folded));
+        }
+    }
+    for batch in chunks.chunks(BATCH) {
+        store.transact(|tx| {
+            for (key, words) in batch {
+                tx.put_word_chunk(key, words)?;
+            }
+            Ok(())
+        })?;
+    }
+    store.flush()?;
+    store.meta.remove(FOLDING_KEY)?;
+    store.flush()
+}
+
+/// The key a word posting `kind value \0 bucket` moves to once its value is
+/// folded, or None when folding leaves it as it is.
+fn folded_posting_key(key: &[u8]) -> Option<Vec<u8>> {
+    let (bucket_start, kind) = (key.len().checked_sub(4)?, *key.first()?);
+    if key.len() < 6 || key[bucket_start - 1] != 0 {
+        return None;
+    }
+    let value = std::str::from_utf8(&key[1..bucket_start - 1]).ok()?;
+    let folded = fold(value);
+    if folded == value || folded.is_empty() {
+        return None;
+    }
+    let mut to = keys::exact(kind, &folded);
+    to.extend_from_slice(&key[bucket_start..]);
+    Some(to)
+}
+
+/// A chunk of pending words (one a line) folded, distinct, in order.
+fn fold_chunk(words: &str) -> String {
+    let folded: std::collections::BTreeSet<String> = words.lines().map(fold).collect();
+    let mut out = String::with_capacity(words.len());
+    for word in folded.iter().filter(|w| !w.is_empty()) {
+        out.push_str(word);
+        out.push('\n');
+    }
+    out
 }
 
 type OldLog = (Ticket, Vec<Event>);
@@ -347,7 +457,126 @@ mod tests {
         );
         assert_eq!(
             store.meta.get("schema_version").unwrap().unwrap().as_ref(),
-            3u32.to_be_bytes()
+            4u32.to_be_bytes(),
+            "migrated through schema 3 to 4"
         );
+    }
+
+    fn search(store: &Store, text: &str) -> Vec<u64> {
+        let filter = TicketFilter {
+            search: crate::model::ticket::words(text).collect(),
+            ..Default::default()
+        };
+        store
+            .query(&filter)
+            .unwrap()
+            .iter()
+            .map(|t| t.number)
+            .collect()
+    }
+
+    fn posting_numbers(store: &Store, term: &[u8], number: u64) -> Option<Vec<u64>> {
+        let (key, _) = keys::posting(term, number);
+        let value = store.index.get(&key).unwrap()?;
+        let mut out = Vec::new();
+        keys::decode_posting(&key, &value, &mut out);
+        Some(out)
+    }
+
+    /// A desk as schema 3 left it: word terms and pending words lowercased only, one
+    /// term per spelling; `switched`: as a crash right after the switch to 4 leaves
+    /// it. Returns the key of the pending chunk.
+    fn schema_3_desk(dir: &std::path::Path, switched: bool) -> Vec<u8> {
+        let store = Store::open(dir, Duration::from_secs(5)).unwrap();
+        store
+            .transact(|tx| {
+                for (n, subject) in [(1, "Électricité coupée"), (2, "electricite"), (3, "gaz")] {
+                    tx.save_ticket(&Ticket::new(n, subject, 100))?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        store
+            .index_deferred_words(super::super::Indexing::All)
+            .unwrap();
+        // As schema 3 left them: words lowercased only, one term per spelling.
+        let (folded, _) = keys::posting(&keys::exact(keys::WORD, "electricite"), 1);
+        store.index.remove(&folded).unwrap();
+        for (word, n) in [("électricité", 1), ("electricite", 2), ("coupée", 1)] {
+            let (key, slot) = keys::posting(&keys::exact(keys::WORD, word), n);
+            let mut posting =
+                keys::Posting::decode(&store.index.get(&key).unwrap().unwrap_or_default());
+            posting.set(slot, true);
+            store.index.insert(key, posting.encode()).unwrap();
+        }
+        store
+            .index
+            .remove(keys::posting(&keys::exact(keys::WORD, "coupee"), 1).0)
+            .unwrap();
+        let (key, slot) = keys::posting(&keys::exact(keys::MESSAGE_WORD, "Électricité"), 3);
+        let mut posting = keys::Posting::Sparse(Vec::new());
+        posting.set(slot, true);
+        store.index.insert(key, posting.encode()).unwrap();
+        // A mail's words still pending, as schema 3 queued them.
+        store
+            .transact(|tx| {
+                tx.queue_message_words(2, "x")?;
+                Ok(())
+            })
+            .unwrap();
+        let chunk = store.pending.iter().keys().next().unwrap().unwrap();
+        store.pending.insert(&chunk, "réunion\nreunion\n").unwrap();
+        if switched {
+            store.set_schema_version(4).unwrap();
+            store.meta.insert(FOLDING_KEY, &[]).unwrap();
+        } else {
+            store.set_schema_version(3).unwrap();
+        }
+        store.flush().unwrap();
+        chunk.to_vec()
+    }
+
+    /// What the step 3 -> 4 must leave.
+    fn assert_folded(store: &Store, chunk: &[u8]) {
+        assert_eq!(
+            store.meta.get("schema_version").unwrap().unwrap().as_ref(),
+            4u32.to_be_bytes()
+        );
+        assert!(!store.meta.contains_key(FOLDING_KEY).unwrap(), "done");
+        assert_eq!(search(store, "electricite"), [1, 2, 3]);
+        assert_eq!(search(store, "ÉLECTRICITÉ"), [1, 2, 3]);
+        assert_eq!(search(store, "coupee"), [1]);
+        assert_eq!(search(store, "réunion"), [2], "pending words are folded");
+        assert_eq!(
+            posting_numbers(store, &keys::exact(keys::WORD, "electricite"), 1),
+            Some(vec![1, 2]),
+            "the postings of both spellings are merged"
+        );
+        assert_eq!(
+            posting_numbers(store, &keys::exact(keys::MESSAGE_WORD, "electricite"), 3),
+            Some(vec![3])
+        );
+        for word in ["électricité", "coupée"] {
+            assert_eq!(
+                posting_numbers(store, &keys::exact(keys::WORD, word), 1),
+                None
+            );
+        }
+        assert_eq!(
+            store.pending.get(chunk).unwrap().unwrap().as_ref(),
+            b"reunion\n",
+            "a chunk's words folded and distinct"
+        );
+    }
+
+    #[test]
+    fn a_schema_3_database_gets_its_words_folded_and_postings_merged() {
+        // `true`: a step cut short right after its switch is finished by the next open.
+        for switched in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let chunk = schema_3_desk(dir.path(), switched);
+            let store = Store::open(dir.path(), Duration::from_secs(5)).unwrap();
+            assert_folded(&store, &chunk);
+        }
     }
 }

@@ -8,9 +8,9 @@ use anyhow::{bail, Context, Result};
 use super::Store;
 
 /// Version of the on-disk layout. A database with a higher one is refused.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
-const SCHEMA_KEY: &[u8] = b"schema_version";
+pub(super) const SCHEMA_KEY: &[u8] = b"schema_version";
 
 /// The database is held by another process and did not come free within the wait.
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +135,14 @@ pub fn check_schema(store: &Store, mail: &dyn super::MailBlobs) -> Result<()> {
             }
         }
         None => record_schema(store)?,
+    }
+    if store.meta.contains_key(super::migrate::FOLDING_KEY)? {
+        super::migrate::finish_folding(store).with_context(|| {
+            format!(
+                "database {}: cannot finish folding accents in its word index (schema {SCHEMA_VERSION}); the next open tries again",
+                store.path.display()
+            )
+        })?;
     }
     Ok(())
 }

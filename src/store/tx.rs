@@ -330,7 +330,7 @@ impl Tx<'_> {
                         Some(chunks) => chunks,
                         None => self.take_stored_words(entry)?,
                     };
-                    // Words already lowercase and distinct, one a line.
+                    // Words already folded and distinct, one a line.
                     chunks
                         .iter()
                         .flat_map(|chunk| chunk.lines())
@@ -387,6 +387,29 @@ impl Tx<'_> {
                 }
             },
         )
+    }
+
+    /// Moves the slots of the posting under `from` into the one under `to` (a
+    /// union) and removes `from` (a migration merging terms).
+    pub(super) fn move_posting(&self, from: &[u8], to: Vec<u8>) -> Result<()> {
+        let mut slots = Vec::new();
+        self.change_index(
+            from.to_vec(),
+            |old| IndexValue::Posting(keys::Posting::decode(old)),
+            |v| {
+                if let IndexValue::Posting(p) = v {
+                    p.for_each(|slot| slots.push(slot));
+                }
+                *v = IndexValue::Posting(keys::Posting::Sparse(Vec::new()));
+            },
+        )?;
+        self.set_slots(to, &slots)
+    }
+
+    /// Replaces a stored chunk of pending words (a migration folding them).
+    pub(super) fn put_word_chunk(&self, key: &[u8], words: &str) -> Result<()> {
+        self.pending.insert(key, words.as_bytes())?;
+        Ok(())
     }
 
     /// Removes the stored words of a pending text whose words are in the index.

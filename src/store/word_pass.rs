@@ -77,7 +77,7 @@ impl Store {
             }
             for i in 0..entry.chunks {
                 if let Some(words) = self.pending.get(entry.chunk_key(i))? {
-                    // Words already lowercase and distinct, one a line.
+                    // Words already folded and distinct, one a line.
                     for word in String::from_utf8_lossy(&words).lines() {
                         add(&keys::exact(keys::MESSAGE_WORD, word), entry.number);
                     }

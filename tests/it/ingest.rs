@@ -1,4 +1,5 @@
 use crate::common::{assert_success, Env, CONFIG};
+use postdesk::store::Store;
 
 /// A message as an MTA pipes it: envelope line first.
 fn mail(from: &str, subject: &str, id: &str, extra: &str, body: &str) -> String {
@@ -974,4 +975,51 @@ fn the_quarantine_list_has_time_sender_and_subject() {
         let out = env.cmd(args).output().unwrap();
         assert_eq!(String::from_utf8(out.stdout).unwrap(), big);
     }
+}
+
+#[test]
+fn search_folds_accents_and_case_in_subject_description_and_replies() {
+    let env = Env::new();
+    let utf8 = "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n";
+    env.deliver(&mail(
+        "ann@acme.example",
+        "=?UTF-8?Q?=C3=89lectricit=C3=A9_coup=C3=A9e?=",
+        "e1@acme.example",
+        utf8,
+        "Plus d'électricité au bureau, prière d'aider.",
+    ));
+    env.deliver(&mail(
+        "ann@acme.example",
+        "Re: panne",
+        "e2@acme.example",
+        &format!("In-Reply-To: <e1@acme.example>\n{utf8}"),
+        "Toujours sans ÉLECTRICITÉ, réessayé ce matin.",
+    ));
+    let check = |when: &str| {
+        for query in ["electricite", "ÉLECTRICITÉ", "Électricité", "electric"] {
+            assert_eq!(env.list(&["--search", query]), [1], "{query}, {when}");
+        }
+        assert_eq!(env.list(&["--search", "coupee"]), [1], "subject, {when}");
+        assert_eq!(
+            env.list(&["--search", "PRIERE"]),
+            [1],
+            "description, {when}"
+        );
+        assert_eq!(env.list(&["--search", "reessaye"]), [1], "reply, {when}");
+    };
+    check("pending");
+    // The 32nd pending text has them all indexed.
+    let pending = || {
+        let store = Store::open(&env.db(), std::time::Duration::from_secs(5)).unwrap();
+        store.pending_words().unwrap()
+    };
+    assert!(pending() > 0);
+    for i in 0..32 {
+        env.create(&["-s", &format!("filler {i}")]);
+        if pending() == 0 {
+            break;
+        }
+    }
+    assert_eq!(pending(), 0, "all indexed");
+    check("indexed");
 }

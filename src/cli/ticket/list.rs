@@ -47,7 +47,7 @@ pub struct ListArgs {
     /// Requester's e-mail address, or a domain
     #[arg(long, value_name = "EMAIL-or-DOMAIN")]
     customer: Option<String>,
-    /// Words that must all appear (as word starts, any case) in subject, description or messages
+    /// Words that must all appear (as word starts, any case, accents ignored) in subject, description or messages
     #[arg(long, value_name = "TEXT")]
     search: Option<String>,
     /// Tickets created at or after WHEN (2026-11-24, an RFC 3339 time, or 7d, 3h ago)
