@@ -724,7 +724,15 @@ impl<'de> Visitor<'de> for ActionVisitor {
             }
             "tag" => vec![Action::Tag(map.next_value::<OneOrList>()?.into_vec())],
             "untag" => vec![Action::Untag(map.next_value::<OneOrList>()?.into_vec())],
-            "follow" => vec![Action::Follow(map.next_value::<OneOrList>()?.into_vec())],
+            "follow" => {
+                let who = map.next_value::<OneOrList>()?.into_vec();
+                let who = who
+                    .iter()
+                    .map(|w| checked_follower(w))
+                    .collect::<Result<_, _>>()
+                    .map_err(de::Error::custom)?;
+                vec![Action::Follow(who)]
+            }
             "notify" => {
                 let (to, template) = match map.next_value::<NotifyForm>()? {
                     NotifyForm::Who(to) => (to, default_notify_template()),
@@ -780,11 +788,29 @@ fn check_assignee(who: &str) -> Result<(), String> {
     })
 }
 
+/// A follower: a login of the config, or an address as intake reads one (lowercased).
+fn checked_follower(who: &str) -> Result<String, String> {
+    if names(|n| n.users.iter().any(|x| x == who)) {
+        return Ok(who.to_string());
+    }
+    crate::mail::parse::single_address(who).ok_or_else(|| {
+        format!(
+            "follow: '{who}' is neither a login of the config nor an e-mail address (name@domain)"
+        )
+    })
+}
+
 fn check_recipient(to: &str) -> Result<(), String> {
-    if matches!(to, "assignee" | "managers" | "requester" | "followers")
-        || to.contains('@') && !to.starts_with('@')
-    {
+    if matches!(to, "assignee" | "managers" | "requester" | "followers") {
         return Ok(());
+    }
+    if to.contains('@') && !to.starts_with('@') {
+        return match crate::mail::parse::single_address(to) {
+            Some(_) => Ok(()),
+            None => Err(format!(
+                "notify: '{to}' is not one e-mail address (name@domain)"
+            )),
+        };
     }
     match to.strip_prefix('@') {
         Some(g) if names(|n| n.groups.iter().any(|x| x == g)) => Ok(()),

@@ -670,3 +670,20 @@ fn a_rule_sets_only_a_category_of_the_tickets_service() {
         (&"facilities".into(), &"plumbing".into())
     );
 }
+
+/// Issue 18, bug 5: addresses in rules are checked as the shell's are.
+#[test]
+fn follow_and_notify_take_only_logins_and_addresses() {
+    let env = with_rules(&[(
+        "10-who.yaml",
+        "- name: cc boss\n  actions:\n    - follow: [bob, Boss@Corp.Example, not an email]\n- name: tell\n  actions:\n    - notify: \"a@b.example, c@d.example\"\n",
+    )]);
+    assert_eq!(
+        check_failures(&env),
+        [
+            "rules/10-who.yaml:3:7: rule 'cc boss': actions: follow: 'not an email' is neither a login of the config nor an e-mail address (name@domain)",
+            "rules/10-who.yaml:6:7: rule 'tell': actions: notify: 'a@b.example, c@d.example' is not one e-mail address (name@domain)",
+            "postdesk: 2 errors in the rules",
+        ]
+    );
+}
