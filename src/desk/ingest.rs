@@ -115,6 +115,8 @@ pub struct Pipeline<'a> {
     dry_run: bool,
     /// A bulk import: words may wait for the index (see [`Pipeline::importing`]).
     importing: bool,
+    /// An archive: each message is dated by its Date (see [`Pipeline::dated_by_mail`]).
+    mail_dates: bool,
 }
 
 impl<'a> Pipeline<'a> {
@@ -135,7 +137,16 @@ impl<'a> Pipeline<'a> {
             ignore_subjects,
             dry_run,
             importing: false,
+            mail_dates: false,
         })
+    }
+
+    /// For an archive (mbox, Maildir): a message's time (a new ticket's `created`,
+    /// its events, `updated`) is its Date when plausible ([`archive_time`]), else
+    /// the time of import. Mail that arrives (stdin, spool, IMAP) is dated on arrival.
+    pub fn dated_by_mail(mut self) -> Self {
+        self.mail_dates = true;
+        self
     }
 
     /// For a bulk import: its batches let mail words wait for the index (searches
@@ -226,7 +237,10 @@ impl<'a> Pipeline<'a> {
             }
             let outcomes = parsed
                 .iter()
-                .map(|(_, msg, _)| self.decide(tx, msg, at))
+                .map(|(_, msg, _)| match self.mail_dates {
+                    true => self.decide(tx, msg, archive_time(msg.date, at)),
+                    false => self.decide(tx, msg, at),
+                })
                 .collect::<Result<Vec<_>>>()?;
             also(tx)?;
             Ok(outcomes)
@@ -481,7 +495,8 @@ impl<'a> Pipeline<'a> {
             });
             t.status = Status::Open;
         }
-        t.updated = at;
+        // An archive's mail comes in any order: `updated` is its latest mail's time.
+        t.updated = t.updated.max(at);
         let (rule_events, _) =
             self.desk
                 .apply_rules(crate::rules::RuleEvent::Reply, Some(msg), &mut t)?;
@@ -662,6 +677,22 @@ impl<'a> Pipeline<'a> {
     }
 }
 
+/// How far ahead of the importing clock a Date may be (the sender's clock was off).
+const DATE_SKEW: i64 = 15 * 60;
+
+/// 1990-01-01T00:00:00Z: an archived Date before it is a broken clock or header.
+const EARLIEST_DATE: i64 = 631_152_000;
+
+/// The time an archived message is dated with: its Date (`date`, parsed by
+/// mailparse) when plausible, else `imported` (the time of import). Plausible:
+/// on or after 1990-01-01 UTC and at most [`DATE_SKEW`] after `imported`.
+pub fn archive_time(date: Option<i64>, imported: i64) -> i64 {
+    match date {
+        Some(d) if d >= EARLIEST_DATE && d <= imported.saturating_add(DATE_SKEW) => d,
+        _ => imported,
+    }
+}
+
 /// Records a message that makes no ticket: its key (so a repeat is a duplicate) and why.
 fn ignore(
     tx: &dyn Writer,
@@ -757,7 +788,7 @@ fn link_back(
         .ticket_for_update(named)?
         .with_context(|| format!("ticket #{named}, named by mail from {email}, not found"))?;
     ticket.links.insert(made);
-    ticket.updated = at;
+    ticket.updated = ticket.updated.max(at);
     tx.save_ticket(&ticket)?;
     let reason = format!(
         "mail from {email}, who is not on this ticket, named it ({how} #{named}) \
@@ -802,4 +833,26 @@ fn sender_email(msg: &Incoming) -> String {
         .as_ref()
         .map(|a| a.email.clone())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{archive_time, EARLIEST_DATE};
+
+    #[test]
+    fn an_archive_message_is_dated_by_a_plausible_date_only() {
+        let now = 1_790_000_000; // 2026-09-21
+        assert_eq!(archive_time(Some(1_700_000_000), now), 1_700_000_000);
+        assert_eq!(
+            archive_time(Some(631_152_000), now),
+            631_152_000,
+            "1990-01-01"
+        );
+        assert_eq!(archive_time(Some(631_151_999), now), now, "before 1990");
+        assert_eq!(archive_time(Some(now + 900), now), now + 900, "15 min skew");
+        assert_eq!(archive_time(Some(now + 901), now), now, "the future");
+        assert_eq!(archive_time(None, now), now, "no or unparseable Date");
+        let y1990: jiff::Timestamp = "1990-01-01T00:00:00Z".parse().unwrap();
+        assert_eq!(EARLIEST_DATE, y1990.as_second());
+    }
 }

@@ -197,7 +197,7 @@ pub fn import(
     finish: impl FnMut(&[PathBuf]) -> Result<()>,
     mut seen: impl FnMut(&Processed),
 ) -> Result<Summary> {
-    let pipeline = Pipeline::new(desk, dry_run)?.importing();
+    let pipeline = Pipeline::new(desk, dry_run)?.importing().dated_by_mail();
     desk.storage.hold()?;
     let summary = ingest_all(&pipeline, items, dry_run, finish, |p, _| seen(p))?;
     if !dry_run {

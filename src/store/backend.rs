@@ -144,7 +144,8 @@ pub trait Writer {
     fn record_outgoing(&self, key: &str, ticket: u64) -> Result<()>;
 
     /// Creates or refreshes a customer by address (lowercase): a name given
-    /// replaces the one known; first and last seen follow `at`.
+    /// replaces the one known; first seen is the earliest `at` given, last seen the
+    /// latest (an archive's mail comes in any order).
     fn upsert_customer(&self, email: &str, name: Option<&str>, at: i64) -> Result<()>;
 
     /// Keeps a record of mail that made no ticket.

@@ -619,6 +619,7 @@ impl Tx<'_> {
         if let Some(name) = name {
             customer.name = Some(name.to_string());
         }
+        customer.first_seen = customer.first_seen.min(at);
         customer.last_seen = customer.last_seen.max(at);
         let bytes = records::encode(&CustomerRecord::from(&customer))?;
         self.customers.insert(email.as_bytes(), bytes)?;

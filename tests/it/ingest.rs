@@ -973,3 +973,137 @@ fn the_quarantine_list_has_time_sender_and_subject() {
         assert_eq!(String::from_utf8(out.stdout).unwrap(), big);
     }
 }
+
+/// A message of an archive, with its own Date (and no envelope date to go by).
+fn dated(from: &str, subject: &str, id: &str, date: &str, extra: &str) -> String {
+    format!(
+        "From {from}  Mon Jan  1 00:00:00 2001\nFrom: {from}\nTo: help@corp.example\nSubject: {subject}\nMessage-ID: <{id}>\nDate: {date}\n{extra}\nbody of {id}\n\n"
+    )
+}
+
+/// Seconds since the epoch of an RFC 3339 time from JSON.
+fn seconds(value: &serde_json::Value) -> i64 {
+    let text = value.as_str().expect("a time");
+    text.parse::<jiff::Timestamp>().unwrap().as_second()
+}
+
+/// Issue 18: an archive import (mbox, Maildir) dates tickets and their mail by the
+/// mail's Date when it is plausible (from 1990 on, not ahead of the clock by more
+/// than 15 minutes), else by the import; `updated` follows the latest mail, in
+/// whatever order the archive holds it. A piped delivery is dated on arrival.
+#[test]
+fn an_archive_import_dates_tickets_by_their_mail() {
+    let env = Env::new();
+    let reply = "In-Reply-To: <a1@acme.example>\n";
+    let mbox = [
+        dated(
+            "ann@acme.example",
+            "Printer",
+            "a1@acme.example",
+            "Tue, 5 Mar 2024 10:00:00 +0100",
+            "",
+        ),
+        dated(
+            "ann@acme.example",
+            "Re: Printer",
+            "a2@acme.example",
+            "Thu, 7 Mar 2024 09:00:00 +0000",
+            reply,
+        ),
+        dated(
+            "ann@acme.example",
+            "Re: Printer",
+            "a3@acme.example",
+            "Wed, 6 Mar 2024 09:00:00 +0000",
+            reply,
+        ),
+        dated(
+            "ben@acme.example",
+            "Future",
+            "f1@acme.example",
+            "Fri, 1 Jan 2100 00:00:00 +0000",
+            "",
+        ),
+        dated(
+            "cy@acme.example",
+            "Epoch",
+            "e1@acme.example",
+            "Thu, 1 Jan 1970 00:00:00 +0000",
+            "",
+        ),
+        dated(
+            "di@acme.example",
+            "Garbled",
+            "g1@acme.example",
+            "yesterday-ish",
+            "",
+        ),
+    ]
+    .concat();
+    std::fs::write(env.path().join("in.mbox"), mbox).unwrap();
+    let before = jiff::Timestamp::now().as_second();
+    env.ok(&["ingest", "mbox", "in.mbox"]);
+    let after = jiff::Timestamp::now().as_second();
+    let t = env.json(&["ticket", "show", "1"]);
+    assert_eq!(t["created"], "2024-03-05T09:00:00Z");
+    assert_eq!(
+        t["updated"], "2024-03-07T09:00:00Z",
+        "the latest mail, not the last read"
+    );
+    let at: Vec<_> = t["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "mail")
+        .map(|e| e["at"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        at,
+        [
+            "2024-03-05T09:00:00Z",
+            "2024-03-07T09:00:00Z",
+            "2024-03-06T09:00:00Z"
+        ]
+    );
+    for n in ["2", "3", "4"] {
+        let t = env.json(&["ticket", "show", n]);
+        let created = seconds(&t["created"]);
+        assert!(
+            (before..=after).contains(&created),
+            "#{n} {}: import time",
+            t["subject"]
+        );
+    }
+    // A Maildir is an archive too.
+    let md = env.path().join("Maildir");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(md.join(sub)).unwrap();
+    }
+    std::fs::write(
+        md.join("new/1.host"),
+        dated(
+            "ed@acme.example",
+            "Scanner",
+            "m1@acme.example",
+            "Mon, 2 Dec 2019 08:30:00 +0000",
+            "",
+        ),
+    )
+    .unwrap();
+    env.ok(&["ingest", "maildir", "Maildir"]);
+    assert_eq!(
+        env.json(&["ticket", "show", "5"])["created"],
+        "2019-12-02T08:30:00Z"
+    );
+    // A delivery is dated on arrival, whatever its Date says.
+    let before = jiff::Timestamp::now().as_second();
+    env.deliver(&dated(
+        "fay@acme.example",
+        "Fax",
+        "p1@acme.example",
+        "Tue, 5 Mar 2024 10:00:00 +0100",
+        "",
+    ));
+    let t = env.json(&["ticket", "show", "6"]);
+    assert!(seconds(&t["created"]) >= before, "{}", t["created"]);
+}
