@@ -623,8 +623,24 @@ fn maildir_ingest_reads_new_and_cur_and_can_move() {
     );
     let out = env.json(&["ingest", "maildir", "Maildir", "--move-to", "done"]);
     assert_eq!(out["summary"]["duplicates"], 2);
-    assert!(!md.join("new/1.host").exists());
-    assert!(env.path().join("done/1.host").exists() && env.path().join("done/2.host:2,S").exists());
+    assert!(!md.join("new/1.host").exists() && !md.join("cur/2.host:2,S").exists());
+    // Issue 18: DIR is a Maildir, each message in the subdirectory it came from,
+    // under its name, flags and all.
+    let done = env.path().join("done");
+    let listing = |sub: &str| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(done.join(sub))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(listing("new"), ["1.host"]);
+    assert_eq!(listing("cur"), ["2.host:2,S"]);
+    assert!(listing("tmp").is_empty());
+    assert!(md.join("tmp/3.host").exists(), "tmp/ is not touched");
+    let again = env.json(&["ingest", "maildir", "done"]);
+    assert_eq!(again["summary"]["duplicates"], 2, "{again}");
     let err = env.fails(&["ingest", "maildir", "nowhere"], 1);
     assert!(err.contains("nowhere is not a Maildir"), "{err}");
 }
