@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use regex::Regex;
 use serde::Serialize;
 
@@ -57,6 +57,15 @@ pub struct Processed {
 }
 
 impl Processed {
+    /// The outcome of a parsed message, with its sender's address and subject.
+    pub fn of(outcome: Outcome, msg: &Incoming) -> Processed {
+        Processed {
+            outcome,
+            from: sender_email(msg),
+            subject: msg.subject.clone(),
+        }
+    }
+
     /// The outcome of a message that was not parsed: no sender or subject to show.
     pub fn unread(outcome: Outcome) -> Processed {
         Processed {
@@ -108,6 +117,7 @@ enum Created {
 }
 
 /// The compiled settings of one ingest run.
+#[derive(Clone)]
 pub struct Pipeline<'a> {
     desk: &'a Desk,
     subject_tag: Regex,
@@ -117,6 +127,9 @@ pub struct Pipeline<'a> {
     importing: bool,
     /// An archive: each message is dated by its Date (see [`Pipeline::dated_by_mail`]).
     mail_dates: bool,
+    /// A retry of ignored mail: a rule's `ignore` is passed over (see
+    /// [`Pipeline::retry_ignored`]).
+    forced: bool,
 }
 
 impl<'a> Pipeline<'a> {
@@ -138,6 +151,7 @@ impl<'a> Pipeline<'a> {
             dry_run,
             importing: false,
             mail_dates: false,
+            forced: false,
         })
     }
 
@@ -256,21 +270,13 @@ impl<'a> Pipeline<'a> {
             outcomes
         };
         for ((i, msg, _), outcome) in parsed.iter().zip(outcomes) {
-            results[*i] = Some(Processed {
-                outcome,
-                from: msg
-                    .from
-                    .as_ref()
-                    .map(|a| a.email.clone())
-                    .unwrap_or_default(),
-                subject: msg.subject.clone(),
-            });
+            results[*i] = Some(Processed::of(outcome, msg));
         }
         Ok(results.into_iter().flatten().collect())
     }
 
     fn decide(&self, tx: &dyn Writer, msg: &Incoming, at: i64) -> Result<Outcome> {
-        let (key, mut notes) = match filing(tx, msg)? {
+        let (key, notes) = match filing(tx, msg)? {
             Filing::Copy { ticket } => return duplicate(tx, msg, ticket, at),
             Filing::New { key, reuses } => (
                 key,
@@ -283,7 +289,6 @@ impl<'a> Pipeline<'a> {
                     .collect::<Vec<_>>(),
             ),
         };
-        let config = &self.desk.config;
         if let Some(reason) = self.ignore_reason(msg) {
             if let Some(n) = self.answered_outgoing(tx, msg, &reason)? {
                 let kind = EventKind::DeliveryProblem {
@@ -305,6 +310,47 @@ impl<'a> Pipeline<'a> {
             }
             return ignore(tx, msg, key, reason, at);
         }
+        self.admit(tx, msg, key, notes, at)
+    }
+
+    /// Ignored mail `id` (its message `msg`, read back from the mail store) made
+    /// into a ticket, or a reply if it names one the sender may join: past the
+    /// filter or rule that ignored it (a rule's `ignore` is passed over, and the
+    /// rules after it are not run). Its record is removed in the same write. An
+    /// error names the ID and what to do.
+    pub fn retry_ignored(&self, tx: &dyn Writer, id: u64, msg: &Incoming) -> Result<Outcome> {
+        if tx.ignored_mail(id)?.is_none() {
+            bail!("no ignored mail {id} (made a ticket already?); `postdesk ingest ignored` lists them");
+        }
+        let (key, ticket) = filed_key(tx, msg)?;
+        if ticket > 0 {
+            bail!(
+                "ignored mail {id} is a copy of mail on ticket #{ticket}: it is there \
+                 already (`postdesk ticket show {ticket}`)"
+            );
+        }
+        let forced = Pipeline {
+            forced: true,
+            ..self.clone()
+        };
+        let outcome = forced.admit(tx, msg, key, Vec::new(), now())?;
+        if !tx.remove_ignored(id)? {
+            bail!("ignored mail {id} was taken by another process meanwhile");
+        }
+        Ok(outcome)
+    }
+
+    /// A message past the dedupe and the filters: joins the ticket it names or makes
+    /// one (when `forced`, even if a rule says to ignore it), filed under `key`.
+    fn admit(
+        &self,
+        tx: &dyn Writer,
+        msg: &Incoming,
+        key: String,
+        mut notes: Vec<EventKind>,
+        at: i64,
+    ) -> Result<Outcome> {
+        let config = &self.desk.config;
         let from = msg.from.as_ref().context("message without a sender")?;
         let authenticated = self.authenticated(msg);
         let claimed = config.user_by_email(&from.email).map(|u| u.login.clone());
@@ -530,7 +576,7 @@ impl<'a> Pipeline<'a> {
         let (rule_events, ignored_by) =
             self.desk
                 .apply_rules(crate::rules::RuleEvent::Created, Some(msg), &mut ticket)?;
-        if let Some(rule) = ignored_by {
+        if let Some(rule) = ignored_by.filter(|_| !self.forced) {
             return Ok(Created::IgnoredBy(rule));
         }
         let number = tx.next_number()?;
@@ -745,6 +791,25 @@ fn filing(tx: &dyn Writer, msg: &Incoming) -> Result<Filing> {
         Claim::Existing(copy) => Filing::Copy {
             ticket: copy.ticket,
         },
+    })
+}
+
+/// The key a message was filed under (its Message-ID or hash, else that with its
+/// content: see [`filing`]) and its ticket (0: it made none); a message never filed
+/// is filed now, on no ticket.
+fn filed_key(tx: &dyn Writer, msg: &Incoming) -> Result<(String, u64)> {
+    let key = msg.key();
+    let first = match tx.claim_message(&key, &msg.content)? {
+        Claim::Claimed => return Ok((key, 0)),
+        Claim::Existing(first) => first,
+    };
+    if first.outgoing || first.content.is_none_or(|c| c == msg.content) {
+        return Ok((key, first.ticket));
+    }
+    let own_key = format!("{key} content:{}", fingerprint::hex(&msg.content));
+    Ok(match tx.claim_message(&own_key, &msg.content)? {
+        Claim::Claimed => (own_key, 0),
+        Claim::Existing(copy) => (own_key, copy.ticket),
     })
 }
 

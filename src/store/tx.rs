@@ -542,6 +542,20 @@ impl Writer for Tx<'_> {
         Tx::record_ignored(self, record)
     }
 
+    fn ignored_mail(&self, id: u64) -> Result<Option<IgnoredMail>> {
+        self.ignored
+            .get(id.to_be_bytes())?
+            .map(|v| {
+                records::decode::<IgnoredRecord>(&v, || format!("ignored mail {id}"))
+                    .map(IgnoredMail::from)
+            })
+            .transpose()
+    }
+
+    fn remove_ignored(&self, id: u64) -> Result<bool> {
+        Ok(self.ignored.remove(&id.to_be_bytes())?.is_some())
+    }
+
     fn set_imap_state(&self, account: &str, mailbox: &str, validity: u32, last: u32) -> Result<()> {
         Tx::set_imap_state(self, account, mailbox, validity, last)
     }

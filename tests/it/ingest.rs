@@ -1123,3 +1123,148 @@ fn an_archive_import_dates_tickets_by_their_mail() {
     let t = env.json(&["ticket", "show", "6"]);
     assert!(seconds(&t["created"]) >= before, "{}", t["created"]);
 }
+
+/// The IDs `ingest ignored` lists, by subject.
+fn ignored_ids(env: &Env) -> Vec<(u64, String)> {
+    let list = env.json(&["ingest", "ignored"]);
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["id"].as_u64().unwrap(),
+                m["subject"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Issue 18: `ingest ignored retry ID` makes a ticket of ignored mail, past the
+/// filter or rule that ignored it; the record goes once the ticket is stored, and
+/// a retry that cannot be done names the ID, says what to do and changes nothing.
+#[test]
+fn ignored_mail_can_be_made_into_a_ticket() {
+    let env = Env::with_config(&CONFIG.replace(
+        "views:",
+        "ingest:\n  ignore_subjects: ['(?i)^newsletter']\nviews:",
+    ));
+    let rules = env.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("10-drop.yaml"),
+        "- name: drop\n  conditions: [{ subject: { contains: lottery } }]\n  actions: [{ ignore: true }]\n",
+    )
+    .unwrap();
+    let auto = mail(
+        "ann@acme.example",
+        "Away",
+        "i1@acme.example",
+        "Auto-Submitted: auto-replied\n",
+        "I am away but the printer is broken.",
+    );
+    let news = mail(
+        "ben@acme.example",
+        "Newsletter 3",
+        "i3@acme.example",
+        "",
+        "News.",
+    );
+    env.deliver(&auto);
+    env.deliver(&mail(
+        "cy@acme.example",
+        "Lottery printer",
+        "i2@acme.example",
+        "",
+        "x",
+    ));
+    env.deliver(&news);
+    env.deliver(&news);
+    assert!(env.list(&[]).is_empty());
+    let ids = ignored_ids(&env);
+    let subjects: Vec<&str> = ids.iter().map(|(_, s)| s.as_str()).collect();
+    assert_eq!(
+        subjects,
+        ["Away", "Lottery printer", "Newsletter 3", "Newsletter 3"]
+    );
+    let (away, lottery, news_id, news_copy) = (ids[0].0, ids[1].0, ids[2].0, ids[3].0);
+
+    let out = env.json(&["ingest", "ignored", "retry", &away.to_string()]);
+    assert_eq!(out["messages"][0]["retried"], away.to_string());
+    assert_eq!(out["messages"][0]["outcome"], "created");
+    assert_eq!(out["messages"][0]["ticket"], 1);
+    let t = env.json(&["ticket", "show", "1"]);
+    assert_eq!(t["subject"], "Away");
+    assert_eq!(t["requester"]["email"], "ann@acme.example");
+    assert_eq!(t["description"], "I am away but the printer is broken.\n");
+    assert!(!ignored_ids(&env).iter().any(|(id, _)| *id == away));
+    // Gone from the list, so a second retry says so; a copy is now a duplicate of #1.
+    let err = env.fails(&["ingest", "ignored", "retry", &away.to_string()], 1);
+    assert!(
+        err.contains(&format!(
+            "no ignored mail {away}; `postdesk ingest ignored` lists the IDs"
+        )),
+        "{err}"
+    );
+    let out = env
+        .cmd(&["ingest", "--format", "json"])
+        .write_stdin(auto)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["messages"][0]["outcome"], "duplicate", "{report}");
+    assert_eq!(report["messages"][0]["ticket"], 1, "{report}");
+
+    // Past a rule's ignore, and in the table format.
+    let out = env.ok(&["ingest", "ignored", "retry", &lottery.to_string()]);
+    assert!(
+        out.starts_with(&format!(
+            "{lottery}: created ticket #2 from cy@acme.example \"Lottery printer\""
+        )),
+        "{out}"
+    );
+
+    // A copy's record, once its original made a ticket, says where the mail is.
+    let unknown = env.fails(&["ingest", "ignored", "retry", "999999"], 1);
+    assert!(unknown.contains("no ignored mail 999999;"), "{unknown}");
+    env.ok(&["ingest", "ignored", "retry", &news_id.to_string()]);
+    let err = env.fails(&["ingest", "ignored", "retry", &news_copy.to_string()], 1);
+    assert!(
+        err.contains(&format!(
+            "ignored mail {news_copy} is a copy of mail on ticket #3: it is there already"
+        )),
+        "{err}"
+    );
+    assert!(
+        ignored_ids(&env).iter().any(|(id, _)| *id == news_copy),
+        "kept"
+    );
+    assert_eq!(env.list(&[]), [1, 2, 3]);
+}
+
+/// A retry whose stored message is missing names the ID and changes nothing.
+#[test]
+fn an_ignored_retry_without_its_message_keeps_the_record() {
+    let env = Env::new();
+    env.deliver(&mail(
+        "ann@acme.example",
+        "Away",
+        "j1@acme.example",
+        "X-Autoreply: yes\n",
+        "x",
+    ));
+    let ignored = env.json(&["ingest", "ignored"]);
+    let (id, hash) = (
+        ignored[0]["id"].as_u64().unwrap(),
+        ignored[0]["hash"].as_str().unwrap(),
+    );
+    std::fs::remove_file(env.db().join(format!("mail/packs/{hash}.pack"))).unwrap();
+    let err = env.fails(&["ingest", "ignored", "retry", &id.to_string()], 1);
+    assert!(
+        err.contains(&format!(
+            "ignored mail {id}: its message cannot be read; nothing was changed"
+        )),
+        "{err}"
+    );
+    assert_eq!(ignored_ids(&env), [(id, "Away".to_string())]);
+    assert!(env.list(&[]).is_empty());
+}

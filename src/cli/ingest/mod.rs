@@ -95,8 +95,9 @@ enum IngestCommand {
     /// Mail that could not be parsed
     #[command(subcommand)]
     Quarantine(quarantine::QuarantineCommand),
-    /// List the mail that made no ticket (auto-replies, bounces, filters) and why
-    Ignored,
+    /// The mail that made no ticket (auto-replies, bounces, filters, rules) and why;
+    /// `retry ID` makes a ticket of one
+    Ignored(ignored::IgnoredArgs),
 }
 
 pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
@@ -186,7 +187,7 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
             print_summary(&run.summary, &[], global.format)
         }
         Some(IngestCommand::Quarantine(cmd)) => quarantine::run(cmd, global),
-        Some(IngestCommand::Ignored) => ignored::run(global),
+        Some(IngestCommand::Ignored(args)) => ignored::run(args, global),
     }
 }
 
