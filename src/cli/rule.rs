@@ -276,7 +276,7 @@ struct TestReport {
     ignored_by: Option<String>,
     ticket: serde_json::Value,
     mails: Vec<serde_json::Value>,
-    /// Mails not sent: their recipient is nobody on the ticket.
+    /// Mails not sent, each with its `reason` (`nobody`, `list-mail`) and `why`.
     skipped: Vec<serde_json::Value>,
     trace: Vec<serde_json::Value>,
 }
@@ -334,7 +334,16 @@ fn test(desk: &Desk, args: TestArgs, format: Format) -> Result<()> {
         ignored_by: decision.ignored_by.clone(),
         ticket: serde_json::to_value(super::ticket::view::TicketJson::new(&ticket, None))?,
         mails: decision.mails.iter().map(mail_json).collect(),
-        skipped: decision.skipped.iter().map(mail_json).collect(),
+        skipped: decision
+            .skipped
+            .iter()
+            .map(|s| {
+                let mut m = mail_json(&s.mail);
+                m["reason"] = s.why.key().into();
+                m["why"] = s.why.explain().into();
+                m
+            })
+            .collect(),
         trace: decision
             .trace
             .iter()
@@ -385,10 +394,14 @@ fn test(desk: &Desk, args: TestArgs, format: Format) -> Result<()> {
             m.kind, m.to, m.template, m.rule
         ));
     }
-    for m in &decision.skipped {
+    for s in &decision.skipped {
+        let m = &s.mail;
         text.push_str(&format!(
-            "would not send: {} to {}, nobody on this ticket (rule '{}')\n",
-            m.kind, m.to, m.rule
+            "would not send: {} to {}, {} (rule '{}')\n",
+            m.kind,
+            m.to,
+            s.why.short(),
+            m.rule
         ));
     }
     output::line(text.trim_end())

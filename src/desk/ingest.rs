@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use regex::Regex;
 use serde::Serialize;
 
@@ -57,6 +57,15 @@ pub struct Processed {
 }
 
 impl Processed {
+    /// The outcome of a parsed message, with its sender's address and subject.
+    pub fn of(outcome: Outcome, msg: &Incoming) -> Processed {
+        Processed {
+            outcome,
+            from: sender_email(msg),
+            subject: msg.subject.clone(),
+        }
+    }
+
     /// The outcome of a message that was not parsed: no sender or subject to show.
     pub fn unread(outcome: Outcome) -> Processed {
         Processed {
@@ -108,6 +117,7 @@ enum Created {
 }
 
 /// The compiled settings of one ingest run.
+#[derive(Clone)]
 pub struct Pipeline<'a> {
     desk: &'a Desk,
     subject_tag: Regex,
@@ -115,6 +125,11 @@ pub struct Pipeline<'a> {
     dry_run: bool,
     /// A bulk import: words may wait for the index (see [`Pipeline::importing`]).
     importing: bool,
+    /// An archive: each message is dated by its Date (see [`Pipeline::dated_by_mail`]).
+    mail_dates: bool,
+    /// A retry of ignored mail: a rule's `ignore` is passed over (see
+    /// [`Pipeline::retry_ignored`]).
+    forced: bool,
 }
 
 impl<'a> Pipeline<'a> {
@@ -135,7 +150,17 @@ impl<'a> Pipeline<'a> {
             ignore_subjects,
             dry_run,
             importing: false,
+            mail_dates: false,
+            forced: false,
         })
+    }
+
+    /// For an archive (mbox, Maildir): a message's time (a new ticket's `created`,
+    /// its events, `updated`) is its Date when plausible ([`archive_time`]), else
+    /// the time of import. Mail that arrives (stdin, spool, IMAP) is dated on arrival.
+    pub fn dated_by_mail(mut self) -> Self {
+        self.mail_dates = true;
+        self
     }
 
     /// For a bulk import: its batches let mail words wait for the index (searches
@@ -226,7 +251,10 @@ impl<'a> Pipeline<'a> {
             }
             let outcomes = parsed
                 .iter()
-                .map(|(_, msg, _)| self.decide(tx, msg, at))
+                .map(|(_, msg, _)| match self.mail_dates {
+                    true => self.decide(tx, msg, archive_time(msg.date, at)),
+                    false => self.decide(tx, msg, at),
+                })
                 .collect::<Result<Vec<_>>>()?;
             also(tx)?;
             Ok(outcomes)
@@ -242,21 +270,13 @@ impl<'a> Pipeline<'a> {
             outcomes
         };
         for ((i, msg, _), outcome) in parsed.iter().zip(outcomes) {
-            results[*i] = Some(Processed {
-                outcome,
-                from: msg
-                    .from
-                    .as_ref()
-                    .map(|a| a.email.clone())
-                    .unwrap_or_default(),
-                subject: msg.subject.clone(),
-            });
+            results[*i] = Some(Processed::of(outcome, msg));
         }
         Ok(results.into_iter().flatten().collect())
     }
 
     fn decide(&self, tx: &dyn Writer, msg: &Incoming, at: i64) -> Result<Outcome> {
-        let (key, mut notes) = match filing(tx, msg)? {
+        let (key, notes) = match filing(tx, msg)? {
             Filing::Copy { ticket } => return duplicate(tx, msg, ticket, at),
             Filing::New { key, reuses } => (
                 key,
@@ -269,7 +289,6 @@ impl<'a> Pipeline<'a> {
                     .collect::<Vec<_>>(),
             ),
         };
-        let config = &self.desk.config;
         if let Some(reason) = self.ignore_reason(msg) {
             if let Some(n) = self.answered_outgoing(tx, msg, &reason)? {
                 let kind = EventKind::DeliveryProblem {
@@ -291,6 +310,47 @@ impl<'a> Pipeline<'a> {
             }
             return ignore(tx, msg, key, reason, at);
         }
+        self.admit(tx, msg, key, notes, at)
+    }
+
+    /// Ignored mail `id` (its message `msg`, read back from the mail store) made
+    /// into a ticket, or a reply if it names one the sender may join: past the
+    /// filter or rule that ignored it (a rule's `ignore` is passed over, and the
+    /// rules after it are not run). Its record is removed in the same write. An
+    /// error names the ID and what to do.
+    pub fn retry_ignored(&self, tx: &dyn Writer, id: u64, msg: &Incoming) -> Result<Outcome> {
+        if tx.ignored_mail(id)?.is_none() {
+            bail!("no ignored mail {id} (made a ticket already?); `postdesk ingest ignored` lists them");
+        }
+        let (key, ticket) = filed_key(tx, msg)?;
+        if ticket > 0 {
+            bail!(
+                "ignored mail {id} is a copy of mail on ticket #{ticket}: it is there \
+                 already (`postdesk ticket show {ticket}`)"
+            );
+        }
+        let forced = Pipeline {
+            forced: true,
+            ..self.clone()
+        };
+        let outcome = forced.admit(tx, msg, key, Vec::new(), now())?;
+        if !tx.remove_ignored(id)? {
+            bail!("ignored mail {id} was taken by another process meanwhile");
+        }
+        Ok(outcome)
+    }
+
+    /// A message past the dedupe and the filters: joins the ticket it names or makes
+    /// one (when `forced`, even if a rule says to ignore it), filed under `key`.
+    fn admit(
+        &self,
+        tx: &dyn Writer,
+        msg: &Incoming,
+        key: String,
+        mut notes: Vec<EventKind>,
+        at: i64,
+    ) -> Result<Outcome> {
+        let config = &self.desk.config;
         let from = msg.from.as_ref().context("message without a sender")?;
         let authenticated = self.authenticated(msg);
         let claimed = config.user_by_email(&from.email).map(|u| u.login.clone());
@@ -481,7 +541,8 @@ impl<'a> Pipeline<'a> {
             });
             t.status = Status::Open;
         }
-        t.updated = at;
+        // An archive's mail comes in any order: `updated` is its latest mail's time.
+        t.updated = t.updated.max(at);
         let (rule_events, _) =
             self.desk
                 .apply_rules(crate::rules::RuleEvent::Reply, Some(msg), &mut t)?;
@@ -515,7 +576,7 @@ impl<'a> Pipeline<'a> {
         let (rule_events, ignored_by) =
             self.desk
                 .apply_rules(crate::rules::RuleEvent::Created, Some(msg), &mut ticket)?;
-        if let Some(rule) = ignored_by {
+        if let Some(rule) = ignored_by.filter(|_| !self.forced) {
             return Ok(Created::IgnoredBy(rule));
         }
         let number = tx.next_number()?;
@@ -662,6 +723,22 @@ impl<'a> Pipeline<'a> {
     }
 }
 
+/// How far ahead of the importing clock a Date may be (the sender's clock was off).
+const DATE_SKEW: i64 = 15 * 60;
+
+/// 1990-01-01T00:00:00Z: an archived Date before it is a broken clock or header.
+const EARLIEST_DATE: i64 = 631_152_000;
+
+/// The time an archived message is dated with: its Date (`date`, parsed by
+/// mailparse) when plausible, else `imported` (the time of import). Plausible:
+/// on or after 1990-01-01 UTC and at most [`DATE_SKEW`] after `imported`.
+pub fn archive_time(date: Option<i64>, imported: i64) -> i64 {
+    match date {
+        Some(d) if d >= EARLIEST_DATE && d <= imported.saturating_add(DATE_SKEW) => d,
+        _ => imported,
+    }
+}
+
 /// Records a message that makes no ticket: its key (so a repeat is a duplicate) and why.
 fn ignore(
     tx: &dyn Writer,
@@ -717,6 +794,25 @@ fn filing(tx: &dyn Writer, msg: &Incoming) -> Result<Filing> {
     })
 }
 
+/// The key a message was filed under (its Message-ID or hash, else that with its
+/// content: see [`filing`]) and its ticket (0: it made none); a message never filed
+/// is filed now, on no ticket.
+fn filed_key(tx: &dyn Writer, msg: &Incoming) -> Result<(String, u64)> {
+    let key = msg.key();
+    let first = match tx.claim_message(&key, &msg.content)? {
+        Claim::Claimed => return Ok((key, 0)),
+        Claim::Existing(first) => first,
+    };
+    if first.outgoing || first.content.is_none_or(|c| c == msg.content) {
+        return Ok((key, first.ticket));
+    }
+    let own_key = format!("{key} content:{}", fingerprint::hex(&msg.content));
+    Ok(match tx.claim_message(&own_key, &msg.content)? {
+        Claim::Claimed => (own_key, 0),
+        Claim::Existing(copy) => (own_key, copy.ticket),
+    })
+}
+
 /// A copy changes nothing, but is listed with the mail that made no ticket.
 fn duplicate(tx: &dyn Writer, msg: &Incoming, ticket: u64, at: i64) -> Result<Outcome> {
     tx.record_ignored(&IgnoredMail {
@@ -757,7 +853,7 @@ fn link_back(
         .ticket_for_update(named)?
         .with_context(|| format!("ticket #{named}, named by mail from {email}, not found"))?;
     ticket.links.insert(made);
-    ticket.updated = at;
+    ticket.updated = ticket.updated.max(at);
     tx.save_ticket(&ticket)?;
     let reason = format!(
         "mail from {email}, who is not on this ticket, named it ({how} #{named}) \
@@ -802,4 +898,26 @@ fn sender_email(msg: &Incoming) -> String {
         .as_ref()
         .map(|a| a.email.clone())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{archive_time, EARLIEST_DATE};
+
+    #[test]
+    fn an_archive_message_is_dated_by_a_plausible_date_only() {
+        let now = 1_790_000_000; // 2026-09-21
+        assert_eq!(archive_time(Some(1_700_000_000), now), 1_700_000_000);
+        assert_eq!(
+            archive_time(Some(631_152_000), now),
+            631_152_000,
+            "1990-01-01"
+        );
+        assert_eq!(archive_time(Some(631_151_999), now), now, "before 1990");
+        assert_eq!(archive_time(Some(now + 900), now), now + 900, "15 min skew");
+        assert_eq!(archive_time(Some(now + 901), now), now, "the future");
+        assert_eq!(archive_time(None, now), now, "no or unparseable Date");
+        let y1990: jiff::Timestamp = "1990-01-01T00:00:00Z".parse().unwrap();
+        assert_eq!(EARLIEST_DATE, y1990.as_second());
+    }
 }

@@ -197,7 +197,7 @@ pub fn import(
     finish: impl FnMut(&[PathBuf]) -> Result<()>,
     mut seen: impl FnMut(&Processed),
 ) -> Result<Summary> {
-    let pipeline = Pipeline::new(desk, dry_run)?.importing();
+    let pipeline = Pipeline::new(desk, dry_run)?.importing().dated_by_mail();
     desk.storage.hold()?;
     let summary = ingest_all(&pipeline, items, dry_run, finish, |p, _| seen(p))?;
     if !dry_run {
@@ -531,6 +531,38 @@ fn drain_opened(desk: &Desk, pipeline: &Pipeline, spool: &Spool) -> Result<Optio
         Err(e) if e.is::<Locked>() => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// `ingest ignored retry`: ignored mail `id`, its message read back from the mail
+/// store, made into a ticket (or a reply) past whatever ignored it
+/// ([`Pipeline::retry_ignored`]); its record goes in the write that stores the
+/// ticket, so a failure changes nothing and keeps the ID.
+pub fn retry_ignored(desk: &Desk, id: u64) -> Result<Processed> {
+    let record = desk
+        .storage
+        .read(|r| r.ignored())?
+        .into_iter()
+        .find_map(|(i, m)| (i == id).then_some(m))
+        .with_context(|| {
+            format!("no ignored mail {id}; `postdesk ingest ignored` lists the IDs")
+        })?;
+    if record.hash.is_empty() {
+        anyhow::bail!(
+            "ignored mail {id} has no stored message (recorded before its mail was kept); \
+             nothing was changed: ingest a copy of the message from elsewhere"
+        );
+    }
+    let raw = desk.storage.mail().get(&record.hash).with_context(|| {
+        format!("ignored mail {id}: its message cannot be read; nothing was changed")
+    })?;
+    let msg = crate::mail::parse::parse(&raw).map_err(|e| {
+        anyhow!("ignored mail {id}: its stored message does not parse ({e}); nothing was changed")
+    })?;
+    let pipeline = Pipeline::new(desk, false)?;
+    let outcome = desk
+        .storage
+        .write(|tx| pipeline.retry_ignored(tx, id, &msg))?;
+    Ok(Processed::of(outcome, &msg))
 }
 
 #[cfg(test)]

@@ -54,6 +54,25 @@ pub fn automatic(msg: &Incoming, loop_id: &str) -> Option<Automatic> {
     None
 }
 
+/// The list header of mail a mailing list sent (RFC 2919 `List-Id`, the RFC 2369
+/// `List-*` headers), if any. Such mail may make a ticket, but never gets an
+/// automatic reply (RFC 3834 section 2: a response would go to the list, or to
+/// someone who did not write to us).
+pub fn list_header(msg: &Incoming) -> Option<&'static str> {
+    const LIST_HEADERS: [&str; 7] = [
+        "List-Id",
+        "List-Unsubscribe",
+        "List-Post",
+        "List-Subscribe",
+        "List-Help",
+        "List-Owner",
+        "List-Archive",
+    ];
+    LIST_HEADERS
+        .into_iter()
+        .find(|name| msg.header(name).is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +96,21 @@ mod tests {
         assert_eq!(kind("X-Loop: postdesk"), Some(Automatic::Loop));
         assert_eq!(kind("X-Loop: other"), None);
         assert_eq!(kind("Subject: hello"), None);
+    }
+
+    #[test]
+    fn recognises_list_mail_without_precedence() {
+        let list = |headers: &str| {
+            let raw = format!("From: someone@example.com\n{headers}\n\nbody\n");
+            list_header(&parse(raw.as_bytes()).unwrap())
+        };
+        assert_eq!(list("List-Id: <users.lists.example>"), Some("List-Id"));
+        assert_eq!(
+            list("List-Unsubscribe: <mailto:leave@lists.example>"),
+            Some("List-Unsubscribe")
+        );
+        assert_eq!(list("Subject: hello"), None);
+        // List mail is not machine mail: it still makes a ticket.
+        assert_eq!(kind("List-Id: <users.lists.example>"), None);
     }
 }

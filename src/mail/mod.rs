@@ -7,6 +7,7 @@ pub mod files;
 pub mod fingerprint;
 pub mod html;
 pub mod imap;
+pub mod maildir;
 pub mod mbox;
 pub mod midx;
 pub mod pack;

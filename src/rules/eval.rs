@@ -1,6 +1,7 @@
 //! Running rules: conditions over the message and the ticket, actions on the ticket.
 
 use super::format::{Action, Condition, Field, Match, Op, Rule, Test, When};
+use crate::mail::classify::list_header;
 use crate::mail::parse::Incoming;
 use crate::model::ticket::changes;
 use crate::model::{Assignee, EventKind, Ticket};
@@ -48,6 +49,54 @@ impl Outbound {
     }
 }
 
+/// A mail a rule asked for and that is not queued.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Skipped {
+    pub mail: Outbound,
+    pub why: SkipReason,
+}
+
+/// Why a mail a rule asked for is not queued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SkipReason {
+    /// Its recipient stands for nobody on the ticket (`requester` on a ticket made
+    /// from the shell).
+    Nobody,
+    /// A `reply` to mail a mailing list sent (this list header): list mail never
+    /// gets an automatic reply (RFC 3834, RFC 2369).
+    ListMail(&'static str),
+}
+
+impl SkipReason {
+    /// The reason as the trace gives it.
+    pub fn explain(self) -> String {
+        match self {
+            SkipReason::Nobody => "nobody to send it to on this ticket".to_string(),
+            SkipReason::ListMail(header) => {
+                format!(
+                    "the mail came from a mailing list ({header}), which gets no automatic reply"
+                )
+            }
+        }
+    }
+
+    /// The reason in a few words (`rule test`'s "would not send" lines).
+    pub fn short(self) -> String {
+        match self {
+            SkipReason::Nobody => "nobody on this ticket".to_string(),
+            SkipReason::ListMail(header) => format!("list mail ({header}) gets no automatic reply"),
+        }
+    }
+
+    /// A key for JSON: `nobody` or `list-mail`.
+    pub fn key(self) -> &'static str {
+        match self {
+            SkipReason::Nobody => "nobody",
+            SkipReason::ListMail(_) => "list-mail",
+        }
+    }
+}
+
 /// One condition's result, for `rule test --trace`.
 #[derive(Clone, Debug)]
 pub struct TraceLine {
@@ -65,8 +114,8 @@ pub struct Decision {
     /// Rules that matched, in order, with the changes each made to the ticket.
     pub applied: Vec<(String, Vec<EventKind>)>,
     pub mails: Vec<Outbound>,
-    /// Mails not queued because their recipient stands for nobody on the ticket.
-    pub skipped: Vec<Outbound>,
+    /// Mails not queued, and why.
+    pub skipped: Vec<Skipped>,
     pub trace: Vec<TraceLine>,
 }
 
@@ -356,11 +405,11 @@ pub fn run(
                 Action::Stop => stop = true,
                 Action::Notify { to, template } => {
                     let out = Outbound::new(&rule.name, "notify", to, template);
-                    decision.queue(out, ticket, recipients, trace)
+                    decision.queue(out, ticket, mail, recipients, trace)
                 }
                 Action::Reply { template } => {
                     let out = Outbound::new(&rule.name, "reply", "requester", template);
-                    decision.queue(out, ticket, recipients, trace)
+                    decision.queue(out, ticket, mail, recipients, trace)
                 }
                 other => apply(other, ticket),
             }
@@ -386,26 +435,41 @@ pub fn run(
 pub type Recipients<'a> = &'a dyn Fn(&str, &Ticket) -> Vec<String>;
 
 impl Decision {
-    /// Queues a mail, or skips it (saying so in the trace) when its recipient
+    /// Queues a mail, or skips it (saying so in the trace): a `reply` to list mail
+    /// (an automatic reply, which list mail never gets), or a mail whose recipient
     /// stands for nobody on this ticket, such as `requester` on a ticket made from
     /// the shell.
-    fn queue(&mut self, out: Outbound, ticket: &Ticket, recipients: Recipients, trace: bool) {
-        if !recipients(&out.to, ticket).is_empty() {
-            self.mails.push(out);
-            return;
-        }
+    fn queue(
+        &mut self,
+        out: Outbound,
+        ticket: &Ticket,
+        mail: Option<&Incoming>,
+        recipients: Recipients,
+        trace: bool,
+    ) {
+        let list = mail.filter(|_| out.kind == "reply").and_then(list_header);
+        let why = match list {
+            Some(header) => SkipReason::ListMail(header),
+            None if recipients(&out.to, ticket).is_empty() => SkipReason::Nobody,
+            None => {
+                self.mails.push(out);
+                return;
+            }
+        };
         if trace {
             self.trace.push(TraceLine {
                 rule: out.rule.clone(),
                 depth: 1,
                 text: format!(
-                    "skipped a {} mail to {}: nobody to send it to on this ticket",
-                    out.kind, out.to
+                    "skipped a {} mail to {}: {}",
+                    out.kind,
+                    out.to,
+                    why.explain()
                 ),
                 matched: false,
             });
         }
-        self.skipped.push(out);
+        self.skipped.push(Skipped { mail: out, why });
     }
 }
 

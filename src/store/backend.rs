@@ -64,8 +64,9 @@ pub trait Reader {
         limit: Option<usize>,
     ) -> Result<Vec<Ticket>>;
 
-    /// Mail that made no ticket, oldest first.
-    fn ignored(&self) -> Result<Vec<IgnoredMail>>;
+    /// Mail that made no ticket, oldest first, each with its ID: a number the
+    /// backend gives the record when it is kept, never given to another.
+    fn ignored(&self) -> Result<Vec<(u64, IgnoredMail)>>;
 
     /// How far an IMAP account's mailbox has been fetched: (UIDVALIDITY, last UID).
     fn imap_state(&self, account: &str, mailbox: &str) -> Result<Option<(u32, u32)>>;
@@ -144,11 +145,23 @@ pub trait Writer {
     fn record_outgoing(&self, key: &str, ticket: u64) -> Result<()>;
 
     /// Creates or refreshes a customer by address (lowercase): a name given
-    /// replaces the one known; first and last seen follow `at`.
+    /// replaces the one known; first seen is the earliest `at` given, last seen the
+    /// latest (an archive's mail comes in any order).
     fn upsert_customer(&self, email: &str, name: Option<&str>, at: i64) -> Result<()>;
 
-    /// Keeps a record of mail that made no ticket.
+    /// Keeps a record of mail that made no ticket, under a new ID (see
+    /// [`Reader::ignored`]).
     fn record_ignored(&self, record: &IgnoredMail) -> Result<()>;
+
+    /// The record of ignored mail `id` as this write sees it; None if there never
+    /// was one or it was removed.
+    fn ignored_mail(&self, id: u64) -> Result<Option<IgnoredMail>>;
+
+    /// Removes the record of ignored mail `id` with this write (once it made a
+    /// ticket); returns whether it was there. Exactly once: of any number of writes
+    /// removing one record, at once or not, exactly one that commits gets true, so
+    /// the mail it stands for is acted on once.
+    fn remove_ignored(&self, id: u64) -> Result<bool>;
 
     /// Records how far an IMAP mailbox has been fetched, committed with this write
     /// (the batch it fetched): both or neither.

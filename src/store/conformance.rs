@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 
 use super::{Backend, Claim, Indexing, Store};
-use crate::model::{Event, EventKind, Status, Ticket, TicketFilter};
+use crate::model::{Event, EventKind, IgnoredMail, Status, Ticket, TicketFilter};
 
 /// A fresh sled database in a temp dir (kept alive by the returned guard).
 fn open() -> (tempfile::TempDir, Store) {
@@ -299,4 +299,63 @@ fn queries_filter_and_order_by_number() {
     assert_eq!(q(true, None), [5, 3, 1]);
     assert_eq!(q(true, Some(2)), [5, 3]);
     assert_eq!(q(false, Some(1)), [1]);
+}
+
+fn ignored_mail(subject: &str) -> IgnoredMail {
+    IgnoredMail {
+        at: 100,
+        reason: "auto-reply".into(),
+        from: "ann@acme.example".into(),
+        subject: subject.into(),
+        message_id: format!("<{subject}@x>"),
+        hash: "00".repeat(32),
+    }
+}
+
+#[test]
+fn an_ignored_record_is_removed_exactly_once() {
+    let (_dir, b) = open();
+    let b = &b;
+    b.write(|w| {
+        w.record_ignored(&ignored_mail("one"))?;
+        w.record_ignored(&ignored_mail("two"))
+    })
+    .unwrap();
+    let listed = b.read(|r| r.ignored()).unwrap();
+    let subjects: Vec<_> = listed.iter().map(|(_, m)| m.subject.as_str()).collect();
+    assert_eq!(subjects, ["one", "two"], "oldest first");
+    let (one, two) = (listed[0].0, listed[1].0);
+    assert_ne!(one, two, "each record its own ID");
+    assert_eq!(
+        b.write(|w| w.ignored_mail(two)).unwrap(),
+        Some(ignored_mail("two"))
+    );
+    // A write that fails removes nothing.
+    let failed = b.write(|w| -> Result<()> {
+        assert!(w.remove_ignored(one)?);
+        assert_eq!(w.ignored_mail(one)?, None, "the write sees its own removal");
+        bail!("changed my mind")
+    });
+    assert!(failed.is_err());
+    assert_eq!(b.read(|r| r.ignored()).unwrap().len(), 2);
+    let removals: Vec<bool> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..THREADS)
+            .map(|_| s.spawn(move || b.write(|w| w.remove_ignored(one)).unwrap()))
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    assert_eq!(removals.iter().filter(|r| **r).count(), 1, "{removals:?}");
+    let left = b.read(|r| r.ignored()).unwrap();
+    assert_eq!(left, [(two, ignored_mail("two"))]);
+    assert_eq!(b.write(|w| w.ignored_mail(one)).unwrap(), None);
+    // A new record never takes a removed one's ID.
+    b.write(|w| w.record_ignored(&ignored_mail("three")))
+        .unwrap();
+    let ids: Vec<u64> = b
+        .read(|r| r.ignored())
+        .unwrap()
+        .iter()
+        .map(|(id, _)| *id)
+        .collect();
+    assert!(!ids.contains(&one) && ids.len() == 2, "{ids:?}");
 }

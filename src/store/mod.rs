@@ -177,14 +177,15 @@ impl Store {
     }
 
     /// Ignored mail, oldest first.
-    pub fn ignored(&self) -> Result<Vec<crate::model::IgnoredMail>> {
+    pub fn ignored(&self) -> Result<Vec<(u64, crate::model::IgnoredMail)>> {
         self.ignored
             .iter()
-            .values()
-            .map(|v| {
+            .map(|item| {
+                let (k, v) = item?;
+                let id = tx::decode_u64(&k);
                 let record: records::IgnoredRecord =
-                    records::decode(&v?, || "ignored mail".to_string())?;
-                Ok(record.into())
+                    records::decode(&v, || format!("ignored mail {id}"))?;
+                Ok((id, record.into()))
             })
             .collect()
     }
@@ -243,7 +244,7 @@ impl Reader for Store {
         self.query_by_number(filter, descending, limit)
     }
 
-    fn ignored(&self) -> Result<Vec<crate::model::IgnoredMail>> {
+    fn ignored(&self) -> Result<Vec<(u64, crate::model::IgnoredMail)>> {
         Store::ignored(self)
     }
 

@@ -568,6 +568,20 @@ impl Writer for Tx<'_> {
         Tx::record_ignored(self, record)
     }
 
+    fn ignored_mail(&self, id: u64) -> Result<Option<IgnoredMail>> {
+        self.ignored
+            .get(id.to_be_bytes())?
+            .map(|v| {
+                records::decode::<IgnoredRecord>(&v, || format!("ignored mail {id}"))
+                    .map(IgnoredMail::from)
+            })
+            .transpose()
+    }
+
+    fn remove_ignored(&self, id: u64) -> Result<bool> {
+        Ok(self.ignored.remove(&id.to_be_bytes())?.is_some())
+    }
+
     fn set_imap_state(&self, account: &str, mailbox: &str, validity: u32, last: u32) -> Result<()> {
         Tx::set_imap_state(self, account, mailbox, validity, last)
     }
@@ -645,6 +659,7 @@ impl Tx<'_> {
         if let Some(name) = name {
             customer.name = Some(name.to_string());
         }
+        customer.first_seen = customer.first_seen.min(at);
         customer.last_seen = customer.last_seen.max(at);
         let bytes = records::encode(&CustomerRecord::from(&customer))?;
         self.customers.insert(email.as_bytes(), bytes)?;

@@ -625,8 +625,24 @@ fn maildir_ingest_reads_new_and_cur_and_can_move() {
     );
     let out = env.json(&["ingest", "maildir", "Maildir", "--move-to", "done"]);
     assert_eq!(out["summary"]["duplicates"], 2);
-    assert!(!md.join("new/1.host").exists());
-    assert!(env.path().join("done/1.host").exists() && env.path().join("done/2.host:2,S").exists());
+    assert!(!md.join("new/1.host").exists() && !md.join("cur/2.host:2,S").exists());
+    // Issue 18: DIR is a Maildir, each message in the subdirectory it came from,
+    // under its name, flags and all.
+    let done = env.path().join("done");
+    let listing = |sub: &str| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(done.join(sub))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(listing("new"), ["1.host"]);
+    assert_eq!(listing("cur"), ["2.host:2,S"]);
+    assert!(listing("tmp").is_empty());
+    assert!(md.join("tmp/3.host").exists(), "tmp/ is not touched");
+    let again = env.json(&["ingest", "maildir", "done"]);
+    assert_eq!(again["summary"]["duplicates"], 2, "{again}");
     let err = env.fails(&["ingest", "maildir", "nowhere"], 1);
     assert!(err.contains("nowhere is not a Maildir"), "{err}");
 }
@@ -1022,4 +1038,283 @@ fn search_folds_accents_and_case_in_subject_description_and_replies() {
     }
     assert_eq!(pending(), 0, "all indexed");
     check("indexed");
+}
+
+/// A message of an archive, with its own Date (and no envelope date to go by).
+fn dated(from: &str, subject: &str, id: &str, date: &str, extra: &str) -> String {
+    format!(
+        "From {from}  Mon Jan  1 00:00:00 2001\nFrom: {from}\nTo: help@corp.example\nSubject: {subject}\nMessage-ID: <{id}>\nDate: {date}\n{extra}\nbody of {id}\n\n"
+    )
+}
+
+/// Seconds since the epoch of an RFC 3339 time from JSON.
+fn seconds(value: &serde_json::Value) -> i64 {
+    let text = value.as_str().expect("a time");
+    text.parse::<jiff::Timestamp>().unwrap().as_second()
+}
+
+/// Issue 18: an archive import (mbox, Maildir) dates tickets and their mail by the
+/// mail's Date when it is plausible (from 1990 on, not ahead of the clock by more
+/// than 15 minutes), else by the import; `updated` follows the latest mail, in
+/// whatever order the archive holds it. A piped delivery is dated on arrival.
+#[test]
+fn an_archive_import_dates_tickets_by_their_mail() {
+    let env = Env::new();
+    let reply = "In-Reply-To: <a1@acme.example>\n";
+    let mbox = [
+        dated(
+            "ann@acme.example",
+            "Printer",
+            "a1@acme.example",
+            "Tue, 5 Mar 2024 10:00:00 +0100",
+            "",
+        ),
+        dated(
+            "ann@acme.example",
+            "Re: Printer",
+            "a2@acme.example",
+            "Thu, 7 Mar 2024 09:00:00 +0000",
+            reply,
+        ),
+        dated(
+            "ann@acme.example",
+            "Re: Printer",
+            "a3@acme.example",
+            "Wed, 6 Mar 2024 09:00:00 +0000",
+            reply,
+        ),
+        dated(
+            "ben@acme.example",
+            "Future",
+            "f1@acme.example",
+            "Fri, 1 Jan 2100 00:00:00 +0000",
+            "",
+        ),
+        dated(
+            "cy@acme.example",
+            "Epoch",
+            "e1@acme.example",
+            "Thu, 1 Jan 1970 00:00:00 +0000",
+            "",
+        ),
+        dated(
+            "di@acme.example",
+            "Garbled",
+            "g1@acme.example",
+            "yesterday-ish",
+            "",
+        ),
+    ]
+    .concat();
+    std::fs::write(env.path().join("in.mbox"), mbox).unwrap();
+    let before = jiff::Timestamp::now().as_second();
+    env.ok(&["ingest", "mbox", "in.mbox"]);
+    let after = jiff::Timestamp::now().as_second();
+    let t = env.json(&["ticket", "show", "1"]);
+    assert_eq!(t["created"], "2024-03-05T09:00:00Z");
+    assert_eq!(
+        t["updated"], "2024-03-07T09:00:00Z",
+        "the latest mail, not the last read"
+    );
+    let at: Vec<_> = t["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "mail")
+        .map(|e| e["at"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        at,
+        [
+            "2024-03-05T09:00:00Z",
+            "2024-03-07T09:00:00Z",
+            "2024-03-06T09:00:00Z"
+        ]
+    );
+    for n in ["2", "3", "4"] {
+        let t = env.json(&["ticket", "show", n]);
+        let created = seconds(&t["created"]);
+        assert!(
+            (before..=after).contains(&created),
+            "#{n} {}: import time",
+            t["subject"]
+        );
+    }
+    // A Maildir is an archive too.
+    let md = env.path().join("Maildir");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(md.join(sub)).unwrap();
+    }
+    std::fs::write(
+        md.join("new/1.host"),
+        dated(
+            "ed@acme.example",
+            "Scanner",
+            "m1@acme.example",
+            "Mon, 2 Dec 2019 08:30:00 +0000",
+            "",
+        ),
+    )
+    .unwrap();
+    env.ok(&["ingest", "maildir", "Maildir"]);
+    assert_eq!(
+        env.json(&["ticket", "show", "5"])["created"],
+        "2019-12-02T08:30:00Z"
+    );
+    // A delivery is dated on arrival, whatever its Date says.
+    let before = jiff::Timestamp::now().as_second();
+    env.deliver(&dated(
+        "fay@acme.example",
+        "Fax",
+        "p1@acme.example",
+        "Tue, 5 Mar 2024 10:00:00 +0100",
+        "",
+    ));
+    let t = env.json(&["ticket", "show", "6"]);
+    assert!(seconds(&t["created"]) >= before, "{}", t["created"]);
+}
+
+/// The IDs `ingest ignored` lists, by subject.
+fn ignored_ids(env: &Env) -> Vec<(u64, String)> {
+    let list = env.json(&["ingest", "ignored"]);
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["id"].as_u64().unwrap(),
+                m["subject"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Issue 18: `ingest ignored retry ID` makes a ticket of ignored mail, past the
+/// filter or rule that ignored it; the record goes once the ticket is stored, and
+/// a retry that cannot be done names the ID, says what to do and changes nothing.
+#[test]
+fn ignored_mail_can_be_made_into_a_ticket() {
+    let env = Env::with_config(&CONFIG.replace(
+        "views:",
+        "ingest:\n  ignore_subjects: ['(?i)^newsletter']\nviews:",
+    ));
+    let rules = env.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("10-drop.yaml"),
+        "- name: drop\n  conditions: [{ subject: { contains: lottery } }]\n  actions: [{ ignore: true }]\n",
+    )
+    .unwrap();
+    let auto = mail(
+        "ann@acme.example",
+        "Away",
+        "i1@acme.example",
+        "Auto-Submitted: auto-replied\n",
+        "I am away but the printer is broken.",
+    );
+    let news = mail(
+        "ben@acme.example",
+        "Newsletter 3",
+        "i3@acme.example",
+        "",
+        "News.",
+    );
+    env.deliver(&auto);
+    env.deliver(&mail(
+        "cy@acme.example",
+        "Lottery printer",
+        "i2@acme.example",
+        "",
+        "x",
+    ));
+    env.deliver(&news);
+    env.deliver(&news);
+    assert!(env.list(&[]).is_empty());
+    let ids = ignored_ids(&env);
+    let subjects: Vec<&str> = ids.iter().map(|(_, s)| s.as_str()).collect();
+    assert_eq!(
+        subjects,
+        ["Away", "Lottery printer", "Newsletter 3", "Newsletter 3"]
+    );
+    let (away, lottery, news_id, news_copy) = (ids[0].0, ids[1].0, ids[2].0, ids[3].0);
+
+    let out = env.json(&["ingest", "ignored", "retry", &away.to_string()]);
+    assert_eq!(out["messages"][0]["retried"], away.to_string());
+    assert_eq!(out["messages"][0]["outcome"], "created");
+    assert_eq!(out["messages"][0]["ticket"], 1);
+    let t = env.json(&["ticket", "show", "1"]);
+    assert_eq!(t["subject"], "Away");
+    assert_eq!(t["requester"]["email"], "ann@acme.example");
+    assert_eq!(t["description"], "I am away but the printer is broken.\n");
+    assert!(!ignored_ids(&env).iter().any(|(id, _)| *id == away));
+    // Gone from the list, so a second retry says so; a copy is now a duplicate of #1.
+    let err = env.fails(&["ingest", "ignored", "retry", &away.to_string()], 1);
+    assert!(
+        err.contains(&format!(
+            "no ignored mail {away}; `postdesk ingest ignored` lists the IDs"
+        )),
+        "{err}"
+    );
+    let out = env
+        .cmd(&["ingest", "--format", "json"])
+        .write_stdin(auto)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["messages"][0]["outcome"], "duplicate", "{report}");
+    assert_eq!(report["messages"][0]["ticket"], 1, "{report}");
+
+    // Past a rule's ignore, and in the table format.
+    let out = env.ok(&["ingest", "ignored", "retry", &lottery.to_string()]);
+    assert!(
+        out.starts_with(&format!(
+            "{lottery}: created ticket #2 from cy@acme.example \"Lottery printer\""
+        )),
+        "{out}"
+    );
+
+    // A copy's record, once its original made a ticket, says where the mail is.
+    let unknown = env.fails(&["ingest", "ignored", "retry", "999999"], 1);
+    assert!(unknown.contains("no ignored mail 999999;"), "{unknown}");
+    env.ok(&["ingest", "ignored", "retry", &news_id.to_string()]);
+    let err = env.fails(&["ingest", "ignored", "retry", &news_copy.to_string()], 1);
+    assert!(
+        err.contains(&format!(
+            "ignored mail {news_copy} is a copy of mail on ticket #3: it is there already"
+        )),
+        "{err}"
+    );
+    assert!(
+        ignored_ids(&env).iter().any(|(id, _)| *id == news_copy),
+        "kept"
+    );
+    assert_eq!(env.list(&[]), [1, 2, 3]);
+}
+
+/// A retry whose stored message is missing names the ID and changes nothing.
+#[test]
+fn an_ignored_retry_without_its_message_keeps_the_record() {
+    let env = Env::new();
+    env.deliver(&mail(
+        "ann@acme.example",
+        "Away",
+        "j1@acme.example",
+        "X-Autoreply: yes\n",
+        "x",
+    ));
+    let ignored = env.json(&["ingest", "ignored"]);
+    let (id, hash) = (
+        ignored[0]["id"].as_u64().unwrap(),
+        ignored[0]["hash"].as_str().unwrap(),
+    );
+    std::fs::remove_file(env.db().join(format!("mail/packs/{hash}.pack"))).unwrap();
+    let err = env.fails(&["ingest", "ignored", "retry", &id.to_string()], 1);
+    assert!(
+        err.contains(&format!(
+            "ignored mail {id}: its message cannot be read; nothing was changed"
+        )),
+        "{err}"
+    );
+    assert_eq!(ignored_ids(&env), [(id, "Away".to_string())]);
+    assert!(env.list(&[]).is_empty());
 }

@@ -687,3 +687,53 @@ fn follow_and_notify_take_only_logins_and_addresses() {
         ]
     );
 }
+
+/// Issue 18: mail from a mailing list (List-Id or List-Unsubscribe, no Precedence)
+/// makes a ticket but never gets an automatic reply (RFC 3834, RFC 2369); the skip
+/// and its reason show in `rule test`, as other skipped mails do.
+#[test]
+fn list_mail_makes_a_ticket_but_gets_no_automatic_reply() {
+    let env = with_rules(&[(
+        "10-ack.yaml",
+        "- name: ack\n  actions:\n    - reply: { template: acknowledge }\n    - notify: managers\n",
+    )]);
+    let list_mail = "From: ann@acme.example\nTo: help@corp.example\nList-Id: Users <users.lists.example>\nSubject: printer\nMessage-ID: <l1@acme.example>\n\nx\n";
+    env.deliver(list_mail);
+    env.deliver(
+        "From: ben@acme.example\nTo: help@corp.example\nList-Unsubscribe: <mailto:leave@lists.example>\nSubject: scanner\nMessage-ID: <l2@acme.example>\n\nx\n",
+    );
+    env.deliver("From: cy@acme.example\nTo: help@corp.example\nSubject: fax\nMessage-ID: <l3@acme.example>\n\nx\n");
+    assert_eq!(env.list(&[]), [1, 2, 3]);
+    for n in ["1", "2"] {
+        assert_eq!(
+            queued_mails(&env.json(&["ticket", "show", n])),
+            ["queued a notify mail to managers (template notify)"],
+            "ticket {n}"
+        );
+    }
+    assert_eq!(
+        queued_mails(&env.json(&["ticket", "show", "3"])),
+        [
+            "queued a reply mail to requester (template acknowledge)",
+            "queued a notify mail to managers (template notify)"
+        ]
+    );
+    std::fs::write(env.path().join("m.eml"), list_mail).unwrap();
+    let out = env.ok(&["rule", "test", "m.eml", "--trace"]);
+    assert!(
+        out.contains(
+            "  no   skipped a reply mail to requester: the mail came from a mailing list (List-Id), which gets no automatic reply\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "would not send: reply to requester, list mail (List-Id) gets no automatic reply (rule 'ack')"
+        ),
+        "{out}"
+    );
+    let report = env.json(&["rule", "test", "m.eml"]);
+    assert_eq!(report["skipped"][0]["reason"], "list-mail");
+    assert_eq!(report["skipped"].as_array().unwrap().len(), 1);
+    assert_eq!(report["mails"][0]["to"], "managers");
+}

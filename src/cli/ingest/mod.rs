@@ -1,7 +1,7 @@
 //! `postdesk ingest`: mail in, from stdin (MTA/procmail), mbox, Maildir, the spool.
 
 use std::io::{BufReader, IsTerminal, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
@@ -61,11 +61,14 @@ enum IngestCommand {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Ingest the messages of Maildirs (new/ and cur/); the files are left alone
+    /// Ingest the messages of Maildirs (new/ and cur/, not tmp/); they stay where
+    /// they are unless --move-to
     Maildir {
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
-        /// Move each processed message into this directory
+        /// Move each message, once stored, into this Maildir: into its new/ or cur/ as
+        /// it came, under the same name (flags kept); DIR, new/, cur/ and tmp/ are
+        /// created as needed
         #[arg(long, value_name = "DIR")]
         move_to: Option<PathBuf>,
         /// Print what would happen, write nothing
@@ -92,8 +95,9 @@ enum IngestCommand {
     /// Mail that could not be parsed
     #[command(subcommand)]
     Quarantine(quarantine::QuarantineCommand),
-    /// List the mail that made no ticket (auto-replies, bounces, filters) and why
-    Ignored,
+    /// The mail that made no ticket (auto-replies, bounces, filters, rules) and why;
+    /// `retry ID` makes a ticket of one
+    Ignored(ignored::IgnoredArgs),
 }
 
 pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
@@ -122,7 +126,7 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
             dry_run,
         }) => {
             let desk = global.desk()?;
-            let files = maildir_files(&dirs)?;
+            let files = crate::mail::maildir::files(&dirs)?;
             let limit = desk.config.ingest.max_message_size;
             let items = files.into_iter().map(|p| {
                 let shown = p.display().to_string();
@@ -134,7 +138,7 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
                 dry_run,
                 items,
                 |paths| match &move_to {
-                    Some(dir) => move_into(paths, dir),
+                    Some(dir) => crate::mail::maildir::move_into(paths, dir),
                     None => Ok(()),
                 },
             )
@@ -194,7 +198,7 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
             print_summary(&run.summary, &[], global.format)
         }
         Some(IngestCommand::Quarantine(cmd)) => quarantine::run(cmd, global),
-        Some(IngestCommand::Ignored) => ignored::run(global),
+        Some(IngestCommand::Ignored(args)) => ignored::run(args, global),
     }
 }
 
@@ -279,42 +283,6 @@ fn progress() -> ProgressBar {
     }
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
-}
-
-fn maildir_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for dir in dirs {
-        if !dir.join("new").is_dir() && !dir.join("cur").is_dir() {
-            anyhow::bail!("{} is not a Maildir (no new/ or cur/)", dir.display());
-        }
-        for sub in ["new", "cur"] {
-            let Ok(rd) = std::fs::read_dir(dir.join(sub)) else {
-                continue;
-            };
-            let mut names: Vec<PathBuf> = rd
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.is_file()
-                        && !p
-                            .file_name()
-                            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-                })
-                .collect();
-            names.sort();
-            files.extend(names);
-        }
-    }
-    Ok(files)
-}
-
-fn move_into(paths: &[PathBuf], dir: &Path) -> Result<()> {
-    crate::mail::files::private_dir(dir)?;
-    for path in paths {
-        let name = path.file_name().context("maildir file without a name")?;
-        std::fs::rename(path, dir.join(name))
-            .with_context(|| format!("cannot move {} to {}", path.display(), dir.display()))?;
-    }
-    Ok(())
 }
 
 pub(super) fn print_summary(

@@ -177,7 +177,7 @@ fn list(entries: &[Entry], desk: &Desk, format: Format) -> Result<()> {
 
 /// What a retry did with each ID: `{summary, messages: [{retried, outcome, ...}]}` in
 /// JSON, a line per ID and the summary in a table.
-fn print_retried(results: &[(String, Processed)], format: Format) -> Result<()> {
+pub(super) fn print_retried(results: &[(String, Processed)], format: Format) -> Result<()> {
     let mut summary = Summary::default();
     results.iter().for_each(|(_, p)| summary.add(&p.outcome));
     match format {
