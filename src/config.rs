@@ -87,6 +87,16 @@ pub struct User {
     pub email: String,
     #[serde(default)]
     pub admin: bool,
+    /// The Unix login that is this user, when it differs from `login`.
+    #[serde(default)]
+    pub unix_login: Option<String>,
+}
+
+impl User {
+    /// The Unix login that acts as this user: `unix_login`, else `login`.
+    pub fn unix_identity(&self) -> &str {
+        self.unix_login.as_deref().unwrap_or(&self.login)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -449,6 +459,11 @@ impl Config {
             .find(|s| s.addresses.iter().any(|a| a.eq_ignore_ascii_case(address)))
     }
 
+    /// The user a Unix login acts as (see [`User::unix_identity`]).
+    pub fn user_for_unix_login(&self, unix_login: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.unix_identity() == unix_login)
+    }
+
     /// The agent whose address this is.
     pub fn user_by_email(&self, email: &str) -> Option<&User> {
         self.users
@@ -494,6 +509,7 @@ impl Config {
 
     fn validate(&self) -> std::result::Result<(), Problem> {
         unique(self.users.iter().map(|u| u.login.as_str()), "user")?;
+        unique(self.users.iter().map(User::unix_identity), "unix_login")?;
         unique(self.groups.iter().map(|g| g.name.as_str()), "group")?;
         unique(self.services.iter().map(|s| s.name.as_str()), "service")?;
         unique(self.fields.iter().map(|f| f.name.as_str()), "field")?;

@@ -51,7 +51,7 @@ pub struct Cli {
     #[arg(long, global = true, help_heading = GLOBAL_OPTIONS, display_order = GLOBAL_ORDER + 1, env = "POSTDESK_DB", value_name = "DIR")]
     pub db: Option<PathBuf>,
 
-    /// Act as this user (a login from the config) [default: your login name]
+    /// Act as this user (a login from the config; only an admin may act as another) [default: the user whose login or unix_login is your Unix login]
     #[arg(
         long = "as",
         global = true,

@@ -41,7 +41,7 @@ pub fn init(dir: &Path, login: &str, group: Option<&str>) -> Result<Initialised>
         // A directory an admin already made a group's keeps what is made in it shared.
         None => crate::sharing::adopt(dir)?,
     }
-    let text = starter_config(login);
+    let text = starter_config(login, super::identity::unix_login().as_deref());
     // Parse what we are about to write, so init can never leave a broken config behind.
     let config = Config::parse(&text, &config_path)?;
     write_new(&config_path, &text)?;
@@ -75,17 +75,24 @@ fn write_new(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// A commented config in which `login` is an admin of one default service.
-fn starter_config(login: &str) -> String {
+/// A commented config in which `login` is an admin of one default service, and is
+/// who `unix` (the Unix login running init) acts as.
+fn starter_config(login: &str, unix: Option<&str>) -> String {
     // Logins go into YAML unquoted; keep only characters that need no quoting.
-    let login: String = login
-        .chars()
-        .filter(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        .collect();
-    let login = if login.is_empty() {
-        "admin".to_string()
-    } else {
-        login
+    let plain = |name: &str| -> String {
+        name.chars()
+            .filter(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            .collect()
     };
-    include_str!("starter.yaml").replace("{login}", &login)
+    let login = match plain(login) {
+        empty if empty.is_empty() => "admin".to_string(),
+        login => login,
+    };
+    let unix_line = match unix.map(plain) {
+        Some(unix) if !unix.is_empty() && unix != login => format!("\n    unix_login: {unix}"),
+        _ => String::new(),
+    };
+    include_str!("starter.yaml")
+        .replace("{login}", &login)
+        .replace("{unix_login}", &unix_line)
 }

@@ -2,11 +2,13 @@
 
 pub mod doctor;
 pub mod fields;
+pub mod identity;
 pub mod ingest;
 pub mod init;
 pub mod intake;
 pub mod poll;
 pub mod recipients;
+pub mod roles;
 pub mod tickets;
 
 use std::path::PathBuf;
@@ -67,18 +69,15 @@ impl Desk {
         })
     }
 
-    /// The acting user's login, which must be in the directory.
+    /// The acting user's login, for a command that writes: the Unix login's user,
+    /// or the one `--as`/POSTDESK_USER names if that is an admin ([`identity`]).
     pub fn actor(&self) -> Result<&str> {
-        let actor = self.actor_name();
-        if self.config.user(actor).is_none() {
-            let logins: Vec<&str> = self.config.users.iter().map(|u| u.login.as_str()).collect();
-            bail!(
-                "unknown user '{actor}': not in the users of {} (expected {}; use --as or POSTDESK_USER)",
-                self.config.path.display(),
-                crate::model::choices::or_list(&logins)
-            );
-        }
-        Ok(actor)
+        let user = identity::acting_user(
+            &self.config,
+            self.explicit_actor.as_deref(),
+            identity::unix_login().as_deref(),
+        )?;
+        Ok(&user.login)
     }
 
     /// The time zone for tables and bare dates: `settings.timezone` (checked when the
@@ -139,10 +138,17 @@ impl Desk {
         Ok((events, decision.ignored_by))
     }
 
-    /// The raw acting login, checked or not (for `me` in filters).
+    /// The acting login as named, unchecked (for `me` in filters, which reads only):
+    /// `--as`/POSTDESK_USER, else the Unix login's user, else the Unix login.
     pub fn actor_name(&self) -> &str {
-        self.actor
-            .get_or_init(|| self.explicit_actor.clone().unwrap_or_else(whoami::username))
+        self.actor.get_or_init(|| {
+            let unix = identity::unix_login().unwrap_or_default();
+            match (&self.explicit_actor, self.config.user_for_unix_login(&unix)) {
+                (Some(named), _) => named.clone(),
+                (None, Some(user)) => user.login.clone(),
+                (None, None) => unix,
+            }
+        })
     }
 }
 

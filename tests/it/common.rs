@@ -7,13 +7,15 @@ use assert_cmd::Command;
 use tempfile::TempDir;
 
 /// The config every test starts from: two agents, a group, two services, custom fields, views.
+/// alice, an admin, is the Unix login running the tests (`Env::with_config` puts it
+/// in for `UNIX_LOGIN`), so she may act as bob with `--as` or POSTDESK_USER.
 pub const CONFIG: &str = r#"
 settings:
   db: db
   timezone: UTC
   default_service: it
 users:
-  - { login: alice, name: Alice Agent, email: alice@desk.example, admin: true }
+  - { login: alice, name: Alice Agent, email: alice@desk.example, admin: true, unix_login: UNIX_LOGIN }
   - { login: bob, name: Bob Builder, email: bob@desk.example }
 groups:
   - { name: support, members: [alice, bob] }
@@ -55,8 +57,10 @@ impl Env {
         Env::with_config(CONFIG)
     }
 
+    /// A helpdesk with this config, `UNIX_LOGIN` in it replaced by [`unix_login`].
     pub fn with_config(config: &str) -> Env {
         let dir = tempfile::tempdir().expect("temp dir");
+        let config = config.replace("UNIX_LOGIN", &unix_login());
         std::fs::write(dir.path().join("postdesk.yaml"), config).expect("write config");
         Env { dir }
     }
@@ -110,6 +114,14 @@ impl Env {
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
+            .expect("run postdesk")
+    }
+
+    /// Runs as the Unix login alone (no `--as`, no POSTDESK_USER).
+    pub fn run_as_unix_login(&self, args: &[&str]) -> Output {
+        self.cmd(args)
+            .env_remove("POSTDESK_USER")
+            .output()
             .expect("run postdesk")
     }
 
@@ -181,6 +193,19 @@ impl Env {
             .map(|t| t["number"].as_u64().unwrap())
             .collect()
     }
+}
+
+/// [`CONFIG`] as [`Env::with_config`] writes it, for a test that writes a config file itself.
+pub fn config_text() -> String {
+    CONFIG.replace("UNIX_LOGIN", &unix_login())
+}
+
+/// The Unix login running the tests.
+pub fn unix_login() -> String {
+    nix::unistd::User::from_uid(nix::unistd::getuid())
+        .expect("passwd lookup")
+        .expect("the test user has a login name")
+        .name
 }
 
 pub fn assert_success(out: &Output, args: &[&str]) {

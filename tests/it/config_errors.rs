@@ -1,4 +1,4 @@
-use crate::common::{Env, CONFIG};
+use crate::common::{config_text, Env, CONFIG};
 
 #[test]
 fn a_yaml_mistake_names_file_line_and_column() {
@@ -61,7 +61,7 @@ fn config_lookup_order() {
     let db = env.path().join("xdgdb");
     std::fs::write(
         xdg.join("postdesk/config.yaml"),
-        CONFIG.replace("db: db", &format!("db: {}", db.display())),
+        config_text().replace("db: db", &format!("db: {}", db.display())),
     )
     .unwrap();
     let out = env
@@ -77,7 +77,7 @@ fn config_lookup_order() {
     assert!(db.is_dir(), "settings.db of the XDG config was used");
     // --config and POSTDESK_CONFIG name the file explicitly; POSTDESK_DB overrides settings.db.
     let other = env.path().join("other.yaml");
-    std::fs::write(&other, CONFIG).unwrap();
+    std::fs::write(&other, config_text()).unwrap();
     let out = env
         .cmd(&["ticket", "create", "-s", "explicit"])
         .env("POSTDESK_CONFIG", &other)

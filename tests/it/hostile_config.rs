@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::Output;
 
-use crate::common::{Env, CONFIG};
+use crate::common::{config_text, Env, CONFIG};
 
 /// Runs postdesk as an MTA would (no HOME, no user) with 1 GiB of address space,
 /// so an expansion that would build gigabytes fails the test instead of taking
@@ -120,7 +120,7 @@ fn a_config_that_does_not_load_still_spools_the_mail() {
         );
         assert_eq!(spooled(&env), 1, "{case}: the message is in <db>/spool");
         // Once the config is fixed, the backstop makes the ticket.
-        std::fs::write(env.path().join("postdesk.yaml"), CONFIG).unwrap();
+        std::fs::write(env.path().join("postdesk.yaml"), config_text()).unwrap();
         let report = env.json(&["ingest", "spool"]);
         assert_eq!(report["summary"]["created"], 1, "{case}");
         assert_eq!(env.json(&["ticket", "show", "1"])["subject"], case);

@@ -1,4 +1,4 @@
-use crate::common::{assert_success, Env, CONFIG};
+use crate::common::{assert_success, config_text, Env, CONFIG};
 use postdesk::store::Store;
 
 /// A message as an MTA pipes it: envelope line first.
@@ -501,7 +501,7 @@ fn a_broken_config_keeps_the_mail_and_says_so() {
         "{err}"
     );
     assert!(err.contains("kept in the spool"), "{err}");
-    std::fs::write(env.path().join("postdesk.yaml"), CONFIG).unwrap();
+    std::fs::write(env.path().join("postdesk.yaml"), config_text()).unwrap();
     let out = env.ok(&["ingest", "spool", "--format", "json"]);
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["summary"]["created"], 1);
@@ -833,7 +833,7 @@ fn a_quarantine_retry_that_cannot_store_keeps_the_message() {
         .as_str()
         .unwrap()
         .to_string();
-    std::fs::write(env.path().join("postdesk.yaml"), CONFIG).unwrap();
+    std::fs::write(env.path().join("postdesk.yaml"), config_text()).unwrap();
     // Another process holds the database past the lock wait: the retry fails...
     let store = postdesk::store::Store::open(&env.db(), std::time::Duration::from_secs(5)).unwrap();
     env.fails(

@@ -28,3 +28,4 @@ mod ticket_edit;
 mod ticket_list;
 mod ticket_show;
 mod torture;
+mod workflow;

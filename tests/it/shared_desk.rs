@@ -118,6 +118,14 @@ impl Desk {
             .output()
             .unwrap();
         assert!(out.status.success(), "init: {}", text(&out.stderr));
+        // The agent's Unix login is an admin, so it may act as alice (`--as`).
+        let config = dir.join("postdesk.yaml");
+        let agent = format!(
+            "users:\n  - {{ login: {0}, name: Agent, email: {0}@localhost, admin: true }}\n",
+            accounts.agent
+        );
+        let text_now = std::fs::read_to_string(&config).unwrap();
+        std::fs::write(&config, text_now.replacen("users:\n", &agent, 1)).unwrap();
         Desk {
             _top: top,
             bin,
