@@ -4,6 +4,8 @@ use std::collections::BTreeSet;
 
 use anyhow::{bail, Context, Result};
 
+use super::roles::Action;
+use super::workflow::{update_ticket, Change};
 use super::{fields, now, Desk};
 use crate::config::{Service, View};
 use crate::mail::parse::{attachment_bytes, single_address};
@@ -115,36 +117,47 @@ pub fn create(desk: &Desk, patch: TicketPatch) -> Result<Ticket> {
     Ok(ticket)
 }
 
-/// Applies an edit; returns the ticket and how many fields changed (0: nothing written).
+/// Applies an edit; returns the ticket and how many events it wrote (0: nothing).
 ///
-/// The ticket is read inside the write and the edit applied to that copy, so an edit
-/// never writes back a ticket another writer changed meanwhile.
+/// It goes through [`update_ticket`]: the ticket is read inside the write and the
+/// edit applied to that copy, so an edit never writes back a ticket another writer
+/// changed meanwhile.
 pub fn edit(desk: &Desk, number: u64, patch: TicketPatch) -> Result<(Ticket, usize)> {
-    let actor = desk.actor()?.to_string();
-    let at = now();
     keep_whole(desk, patch.description.as_deref())?;
-    let (ticket, changed) = desk.storage.write(|tx| {
-        let old = tx
-            .ticket_for_update(number)?
-            .with_context(|| format!("ticket #{number} not found"))?;
-        let mut t = old.clone();
-        apply_patch(desk, &patch, &mut t).with_context(|| format!("ticket #{number}"))?;
-        let events = changes(&old, &t);
-        if events.is_empty() {
-            return Ok((old, 0));
-        }
-        let (rule_events, _) = desk.apply_rules(RuleEvent::Updated, None, &mut t)?;
-        t.updated = at;
-        tx.save_ticket(&t)?;
+    let done = update_ticket(
+        desk,
+        number,
+        &Edit {
+            desk,
+            patch: &patch,
+        },
+    )?;
+    Ok((done.ticket, done.events.len()))
+}
+
+/// `ticket edit`: any field, by the managers and agents of the ticket's service.
+struct Edit<'a> {
+    desk: &'a Desk,
+    patch: &'a TicketPatch,
+}
+
+impl Change for Edit<'_> {
+    fn action(&self, _: &Ticket) -> Action {
+        Action::Edit
+    }
+
+    fn rule_event(&self) -> RuleEvent {
+        RuleEvent::Updated
+    }
+
+    fn apply(&self, tx: &dyn Writer, _: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
+        let old = t.clone();
+        apply_patch(self.desk, self.patch, t)?;
         if t.description_rest != old.description_rest {
-            queue_description_words(tx, &t, patch.description.as_deref())?;
+            queue_description_words(tx, t, self.patch.description.as_deref())?;
         }
-        let mine: Vec<_> = events.iter().map(|k| (actor.clone(), k.clone())).collect();
-        tx.append_entries(number, at, &mine)?;
-        tx.append_entries(number, at, &rule_events)?;
-        Ok((t, events.len() + rule_events.len()))
-    })?;
-    Ok((ticket, changed))
+        Ok(changes(&old, t))
+    }
 }
 
 /// The changes of a patch, checked against the config, made to `t`.

@@ -60,3 +60,25 @@ fn only_an_admin_acts_as_another_user() {
         "{err}"
     );
 }
+
+/// The standard desk plus carol, a user of the directory who is nobody's agent.
+fn with_carol() -> Env {
+    Env::with_config(&CONFIG.replace(
+        "groups:",
+        "  - { login: carol, name: Carol Clerk, email: carol@desk.example }\ngroups:",
+    ))
+}
+
+#[test]
+fn edit_goes_through_the_roles_of_the_service() {
+    let env = with_carol();
+    env.create(&["-s", "Printer jams"]);
+    env.ok(&["--as", "bob", "ticket", "edit", "1", "-p", "high"]);
+    let err = env.fails(&["--as", "carol", "ticket", "edit", "1", "-p", "low"], 1);
+    assert_eq!(
+        err,
+        "postdesk: only the managers (alice) and agents (alice, bob) of service 'it' \
+         or an admin may edit #1 (carol may not)\n"
+    );
+    assert_eq!(env.json(&["ticket", "show", "1"])["priority"], "high");
+}

@@ -1,0 +1,70 @@
+//! The one path by which the shell changes a ticket: inside one write, read it for
+//! update, check the actor's role, apply the change, append one event per action
+//! (actor, time), run the rules for the ticket event, and return what happened.
+//! Anything outside the database (mail) happens only after the write commits.
+
+use anyhow::{Context, Result};
+
+use super::roles::{self, Action};
+use super::{now, Desk};
+use crate::model::{Event, EventKind, Ticket};
+use crate::rules::RuleEvent;
+use crate::store::Writer;
+
+/// A change to one ticket, as a verb asks for it.
+pub trait Change {
+    /// The role the change needs, judged on the ticket as it stands.
+    fn action(&self, ticket: &Ticket) -> Action;
+
+    /// The ticket event the rules see.
+    fn rule_event(&self) -> RuleEvent;
+
+    /// Makes the change to `ticket` and returns the actor's events, none when it
+    /// changes nothing. May run more than once (a write can be retried), each time on
+    /// a fresh copy: it must not act outside `tx`.
+    fn apply(&self, tx: &dyn Writer, actor: &str, ticket: &mut Ticket) -> Result<Vec<EventKind>>;
+}
+
+/// What [`update_ticket`] did.
+#[derive(Debug)]
+pub struct Updated {
+    /// The ticket as it was committed (or as it stands, when nothing changed).
+    pub ticket: Ticket,
+    /// Every event appended: the actor's, then the rules'. Empty: nothing was written.
+    pub events: Vec<Event>,
+}
+
+/// Applies `change` to ticket `number` as the acting user, in one write.
+pub fn update_ticket(desk: &Desk, number: u64, change: &dyn Change) -> Result<Updated> {
+    let actor = desk.actor()?.to_string();
+    let at = now();
+    desk.storage.write(|tx| {
+        let old = tx
+            .ticket_for_update(number)?
+            .with_context(|| format!("ticket #{number} not found"))?;
+        roles::check(&desk.config, &actor, change.action(&old), &old)?;
+        let mut ticket = old.clone();
+        let mine = change
+            .apply(tx, &actor, &mut ticket)
+            .with_context(|| format!("ticket #{number}"))?;
+        if mine.is_empty() {
+            return Ok(Updated {
+                ticket: old,
+                events: Vec::new(),
+            });
+        }
+        let (by_rules, _) = desk.apply_rules(change.rule_event(), None, &mut ticket)?;
+        ticket.updated = at;
+        tx.save_ticket(&ticket)?;
+        let events: Vec<Event> = mine
+            .into_iter()
+            .map(|kind| (actor.clone(), kind))
+            .chain(by_rules)
+            .map(|(actor, kind)| Event { at, actor, kind })
+            .collect();
+        for event in &events {
+            tx.append_event(number, event)?;
+        }
+        Ok(Updated { ticket, events })
+    })
+}
