@@ -25,7 +25,7 @@ Rule files are the *.yaml files of the rules directory (settings.rules_dir, defa
   - name: invoices go to finance     (unique)
     description: ...                 (optional)
     enabled: true                    (default true)
-    when: [created]                  (created, reply, updated or any; default any)
+    when: [created]                  (created, reply, updated, assigned, commented or any; default any)
     match: all                       (all or any; default all)
     conditions:
       - from-domain: example.com

@@ -502,7 +502,7 @@ fn checked_assignee(desk: &Desk, spec: &str) -> Result<Assignee> {
 
 /// An assignee given in a command: `login`, `@group`, `none`, or `me` (the acting
 /// user), checked against the directory.
-fn assignee_named(desk: &Desk, spec: &str) -> Result<Assignee> {
+pub(crate) fn assignee_named(desk: &Desk, spec: &str) -> Result<Assignee> {
     let spec = if spec == "me" {
         desk.actor_name()
     } else {

@@ -80,6 +80,18 @@ pub enum EventKind {
     /// Cc'd addresses that were not made followers: outside the requester's domain
     /// and `ingest.cc_followers_domains`, on mail that was not authenticated.
     CcNotFollowing { addresses: Vec<String> },
+    /// The assignee changed by `take`, `assign` or `release` (`verb`); `from`/`to`
+    /// are labels (`alice`, `@group`), empty meaning nobody.
+    Assigned {
+        verb: String,
+        from: String,
+        to: String,
+        comment: String,
+    },
+    /// An internal comment, never sent to the requester.
+    Comment { text: String },
+    /// `take --request-info`: what to ask the requester (the mail-out code sends it).
+    InfoRequested { text: String },
 }
 
 impl EventKind {
@@ -96,6 +108,9 @@ impl EventKind {
         "reused-message-id",
         "unauthenticated",
         "cc-not-following",
+        "assigned",
+        "comment",
+        "info-requested",
     ];
 
     /// Stable machine name, used in JSON and CSV.
@@ -111,6 +126,9 @@ impl EventKind {
             EventKind::ReusedMessageId { .. } => "reused-message-id",
             EventKind::Unauthenticated { .. } => "unauthenticated",
             EventKind::CcNotFollowing { .. } => "cc-not-following",
+            EventKind::Assigned { .. } => "assigned",
+            EventKind::Comment { .. } => "comment",
+            EventKind::InfoRequested { .. } => "info-requested",
         }
     }
 
@@ -157,6 +175,30 @@ impl EventKind {
                 "Cc'd but not made followers (another domain, mail not authenticated): {}",
                 addresses.join(", ")
             ),
+            EventKind::Assigned { verb, from, to, .. } => {
+                let who = |label: &str| match label {
+                    "" => "nobody".to_string(),
+                    label => label.to_string(),
+                };
+                match verb.as_str() {
+                    "take" => format!("took the ticket (was {})", who(from)),
+                    "release" => format!("released the ticket to {}", who(to)),
+                    _ => format!("assigned the ticket to {} (was {})", who(to), who(from)),
+                }
+            }
+            EventKind::Comment { .. } => "commented (internal)".to_string(),
+            EventKind::InfoRequested { .. } => {
+                "asked the requester for information".to_string()
+            }
+        }
+    }
+
+    /// The text a person wrote with the event (a comment, a question), if any.
+    pub fn comment(&self) -> Option<&str> {
+        match self {
+            EventKind::Assigned { comment, .. } if !comment.is_empty() => Some(comment),
+            EventKind::Comment { text } | EventKind::InfoRequested { text } => Some(text),
+            _ => None,
         }
     }
 }
@@ -214,6 +256,14 @@ mod tests {
                 address: text(),
             },
             EventKind::CcNotFollowing { addresses: vec![] },
+            EventKind::Assigned {
+                verb: text(),
+                from: text(),
+                to: text(),
+                comment: text(),
+            },
+            EventKind::Comment { text: text() },
+            EventKind::InfoRequested { text: text() },
         ];
         for kind in &all {
             match kind {
@@ -225,7 +275,10 @@ mod tests {
                 | EventKind::MailQueued { .. }
                 | EventKind::ReusedMessageId { .. }
                 | EventKind::Unauthenticated { .. }
-                | EventKind::CcNotFollowing { .. } => {}
+                | EventKind::CcNotFollowing { .. }
+                | EventKind::Assigned { .. }
+                | EventKind::Comment { .. }
+                | EventKind::InfoRequested { .. } => {}
             }
         }
         all

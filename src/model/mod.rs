@@ -3,6 +3,7 @@
 pub mod choices;
 pub mod event;
 pub mod filter;
+pub mod moves;
 pub mod text;
 pub mod ticket;
 pub mod when;

@@ -12,6 +12,8 @@ pub enum Event {
     Created,
     Reply,
     Updated,
+    Assigned,
+    Commented,
 }
 
 impl Event {
@@ -23,6 +25,8 @@ impl Event {
                     | (When::Created, Event::Created)
                     | (When::Reply, Event::Reply)
                     | (When::Updated, Event::Updated)
+                    | (When::Assigned, Event::Assigned)
+                    | (When::Commented, Event::Commented)
             )
         })
     }

@@ -97,6 +97,10 @@ pub enum When {
     Reply,
     /// A ticket changed from the shell.
     Updated,
+    /// `ticket take`, `assign` or `release` changed the assignee.
+    Assigned,
+    /// `ticket comment` added an internal comment.
+    Commented,
     Any,
 }
 
@@ -106,12 +110,15 @@ impl fmt::Display for When {
             When::Created => "created",
             When::Reply => "reply",
             When::Updated => "updated",
+            When::Assigned => "assigned",
+            When::Commented => "commented",
             When::Any => "any",
         })
     }
 }
 
-const WHEN_EXPECTED: &str = "created, reply, updated or any, or a list of them";
+const WHEN_EXPECTED: &str =
+    "created, reply, updated, assigned, commented or any, or a list of them";
 
 /// Reads `created` or `[created, reply]`. The checks run inside serde_yaml's
 /// `deserialize_*` calls so that an error carries the line of the bad value
@@ -130,6 +137,8 @@ impl<'de> Visitor<'de> for WhenVisitor {
             "created" => When::Created,
             "reply" => When::Reply,
             "updated" => When::Updated,
+            "assigned" => When::Assigned,
+            "commented" => When::Commented,
             "any" => When::Any,
             _ => {
                 return Err(E::custom(format!(

@@ -18,12 +18,16 @@
 //! posting whose term folds differently into the folded term's posting (a union)
 //! and folds the words of `pending_words`, in batches through the same `Tx` as any
 //! write. Postings are moved in place, so there is no old copy to fall back on:
-//! the version moves to 4 first, together with a mark (`folding_words` in `meta`),
+//! the version moves to 4 (since schema 5, to the current one) first, together with a mark (`folding_words` in `meta`),
 //! before anything else is written. A schema 3 postdesk then refuses the database
 //! rather than answer from half-moved postings, and every open finishes the step
 //! while the mark is there (it can run again over its own output). Until the
 //! switch nothing is written, so a step that fails there leaves the database as it
 //! was.
+//!
+//! Schema 5 adds the workflow's event kinds (`assigned`, `comment`,
+//! `info-requested`), which schema 4's postdesk cannot read: step 4 -> 5 only
+//! records the number. From schema 5 on, a kind the reader does not know is skipped.
 
 use anyhow::{Context, Result};
 
@@ -40,7 +44,14 @@ pub fn from(store: &Store, version: u32, mail: &dyn MailBlobs) -> Result<()> {
     if version < 3 {
         to_schema_3(store, version, mail)?;
     }
-    fold_words(store)
+    if version < 4 {
+        // Straight to the current version, with the mark that finishes the folding.
+        return fold_words(store);
+    }
+    // Schema 5 added the workflow's event kinds, which schema 4's postdesk cannot
+    // read (a decode error): only the number moves.
+    super::open::record_schema(store)?;
+    store.flush()
 }
 
 /// Rewrites a schema 1 or 2 database in the layout of schema 3.
@@ -336,6 +347,7 @@ mod tests {
     use crate::store::legacy::{
         OldAssignee, OldEventKind, OldMailIn, OldPriority, OldRequester, OldStatus,
     };
+    use crate::store::Backend;
 
     /// Writes a database as schema 1 did, straight through sled.
     fn write_v1(data_dir: &std::path::Path) {
@@ -457,8 +469,33 @@ mod tests {
         );
         assert_eq!(
             store.meta.get("schema_version").unwrap().unwrap().as_ref(),
-            4u32.to_be_bytes(),
-            "migrated through schema 3 to 4"
+            super::super::SCHEMA_VERSION.to_be_bytes(),
+            "migrated through schema 3 to the current one"
+        );
+    }
+
+    #[test]
+    fn a_schema_4_database_only_changes_its_version() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path(), Duration::from_secs(5)).unwrap();
+            let mut t = Ticket::new(1, "kept", 10);
+            t.tags.insert("vpn".into());
+            store
+                .write(|tx| {
+                    tx.save_ticket(&t)?;
+                    tx.next_number()?;
+                    Ok(())
+                })
+                .unwrap();
+            store.set_schema_version(4).unwrap();
+            store.flush().unwrap();
+        }
+        let store = Store::open(dir.path(), Duration::from_secs(5)).unwrap();
+        assert_eq!(store.ticket(1).unwrap().unwrap().subject, "kept");
+        assert_eq!(
+            store.meta.get("schema_version").unwrap().unwrap().as_ref(),
+            5u32.to_be_bytes()
         );
     }
 
@@ -536,11 +573,11 @@ mod tests {
         chunk.to_vec()
     }
 
-    /// What the step 3 -> 4 must leave.
+    /// What the step 3 -> 4 must leave (then at the current version).
     fn assert_folded(store: &Store, chunk: &[u8]) {
         assert_eq!(
             store.meta.get("schema_version").unwrap().unwrap().as_ref(),
-            4u32.to_be_bytes()
+            super::super::SCHEMA_VERSION.to_be_bytes()
         );
         assert!(!store.meta.contains_key(FOLDING_KEY).unwrap(), "done");
         assert_eq!(search(store, "electricite"), [1, 2, 3]);

@@ -3,7 +3,7 @@
 //! The database lives in `<data dir>/sled`; the data directory also holds the mail
 //! store, the spool and the quarantine (see `mail`), reached through [`Storage`].
 //!
-//! Trees (schema 4): `meta` (schema version, ticket counter), `ticket_records`
+//! Trees (schema 5, the layout of 4): `meta` (schema version, ticket counter), `ticket_records`
 //! (four tickets to a value), `event_log` (their activity logs in chunks: an append
 //! rewrites the last chunk only; see [`packed`]), `ticket_index` (posting lists and time columns, see [`keys`]),
 //! `pending_words` (words waiting for the index, see `Tx::queue_message_words`),
@@ -136,7 +136,7 @@ impl Store {
             let records =
                 packed::chunk_records(&key, &chunk, number).with_context(|| corrupt_log(number))?;
             for record in records {
-                events.push(decode_event(record, number)?);
+                events.extend(decode_event(record, number)?);
             }
         }
         Ok(events)
@@ -291,10 +291,11 @@ fn decode_ticket(bytes: &[u8], number: u64) -> Result<Ticket> {
     records::decode::<records::TicketRecord>(bytes, || format!("ticket #{number}"))?.into_ticket()
 }
 
-fn decode_event(bytes: &[u8], number: u64) -> Result<Event> {
+/// An event, or None for a kind of a newer postdesk (skipped).
+fn decode_event(bytes: &[u8], number: u64) -> Result<Option<Event>> {
     let record: records::EventRecord =
         records::decode(bytes, || format!("ticket #{number}: an event"))?;
-    Ok(record.into())
+    Ok(record.into_event())
 }
 
 /// The value stored for a message key, from the bucket that should hold it.

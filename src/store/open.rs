@@ -7,8 +7,9 @@ use anyhow::{bail, Context, Result};
 
 use super::Store;
 
-/// Version of the on-disk layout. A database with a higher one is refused.
-pub const SCHEMA_VERSION: u32 = 4;
+/// Version of the on-disk layout. A database with a higher one is refused. 5: the
+/// workflow's event kinds (schema 4's postdesk cannot read them); same layout as 4.
+pub const SCHEMA_VERSION: u32 = 5;
 
 pub(super) const SCHEMA_KEY: &[u8] = b"schema_version";
 
@@ -139,7 +140,7 @@ pub fn check_schema(store: &Store, mail: &dyn super::MailBlobs) -> Result<()> {
     if store.meta.contains_key(super::migrate::FOLDING_KEY)? {
         super::migrate::finish_folding(store).with_context(|| {
             format!(
-                "database {}: cannot finish folding accents in its word index (schema {SCHEMA_VERSION}); the next open tries again",
+                "database {}: cannot finish folding accents in its word index (the step to schema 4); the next open tries again",
                 store.path.display()
             )
         })?;

@@ -162,7 +162,9 @@ pub struct EventRecord {
     pub what: EventKindRecord,
 }
 
-/// One map per kind, its name under `kind`; every field has a default.
+/// One map per kind, its name under `kind`; every field has a default. A kind
+/// this postdesk does not know (written by a newer one) reads as [`Self::Newer`],
+/// which the log skips: a new kind needs no new schema version from now on.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum EventKindRecord {
@@ -215,6 +217,27 @@ pub enum EventKindRecord {
         #[serde(default)]
         addresses: Vec<String>,
     },
+    Assigned {
+        #[serde(default)]
+        verb: String,
+        #[serde(default)]
+        from: String,
+        #[serde(default)]
+        to: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        comment: String,
+    },
+    Comment {
+        #[serde(default)]
+        text: String,
+    },
+    InfoRequested {
+        #[serde(default)]
+        text: String,
+    },
+    /// A kind of a newer postdesk: never written, skipped when read.
+    #[serde(other)]
+    Newer,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -327,6 +350,21 @@ impl From<&Event> for EventRecord {
             EventKind::CcNotFollowing { addresses } => EventKindRecord::CcNotFollowing {
                 addresses: addresses.clone(),
             },
+            EventKind::Assigned {
+                verb,
+                from,
+                to,
+                comment,
+            } => EventKindRecord::Assigned {
+                verb: verb.clone(),
+                from: from.clone(),
+                to: to.clone(),
+                comment: comment.clone(),
+            },
+            EventKind::Comment { text } => EventKindRecord::Comment { text: text.clone() },
+            EventKind::InfoRequested { text } => {
+                EventKindRecord::InfoRequested { text: text.clone() }
+            }
         };
         EventRecord {
             at: e.at,
@@ -336,9 +374,10 @@ impl From<&Event> for EventRecord {
     }
 }
 
-impl From<EventRecord> for Event {
-    fn from(e: EventRecord) -> Self {
-        let kind = match e.what {
+impl EventRecord {
+    /// The event, or None for a kind of a newer postdesk (skipped).
+    pub fn into_event(self) -> Option<Event> {
+        let kind = match self.what {
             EventKindRecord::Created => EventKind::Created,
             EventKindRecord::Changed { field, from, to } => EventKind::Changed { field, from, to },
             EventKindRecord::Mail { mail } => EventKind::Mail(mail.into()),
@@ -367,12 +406,26 @@ impl From<EventRecord> for Event {
             EventKindRecord::CcNotFollowing { addresses } => {
                 EventKind::CcNotFollowing { addresses }
             }
+            EventKindRecord::Assigned {
+                verb,
+                from,
+                to,
+                comment,
+            } => EventKind::Assigned {
+                verb,
+                from,
+                to,
+                comment,
+            },
+            EventKindRecord::Comment { text } => EventKind::Comment { text },
+            EventKindRecord::InfoRequested { text } => EventKind::InfoRequested { text },
+            EventKindRecord::Newer => return None,
         };
-        Event {
-            at: e.at,
-            actor: e.actor,
+        Some(Event {
+            at: self.at,
+            actor: self.actor,
             kind,
-        }
+        })
     }
 }
 
@@ -497,9 +550,10 @@ mod tests {
             mood: "fine".into(),
         })
         .unwrap();
-        let event: Event = decode::<EventRecord>(&later, || "event".into())
+        let event = decode::<EventRecord>(&later, || "event".into())
             .unwrap()
-            .into();
+            .into_event()
+            .unwrap();
         assert_eq!(
             event.kind,
             EventKind::Linked {
@@ -535,16 +589,61 @@ mod tests {
             actor: "c@x".into(),
             kind: EventKind::Mail(mail),
         };
-        let back: Event =
-            decode::<EventRecord>(&encode(&EventRecord::from(&event)).unwrap(), String::new)
-                .unwrap()
-                .into();
+        let back = decode::<EventRecord>(&encode(&EventRecord::from(&event)).unwrap(), String::new)
+            .unwrap()
+            .into_event()
+            .unwrap();
         let EventKind::Mail(m) = back.kind else {
             panic!("a mail event")
         };
         assert_eq!(m.text, "line\n".repeat(15), "the excerpt is kept");
         assert_eq!(m.text_size, 500);
         assert!(m.is_cut());
+    }
+
+    #[test]
+    fn a_kind_from_a_newer_postdesk_is_skipped() {
+        #[derive(Serialize)]
+        struct Later {
+            at: i64,
+            actor: String,
+            what: serde_json::Value,
+        }
+        let later = encode(&Later {
+            at: 5,
+            actor: "alice".into(),
+            what: serde_json::json!({"kind": "time-logged", "minutes": 90}),
+        })
+        .unwrap();
+        let record = decode::<EventRecord>(&later, || "event".into()).unwrap();
+        assert!(record.into_event().is_none());
+    }
+
+    #[test]
+    fn workflow_events_round_trip() {
+        for kind in [
+            EventKind::Assigned {
+                verb: "take".into(),
+                from: "@support".into(),
+                to: "bob".into(),
+                comment: "on it".into(),
+            },
+            EventKind::Comment {
+                text: "called back".into(),
+            },
+            EventKind::InfoRequested {
+                text: "which printer?".into(),
+            },
+        ] {
+            let event = Event {
+                at: 3,
+                actor: "bob".into(),
+                kind,
+            };
+            let bytes = encode(&EventRecord::from(&event)).unwrap();
+            let back = decode::<EventRecord>(&bytes, String::new).unwrap();
+            assert_eq!(back.into_event(), Some(event));
+        }
     }
 
     #[test]

@@ -82,3 +82,240 @@ fn edit_goes_through_the_roles_of_the_service() {
     );
     assert_eq!(env.json(&["ticket", "show", "1"])["priority"], "high");
 }
+
+/// The events of ticket `n`, as `ticket show --format json` gives them.
+fn events(env: &Env, n: &str) -> Vec<serde_json::Value> {
+    env.json(&["ticket", "show", n])["events"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// The last event of ticket `n`.
+fn last_event(env: &Env, n: &str) -> serde_json::Value {
+    events(env, n).pop().unwrap()
+}
+
+#[test]
+fn take_makes_the_actor_the_assignee_with_an_assigned_event() {
+    let env = with_carol();
+    env.create(&["-s", "Printer jams"]);
+    let out = env.ok(&["--as", "bob", "ticket", "take", "1", "-m", "on my way"]);
+    assert_eq!(out, "#1: took the ticket (was @support)\n");
+    let e = last_event(&env, "1");
+    assert_eq!(
+        (&e["kind"], &e["actor"], &e["field"], &e["from"], &e["to"]),
+        (
+            &"assigned".into(),
+            &"bob".into(),
+            &"assignee".into(),
+            &"@support".into(),
+            &"bob".into()
+        )
+    );
+    assert_eq!(e["comment"], "on my way");
+    assert_eq!(env.json(&["ticket", "show", "1"])["assignee"], "bob");
+    // Taking again changes nothing.
+    assert_eq!(
+        env.ok(&["--as", "bob", "ticket", "take", "1"]),
+        "ticket #1 unchanged\n"
+    );
+    let err = env.fails(&["--as", "carol", "ticket", "take", "1"], 1);
+    assert_eq!(
+        err,
+        "postdesk: only the managers (alice) and agents (alice, bob) of service 'it' \
+         or an admin may take #1 (carol may not)\n"
+    );
+}
+
+#[test]
+fn take_close_and_take_request_info_set_the_status_too() {
+    let env = Env::new();
+    env.create(&["-s", "one"]);
+    env.create(&["-s", "two"]);
+    let done = env.json(&["--as", "bob", "ticket", "take", "1", "--close"]);
+    assert_eq!(
+        (&done["status"], &done["assignee"]),
+        (&"closed".into(), &"bob".into())
+    );
+    let kinds: Vec<_> = done["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].clone())
+        .collect();
+    assert_eq!(kinds, ["assigned", "changed"]);
+    assert_eq!(done["events"][1]["to"], "closed");
+
+    let done = env.json(&[
+        "--as",
+        "bob",
+        "ticket",
+        "take",
+        "2",
+        "--request-info",
+        "Which printer?",
+    ]);
+    assert_eq!(done["status"], "pending");
+    let e = last_event(&env, "2");
+    assert_eq!(
+        (&e["kind"], &e["comment"]),
+        (&"info-requested".into(), &"Which printer?".into())
+    );
+}
+
+#[test]
+fn assign_is_for_managers_and_to_people_of_the_service_unless_forced() {
+    let env = with_carol();
+    env.create(&["-s", "VPN down"]);
+    let out = env.ok(&["ticket", "assign", "1", "bob", "-m", "yours"]);
+    assert_eq!(out, "#1: assigned the ticket to bob (was @support)\n");
+    let e = last_event(&env, "1");
+    assert_eq!(
+        (&e["kind"], &e["actor"], &e["to"], &e["comment"]),
+        (
+            &"assigned".into(),
+            &"alice".into(),
+            &"bob".into(),
+            &"yours".into()
+        )
+    );
+    let err = env.fails(&["--as", "bob", "ticket", "assign", "1", "alice"], 1);
+    assert_eq!(
+        err,
+        "postdesk: only the managers of service 'it' (alice) or an admin may assign #1 (bob may not)\n"
+    );
+    let err = env.fails(&["ticket", "assign", "1", "carol"], 1);
+    assert_eq!(
+        err,
+        "postdesk: ticket #1: carol is not an agent or a manager of service 'it': \
+         assign with --force to give it to them anyway\n"
+    );
+    env.ok(&["ticket", "assign", "1", "carol", "--force"]);
+    assert_eq!(env.json(&["ticket", "show", "1"])["assignee"], "carol");
+    let err = env.fails(&["ticket", "assign", "1", "mallory"], 1);
+    assert!(err.contains("unknown user 'mallory'"), "{err}");
+    env.ok(&["ticket", "assign", "1", "none"]);
+    assert_eq!(last_event(&env, "1")["to"], "");
+}
+
+#[test]
+fn release_gives_the_ticket_back_to_the_service() {
+    let env = with_carol();
+    env.create(&["-s", "Screen flickers"]);
+    env.ok(&["--as", "bob", "ticket", "take", "1"]);
+    let err = env.fails(&["--as", "carol", "ticket", "release", "1"], 1);
+    assert_eq!(
+        err,
+        "postdesk: only its assignee (bob), the managers of service 'it' (alice) \
+         or an admin may release #1 (carol may not)\n"
+    );
+    let out = env.ok(&["--as", "bob", "ticket", "release", "1", "-m", "on leave"]);
+    assert_eq!(out, "#1: released the ticket to @support\n");
+    let e = last_event(&env, "1");
+    assert_eq!(
+        (&e["kind"], &e["from"], &e["to"], &e["comment"]),
+        (
+            &"assigned".into(),
+            &"bob".into(),
+            &"@support".into(),
+            &"on leave".into()
+        )
+    );
+    let err = env.fails(&["ticket", "release", "1"], 1);
+    assert_eq!(
+        err,
+        "postdesk: ticket #1: no one person holds it (assignee: @support): nothing to release\n"
+    );
+}
+
+#[test]
+fn status_moves_with_aliases_and_refuses_illegal_ones() {
+    let env = with_carol();
+    env.create(&["-s", "Disk full"]);
+    let err = env.fails(&["ticket", "status", "1", "start"], 1);
+    assert_eq!(
+        err,
+        "postdesk: ticket #1: #1 cannot be in-progress while no one person holds it \
+         (assignee: @support): take it or assign it to a user first\n"
+    );
+    env.ok(&["--as", "bob", "ticket", "take", "1"]);
+    env.ok(&["--as", "bob", "ticket", "status", "1", "start"]);
+    let e = last_event(&env, "1");
+    assert_eq!(
+        (&e["kind"], &e["field"], &e["from"], &e["to"], &e["actor"]),
+        (
+            &"changed".into(),
+            &"status".into(),
+            &"open".into(),
+            &"in-progress".into(),
+            &"bob".into()
+        )
+    );
+    env.ok(&["--as", "bob", "ticket", "status", "1", "wait"]);
+    assert_eq!(last_event(&env, "1")["to"], "pending");
+    let err = env.fails(&["--as", "carol", "ticket", "status", "1", "closed"], 1);
+    assert!(
+        err.starts_with("postdesk: only its assignee (bob), the managers"),
+        "{err}"
+    );
+    env.ok(&["--as", "bob", "ticket", "status", "1", "closed"]);
+    let err = env.fails(&["--as", "bob", "ticket", "status", "1", "pending"], 1);
+    assert_eq!(
+        err,
+        "postdesk: ticket #1: #1 is closed: reopen it first (status 1 open), then set it pending\n"
+    );
+    env.ok(&["--as", "bob", "ticket", "status", "1", "open"]);
+    assert_eq!(last_event(&env, "1")["to"], "open");
+    let err = env.fails(&["ticket", "status", "1", "done"], 2);
+    assert!(err.contains("'done' is not a status"), "{err}");
+}
+
+#[test]
+fn comments_are_internal_events_from_any_user_and_bounded() {
+    let env = with_carol();
+    env.create(&["-s", "Badge lost"]);
+    env.ok(&[
+        "--as",
+        "carol",
+        "ticket",
+        "comment",
+        "1",
+        "-m",
+        "called them back",
+    ]);
+    let e = last_event(&env, "1");
+    assert_eq!(
+        (&e["kind"], &e["actor"], &e["comment"]),
+        (
+            &"comment".into(),
+            &"carol".into(),
+            &"called them back".into()
+        )
+    );
+    std::fs::write(env.path().join("note.txt"), "from a file\nsecond line\n").unwrap();
+    env.ok(&["ticket", "comment", "1", "--file", "note.txt"]);
+    assert_eq!(last_event(&env, "1")["comment"], "from a file\nsecond line");
+    env.cmd(&["ticket", "comment", "1", "-"])
+        .write_stdin("from stdin\n")
+        .assert()
+        .success();
+    assert_eq!(last_event(&env, "1")["comment"], "from stdin");
+    let table = env.ok(&["ticket", "show", "1"]);
+    assert!(
+        table.contains("carol: commented (internal)\n      | called them back\n"),
+        "{table}"
+    );
+    let long = "x".repeat(5000);
+    let err = env.fails(&["ticket", "comment", "1", "-m", &long], 1);
+    assert_eq!(
+        err,
+        "postdesk: the comment is 5000 bytes; at most 4096 fit in the activity log: shorten it\n"
+    );
+    let err = env.fails(&["ticket", "comment", "1", "-m", "  "], 1);
+    assert_eq!(err, "postdesk: the comment is empty\n");
+    env.fails(&["ticket", "comment", "1"], 2);
+    assert_eq!(events(&env, "1").len(), 4, "created and three comments");
+    let err = env.fails(&["ticket", "comment", "9", "-m", "x"], 1);
+    assert_eq!(err, "postdesk: ticket #9 not found\n");
+}

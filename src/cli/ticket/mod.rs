@@ -1,11 +1,17 @@
 //! `postdesk ticket ...`
 
+mod assign;
 mod attachment;
+mod comment;
 mod create;
 mod edit;
 mod fields;
 mod list;
+mod release;
 mod show;
+mod status;
+mod take;
+mod updated;
 pub mod view;
 
 use anyhow::Result;
@@ -20,6 +26,11 @@ pub enum TicketCommand {
     Show(show::ShowArgs),
     Edit(edit::EditArgs),
     Attachment(attachment::AttachmentArgs),
+    Take(take::TakeArgs),
+    Assign(assign::AssignArgs),
+    Release(release::ReleaseArgs),
+    Status(status::StatusArgs),
+    Comment(comment::CommentArgs),
 }
 
 pub fn run(cmd: TicketCommand, global: &Global) -> Result<()> {
@@ -30,6 +41,11 @@ pub fn run(cmd: TicketCommand, global: &Global) -> Result<()> {
         TicketCommand::Show(args) => show::run(args, &desk, global.format),
         TicketCommand::Edit(args) => edit::run(args, &desk, global.format),
         TicketCommand::Attachment(args) => attachment::run(args, &desk, global.format),
+        TicketCommand::Take(args) => take::run(args, &desk, global.format),
+        TicketCommand::Assign(args) => assign::run(args, &desk, global.format),
+        TicketCommand::Release(args) => release::run(args, &desk, global.format),
+        TicketCommand::Status(args) => status::run(args, &desk, global.format),
+        TicketCommand::Comment(args) => comment::run(args, &desk, global.format),
     }
 }
 

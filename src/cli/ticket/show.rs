@@ -78,6 +78,11 @@ pub fn run(args: ShowArgs, desk: &Desk, format: Format) -> Result<()> {
                     terminal::inline(&e.actor),
                     terminal::inline(&e.kind.describe())
                 ));
+                if let Some(comment) = e.kind.comment() {
+                    for line in comment.lines() {
+                        text.push_str(&format!("      | {line}\n"));
+                    }
+                }
                 // Replies carry text of their own; the first message is the description.
                 if let EventKind::Mail(mail) = &e.kind {
                     if mail.text.trim() != ticket.description.trim() {

@@ -53,6 +53,9 @@ pub struct EventJson<'a> {
     pub mail: Option<&'a MailIn>,
     /// The other ticket, for `linked` events.
     pub link: Option<u64>,
+    /// What a person wrote with the event: a `comment`, the comment of `assigned`,
+    /// the question of `info-requested`.
+    pub comment: Option<&'a str>,
 }
 
 impl<'a> TicketJson<'a> {
@@ -88,6 +91,9 @@ impl<'a> EventJson<'a> {
             EventKind::Changed { field, from, to } => {
                 (Some(field.as_str()), Some(from.as_str()), Some(to.as_str()))
             }
+            EventKind::Assigned { from, to, .. } => {
+                (Some("assignee"), Some(from.as_str()), Some(to.as_str()))
+            }
             _ => (None, None, None),
         };
         let mail = match &e.kind {
@@ -108,6 +114,7 @@ impl<'a> EventJson<'a> {
             text: e.kind.describe(),
             mail,
             link,
+            comment: e.kind.comment(),
         }
     }
 }

@@ -1,0 +1,43 @@
+//! `postdesk ticket take N`.
+
+use anyhow::Result;
+use clap::Args;
+
+use super::{parse_number, updated};
+use crate::cli::output::Format;
+use crate::desk::verbs::{self, checked_comment, Take};
+use crate::desk::Desk;
+
+/// Become the assignee of a ticket (an agent or a manager of its service).
+///
+/// `--close` takes and closes it in one step; `--request-info` takes it and sets it
+/// pending, recording the question for the requester (sent once mail out exists).
+/// Prints what was recorded; `--format json` prints the ticket with those events.
+#[derive(Debug, Args)]
+pub struct TakeArgs {
+    /// Ticket number (42 or #42)
+    #[arg(value_parser = parse_number)]
+    number: u64,
+    /// A comment kept with the event (internal)
+    #[arg(short = 'm', long = "message", value_name = "COMMENT")]
+    comment: Option<String>,
+    /// Take and close
+    #[arg(long, conflicts_with = "request_info")]
+    close: bool,
+    /// Take, set pending, and record this question for the requester
+    #[arg(long, value_name = "MESSAGE")]
+    request_info: Option<String>,
+}
+
+pub fn run(args: TakeArgs, desk: &Desk, format: Format) -> Result<()> {
+    let take = Take {
+        comment: args.comment.as_deref().map(checked_comment).transpose()?,
+        close: args.close,
+        request_info: args
+            .request_info
+            .as_deref()
+            .map(checked_comment)
+            .transpose()?,
+    };
+    updated::print(&verbs::take(desk, args.number, take)?, format)
+}
