@@ -319,3 +319,46 @@ fn comments_are_internal_events_from_any_user_and_bounded() {
     let err = env.fails(&["ticket", "comment", "9", "-m", "x"], 1);
     assert_eq!(err, "postdesk: ticket #9 not found\n");
 }
+
+#[test]
+fn rules_fire_on_assigned_and_commented_from_the_verbs() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.path().join("rules")).unwrap();
+    std::fs::write(
+        env.path().join("rules/10-flow.yaml"),
+        r#"
+- name: taken
+  when: assigned
+  conditions: [{ assignee: bob }]
+  actions: [{ tag: [taken] }]
+- name: noted
+  when: [commented]
+  actions: [{ set: { priority: high } }]
+- name: edited
+  when: updated
+  actions: [{ tag: [edited] }]
+"#,
+    )
+    .unwrap();
+    env.create(&["-s", "Printer jams"]);
+    let done = env.json(&["--as", "bob", "ticket", "take", "1"]);
+    assert_eq!(
+        done["tags"],
+        serde_json::json!(["taken"]),
+        "assigned, not updated"
+    );
+    let rule_event = &done["events"][1];
+    assert_eq!(
+        (&rule_event["actor"], &rule_event["kind"], &rule_event["to"]),
+        (&"rule 'taken'".into(), &"changed".into(), &"taken".into())
+    );
+    let done = env.json(&["ticket", "comment", "1", "-m", "VIP"]);
+    assert_eq!(done["priority"], "high");
+    assert_eq!(done["tags"], serde_json::json!(["taken"]));
+    let done = env.json(&["--as", "bob", "ticket", "status", "1", "wait"]);
+    assert_eq!(
+        done["tags"],
+        serde_json::json!(["edited", "taken"]),
+        "a status fires updated"
+    );
+}
