@@ -1,7 +1,7 @@
 //! The workflow verbs of `postdesk ticket`: take, assign, release, status, comment.
 //! Each is a [`Change`] that [`update_ticket`] applies in one write.
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
 use super::roles::{self, Action};
 use super::workflow::{update_ticket, Change, Updated};
@@ -69,6 +69,12 @@ pub fn set_status(desk: &Desk, number: u64, status: Status) -> Result<Updated> {
 /// `ticket comment`: the text checked by [`checked_comment`].
 pub fn comment(desk: &Desk, number: u64, text: &str) -> Result<Updated> {
     update_ticket(desk, number, &AddComment(checked_comment(text)?))
+}
+
+/// A comment given with a flag (`-m`, `--request-info`), checked; errors name the flag.
+pub fn flag_comment(flag: &str, text: Option<&str>) -> Result<Option<String>> {
+    text.map(|t| checked_comment(t).with_context(|| flag.to_string()))
+        .transpose()
 }
 
 /// What `take` does besides making the actor the assignee.

@@ -157,6 +157,8 @@ fn take_close_and_take_request_info_set_the_status_too() {
         "Which printer?",
     ]);
     assert_eq!(done["status"], "pending");
+    let err = env.fails(&["ticket", "take", "1", "--request-info", " "], 1);
+    assert_eq!(err, "postdesk: --request-info: the comment is empty\n");
     let e = last_event(&env, "2");
     assert_eq!(
         (&e["kind"], &e["comment"]),

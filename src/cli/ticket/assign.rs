@@ -5,7 +5,7 @@ use clap::Args;
 
 use super::{parse_number, updated};
 use crate::cli::output::Format;
-use crate::desk::verbs::{self, checked_comment};
+use crate::desk::verbs::{self, flag_comment};
 use crate::desk::Desk;
 
 /// Give a ticket to a user, a group or no one (a manager of its service, or an admin).
@@ -29,7 +29,7 @@ pub struct AssignArgs {
 }
 
 pub fn run(args: AssignArgs, desk: &Desk, format: Format) -> Result<()> {
-    let comment = args.comment.as_deref().map(checked_comment).transpose()?;
+    let comment = flag_comment("-m", args.comment.as_deref())?;
     let done = verbs::assign(desk, args.number, &args.who, comment, args.force)?;
     updated::print(&done, format)
 }

@@ -5,7 +5,7 @@ use clap::Args;
 
 use super::{parse_number, updated};
 use crate::cli::output::Format;
-use crate::desk::verbs::{self, checked_comment};
+use crate::desk::verbs::{self, flag_comment};
 use crate::desk::Desk;
 
 /// Stop holding a ticket: it goes back to its service's default assignee (or no one).
@@ -22,6 +22,6 @@ pub struct ReleaseArgs {
 }
 
 pub fn run(args: ReleaseArgs, desk: &Desk, format: Format) -> Result<()> {
-    let comment = args.comment.as_deref().map(checked_comment).transpose()?;
+    let comment = flag_comment("-m", args.comment.as_deref())?;
     updated::print(&verbs::release(desk, args.number, comment)?, format)
 }

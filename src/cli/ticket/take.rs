@@ -5,7 +5,7 @@ use clap::Args;
 
 use super::{parse_number, updated};
 use crate::cli::output::Format;
-use crate::desk::verbs::{self, checked_comment, Take};
+use crate::desk::verbs::{self, flag_comment, Take};
 use crate::desk::Desk;
 
 /// Become the assignee of a ticket (an agent or a manager of its service).
@@ -31,13 +31,9 @@ pub struct TakeArgs {
 
 pub fn run(args: TakeArgs, desk: &Desk, format: Format) -> Result<()> {
     let take = Take {
-        comment: args.comment.as_deref().map(checked_comment).transpose()?,
+        comment: flag_comment("-m", args.comment.as_deref())?,
         close: args.close,
-        request_info: args
-            .request_info
-            .as_deref()
-            .map(checked_comment)
-            .transpose()?,
+        request_info: flag_comment("--request-info", args.request_info.as_deref())?,
     };
     updated::print(&verbs::take(desk, args.number, take)?, format)
 }
