@@ -62,7 +62,7 @@ fn main() {
 fn new_desk(root: &Path) {
     let _ = std::fs::remove_dir_all(root);
     std::fs::create_dir_all(root).expect("create the desk");
-    std::fs::write(root.join("postdesk.yaml"), desk::CONFIG).expect("write the config");
+    std::fs::write(root.join("postdesk.yaml"), desk::config()).expect("write the config");
 }
 
 /// The first request, `messages - 1` replies to it (each to the one before, from the

@@ -99,7 +99,7 @@ fn main() {
         }
     };
     std::fs::create_dir_all(&root).unwrap();
-    std::fs::write(root.join("postdesk.yaml"), desk::CONFIG).unwrap();
+    std::fs::write(root.join("postdesk.yaml"), desk::config()).unwrap();
     let mut corpus = Corpus::new(42);
     let mut figures = Vec::new();
     let mut failures = Vec::new();
@@ -207,6 +207,14 @@ fn import_figures(messages: usize, import: &desk::Import, into: &str) -> [Figure
     ]
 }
 
+/// The message count of a watcher's drain report, `[postdesk: ]N message[s]: ...`.
+fn drained_count(line: &str) -> Option<usize> {
+    let line = line.strip_prefix("postdesk: ").unwrap_or(line);
+    let (count, rest) = line.split_once(' ')?;
+    rest.starts_with("message").then_some(())?;
+    count.parse().ok()
+}
+
 /// Deliveries while a drainer watches the spool: each delivery only spools and exits.
 /// Figures: median delivery time, and the time from the last delivery's exit until
 /// its ticket can be listed.
@@ -219,27 +227,30 @@ fn watched_deliveries(
     use std::io::BufRead;
     let mut watcher = postdesk(root)
         .args(["ingest", "spool", "--watch"])
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the watcher");
-    // The watcher reports each drain on stderr ("postdesk: N messages: ..."), once
-    // its transaction is flushed: that is when the tickets are visible. Probing the
-    // database instead kept it busy and starved the watcher (once for 15 s).
-    let mut lines = std::io::BufReader::new(watcher.stderr.take().unwrap()).lines();
-    let _ = lines.next();
+    // The watcher reports each drain ("N messages: ..."; on stdout, or on stderr
+    // after "postdesk: " in builds before issue 18), once its transaction is
+    // flushed: that is when the tickets are visible. Probing the database instead
+    // kept it busy and starved the watcher (once for 15 s).
     let (drained_tx, drained) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            let count = line
-                .strip_prefix("postdesk: ")
-                .and_then(|l| l.split_once(" messages:"))
-                .and_then(|(n, _)| n.parse::<usize>().ok());
-            if let Some(count) = count {
-                let _ = drained_tx.send((Instant::now(), count));
+    let stdout: Box<dyn std::io::Read + Send> = Box::new(watcher.stdout.take().unwrap());
+    let stderr: Box<dyn std::io::Read + Send> = Box::new(watcher.stderr.take().unwrap());
+    for stream in [stdout, stderr] {
+        let drained_tx = drained_tx.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stream)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if let Some(count) = drained_count(&line) {
+                    let _ = drained_tx.send((Instant::now(), count));
+                }
             }
-        }
-    });
+        });
+    }
     let mut times = Vec::with_capacity(runs);
     let mut last = None;
     for i in 0..runs {

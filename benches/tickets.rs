@@ -65,7 +65,7 @@ fn main() {
     };
     let root = root.as_path();
     std::fs::create_dir_all(root.join("rules")).unwrap();
-    std::fs::write(root.join("postdesk.yaml"), desk::CONFIG).unwrap();
+    std::fs::write(root.join("postdesk.yaml"), desk::config()).unwrap();
     std::fs::write(root.join("rules/10-bench.yaml"), RULES).unwrap();
     let started = Instant::now();
     let mut corpus = Corpus::new(42);

@@ -38,6 +38,26 @@ fields:
   - { name: impact, type: choice, choices: [low, team, everyone] }
 "#;
 
+/// [`CONFIG`] with the Unix login running the bench as an admin user, so that it may
+/// act as alice (`POSTDESK_USER`) in commands that write (issue 19: only an admin
+/// may act as another user). A login, not `unix_login`, so that builds from before
+/// that key read the same file.
+pub fn config() -> String {
+    let me = nix::unistd::User::from_uid(nix::unistd::getuid())
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .filter(|name| name != "alice");
+    match me {
+        Some(me) => CONFIG.replacen(
+            "users:\n",
+            &format!("users:\n  - {{ login: {me}, name: Bench Runner, email: runner@desk.example, admin: true }}\n"),
+            1,
+        ),
+        None => CONFIG.to_string(),
+    }
+}
+
 /// The binary as a delivery or a user runs it, from the helpdesk's directory.
 pub fn postdesk(dir: &Path) -> Command {
     let mut cmd = Command::new(super::postdesk_binary());
