@@ -1,6 +1,7 @@
 //! The command line: argument structs and printing. The work itself lives in `desk`.
 
 mod completions;
+mod customer;
 mod doctor;
 pub mod exit;
 mod formula;
@@ -98,6 +99,9 @@ pub enum Command {
     /// Create, list, show and change tickets
     #[command(subcommand)]
     Ticket(ticket::TicketCommand),
+    /// The people who wrote to the desk: their tickets, first and last contact
+    #[command(subcommand)]
+    Customer(customer::CustomerCommand),
     /// List, check and test the YAML rules
     #[command(subcommand, long_about = rule::LONG_HELP)]
     Rule(rule::RuleCommand),
@@ -143,6 +147,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Completions(args) => completions::run(args),
         Command::Doctor(args) => doctor::run(args, &global),
         Command::Ticket(cmd) => ticket::run(cmd, &global),
+        Command::Customer(cmd) => customer::run(cmd, &global),
         Command::Ingest(args) => ingest::run(args, &global),
         Command::Rule(cmd) => rule::run(cmd, &global),
         Command::Report(_) => pending::run("report"),

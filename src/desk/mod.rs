@@ -1,5 +1,6 @@
 //! The use cases. Commands build a [`Desk`] and call into these modules; nothing here prints.
 
+pub mod customers;
 pub mod doctor;
 pub mod fields;
 pub mod identity;

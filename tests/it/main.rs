@@ -4,6 +4,7 @@ mod cli_misc;
 mod common;
 mod config_errors;
 mod csv_formulas;
+mod customers;
 mod disk_full;
 mod doctor;
 mod dovecot;
