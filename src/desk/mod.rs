@@ -2,6 +2,7 @@
 
 pub mod customers;
 pub mod doctor;
+pub mod export;
 pub mod fields;
 pub mod identity;
 pub mod ingest;

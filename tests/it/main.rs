@@ -8,6 +8,7 @@ mod customers;
 mod disk_full;
 mod doctor;
 mod dovecot;
+mod export_import;
 mod fixture_schema2;
 mod growth;
 mod hostile_config;
