@@ -1,9 +1,14 @@
 //! The command line: argument structs and printing. The work itself lives in `desk`.
 
 mod completions;
+mod customer;
 mod doctor;
+mod exchange;
 pub mod exit;
+mod export;
 mod formula;
+mod import;
+mod import_csv;
 mod ingest;
 mod init;
 mod json_text;
@@ -98,6 +103,11 @@ pub enum Command {
     /// Create, list, show and change tickets
     #[command(subcommand)]
     Ticket(ticket::TicketCommand),
+    /// The people who wrote to the desk: their tickets, first and last contact
+    #[command(subcommand)]
+    Customer(customer::CustomerCommand),
+    Export(export::ExportArgs),
+    Import(import::ImportArgs),
     /// List, check and test the YAML rules
     #[command(subcommand, long_about = rule::LONG_HELP)]
     Rule(rule::RuleCommand),
@@ -143,6 +153,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Completions(args) => completions::run(args),
         Command::Doctor(args) => doctor::run(args, &global),
         Command::Ticket(cmd) => ticket::run(cmd, &global),
+        Command::Customer(cmd) => customer::run(cmd, &global),
+        Command::Export(args) => export::run(args, &global.desk()?, global.format),
+        Command::Import(args) => import::run(args, &global.desk()?, global.format),
         Command::Ingest(args) => ingest::run(args, &global),
         Command::Rule(cmd) => rule::run(cmd, &global),
         Command::Report(_) => pending::run("report"),

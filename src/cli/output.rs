@@ -205,3 +205,38 @@ pub fn aside(text: impl std::fmt::Display) {
 pub fn diagnostic(text: impl std::fmt::Display) {
     eprintln!("postdesk: {}", terminal::block(&text.to_string()));
 }
+
+/// A JSON array written an item at a time, one item a line, so a large export
+/// never holds more than one item: `begin`, `item` for each, `end`.
+pub struct JsonArray {
+    out: BufWriter<std::io::StdoutLock<'static>>,
+    first: bool,
+}
+
+impl JsonArray {
+    pub fn begin() -> Result<JsonArray> {
+        let mut out = buffered_stdout();
+        write!(out, "[")?;
+        Ok(JsonArray { out, first: true })
+    }
+
+    /// One item, compact, terminal-safe as `json` writes strings.
+    pub fn item<T: serde::Serialize>(&mut self, value: &T) -> Result<()> {
+        let separator = if self.first { "\n" } else { ",\n" };
+        self.first = false;
+        self.out.write_all(separator.as_bytes())?;
+        let formatter = TerminalSafe(CompactFormatter);
+        value.serialize(&mut serde_json::Serializer::with_formatter(
+            &mut self.out,
+            formatter,
+        ))?;
+        Ok(())
+    }
+
+    pub fn end(mut self) -> Result<()> {
+        let close = if self.first { "]\n" } else { "\n]\n" };
+        self.out.write_all(close.as_bytes())?;
+        self.out.flush()?;
+        Ok(())
+    }
+}

@@ -1,6 +1,8 @@
 //! The use cases. Commands build a [`Desk`] and call into these modules; nothing here prints.
 
+pub mod customers;
 pub mod doctor;
+pub mod export;
 pub mod fields;
 pub mod identity;
 pub mod ingest;

@@ -10,7 +10,7 @@
 
 use anyhow::Result;
 
-use crate::model::{Event, EventKind, Fingerprint, IgnoredMail, Ticket, TicketFilter};
+use crate::model::{Customer, Event, EventKind, Fingerprint, IgnoredMail, Ticket, TicketFilter};
 
 pub use super::tx::MessageRecord;
 
@@ -70,6 +70,14 @@ pub trait Reader {
 
     /// How far an IMAP account's mailbox has been fetched: (UIDVALIDITY, last UID).
     fn imap_state(&self, account: &str, mailbox: &str) -> Result<Option<(u32, u32)>>;
+
+    /// Every customer [`Writer::upsert_customer`] recorded, in order of address
+    /// (byte order of the lowercase address), each once.
+    fn customers(&self) -> Result<Vec<Customer>>;
+
+    /// The customer recorded under `email`, found in any case (addresses are
+    /// recorded lowercase); None if no mail from it was ever recorded.
+    fn customer(&self, email: &str) -> Result<Option<Customer>>;
 }
 
 /// Whether a message key was free.

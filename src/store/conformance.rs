@@ -359,3 +359,24 @@ fn an_ignored_record_is_removed_exactly_once() {
         .collect();
     assert!(!ids.contains(&one) && ids.len() == 2, "{ids:?}");
 }
+
+#[test]
+fn customers_are_listed_by_address_and_found_in_any_case() {
+    let (_dir, b) = open();
+    b.write(|w| {
+        w.upsert_customer("zoe@corp.example", None, 300)?;
+        w.upsert_customer("ann@corp.example", Some("Ann"), 200)?;
+        // Mail of an archive comes in any order: first and last seen still hold.
+        w.upsert_customer("ann@corp.example", None, 100)?;
+        w.upsert_customer("ann@corp.example", None, 400)?;
+        Ok(())
+    })
+    .unwrap();
+    let customers = b.read(|r| r.customers()).unwrap();
+    let addresses: Vec<&str> = customers.iter().map(|c| c.email.as_str()).collect();
+    assert_eq!(addresses, ["ann@corp.example", "zoe@corp.example"]);
+    let ann = b.read(|r| r.customer("Ann@Corp.Example")).unwrap().unwrap();
+    assert_eq!(ann.name.as_deref(), Some("Ann"), "a name is kept");
+    assert_eq!((ann.first_seen, ann.last_seen), (100, 400));
+    assert_eq!(b.read(|r| r.customer("nobody@corp.example")).unwrap(), None);
+}

@@ -251,6 +251,29 @@ impl Reader for Store {
     fn imap_state(&self, account: &str, mailbox: &str) -> Result<Option<(u32, u32)>> {
         Store::imap_state(self, account, mailbox)
     }
+
+    fn customers(&self) -> Result<Vec<crate::model::Customer>> {
+        self.customers
+            .iter()
+            .map(|item| {
+                let (key, value) = item?;
+                decode_customer(&value, &String::from_utf8_lossy(&key))
+            })
+            .collect()
+    }
+
+    fn customer(&self, email: &str) -> Result<Option<crate::model::Customer>> {
+        let email = email.to_lowercase();
+        self.customers
+            .get(email.as_bytes())?
+            .map(|value| decode_customer(&value, &email))
+            .transpose()
+    }
+}
+
+fn decode_customer(bytes: &[u8], email: &str) -> Result<crate::model::Customer> {
+    let record: records::CustomerRecord = records::decode(bytes, || format!("customer {email}"))?;
+    Ok(record.into())
 }
 
 /// The `imap` tree's key of an account's mailbox.

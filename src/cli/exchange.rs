@@ -1,0 +1,188 @@
+//! The shape of an export, read back by import: JSON tickets as `ticket show
+//! --format json` prints them, each event with its exact `record` beside the
+//! fields shown, so an import rebuilds the log the export read.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::{anyhow, Context, Result};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::ticket::view::{EventJson, TicketJson};
+use crate::desk::export::Imported;
+use crate::model::{Assignee, Event, EventKind, Requester, TextRef, Ticket};
+
+#[derive(Serialize)]
+pub struct ExportTicket<'a> {
+    #[serde(flatten)]
+    ticket: TicketJson<'a>,
+    /// Where the whole of a long description is in the mail store: `mail:HASH`
+    /// or `text:HASH`.
+    description_rest: Option<String>,
+    events: Vec<ExportEvent<'a>>,
+}
+
+#[derive(Serialize)]
+struct ExportEvent<'a> {
+    #[serde(flatten)]
+    shown: EventJson<'a>,
+    record: &'a EventKind,
+    /// Bytes in a mail's whole text, of which `mail.text` may be the start.
+    text_size: Option<u64>,
+}
+
+impl<'a> ExportTicket<'a> {
+    pub fn new(ticket: &'a Ticket, events: &'a [Event]) -> Self {
+        ExportTicket {
+            ticket: TicketJson::new(ticket, None),
+            description_rest: ticket.description_rest.as_ref().map(|r| match r {
+                TextRef::Mail(hash) => format!("mail:{hash}"),
+                TextRef::Text(hash) => format!("text:{hash}"),
+            }),
+            events: events
+                .iter()
+                .map(|e| ExportEvent {
+                    shown: EventJson::new(e),
+                    record: &e.kind,
+                    text_size: mail_of(&e.kind).map(|m| m.text_size),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn mail_of(kind: &EventKind) -> Option<&crate::model::MailIn> {
+    match kind {
+        EventKind::Mail(m) | EventKind::DeliveryProblem { mail: m, .. } => Some(m),
+        _ => None,
+    }
+}
+
+/// A ticket as an export writes it; fields shown only (an event's `kind`, `text`)
+/// are ignored.
+#[derive(Deserialize)]
+struct ImportTicket {
+    number: u64,
+    subject: String,
+    description: String,
+    status: String,
+    priority: String,
+    assignee: Option<String>,
+    service: Option<String>,
+    category: Option<String>,
+    tags: BTreeSet<String>,
+    requester: Requester,
+    followers: BTreeSet<String>,
+    fields: BTreeMap<String, String>,
+    created: String,
+    updated: String,
+    links: BTreeSet<u64>,
+    #[serde(default)]
+    description_rest: Option<String>,
+    #[serde(default)]
+    events: Vec<ImportEvent>,
+}
+
+#[derive(Deserialize)]
+struct ImportEvent {
+    at: String,
+    actor: String,
+    record: EventKind,
+    #[serde(default)]
+    text_size: Option<u64>,
+}
+
+/// The tickets of an export's JSON, each with the line it starts on.
+pub fn parse_json(text: &str) -> Result<Vec<Imported>> {
+    let items: Vec<&serde_json::value::RawValue> =
+        serde_json::from_str(text).context("not a JSON array of tickets")?;
+    items
+        .into_iter()
+        .map(|raw| {
+            let line = line_of(text, raw.get());
+            let ticket: ImportTicket =
+                serde_json::from_str(raw.get()).map_err(|e| anyhow!("line {line}: {e}"))?;
+            ticket
+                .into_model(line)
+                .with_context(|| format!("line {line}"))
+        })
+        .collect()
+}
+
+/// The line of `text` that `part` (a slice of it) starts on.
+fn line_of(text: &str, part: &str) -> u64 {
+    let offset = (part.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count() as u64
+        + 1
+}
+
+impl ImportTicket {
+    fn into_model(self, line: u64) -> Result<Imported> {
+        let events = self
+            .events
+            .into_iter()
+            .map(|e| {
+                let mut kind = e.record;
+                if let (Some(size), Some(m)) = (e.text_size, mail_mut(&mut kind)) {
+                    m.text_size = size;
+                }
+                Ok(Event {
+                    at: instant(&e.at).context("event at")?,
+                    actor: e.actor,
+                    kind,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let ticket = Ticket {
+            number: self.number,
+            subject: self.subject,
+            description: self.description,
+            description_rest: self.description_rest.as_deref().map(text_ref).transpose()?,
+            status: self.status.parse().map_err(|e: String| anyhow!(e))?,
+            priority: self.priority.parse().map_err(|e: String| anyhow!(e))?,
+            assignee: Assignee::parse(self.assignee.as_deref().unwrap_or("")),
+            service: self.service,
+            category: self.category,
+            tags: self.tags,
+            requester: self.requester,
+            followers: self.followers,
+            fields: self.fields,
+            created: instant(&self.created).context("created")?,
+            updated: instant(&self.updated).context("updated")?,
+            links: self.links,
+        };
+        Ok(Imported {
+            ticket,
+            events,
+            line,
+        })
+    }
+}
+
+fn mail_mut(kind: &mut EventKind) -> Option<&mut crate::model::MailIn> {
+    match kind {
+        EventKind::Mail(m) | EventKind::DeliveryProblem { mail: m, .. } => Some(m),
+        _ => None,
+    }
+}
+
+/// An ISO 8601 time as export writes it.
+pub fn instant(text: &str) -> Result<i64> {
+    let at: Timestamp = text
+        .parse()
+        .map_err(|_| anyhow!("'{text}' is not a time such as 2026-11-24T21:12:53Z"))?;
+    Ok(at.as_second())
+}
+
+fn text_ref(text: &str) -> Result<TextRef> {
+    match text.split_once(':') {
+        Some(("mail", hash)) => Ok(TextRef::Mail(hash.to_string())),
+        Some(("text", hash)) => Ok(TextRef::Text(hash.to_string())),
+        _ => Err(anyhow!(
+            "description_rest '{text}' is neither mail:HASH nor text:HASH"
+        )),
+    }
+}
