@@ -6,6 +6,7 @@ pub mod identity;
 pub mod ingest;
 pub mod init;
 pub mod intake;
+pub mod links;
 pub mod poll;
 pub mod recipients;
 pub mod roles;

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::LinkKind;
+
 /// One entry of a ticket's activity log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -92,6 +94,10 @@ pub enum EventKind {
     Comment { text: String },
     /// `take --request-info`: what to ask the requester (the mail-out code sends it).
     InfoRequested { text: String },
+    /// `ticket link` (or `create --parent`): ticket `number` is now `kind` to this one.
+    LinkAdded { number: u64, kind: LinkKind },
+    /// `ticket unlink`: the link to `number`, which was `kind` to this one, is gone.
+    LinkRemoved { number: u64, kind: LinkKind },
 }
 
 impl EventKind {
@@ -111,6 +117,8 @@ impl EventKind {
         "assigned",
         "comment",
         "info-requested",
+        "link-added",
+        "link-removed",
     ];
 
     /// Stable machine name, used in JSON and CSV.
@@ -129,6 +137,8 @@ impl EventKind {
             EventKind::Assigned { .. } => "assigned",
             EventKind::Comment { .. } => "comment",
             EventKind::InfoRequested { .. } => "info-requested",
+            EventKind::LinkAdded { .. } => "link-added",
+            EventKind::LinkRemoved { .. } => "link-removed",
         }
     }
 
@@ -190,6 +200,8 @@ impl EventKind {
             EventKind::InfoRequested { .. } => {
                 "asked the requester for information".to_string()
             }
+            EventKind::LinkAdded { number, kind } => link_phrase("linked", *number, *kind),
+            EventKind::LinkRemoved { number, kind } => link_phrase("unlinked", *number, *kind),
         }
     }
 
@@ -201,6 +213,17 @@ impl EventKind {
             _ => None,
         }
     }
+}
+
+/// "linked #4 (parent)": what the other ticket is to this one, in words.
+fn link_phrase(verb: &str, number: u64, kind: LinkKind) -> String {
+    let what = match kind {
+        LinkKind::Relates => "related",
+        LinkKind::Duplicates => "duplicate",
+        LinkKind::Parent => "parent",
+        LinkKind::Child => "sub-ticket",
+    };
+    format!("{verb} #{number} ({what})")
 }
 
 #[cfg(test)]
@@ -264,6 +287,14 @@ mod tests {
             },
             EventKind::Comment { text: text() },
             EventKind::InfoRequested { text: text() },
+            EventKind::LinkAdded {
+                number: 1,
+                kind: LinkKind::Relates,
+            },
+            EventKind::LinkRemoved {
+                number: 1,
+                kind: LinkKind::Relates,
+            },
         ];
         for kind in &all {
             match kind {
@@ -278,7 +309,9 @@ mod tests {
                 | EventKind::CcNotFollowing { .. }
                 | EventKind::Assigned { .. }
                 | EventKind::Comment { .. }
-                | EventKind::InfoRequested { .. } => {}
+                | EventKind::InfoRequested { .. }
+                | EventKind::LinkAdded { .. }
+                | EventKind::LinkRemoved { .. } => {}
             }
         }
         all

@@ -203,8 +203,8 @@ pub struct Ticket {
     /// Seconds since the Unix epoch, UTC.
     pub created: i64,
     pub updated: i64,
-    /// Related tickets.
-    pub links: BTreeSet<u64>,
+    /// Linked tickets, each with what it is to this one.
+    pub links: BTreeMap<u64, super::LinkKind>,
 }
 
 impl Ticket {
@@ -227,7 +227,7 @@ impl Ticket {
             fields: BTreeMap::new(),
             created: at,
             updated: at,
-            links: BTreeSet::new(),
+            links: BTreeMap::new(),
         }
     }
 

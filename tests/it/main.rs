@@ -14,6 +14,7 @@ mod ingest;
 mod ingest_hostile;
 mod ingest_imap;
 mod ingest_load;
+mod links;
 mod man_pages;
 mod readme;
 mod rules;

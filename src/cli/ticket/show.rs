@@ -11,7 +11,7 @@ use crate::cli::terminal;
 use crate::desk::tickets;
 use crate::desk::Desk;
 use crate::model::when::local_short;
-use crate::model::EventKind;
+use crate::model::{EventKind, LinkKind};
 
 /// Show a ticket: every field, then its activity log as a timeline.
 ///
@@ -59,7 +59,14 @@ pub fn run(args: ShowArgs, desk: &Desk, format: Format) -> Result<()> {
                 }
             }
             if !ticket.links.is_empty() {
-                let links: Vec<String> = ticket.links.iter().map(|n| format!("#{n}")).collect();
+                let links: Vec<String> = ticket
+                    .links
+                    .iter()
+                    .map(|(n, kind)| match kind {
+                        LinkKind::Relates => format!("#{n}"),
+                        kind => format!("#{n} ({kind})"),
+                    })
+                    .collect();
                 fields.add_row(["links".to_string(), links.join(" ")]);
             }
             for (name, value) in &ticket.fields {

@@ -7,7 +7,7 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 
 use crate::model::when::{iso_utc, local_short};
-use crate::model::{Event, EventKind, MailIn, Ticket};
+use crate::model::{Event, EventKind, LinkKind, MailIn, Ticket};
 
 /// A ticket as JSON.
 #[derive(Serialize)]
@@ -27,7 +27,10 @@ pub struct TicketJson<'a> {
     pub fields: &'a BTreeMap<String, String>,
     pub created: String,
     pub updated: String,
-    pub links: &'a BTreeSet<u64>,
+    /// The linked tickets' numbers (as before kinds existed).
+    pub links: Vec<u64>,
+    /// What each linked ticket is to this one: `relates`, `duplicates`, `parent`, `child`.
+    pub link_kinds: &'a BTreeMap<u64, LinkKind>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<EventJson<'a>>>,
 }
@@ -51,8 +54,10 @@ pub struct EventJson<'a> {
     pub text: String,
     /// The message, for `mail` and `agent-mail` events.
     pub mail: Option<&'a MailIn>,
-    /// The other ticket, for `linked` events.
+    /// The other ticket, for `linked`, `link-added` and `link-removed` events.
     pub link: Option<u64>,
+    /// What the other ticket is (or was) to this one, for `link-added` and `link-removed`.
+    pub link_kind: Option<LinkKind>,
     /// What a person wrote with the event: a `comment`, the comment of `assigned`,
     /// the question of `info-requested`.
     pub comment: Option<&'a str>,
@@ -79,7 +84,8 @@ impl<'a> TicketJson<'a> {
             fields: &t.fields,
             created: iso_utc(t.created),
             updated: iso_utc(t.updated),
-            links: &t.links,
+            links: t.links.keys().copied().collect(),
+            link_kinds: &t.links,
             events: events.map(|evs| evs.iter().map(EventJson::new).collect()),
         }
     }
@@ -100,9 +106,12 @@ impl<'a> EventJson<'a> {
             EventKind::Mail(m) | EventKind::DeliveryProblem { mail: m, .. } => Some(m),
             _ => None,
         };
-        let link = match &e.kind {
-            EventKind::Linked { number, .. } => Some(*number),
-            _ => None,
+        let (link, link_kind) = match &e.kind {
+            EventKind::Linked { number, .. } => (Some(*number), None),
+            EventKind::LinkAdded { number, kind } | EventKind::LinkRemoved { number, kind } => {
+                (Some(*number), Some(*kind))
+            }
+            _ => (None, None),
         };
         EventJson {
             at: iso_utc(e.at),
@@ -114,6 +123,7 @@ impl<'a> EventJson<'a> {
             text: e.kind.describe(),
             mail,
             link,
+            link_kind,
             comment: e.kind.comment(),
         }
     }
