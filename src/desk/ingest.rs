@@ -678,6 +678,7 @@ impl<'a> Pipeline<'a> {
             created: at,
             updated: at,
             links: link.map(|n| (n, LinkKind::Relates)).into_iter().collect(),
+            minutes_spent: 0,
         };
         ticket.set_description(&msg.text, || TextRef::Mail(msg.hash.clone()));
         Ok((ticket, held_cc))

@@ -11,6 +11,7 @@ pub mod poll;
 pub mod recipients;
 pub mod roles;
 pub mod tickets;
+pub mod time_spent;
 pub mod verbs;
 pub mod workflow;
 

@@ -25,6 +25,8 @@ pub enum Action {
     Edit,
     /// `ticket link` / `unlink`: judged on each of the two tickets.
     Link,
+    /// `ticket time`: log time, start or stop a timer.
+    LogTime,
 }
 
 impl Action {
@@ -38,6 +40,7 @@ impl Action {
             Action::Comment => "comment on",
             Action::Edit => "edit",
             Action::Link => "link or unlink",
+            Action::LogTime => "log time on",
         }
     }
 }
@@ -55,7 +58,9 @@ fn allowed(action: Action) -> Allowed {
     match action {
         Action::Comment => Allowed::Anyone,
         Action::Assign => Allowed::Managers,
-        Action::Take | Action::Reopen | Action::Edit | Action::Link => Allowed::ManagersAndAgents,
+        Action::Take | Action::Reopen | Action::Edit | Action::Link | Action::LogTime => {
+            Allowed::ManagersAndAgents
+        }
         Action::Release | Action::ChangeStatus => Allowed::ManagersAndHolder,
     }
 }

@@ -83,6 +83,7 @@ pub fn create(desk: &Desk, patch: TicketPatch, parent: Option<u64>) -> Result<Ti
         created: at,
         updated: at,
         links: Default::default(),
+        minutes_spent: 0,
     };
     let message = template.and_then(|t| t.message.as_deref());
     if let Some(message) = message {

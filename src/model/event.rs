@@ -98,6 +98,16 @@ pub enum EventKind {
     LinkAdded { number: u64, kind: LinkKind },
     /// `ticket unlink`: the link to `number`, which was `kind` to this one, is gone.
     LinkRemoved { number: u64, kind: LinkKind },
+    /// Time worked on the ticket (`ticket time add`, or a timer stopped): `date` is
+    /// the local day it was spent, `YYYY-MM-DD`.
+    TimeSpent {
+        minutes: u64,
+        billable: bool,
+        note: String,
+        date: String,
+    },
+    /// `ticket time start`: the actor's timer runs on this ticket.
+    TimerStarted,
 }
 
 impl EventKind {
@@ -119,6 +129,8 @@ impl EventKind {
         "info-requested",
         "link-added",
         "link-removed",
+        "time-spent",
+        "timer-started",
     ];
 
     /// Stable machine name, used in JSON and CSV.
@@ -139,6 +151,8 @@ impl EventKind {
             EventKind::InfoRequested { .. } => "info-requested",
             EventKind::LinkAdded { .. } => "link-added",
             EventKind::LinkRemoved { .. } => "link-removed",
+            EventKind::TimeSpent { .. } => "time-spent",
+            EventKind::TimerStarted => "timer-started",
         }
     }
 
@@ -202,6 +216,17 @@ impl EventKind {
             }
             EventKind::LinkAdded { number, kind } => link_phrase("linked", *number, *kind),
             EventKind::LinkRemoved { number, kind } => link_phrase("unlinked", *number, *kind),
+            EventKind::TimeSpent {
+                minutes,
+                billable,
+                date,
+                ..
+            } => format!(
+                "spent {} on {date}{}",
+                super::time_spent::format_minutes(*minutes),
+                if *billable { " (billable)" } else { "" }
+            ),
+            EventKind::TimerStarted => "started a timer".to_string(),
         }
     }
 
@@ -210,6 +235,7 @@ impl EventKind {
         match self {
             EventKind::Assigned { comment, .. } if !comment.is_empty() => Some(comment),
             EventKind::Comment { text } | EventKind::InfoRequested { text } => Some(text),
+            EventKind::TimeSpent { note, .. } if !note.is_empty() => Some(note),
             _ => None,
         }
     }
@@ -295,6 +321,13 @@ mod tests {
                 number: 1,
                 kind: LinkKind::Relates,
             },
+            EventKind::TimeSpent {
+                minutes: 1,
+                billable: false,
+                note: text(),
+                date: text(),
+            },
+            EventKind::TimerStarted,
         ];
         for kind in &all {
             match kind {
@@ -311,7 +344,9 @@ mod tests {
                 | EventKind::Comment { .. }
                 | EventKind::InfoRequested { .. }
                 | EventKind::LinkAdded { .. }
-                | EventKind::LinkRemoved { .. } => {}
+                | EventKind::LinkRemoved { .. }
+                | EventKind::TimeSpent { .. }
+                | EventKind::TimerStarted => {}
             }
         }
         all

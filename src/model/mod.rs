@@ -7,6 +7,7 @@ pub mod link;
 pub mod moves;
 pub mod text;
 pub mod ticket;
+pub mod time_spent;
 pub mod when;
 
 pub use event::{Attachment, Event, EventKind, MailIn};

@@ -205,6 +205,8 @@ pub struct Ticket {
     pub updated: i64,
     /// Linked tickets, each with what it is to this one.
     pub links: BTreeMap<u64, super::LinkKind>,
+    /// Minutes spent on it: the sum of its `time-spent` events.
+    pub minutes_spent: u64,
 }
 
 impl Ticket {
@@ -228,6 +230,7 @@ impl Ticket {
             created: at,
             updated: at,
             links: BTreeMap::new(),
+            minutes_spent: 0,
         }
     }
 

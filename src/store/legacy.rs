@@ -181,6 +181,7 @@ impl OldTicket {
                 .into_iter()
                 .map(|n| (n, LinkKind::Relates))
                 .collect(),
+            minutes_spent: 0,
         }
     }
 }

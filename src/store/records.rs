@@ -74,6 +74,26 @@ pub struct TicketRecord {
     /// plain list an older postdesk reads. A kind it does not know reads as `relates`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub link_kinds: BTreeMap<u64, String>,
+    /// The sum of the ticket's time-spent events, kept with it for `ticket list`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub minutes_spent: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// A user's running timer, in `meta` under [`timer_key`].
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TimerRecord {
+    pub ticket: u64,
+    pub started: i64,
+}
+
+/// The `meta` key of a user's running timer.
+pub fn timer_key(login: &str) -> Vec<u8> {
+    [b"timer\0".as_slice(), login.as_bytes()].concat()
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -126,6 +146,7 @@ impl From<&Ticket> for TicketRecord {
                 .filter(|(_, kind)| **kind != LinkKind::Relates)
                 .map(|(n, kind)| (*n, kind.as_str().to_string()))
                 .collect(),
+            minutes_spent: t.minutes_spent,
         }
     }
 }
@@ -169,6 +190,7 @@ impl TicketRecord {
                     (n, kind.unwrap_or_default())
                 })
                 .collect(),
+            minutes_spent: self.minutes_spent,
         })
     }
 }
@@ -266,6 +288,17 @@ pub enum EventKindRecord {
         #[serde(default)]
         link_kind: String,
     },
+    TimeSpent {
+        #[serde(default)]
+        minutes: u64,
+        #[serde(default)]
+        billable: bool,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        note: String,
+        #[serde(default)]
+        date: String,
+    },
+    TimerStarted,
     /// A kind of a newer postdesk: never written, skipped when read.
     #[serde(other)]
     Newer,
@@ -404,6 +437,18 @@ impl From<&Event> for EventRecord {
                 number: *number,
                 link_kind: kind.as_str().to_string(),
             },
+            EventKind::TimeSpent {
+                minutes,
+                billable,
+                note,
+                date,
+            } => EventKindRecord::TimeSpent {
+                minutes: *minutes,
+                billable: *billable,
+                note: note.clone(),
+                date: date.clone(),
+            },
+            EventKind::TimerStarted => EventKindRecord::TimerStarted,
         };
         EventRecord {
             at: e.at,
@@ -466,6 +511,18 @@ impl EventRecord {
                 number,
                 kind: link_kind.parse().unwrap_or_default(),
             },
+            EventKindRecord::TimeSpent {
+                minutes,
+                billable,
+                note,
+                date,
+            } => EventKind::TimeSpent {
+                minutes,
+                billable,
+                note,
+                date,
+            },
+            EventKindRecord::TimerStarted => EventKind::TimerStarted,
             EventKindRecord::Newer => return None,
         };
         Some(Event {
@@ -689,6 +746,13 @@ mod tests {
                 number: 9,
                 kind: LinkKind::Child,
             },
+            EventKind::TimeSpent {
+                minutes: 90,
+                billable: true,
+                note: "on site".into(),
+                date: "2026-11-30".into(),
+            },
+            EventKind::TimerStarted,
         ] {
             let event = Event {
                 at: 3,

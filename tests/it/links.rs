@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::common::{Env, CONFIG};
+use crate::common::{with_carol, Env};
 
 fn show(env: &Env, n: u64) -> Value {
     env.json(&["ticket", "show", &n.to_string()])
@@ -122,10 +122,7 @@ fn linking_an_unknown_ticket_or_a_ticket_to_itself_is_refused() {
 
 #[test]
 fn only_the_agents_and_managers_of_both_tickets_link_them() {
-    let env = Env::with_config(&CONFIG.replace(
-        "groups:",
-        "  - { login: carol, name: Carol Clerk, email: carol@desk.example }\ngroups:",
-    ));
+    let env = with_carol();
     env.create(&["-s", "one"]);
     env.create(&["-s", "two", "--service", "finance"]);
     let err = env.fails(&["--as", "carol", "ticket", "link", "1", "2"], 1);

@@ -28,5 +28,6 @@ mod ticket_create;
 mod ticket_edit;
 mod ticket_list;
 mod ticket_show;
+mod time_spent;
 mod torture;
 mod workflow;

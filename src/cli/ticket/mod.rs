@@ -12,6 +12,7 @@ mod release;
 mod show;
 mod status;
 mod take;
+mod time;
 mod updated;
 pub mod view;
 
@@ -34,6 +35,7 @@ pub enum TicketCommand {
     Comment(comment::CommentArgs),
     Link(link::LinkArgs),
     Unlink(link::UnlinkArgs),
+    Time(time::TimeArgs),
 }
 
 pub fn run(cmd: TicketCommand, global: &Global) -> Result<()> {
@@ -51,6 +53,7 @@ pub fn run(cmd: TicketCommand, global: &Global) -> Result<()> {
         TicketCommand::Comment(args) => comment::run(args, &desk, global.format),
         TicketCommand::Link(args) => link::run(args, &desk, global.format),
         TicketCommand::Unlink(args) => link::run_unlink(args, &desk, global.format),
+        TicketCommand::Time(args) => time::run(args, &desk, global.format),
     }
 }
 

@@ -10,6 +10,7 @@ use crate::cli::plural::plural;
 use crate::cli::terminal;
 use crate::desk::tickets;
 use crate::desk::Desk;
+use crate::model::time_spent::format_minutes;
 use crate::model::when::local_short;
 use crate::model::{EventKind, LinkKind};
 
@@ -68,6 +69,12 @@ pub fn run(args: ShowArgs, desk: &Desk, format: Format) -> Result<()> {
                     })
                     .collect();
                 fields.add_row(["links".to_string(), links.join(" ")]);
+            }
+            if ticket.minutes_spent > 0 {
+                fields.add_row([
+                    "time spent".to_string(),
+                    format_minutes(ticket.minutes_spent),
+                ]);
             }
             for (name, value) in &ticket.fields {
                 fields.add_row([name, value]);

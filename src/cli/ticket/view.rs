@@ -6,6 +6,7 @@ use anyhow::{bail, Result};
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
+use crate::model::time_spent::format_minutes;
 use crate::model::when::{iso_utc, local_short};
 use crate::model::{Event, EventKind, LinkKind, MailIn, Ticket};
 
@@ -31,6 +32,8 @@ pub struct TicketJson<'a> {
     pub links: Vec<u64>,
     /// What each linked ticket is to this one: `relates`, `duplicates`, `parent`, `child`.
     pub link_kinds: &'a BTreeMap<u64, LinkKind>,
+    /// The sum of the `time-spent` events.
+    pub minutes_spent: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<EventJson<'a>>>,
 }
@@ -58,9 +61,21 @@ pub struct EventJson<'a> {
     pub link: Option<u64>,
     /// What the other ticket is (or was) to this one, for `link-added` and `link-removed`.
     pub link_kind: Option<LinkKind>,
+    /// For `time-spent` events: `{minutes, billable, date, note}`.
+    pub time_spent: Option<TimeSpentJson<'a>>,
     /// What a person wrote with the event: a `comment`, the comment of `assigned`,
     /// the question of `info-requested`.
     pub comment: Option<&'a str>,
+}
+
+/// A `time-spent` event's entry as JSON.
+#[derive(Serialize)]
+pub struct TimeSpentJson<'a> {
+    pub minutes: u64,
+    pub billable: bool,
+    /// The day it was spent, `YYYY-MM-DD`.
+    pub date: &'a str,
+    pub note: &'a str,
 }
 
 impl<'a> TicketJson<'a> {
@@ -86,6 +101,7 @@ impl<'a> TicketJson<'a> {
             updated: iso_utc(t.updated),
             links: t.links.keys().copied().collect(),
             link_kinds: &t.links,
+            minutes_spent: t.minutes_spent,
             events: events.map(|evs| evs.iter().map(EventJson::new).collect()),
         }
     }
@@ -124,6 +140,20 @@ impl<'a> EventJson<'a> {
             mail,
             link,
             link_kind,
+            time_spent: match &e.kind {
+                EventKind::TimeSpent {
+                    minutes,
+                    billable,
+                    note,
+                    date,
+                } => Some(TimeSpentJson {
+                    minutes: *minutes,
+                    billable: *billable,
+                    date,
+                    note,
+                }),
+                _ => None,
+            },
             comment: e.kind.comment(),
         }
     }
@@ -140,6 +170,10 @@ pub const DEFAULT_COLUMNS: &[&str] = &[
     "subject",
     "updated",
 ];
+
+/// Columns `ticket list --columns` knows besides [`ALL_COLUMNS`]: `time`, the time
+/// spent (`1h30m`; minutes in CSV).
+pub const LIST_COLUMNS: &[&str] = &["time"];
 
 /// Every built-in column, in the order `ticket show --format csv` prints them.
 pub const ALL_COLUMNS: &[&str] = &[
@@ -165,10 +199,14 @@ pub const ALL_COLUMNS: &[&str] = &[
 pub fn parse_columns(spec: &str) -> Result<Vec<String>> {
     let mut columns = Vec::new();
     for name in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        if !ALL_COLUMNS.contains(&name) && !name.starts_with("field.") {
+        if !ALL_COLUMNS.contains(&name)
+            && !LIST_COLUMNS.contains(&name)
+            && !name.starts_with("field.")
+        {
             bail!(
-                "--columns: unknown column '{name}' (known: {}, field.NAME)",
-                ALL_COLUMNS.join(", ")
+                "--columns: unknown column '{name}' (known: {}, {}, field.NAME)",
+                ALL_COLUMNS.join(", "),
+                LIST_COLUMNS.join(", ")
             );
         }
         columns.push(name.to_string());
@@ -207,6 +245,8 @@ pub fn cell(t: &Ticket, column: &str, tz: Option<&TimeZone>) -> String {
         "created" => time(t.created),
         "updated" => time(t.updated),
         "description" => t.description.clone(),
+        "time" if tz.is_none() => t.minutes_spent.to_string(),
+        "time" => format_minutes(t.minutes_spent),
         other => other
             .strip_prefix("field.")
             .and_then(|f| t.fields.get(f))
