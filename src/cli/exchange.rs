@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ticket::view::{EventJson, TicketJson};
 use crate::desk::export::Imported;
-use crate::model::{Assignee, Event, EventKind, Requester, TextRef, Ticket};
+use crate::model::{Assignee, Event, EventKind, LinkKind, Requester, TextRef, Ticket};
 
 #[derive(Serialize)]
 pub struct ExportTicket<'a> {
@@ -77,6 +77,11 @@ struct ImportTicket {
     created: String,
     updated: String,
     links: BTreeSet<u64>,
+    /// What each linked ticket is (absent: all `relates`).
+    #[serde(default)]
+    link_kinds: BTreeMap<u64, LinkKind>,
+    #[serde(default)]
+    minutes_spent: u64,
     #[serde(default)]
     description_rest: Option<String>,
     #[serde(default)]
@@ -152,7 +157,12 @@ impl ImportTicket {
             fields: self.fields,
             created: instant(&self.created).context("created")?,
             updated: instant(&self.updated).context("updated")?,
-            links: self.links,
+            links: self
+                .links
+                .into_iter()
+                .map(|n| (n, self.link_kinds.get(&n).copied().unwrap_or_default()))
+                .collect(),
+            minutes_spent: self.minutes_spent,
         };
         Ok(Imported {
             ticket,

@@ -19,7 +19,8 @@ use crate::mail::classify::automatic;
 use crate::mail::fingerprint;
 use crate::mail::parse::{parse, strip_envelope, Incoming};
 use crate::model::{
-    Assignee, Event, EventKind, IgnoredMail, MailIn, Priority, Requester, Status, TextRef, Ticket,
+    Assignee, Event, EventKind, IgnoredMail, LinkKind, MailIn, Priority, Requester, Status,
+    TextRef, Ticket,
 };
 use crate::store::{Claim, Indexing, Writer};
 
@@ -676,7 +677,8 @@ impl<'a> Pipeline<'a> {
             fields: Default::default(),
             created: at,
             updated: at,
-            links: link.into_iter().collect(),
+            links: link.map(|n| (n, LinkKind::Relates)).into_iter().collect(),
+            minutes_spent: 0,
         };
         ticket.set_description(&msg.text, || TextRef::Mail(msg.hash.clone()));
         Ok((ticket, held_cc))
@@ -852,7 +854,7 @@ fn link_back(
     let mut ticket = tx
         .ticket_for_update(named)?
         .with_context(|| format!("ticket #{named}, named by mail from {email}, not found"))?;
-    ticket.links.insert(made);
+    ticket.links.insert(made, LinkKind::Relates);
     ticket.updated = ticket.updated.max(at);
     tx.save_ticket(&ticket)?;
     let reason = format!(

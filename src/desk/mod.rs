@@ -8,10 +8,12 @@ pub mod identity;
 pub mod ingest;
 pub mod init;
 pub mod intake;
+pub mod links;
 pub mod poll;
 pub mod recipients;
 pub mod roles;
 pub mod tickets;
+pub mod time_spent;
 pub mod verbs;
 pub mod workflow;
 

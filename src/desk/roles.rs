@@ -2,8 +2,9 @@
 //! take, assign, release, close and reopen its tickets; its agents (the members of
 //! its default-assignee group, or that user) may take them, reopen them, and change
 //! the status of what they hold; whoever holds a ticket may release it; any user of
-//! the directory may comment. These guard against mistakes among colleagues: the
-//! boundary against everyone else is the Unix permissions of the desk.
+//! the directory may comment; linking needs a manager or an agent of both tickets.
+//! These guard against mistakes among colleagues: the boundary against everyone
+//! else is the Unix permissions of the desk.
 
 use crate::config::{Config, Service};
 use crate::model::{Assignee, Ticket};
@@ -22,6 +23,10 @@ pub enum Action {
     Comment,
     /// `ticket edit`: any field.
     Edit,
+    /// `ticket link` / `unlink`: judged on each of the two tickets.
+    Link,
+    /// `ticket time`: log time, start or stop a timer.
+    LogTime,
 }
 
 impl Action {
@@ -34,6 +39,8 @@ impl Action {
             Action::Reopen => "reopen",
             Action::Comment => "comment on",
             Action::Edit => "edit",
+            Action::Link => "link or unlink",
+            Action::LogTime => "log time on",
         }
     }
 }
@@ -51,7 +58,9 @@ fn allowed(action: Action) -> Allowed {
     match action {
         Action::Comment => Allowed::Anyone,
         Action::Assign => Allowed::Managers,
-        Action::Take | Action::Reopen | Action::Edit => Allowed::ManagersAndAgents,
+        Action::Take | Action::Reopen | Action::Edit | Action::Link | Action::LogTime => {
+            Allowed::ManagersAndAgents
+        }
         Action::Release | Action::ChangeStatus => Allowed::ManagersAndHolder,
     }
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use anyhow::{bail, Context, Result};
 
-use super::roles::Action;
+use super::roles::{self, Action};
 use super::workflow::{update_ticket, Change};
 use super::{fields, now, Desk};
 use crate::config::{Service, View};
@@ -14,7 +14,7 @@ use crate::model::filter::{compare, statuses_named, SortField, SortKey};
 use crate::model::ticket::{changes, words};
 use crate::model::when::parse_instant;
 use crate::model::{
-    Assignee, Attachment, Event, EventKind, Priority, Requester, Status, TextRef, Ticket,
+    Assignee, Attachment, Event, EventKind, LinkKind, Priority, Requester, Status, TextRef, Ticket,
     TicketFilter,
 };
 use crate::rules::RuleEvent;
@@ -45,7 +45,9 @@ pub struct TicketPatch {
 
 /// Creates a ticket in one transaction and flushes it: the service's defaults (and
 /// its category's template), then the patch, as an edit would apply it.
-pub fn create(desk: &Desk, patch: TicketPatch) -> Result<Ticket> {
+///
+/// With `parent`, the new ticket is its sub-ticket: both link in the same write.
+pub fn create(desk: &Desk, patch: TicketPatch, parent: Option<u64>) -> Result<Ticket> {
     let actor = desk.actor()?.to_string();
     let service = match &patch.service {
         Some(name) => Some(find_service(desk, name).context("--service")?),
@@ -81,6 +83,7 @@ pub fn create(desk: &Desk, patch: TicketPatch) -> Result<Ticket> {
         created: at,
         updated: at,
         links: Default::default(),
+        minutes_spent: 0,
     };
     let message = template.and_then(|t| t.message.as_deref());
     if let Some(message) = message {
@@ -101,19 +104,33 @@ pub fn create(desk: &Desk, patch: TicketPatch) -> Result<Ticket> {
         let number = tx.next_number()?;
         let mut t = ticket.clone();
         t.number = number;
+        if let Some(parent) = parent {
+            let mut p = tx
+                .ticket_for_update(parent)?
+                .with_context(|| format!("--parent: ticket #{parent} not found"))?;
+            roles::check(&desk.config, &actor, Action::Link, &p)?;
+            super::links::link_other_side(tx, &mut p, number, LinkKind::Child, &actor, at)?;
+            t.links.insert(parent, LinkKind::Parent);
+        }
         tx.save_ticket(&t)?;
         queue_description_words(tx, &t, patch.description.as_deref().or(message))?;
-        tx.append_event(
-            number,
-            &Event {
+        let mine =
+            std::iter::once(EventKind::Created).chain(parent.map(|number| EventKind::LinkAdded {
+                number,
+                kind: LinkKind::Parent,
+            }));
+        for kind in mine {
+            let event = Event {
                 at,
                 actor: actor.clone(),
-                kind: EventKind::Created,
-            },
-        )?;
+                kind,
+            };
+            tx.append_event(number, &event)?;
+        }
         tx.append_entries(number, at, &rule_events)?;
         Ok(number)
     })?;
+    ticket.links.extend(parent.map(|p| (p, LinkKind::Parent)));
     Ok(ticket)
 }
 
@@ -122,7 +139,9 @@ pub fn create(desk: &Desk, patch: TicketPatch) -> Result<Ticket> {
 /// It goes through [`update_ticket`]: the ticket is read inside the write and the
 /// edit applied to that copy, so an edit never writes back a ticket another writer
 /// changed meanwhile.
-pub fn edit(desk: &Desk, number: u64, patch: TicketPatch) -> Result<(Ticket, usize)> {
+///
+/// Closing a ticket with open sub-tickets needs `force`.
+pub fn edit(desk: &Desk, number: u64, patch: TicketPatch, force: bool) -> Result<(Ticket, usize)> {
     keep_whole(desk, patch.description.as_deref())?;
     let done = update_ticket(
         desk,
@@ -130,6 +149,7 @@ pub fn edit(desk: &Desk, number: u64, patch: TicketPatch) -> Result<(Ticket, usi
         &Edit {
             desk,
             patch: &patch,
+            force,
         },
     )?;
     Ok((done.ticket, done.events.len()))
@@ -139,6 +159,7 @@ pub fn edit(desk: &Desk, number: u64, patch: TicketPatch) -> Result<(Ticket, usi
 struct Edit<'a> {
     desk: &'a Desk,
     patch: &'a TicketPatch,
+    force: bool,
 }
 
 impl Change for Edit<'_> {
@@ -151,6 +172,9 @@ impl Change for Edit<'_> {
     }
 
     fn apply(&self, tx: &dyn Writer, _: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
+        if self.patch.status == Some(Status::Closed) {
+            super::links::check_closing(tx, t, self.force)?;
+        }
         let old = t.clone();
         apply_patch(self.desk, self.patch, t)?;
         if t.description_rest != old.description_rest {

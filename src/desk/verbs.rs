@@ -3,6 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 
+use super::links;
 use super::roles::{self, Action};
 use super::workflow::{update_ticket, Change, Updated};
 use super::Desk;
@@ -61,9 +62,9 @@ pub fn release(desk: &Desk, number: u64, comment: Option<String>) -> Result<Upda
     update_ticket(desk, number, &change)
 }
 
-/// `ticket status`.
-pub fn set_status(desk: &Desk, number: u64, status: Status) -> Result<Updated> {
-    update_ticket(desk, number, &SetStatus(status))
+/// `ticket status`: closing with open sub-tickets needs `force`.
+pub fn set_status(desk: &Desk, number: u64, status: Status, force: bool) -> Result<Updated> {
+    update_ticket(desk, number, &SetStatus { to: status, force })
 }
 
 /// `ticket comment`: the text checked by [`checked_comment`].
@@ -84,6 +85,8 @@ pub struct Take {
     pub close: bool,
     /// `--request-info`: set pending and record what to ask the requester.
     pub request_info: Option<String>,
+    /// `--force`: close even with open sub-tickets.
+    pub force: bool,
 }
 
 impl Change for Take {
@@ -95,7 +98,10 @@ impl Change for Take {
         RuleEvent::Assigned
     }
 
-    fn apply(&self, _: &dyn Writer, actor: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
+    fn apply(&self, tx: &dyn Writer, actor: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
+        if self.close {
+            links::check_closing(tx, t, self.force)?;
+        }
         let mut events = reassign(t, "take", Assignee::User(actor.into()), &self.comment);
         let status = match (self.close, &self.request_info) {
             (true, _) => Some(Status::Closed),
@@ -173,12 +179,16 @@ impl Change for Release<'_> {
     }
 }
 
-/// `status N STATUS`: a legal move ([`moves`]).
-pub struct SetStatus(pub Status);
+/// `status N STATUS`: a legal move ([`moves`]); closing with open sub-tickets
+/// needs `force`.
+pub struct SetStatus {
+    pub to: Status,
+    pub force: bool,
+}
 
 impl Change for SetStatus {
     fn action(&self, t: &Ticket) -> Action {
-        match (t.status, self.0) {
+        match (t.status, self.to) {
             (Status::Closed, Status::Open) => Action::Reopen,
             _ => Action::ChangeStatus,
         }
@@ -188,8 +198,11 @@ impl Change for SetStatus {
         RuleEvent::Updated
     }
 
-    fn apply(&self, _: &dyn Writer, _: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
-        move_status(t, self.0)
+    fn apply(&self, tx: &dyn Writer, _: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
+        if self.to == Status::Closed {
+            links::check_closing(tx, t, self.force)?;
+        }
+        move_status(t, self.to)
     }
 }
 

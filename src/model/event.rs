@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::LinkKind;
+
 /// One entry of a ticket's activity log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -92,6 +94,20 @@ pub enum EventKind {
     Comment { text: String },
     /// `take --request-info`: what to ask the requester (the mail-out code sends it).
     InfoRequested { text: String },
+    /// `ticket link` (or `create --parent`): ticket `number` is now `kind` to this one.
+    LinkAdded { number: u64, kind: LinkKind },
+    /// `ticket unlink`: the link to `number`, which was `kind` to this one, is gone.
+    LinkRemoved { number: u64, kind: LinkKind },
+    /// Time worked on the ticket (`ticket time add`, or a timer stopped): `date` is
+    /// the local day it was spent, `YYYY-MM-DD`.
+    TimeSpent {
+        minutes: u64,
+        billable: bool,
+        note: String,
+        date: String,
+    },
+    /// `ticket time start`: the actor's timer runs on this ticket.
+    TimerStarted,
 }
 
 impl EventKind {
@@ -111,6 +127,10 @@ impl EventKind {
         "assigned",
         "comment",
         "info-requested",
+        "link-added",
+        "link-removed",
+        "time-spent",
+        "timer-started",
     ];
 
     /// Stable machine name, used in JSON and CSV.
@@ -129,6 +149,10 @@ impl EventKind {
             EventKind::Assigned { .. } => "assigned",
             EventKind::Comment { .. } => "comment",
             EventKind::InfoRequested { .. } => "info-requested",
+            EventKind::LinkAdded { .. } => "link-added",
+            EventKind::LinkRemoved { .. } => "link-removed",
+            EventKind::TimeSpent { .. } => "time-spent",
+            EventKind::TimerStarted => "timer-started",
         }
     }
 
@@ -190,6 +214,19 @@ impl EventKind {
             EventKind::InfoRequested { .. } => {
                 "asked the requester for information".to_string()
             }
+            EventKind::LinkAdded { number, kind } => link_phrase("linked", *number, *kind),
+            EventKind::LinkRemoved { number, kind } => link_phrase("unlinked", *number, *kind),
+            EventKind::TimeSpent {
+                minutes,
+                billable,
+                date,
+                ..
+            } => format!(
+                "spent {} on {date}{}",
+                super::time_spent::format_minutes(*minutes),
+                if *billable { " (billable)" } else { "" }
+            ),
+            EventKind::TimerStarted => "started a timer".to_string(),
         }
     }
 
@@ -198,9 +235,21 @@ impl EventKind {
         match self {
             EventKind::Assigned { comment, .. } if !comment.is_empty() => Some(comment),
             EventKind::Comment { text } | EventKind::InfoRequested { text } => Some(text),
+            EventKind::TimeSpent { note, .. } if !note.is_empty() => Some(note),
             _ => None,
         }
     }
+}
+
+/// "linked #4 (parent)": what the other ticket is to this one, in words.
+fn link_phrase(verb: &str, number: u64, kind: LinkKind) -> String {
+    let what = match kind {
+        LinkKind::Relates => "related",
+        LinkKind::Duplicates => "duplicate",
+        LinkKind::Parent => "parent",
+        LinkKind::Child => "sub-ticket",
+    };
+    format!("{verb} #{number} ({what})")
 }
 
 #[cfg(test)]
@@ -264,6 +313,21 @@ mod tests {
             },
             EventKind::Comment { text: text() },
             EventKind::InfoRequested { text: text() },
+            EventKind::LinkAdded {
+                number: 1,
+                kind: LinkKind::Relates,
+            },
+            EventKind::LinkRemoved {
+                number: 1,
+                kind: LinkKind::Relates,
+            },
+            EventKind::TimeSpent {
+                minutes: 1,
+                billable: false,
+                note: text(),
+                date: text(),
+            },
+            EventKind::TimerStarted,
         ];
         for kind in &all {
             match kind {
@@ -278,7 +342,11 @@ mod tests {
                 | EventKind::CcNotFollowing { .. }
                 | EventKind::Assigned { .. }
                 | EventKind::Comment { .. }
-                | EventKind::InfoRequested { .. } => {}
+                | EventKind::InfoRequested { .. }
+                | EventKind::LinkAdded { .. }
+                | EventKind::LinkRemoved { .. }
+                | EventKind::TimeSpent { .. }
+                | EventKind::TimerStarted => {}
             }
         }
         all

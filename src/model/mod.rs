@@ -3,13 +3,16 @@
 pub mod choices;
 pub mod event;
 pub mod filter;
+pub mod link;
 pub mod moves;
 pub mod text;
 pub mod ticket;
+pub mod time_spent;
 pub mod when;
 
 pub use event::{Attachment, Event, EventKind, MailIn};
 pub use filter::{SortKey, TicketFilter};
+pub use link::LinkKind;
 pub use ticket::{Assignee, Priority, Requester, Status, TextRef, Ticket};
 pub mod mailbox;
 pub use mailbox::{Customer, Fingerprint, IgnoredMail};

@@ -203,8 +203,10 @@ pub struct Ticket {
     /// Seconds since the Unix epoch, UTC.
     pub created: i64,
     pub updated: i64,
-    /// Related tickets.
-    pub links: BTreeSet<u64>,
+    /// Linked tickets, each with what it is to this one.
+    pub links: BTreeMap<u64, super::LinkKind>,
+    /// Minutes spent on it: the sum of its `time-spent` events.
+    pub minutes_spent: u64,
 }
 
 impl Ticket {
@@ -227,7 +229,8 @@ impl Ticket {
             fields: BTreeMap::new(),
             created: at,
             updated: at,
-            links: BTreeSet::new(),
+            links: BTreeMap::new(),
+            minutes_spent: 0,
         }
     }
 

@@ -10,6 +10,7 @@
 
 use anyhow::Result;
 
+use crate::model::time_spent::Timer;
 use crate::model::{Customer, Event, EventKind, Fingerprint, IgnoredMail, Ticket, TicketFilter};
 
 pub use super::tx::MessageRecord;
@@ -174,6 +175,15 @@ pub trait Writer {
     /// Records how far an IMAP mailbox has been fetched, committed with this write
     /// (the batch it fetched): both or neither.
     fn set_imap_state(&self, account: &str, mailbox: &str, validity: u32, last: u32) -> Result<()>;
+
+    /// The timer `login` has running, as this write sees it. Writes serialise the
+    /// reads and sets of one user's timer: of two writes starting a timer for one
+    /// user, at once or not, the second sees the first's (one timer per user).
+    fn running_timer(&self, login: &str) -> Result<Option<Timer>>;
+
+    /// Starts (Some) or clears (None) the timer of `login`, committed with this
+    /// write; a timer set outlives the process, until a write clears it.
+    fn set_running_timer(&self, login: &str, timer: Option<&Timer>) -> Result<()>;
 }
 
 /// The raw bytes of every message, content-addressed by SHA-256 (lowercase hex),

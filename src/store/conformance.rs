@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 
 use super::{Backend, Claim, Indexing, Store};
+use crate::model::time_spent::Timer;
 use crate::model::{Event, EventKind, IgnoredMail, Status, Ticket, TicketFilter};
 
 /// A fresh sled database in a temp dir (kept alive by the returned guard).
@@ -267,6 +268,37 @@ fn the_imap_cursor_commits_with_its_batch_or_not_at_all() {
         Some((7, 42))
     );
     assert!(b.read(|r| r.ticket(1)).unwrap().is_some());
+}
+
+#[test]
+fn a_timer_is_one_per_user_and_outlives_the_write_that_set_it() {
+    let (_dir, b) = open();
+    let timer = Timer {
+        ticket: 3,
+        started: 100,
+    };
+    let failed = b.write(|w| -> Result<()> {
+        w.set_running_timer("bob", Some(&timer))?;
+        assert_eq!(
+            w.running_timer("bob")?,
+            Some(timer),
+            "the write sees its own"
+        );
+        bail!("disk full")
+    });
+    assert!(failed.is_err());
+    b.write(|w| {
+        assert_eq!(w.running_timer("bob")?, None, "a failed write set nothing");
+        w.set_running_timer("bob", Some(&timer))
+    })
+    .unwrap();
+    b.write(|w| {
+        assert_eq!(w.running_timer("bob")?, Some(timer));
+        assert_eq!(w.running_timer("alice")?, None, "each user has their own");
+        w.set_running_timer("bob", None)
+    })
+    .unwrap();
+    assert_eq!(b.write(|w| w.running_timer("bob")).unwrap(), None);
 }
 
 #[test]

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Assignee, Attachment, Customer, Event, EventKind, IgnoredMail, MailIn, Priority, Requester,
-    Status, Ticket,
+    Assignee, Attachment, Customer, Event, EventKind, IgnoredMail, LinkKind, MailIn, Priority,
+    Requester, Status, Ticket,
 };
 
 #[derive(Serialize, Deserialize)]
@@ -176,7 +176,12 @@ impl OldTicket {
             fields: self.fields,
             created: self.created,
             updated: self.updated,
-            links: self.links,
+            links: self
+                .links
+                .into_iter()
+                .map(|n| (n, LinkKind::Relates))
+                .collect(),
+            minutes_spent: 0,
         }
     }
 }

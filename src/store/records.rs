@@ -15,8 +15,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Assignee, Attachment, Customer, Event, EventKind, IgnoredMail, MailIn, Requester, TextRef,
-    Ticket,
+    Assignee, Attachment, Customer, Event, EventKind, IgnoredMail, LinkKind, MailIn, Requester,
+    TextRef, Ticket,
 };
 
 /// The format byte of a MessagePack map record.
@@ -69,6 +69,31 @@ pub struct TicketRecord {
     pub updated: i64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<u64>,
+    /// The kind of each link in `links` that is not `relates`: a record written
+    /// before kinds existed reads its links as `relates`, and `links` stays the
+    /// plain list an older postdesk reads. A kind it does not know reads as `relates`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub link_kinds: BTreeMap<u64, String>,
+    /// The sum of the ticket's time-spent events, kept with it for `ticket list`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub minutes_spent: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// A user's running timer, in `meta` under [`timer_key`].
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TimerRecord {
+    pub ticket: u64,
+    pub started: i64,
+}
+
+/// The `meta` key of a user's running timer.
+pub fn timer_key(login: &str) -> Vec<u8> {
+    [b"timer\0".as_slice(), login.as_bytes()].concat()
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -114,7 +139,14 @@ impl From<&Ticket> for TicketRecord {
             fields: t.fields.clone(),
             created: t.created,
             updated: t.updated,
-            links: t.links.iter().copied().collect(),
+            links: t.links.keys().copied().collect(),
+            link_kinds: t
+                .links
+                .iter()
+                .filter(|(_, kind)| **kind != LinkKind::Relates)
+                .map(|(n, kind)| (*n, kind.as_str().to_string()))
+                .collect(),
+            minutes_spent: t.minutes_spent,
         }
     }
 }
@@ -150,7 +182,15 @@ impl TicketRecord {
             fields: self.fields,
             created: self.created,
             updated: self.updated,
-            links: self.links.into_iter().collect(),
+            links: self
+                .links
+                .into_iter()
+                .map(|n| {
+                    let kind = self.link_kinds.get(&n).and_then(|k| k.parse().ok());
+                    (n, kind.unwrap_or_default())
+                })
+                .collect(),
+            minutes_spent: self.minutes_spent,
         })
     }
 }
@@ -235,6 +275,30 @@ pub enum EventKindRecord {
         #[serde(default)]
         text: String,
     },
+    LinkAdded {
+        #[serde(default)]
+        number: u64,
+        /// A kind this postdesk does not know reads as `relates`.
+        #[serde(default)]
+        link_kind: String,
+    },
+    LinkRemoved {
+        #[serde(default)]
+        number: u64,
+        #[serde(default)]
+        link_kind: String,
+    },
+    TimeSpent {
+        #[serde(default)]
+        minutes: u64,
+        #[serde(default)]
+        billable: bool,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        note: String,
+        #[serde(default)]
+        date: String,
+    },
+    TimerStarted,
     /// A kind of a newer postdesk: never written, skipped when read.
     #[serde(other)]
     Newer,
@@ -365,6 +429,26 @@ impl From<&Event> for EventRecord {
             EventKind::InfoRequested { text } => {
                 EventKindRecord::InfoRequested { text: text.clone() }
             }
+            EventKind::LinkAdded { number, kind } => EventKindRecord::LinkAdded {
+                number: *number,
+                link_kind: kind.as_str().to_string(),
+            },
+            EventKind::LinkRemoved { number, kind } => EventKindRecord::LinkRemoved {
+                number: *number,
+                link_kind: kind.as_str().to_string(),
+            },
+            EventKind::TimeSpent {
+                minutes,
+                billable,
+                note,
+                date,
+            } => EventKindRecord::TimeSpent {
+                minutes: *minutes,
+                billable: *billable,
+                note: note.clone(),
+                date: date.clone(),
+            },
+            EventKind::TimerStarted => EventKindRecord::TimerStarted,
         };
         EventRecord {
             at: e.at,
@@ -419,6 +503,26 @@ impl EventRecord {
             },
             EventKindRecord::Comment { text } => EventKind::Comment { text },
             EventKindRecord::InfoRequested { text } => EventKind::InfoRequested { text },
+            EventKindRecord::LinkAdded { number, link_kind } => EventKind::LinkAdded {
+                number,
+                kind: link_kind.parse().unwrap_or_default(),
+            },
+            EventKindRecord::LinkRemoved { number, link_kind } => EventKind::LinkRemoved {
+                number,
+                kind: link_kind.parse().unwrap_or_default(),
+            },
+            EventKindRecord::TimeSpent {
+                minutes,
+                billable,
+                note,
+                date,
+            } => EventKind::TimeSpent {
+                minutes,
+                billable,
+                note,
+                date,
+            },
+            EventKindRecord::TimerStarted => EventKind::TimerStarted,
             EventKindRecord::Newer => return None,
         };
         Some(Event {
@@ -634,6 +738,21 @@ mod tests {
             EventKind::InfoRequested {
                 text: "which printer?".into(),
             },
+            EventKind::LinkAdded {
+                number: 9,
+                kind: LinkKind::Parent,
+            },
+            EventKind::LinkRemoved {
+                number: 9,
+                kind: LinkKind::Child,
+            },
+            EventKind::TimeSpent {
+                minutes: 90,
+                billable: true,
+                note: "on site".into(),
+                date: "2026-11-30".into(),
+            },
+            EventKind::TimerStarted,
         ] {
             let event = Event {
                 at: 3,
@@ -644,6 +763,46 @@ mod tests {
             let back = decode::<EventRecord>(&bytes, String::new).unwrap();
             assert_eq!(back.into_event(), Some(event));
         }
+    }
+
+    /// A ticket record as written before links had kinds: `links` only.
+    #[derive(Serialize)]
+    struct LinksWithoutKinds {
+        number: u64,
+        subject: String,
+        status: String,
+        priority: String,
+        links: Vec<u64>,
+    }
+
+    #[test]
+    fn links_written_before_kinds_existed_read_back_as_relates() {
+        let old = encode(&LinksWithoutKinds {
+            number: 2,
+            subject: "vpn".into(),
+            status: "open".into(),
+            priority: "low".into(),
+            links: vec![1, 5],
+        })
+        .unwrap();
+        let t = decode::<TicketRecord>(&old, || "ticket #2".into())
+            .unwrap()
+            .into_ticket()
+            .unwrap();
+        let links: Vec<(u64, LinkKind)> = t.links.into_iter().collect();
+        assert_eq!(links, [(1, LinkKind::Relates), (5, LinkKind::Relates)]);
+    }
+
+    #[test]
+    fn link_kinds_round_trip_and_an_older_reader_sees_the_numbers() {
+        let mut t = Ticket::new(3, "subject", 100);
+        t.links.insert(1, LinkKind::Parent);
+        t.links.insert(4, LinkKind::Relates);
+        t.links.insert(6, LinkKind::Child);
+        let bytes = encode(&TicketRecord::from(&t)).unwrap();
+        let back = decode::<TicketRecord>(&bytes, String::new).unwrap();
+        assert_eq!(back.links, [1, 4, 6]);
+        assert_eq!(back.into_ticket().unwrap(), t);
     }
 
     #[test]

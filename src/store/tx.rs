@@ -8,8 +8,9 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use sled::Transactional;
 
 use super::backend::{Claim, Writer};
-use super::records::{self, CustomerRecord, EventRecord, IgnoredRecord, TicketRecord};
+use super::records::{self, CustomerRecord, EventRecord, IgnoredRecord, TicketRecord, TimerRecord};
 use super::{keys, packed, Store};
+use crate::model::time_spent::Timer;
 use crate::model::{Customer, Event, Fingerprint, IgnoredMail, Ticket};
 
 /// The big-endian u64 that starts a value (0 when malformed).
@@ -584,6 +585,35 @@ impl Writer for Tx<'_> {
 
     fn set_imap_state(&self, account: &str, mailbox: &str, validity: u32, last: u32) -> Result<()> {
         Tx::set_imap_state(self, account, mailbox, validity, last)
+    }
+
+    // Timers live in `meta` (a tree every write already joins): one small record per user.
+    fn running_timer(&self, login: &str) -> Result<Option<Timer>> {
+        let Some(bytes) = self.meta.get(records::timer_key(login))? else {
+            return Ok(None);
+        };
+        let record: TimerRecord = records::decode(&bytes, || format!("timer of {login}"))?;
+        Ok(Some(Timer {
+            ticket: record.ticket,
+            started: record.started,
+        }))
+    }
+
+    fn set_running_timer(&self, login: &str, timer: Option<&Timer>) -> Result<()> {
+        let key = records::timer_key(login);
+        match timer {
+            Some(t) => {
+                let record = TimerRecord {
+                    ticket: t.ticket,
+                    started: t.started,
+                };
+                self.meta.insert(key, records::encode(&record)?)?;
+            }
+            None => {
+                self.meta.remove(key)?;
+            }
+        }
+        Ok(())
     }
 }
 

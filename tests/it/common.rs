@@ -195,6 +195,14 @@ impl Env {
     }
 }
 
+/// The standard desk plus carol, a user of the directory who is nobody's agent.
+pub fn with_carol() -> Env {
+    Env::with_config(&CONFIG.replace(
+        "groups:",
+        "  - { login: carol, name: Carol Clerk, email: carol@desk.example }\ngroups:",
+    ))
+}
+
 /// [`CONFIG`] as [`Env::with_config`] writes it, for a test that writes a config file itself.
 pub fn config_text() -> String {
     CONFIG.replace("UNIX_LOGIN", &unix_login())

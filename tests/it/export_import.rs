@@ -24,6 +24,9 @@ fn busy_desk() -> Env {
     env.ok(&["ticket", "take", "1", "-m", "on my way"]);
     env.ok(&["ticket", "comment", "2", "-m", "called back"]);
     env.ok(&["ticket", "status", "2", "closed"]);
+    // Links with a kind and time spent come back too.
+    env.ok(&["ticket", "link", "1", "2", "--kind", "parent"]);
+    env.ok(&["ticket", "time", "1", "add", "1h30m", "-m", "driver"]);
     env
 }
 

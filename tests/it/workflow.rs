@@ -1,7 +1,7 @@
 //! Who acts and who may (issue 19): identity from the Unix login, `--as` for admins,
 //! roles per service, and the workflow verbs with the event each one writes.
 
-use crate::common::{assert_success, unix_login, Env, CONFIG};
+use crate::common::{assert_success, unix_login, with_carol, Env, CONFIG};
 
 /// The standard desk, but the Unix login running the tests is bob, not an admin.
 fn bob_at_the_keyboard() -> Env {
@@ -59,14 +59,6 @@ fn only_an_admin_acts_as_another_user() {
         err.contains(&format!("add a user with unix_login: {}", unix_login())),
         "{err}"
     );
-}
-
-/// The standard desk plus carol, a user of the directory who is nobody's agent.
-fn with_carol() -> Env {
-    Env::with_config(&CONFIG.replace(
-        "groups:",
-        "  - { login: carol, name: Carol Clerk, email: carol@desk.example }\ngroups:",
-    ))
 }
 
 #[test]

@@ -15,6 +15,7 @@ use crate::desk::Desk;
 ///
 /// Tags and followers take `+x` to add and `-x` to remove (a bare value adds).
 /// `--field KEY=` (empty value) removes a custom field; `--category ""` clears the category.
+/// A ticket with open sub-tickets closes only with --force.
 #[derive(Debug, Args)]
 pub struct EditArgs {
     /// Ticket number (42 or #42)
@@ -22,11 +23,14 @@ pub struct EditArgs {
     number: u64,
     #[command(flatten)]
     fields: FieldArgs,
+    /// With --status closed: close even though sub-tickets are still open
+    #[arg(long)]
+    force: bool,
 }
 
 pub fn run(args: EditArgs, desk: &Desk, format: Format) -> Result<()> {
     let number = args.number;
-    let (ticket, changed) = tickets::edit(desk, number, args.fields.into_patch()?)?;
+    let (ticket, changed) = tickets::edit(desk, number, args.fields.into_patch()?, args.force)?;
     match format {
         Format::Json => output::json(&TicketJson::new(&ticket, None)),
         _ if changed == 0 => output::line(format!("ticket #{number} unchanged")),

@@ -6,11 +6,13 @@ mod comment;
 mod create;
 mod edit;
 mod fields;
+mod link;
 mod list;
 mod release;
 mod show;
 mod status;
 mod take;
+mod time;
 mod updated;
 pub mod view;
 
@@ -31,6 +33,9 @@ pub enum TicketCommand {
     Release(release::ReleaseArgs),
     Status(status::StatusArgs),
     Comment(comment::CommentArgs),
+    Link(link::LinkArgs),
+    Unlink(link::UnlinkArgs),
+    Time(time::TimeArgs),
 }
 
 pub fn run(cmd: TicketCommand, global: &Global) -> Result<()> {
@@ -46,6 +51,9 @@ pub fn run(cmd: TicketCommand, global: &Global) -> Result<()> {
         TicketCommand::Release(args) => release::run(args, &desk, global.format),
         TicketCommand::Status(args) => status::run(args, &desk, global.format),
         TicketCommand::Comment(args) => comment::run(args, &desk, global.format),
+        TicketCommand::Link(args) => link::run(args, &desk, global.format),
+        TicketCommand::Unlink(args) => link::run_unlink(args, &desk, global.format),
+        TicketCommand::Time(args) => time::run(args, &desk, global.format),
     }
 }
 

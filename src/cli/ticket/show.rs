@@ -10,8 +10,9 @@ use crate::cli::plural::plural;
 use crate::cli::terminal;
 use crate::desk::tickets;
 use crate::desk::Desk;
+use crate::model::time_spent::format_minutes;
 use crate::model::when::local_short;
-use crate::model::EventKind;
+use crate::model::{EventKind, LinkKind};
 
 /// Show a ticket: every field, then its activity log as a timeline.
 ///
@@ -59,8 +60,21 @@ pub fn run(args: ShowArgs, desk: &Desk, format: Format) -> Result<()> {
                 }
             }
             if !ticket.links.is_empty() {
-                let links: Vec<String> = ticket.links.iter().map(|n| format!("#{n}")).collect();
+                let links: Vec<String> = ticket
+                    .links
+                    .iter()
+                    .map(|(n, kind)| match kind {
+                        LinkKind::Relates => format!("#{n}"),
+                        kind => format!("#{n} ({kind})"),
+                    })
+                    .collect();
                 fields.add_row(["links".to_string(), links.join(" ")]);
+            }
+            if ticket.minutes_spent > 0 {
+                fields.add_row([
+                    "time spent".to_string(),
+                    format_minutes(ticket.minutes_spent),
+                ]);
             }
             for (name, value) in &ticket.fields {
                 fields.add_row([name, value]);

@@ -14,7 +14,8 @@ use crate::model::Status;
 ///
 /// A closed ticket only reopens (to open); in-progress needs a user holding the
 /// ticket. Closing and other moves: the user holding it, a manager of its service,
-/// or an admin; reopening: its agents too.
+/// or an admin; reopening: its agents too. A ticket with open sub-tickets closes
+/// only with --force.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// Ticket number (42 or #42)
@@ -23,6 +24,9 @@ pub struct StatusArgs {
     /// open, in-progress (start), pending (wait) or closed
     #[arg(value_parser = parse_status, value_name = "STATUS")]
     status: Status,
+    /// Close even though sub-tickets are still open
+    #[arg(long)]
+    force: bool,
 }
 
 fn parse_status(text: &str) -> Result<Status, String> {
@@ -36,5 +40,8 @@ fn parse_status(text: &str) -> Result<Status, String> {
 }
 
 pub fn run(args: StatusArgs, desk: &Desk, format: Format) -> Result<()> {
-    updated::print(&verbs::set_status(desk, args.number, args.status)?, format)
+    updated::print(
+        &verbs::set_status(desk, args.number, args.status, args.force)?,
+        format,
+    )
 }

@@ -12,6 +12,7 @@ use crate::desk::Desk;
 ///
 /// `--close` takes and closes it in one step; `--request-info` takes it and sets it
 /// pending, recording the question for the requester (sent once mail out exists).
+/// A ticket with open sub-tickets closes only with --force.
 /// Prints what was recorded; `--format json` prints the ticket with those events.
 #[derive(Debug, Args)]
 pub struct TakeArgs {
@@ -27,6 +28,9 @@ pub struct TakeArgs {
     /// Take, set pending, and record this question for the requester
     #[arg(long, value_name = "MESSAGE")]
     request_info: Option<String>,
+    /// With --close: close even though sub-tickets are still open
+    #[arg(long, requires = "close")]
+    force: bool,
 }
 
 pub fn run(args: TakeArgs, desk: &Desk, format: Format) -> Result<()> {
@@ -34,6 +38,7 @@ pub fn run(args: TakeArgs, desk: &Desk, format: Format) -> Result<()> {
         comment: flag_comment("-m", args.comment.as_deref())?,
         close: args.close,
         request_info: flag_comment("--request-info", args.request_info.as_deref())?,
+        force: args.force,
     };
     updated::print(&verbs::take(desk, args.number, take)?, format)
 }

@@ -6,8 +6,9 @@ use anyhow::{bail, Result};
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
+use crate::model::time_spent::format_minutes;
 use crate::model::when::{iso_utc, local_short};
-use crate::model::{Event, EventKind, MailIn, Ticket};
+use crate::model::{Event, EventKind, LinkKind, MailIn, Ticket};
 
 /// A ticket as JSON.
 #[derive(Serialize)]
@@ -27,7 +28,12 @@ pub struct TicketJson<'a> {
     pub fields: &'a BTreeMap<String, String>,
     pub created: String,
     pub updated: String,
-    pub links: &'a BTreeSet<u64>,
+    /// The linked tickets' numbers (as before kinds existed).
+    pub links: Vec<u64>,
+    /// What each linked ticket is to this one: `relates`, `duplicates`, `parent`, `child`.
+    pub link_kinds: &'a BTreeMap<u64, LinkKind>,
+    /// The sum of the `time-spent` events.
+    pub minutes_spent: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<EventJson<'a>>>,
 }
@@ -51,11 +57,25 @@ pub struct EventJson<'a> {
     pub text: String,
     /// The message, for `mail` and `agent-mail` events.
     pub mail: Option<&'a MailIn>,
-    /// The other ticket, for `linked` events.
+    /// The other ticket, for `linked`, `link-added` and `link-removed` events.
     pub link: Option<u64>,
+    /// What the other ticket is (or was) to this one, for `link-added` and `link-removed`.
+    pub link_kind: Option<LinkKind>,
+    /// For `time-spent` events: `{minutes, billable, date, note}`.
+    pub time_spent: Option<TimeSpentJson<'a>>,
     /// What a person wrote with the event: a `comment`, the comment of `assigned`,
     /// the question of `info-requested`.
     pub comment: Option<&'a str>,
+}
+
+/// A `time-spent` event's entry as JSON.
+#[derive(Serialize)]
+pub struct TimeSpentJson<'a> {
+    pub minutes: u64,
+    pub billable: bool,
+    /// The day it was spent, `YYYY-MM-DD`.
+    pub date: &'a str,
+    pub note: &'a str,
 }
 
 impl<'a> TicketJson<'a> {
@@ -79,7 +99,9 @@ impl<'a> TicketJson<'a> {
             fields: &t.fields,
             created: iso_utc(t.created),
             updated: iso_utc(t.updated),
-            links: &t.links,
+            links: t.links.keys().copied().collect(),
+            link_kinds: &t.links,
+            minutes_spent: t.minutes_spent,
             events: events.map(|evs| evs.iter().map(EventJson::new).collect()),
         }
     }
@@ -100,9 +122,12 @@ impl<'a> EventJson<'a> {
             EventKind::Mail(m) | EventKind::DeliveryProblem { mail: m, .. } => Some(m),
             _ => None,
         };
-        let link = match &e.kind {
-            EventKind::Linked { number, .. } => Some(*number),
-            _ => None,
+        let (link, link_kind) = match &e.kind {
+            EventKind::Linked { number, .. } => (Some(*number), None),
+            EventKind::LinkAdded { number, kind } | EventKind::LinkRemoved { number, kind } => {
+                (Some(*number), Some(*kind))
+            }
+            _ => (None, None),
         };
         EventJson {
             at: iso_utc(e.at),
@@ -114,6 +139,21 @@ impl<'a> EventJson<'a> {
             text: e.kind.describe(),
             mail,
             link,
+            link_kind,
+            time_spent: match &e.kind {
+                EventKind::TimeSpent {
+                    minutes,
+                    billable,
+                    note,
+                    date,
+                } => Some(TimeSpentJson {
+                    minutes: *minutes,
+                    billable: *billable,
+                    date,
+                    note,
+                }),
+                _ => None,
+            },
             comment: e.kind.comment(),
         }
     }
@@ -130,6 +170,10 @@ pub const DEFAULT_COLUMNS: &[&str] = &[
     "subject",
     "updated",
 ];
+
+/// Columns `ticket list --columns` knows besides [`ALL_COLUMNS`]: `time`, the time
+/// spent (`1h30m`; minutes in CSV).
+pub const LIST_COLUMNS: &[&str] = &["time"];
 
 /// Every built-in column, in the order `ticket show --format csv` prints them.
 pub const ALL_COLUMNS: &[&str] = &[
@@ -155,10 +199,14 @@ pub const ALL_COLUMNS: &[&str] = &[
 pub fn parse_columns(spec: &str) -> Result<Vec<String>> {
     let mut columns = Vec::new();
     for name in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        if !ALL_COLUMNS.contains(&name) && !name.starts_with("field.") {
+        if !ALL_COLUMNS.contains(&name)
+            && !LIST_COLUMNS.contains(&name)
+            && !name.starts_with("field.")
+        {
             bail!(
-                "--columns: unknown column '{name}' (known: {}, field.NAME)",
-                ALL_COLUMNS.join(", ")
+                "--columns: unknown column '{name}' (known: {}, {}, field.NAME)",
+                ALL_COLUMNS.join(", "),
+                LIST_COLUMNS.join(", ")
             );
         }
         columns.push(name.to_string());
@@ -197,6 +245,8 @@ pub fn cell(t: &Ticket, column: &str, tz: Option<&TimeZone>) -> String {
         "created" => time(t.created),
         "updated" => time(t.updated),
         "description" => t.description.clone(),
+        "time" if tz.is_none() => t.minutes_spent.to_string(),
+        "time" => format_minutes(t.minutes_spent),
         other => other
             .strip_prefix("field.")
             .and_then(|f| t.fields.get(f))
