@@ -10,6 +10,7 @@ pub mod poll;
 pub mod recipients;
 pub mod roles;
 pub mod tickets;
+pub mod transfer;
 pub mod verbs;
 pub mod workflow;
 

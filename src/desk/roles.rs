@@ -1,5 +1,5 @@
 //! Who may do what to a ticket. Admins may do anything; a service's managers may
-//! take, assign, release, close and reopen its tickets; its agents (the members of
+//! take, assign, release, transfer, close and reopen its tickets; its agents (the members of
 //! its default-assignee group, or that user) may take them, reopen them, and change
 //! the status of what they hold; whoever holds a ticket may release it; any user of
 //! the directory may comment. These guard against mistakes among colleagues: the
@@ -20,6 +20,8 @@ pub enum Action {
     /// From closed back to open.
     Reopen,
     Comment,
+    /// Move to another service (`ticket transfer`, or `ticket edit --service`).
+    Transfer,
     /// `ticket edit`: any field.
     Edit,
 }
@@ -33,6 +35,7 @@ impl Action {
             Action::ChangeStatus => "change the status of",
             Action::Reopen => "reopen",
             Action::Comment => "comment on",
+            Action::Transfer => "transfer",
             Action::Edit => "edit",
         }
     }
@@ -50,7 +53,7 @@ enum Allowed {
 fn allowed(action: Action) -> Allowed {
     match action {
         Action::Comment => Allowed::Anyone,
-        Action::Assign => Allowed::Managers,
+        Action::Assign | Action::Transfer => Allowed::Managers,
         Action::Take | Action::Reopen | Action::Edit => Allowed::ManagersAndAgents,
         Action::Release | Action::ChangeStatus => Allowed::ManagersAndHolder,
     }

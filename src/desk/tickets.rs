@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use anyhow::{bail, Context, Result};
 
-use super::roles::Action;
+use super::roles::{self, Action};
 use super::workflow::{update_ticket, Change};
 use super::{fields, now, Desk};
 use crate::config::{Service, View};
@@ -150,9 +150,15 @@ impl Change for Edit<'_> {
         RuleEvent::Updated
     }
 
-    fn apply(&self, tx: &dyn Writer, _: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
+    fn apply(&self, tx: &dyn Writer, actor: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
         let old = t.clone();
         apply_patch(self.desk, self.patch, t)?;
+        if t.service != old.service {
+            // Moving a ticket is the managers' call, whoever may edit it.
+            roles::check(&self.desk.config, actor, Action::Transfer, &old).map_err(|e| {
+                anyhow::anyhow!("--service: {e}; a ticket moves with `ticket transfer`")
+            })?;
+        }
         if t.description_rest != old.description_rest {
             queue_description_words(tx, t, self.patch.description.as_deref())?;
         }
@@ -442,7 +448,7 @@ fn load(store: &dyn Reader, number: u64) -> Result<Ticket> {
         .with_context(|| format!("ticket #{number} not found"))
 }
 
-fn find_service<'a>(desk: &'a Desk, name: &str) -> Result<&'a Service> {
+pub(super) fn find_service<'a>(desk: &'a Desk, name: &str) -> Result<&'a Service> {
     desk.config.service(name).with_context(|| {
         let known: Vec<_> = desk
             .config
@@ -454,7 +460,10 @@ fn find_service<'a>(desk: &'a Desk, name: &str) -> Result<&'a Service> {
     })
 }
 
-fn find_category<'a>(service: &'a Service, name: &str) -> Result<&'a crate::config::Category> {
+pub(super) fn find_category<'a>(
+    service: &'a Service,
+    name: &str,
+) -> Result<&'a crate::config::Category> {
     service
         .categories
         .iter()

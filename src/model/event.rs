@@ -92,6 +92,13 @@ pub enum EventKind {
     Comment { text: String },
     /// `take --request-info`: what to ask the requester (the mail-out code sends it).
     InfoRequested { text: String },
+    /// `transfer`: moved to another service; `from`/`to` are `service` or
+    /// `service/category`.
+    Transferred {
+        from: String,
+        to: String,
+        comment: String,
+    },
 }
 
 impl EventKind {
@@ -111,6 +118,7 @@ impl EventKind {
         "assigned",
         "comment",
         "info-requested",
+        "transferred",
     ];
 
     /// Stable machine name, used in JSON and CSV.
@@ -129,6 +137,7 @@ impl EventKind {
             EventKind::Assigned { .. } => "assigned",
             EventKind::Comment { .. } => "comment",
             EventKind::InfoRequested { .. } => "info-requested",
+            EventKind::Transferred { .. } => "transferred",
         }
     }
 
@@ -190,13 +199,21 @@ impl EventKind {
             EventKind::InfoRequested { .. } => {
                 "asked the requester for information".to_string()
             }
+            EventKind::Transferred { from, to, .. } => {
+                let from = if from.is_empty() { "no service" } else { from };
+                format!("transferred the ticket to {to} (was {from})")
+            }
         }
     }
 
     /// The text a person wrote with the event (a comment, a question), if any.
     pub fn comment(&self) -> Option<&str> {
         match self {
-            EventKind::Assigned { comment, .. } if !comment.is_empty() => Some(comment),
+            EventKind::Assigned { comment, .. } | EventKind::Transferred { comment, .. }
+                if !comment.is_empty() =>
+            {
+                Some(comment)
+            }
             EventKind::Comment { text } | EventKind::InfoRequested { text } => Some(text),
             _ => None,
         }
@@ -264,6 +281,11 @@ mod tests {
             },
             EventKind::Comment { text: text() },
             EventKind::InfoRequested { text: text() },
+            EventKind::Transferred {
+                from: text(),
+                to: text(),
+                comment: text(),
+            },
         ];
         for kind in &all {
             match kind {
@@ -278,7 +300,8 @@ mod tests {
                 | EventKind::CcNotFollowing { .. }
                 | EventKind::Assigned { .. }
                 | EventKind::Comment { .. }
-                | EventKind::InfoRequested { .. } => {}
+                | EventKind::InfoRequested { .. }
+                | EventKind::Transferred { .. } => {}
             }
         }
         all

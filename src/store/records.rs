@@ -235,6 +235,14 @@ pub enum EventKindRecord {
         #[serde(default)]
         text: String,
     },
+    Transferred {
+        #[serde(default)]
+        from: String,
+        #[serde(default)]
+        to: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        comment: String,
+    },
     /// A kind of a newer postdesk: never written, skipped when read.
     #[serde(other)]
     Newer,
@@ -365,6 +373,11 @@ impl From<&Event> for EventRecord {
             EventKind::InfoRequested { text } => {
                 EventKindRecord::InfoRequested { text: text.clone() }
             }
+            EventKind::Transferred { from, to, comment } => EventKindRecord::Transferred {
+                from: from.clone(),
+                to: to.clone(),
+                comment: comment.clone(),
+            },
         };
         EventRecord {
             at: e.at,
@@ -419,6 +432,9 @@ impl EventRecord {
             },
             EventKindRecord::Comment { text } => EventKind::Comment { text },
             EventKindRecord::InfoRequested { text } => EventKind::InfoRequested { text },
+            EventKindRecord::Transferred { from, to, comment } => {
+                EventKind::Transferred { from, to, comment }
+            }
             EventKindRecord::Newer => return None,
         };
         Some(Event {
@@ -633,6 +649,11 @@ mod tests {
             },
             EventKind::InfoRequested {
                 text: "which printer?".into(),
+            },
+            EventKind::Transferred {
+                from: "it/hardware".into(),
+                to: "finance".into(),
+                comment: "an invoice".into(),
             },
         ] {
             let event = Event {

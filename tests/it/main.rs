@@ -29,3 +29,4 @@ mod ticket_list;
 mod ticket_show;
 mod torture;
 mod workflow;
+mod workflow_close;

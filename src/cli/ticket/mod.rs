@@ -11,6 +11,7 @@ mod release;
 mod show;
 mod status;
 mod take;
+mod transfer;
 mod updated;
 pub mod view;
 
@@ -31,6 +32,7 @@ pub enum TicketCommand {
     Release(release::ReleaseArgs),
     Status(status::StatusArgs),
     Comment(comment::CommentArgs),
+    Transfer(transfer::TransferArgs),
 }
 
 pub fn run(cmd: TicketCommand, global: &Global) -> Result<()> {
@@ -46,6 +48,7 @@ pub fn run(cmd: TicketCommand, global: &Global) -> Result<()> {
         TicketCommand::Release(args) => release::run(args, &desk, global.format),
         TicketCommand::Status(args) => status::run(args, &desk, global.format),
         TicketCommand::Comment(args) => comment::run(args, &desk, global.format),
+        TicketCommand::Transfer(args) => transfer::run(args, &desk, global.format),
     }
 }
 

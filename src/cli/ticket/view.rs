@@ -94,6 +94,9 @@ impl<'a> EventJson<'a> {
             EventKind::Assigned { from, to, .. } => {
                 (Some("assignee"), Some(from.as_str()), Some(to.as_str()))
             }
+            EventKind::Transferred { from, to, .. } => {
+                (Some("service"), Some(from.as_str()), Some(to.as_str()))
+            }
             _ => (None, None, None),
         };
         let mail = match &e.kind {

@@ -1,0 +1,128 @@
+//! The workflow verbs of issue 19's second slice: transfer, follow and unfollow,
+//! close with the requester's approval, reopen; each with its refusals and the
+//! event it writes, read back through `ticket show --format json`.
+
+use crate::common::{Env, CONFIG};
+
+/// The standard desk plus carol, a manager of service it who is no admin.
+fn with_carol_managing_it() -> Env {
+    Env::with_config(
+        &CONFIG
+            .replace(
+                "groups:",
+                "  - { login: carol, name: Carol Clerk, email: carol@desk.example }\ngroups:",
+            )
+            .replace("managers: [alice]", "managers: [alice, carol]"),
+    )
+}
+
+fn show(env: &Env, n: &str) -> serde_json::Value {
+    env.json(&["ticket", "show", n])
+}
+
+fn last_event(env: &Env, n: &str) -> serde_json::Value {
+    show(env, n)["events"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn transfer_moves_the_ticket_to_the_new_services_assignee_and_guests() {
+    let env = with_carol_managing_it();
+    env.create(&["-s", "An invoice", "-c", "hardware"]);
+    let before = show(&env, "1");
+    assert_eq!(
+        before["followers"],
+        serde_json::json!(["boss@corp.example"])
+    );
+
+    let out = env.ok(&[
+        "--as", "carol", "ticket", "transfer", "1", "finance", "-m", "billing",
+    ]);
+    assert_eq!(
+        out,
+        "#1: transferred the ticket to finance (was it/hardware)\n"
+    );
+    let t = show(&env, "1");
+    assert_eq!(
+        (&t["service"], &t["category"], &t["assignee"]),
+        (&"finance".into(), &serde_json::Value::Null, &"bob".into())
+    );
+    assert_eq!(t["followers"], serde_json::json!([]), "the old guests left");
+    let e = last_event(&env, "1");
+    assert_eq!(
+        (&e["kind"], &e["actor"], &e["field"], &e["from"], &e["to"]),
+        (
+            &"transferred".into(),
+            &"carol".into(),
+            &"service".into(),
+            &"it/hardware".into(),
+            &"finance".into()
+        )
+    );
+    assert_eq!(e["comment"], "billing");
+
+    // Back, with a category, the mover staying as a guest (an admin: alice).
+    env.ok(&["ticket", "transfer", "1", "it/access", "--stay-as-guest"]);
+    let t = show(&env, "1");
+    assert_eq!(
+        (&t["service"], &t["category"], &t["assignee"]),
+        (&"it".into(), &"access".into(), &"@support".into())
+    );
+    assert_eq!(
+        t["followers"],
+        serde_json::json!(["alice", "boss@corp.example"])
+    );
+}
+
+#[test]
+fn transfer_is_refused_to_non_managers_and_to_unknown_places() {
+    let env = with_carol_managing_it();
+    env.create(&["-s", "Printer jams"]);
+    let err = env.fails(&["--as", "bob", "ticket", "transfer", "1", "finance"], 1);
+    assert_eq!(
+        err,
+        "postdesk: only the managers of service 'it' (alice, carol) or an admin \
+         may transfer #1 (bob may not)\n"
+    );
+    let err = env.fails(&["ticket", "transfer", "1", "hr"], 1);
+    assert!(err.contains("unknown service 'hr'"), "{err}");
+    let err = env.fails(&["ticket", "transfer", "1", "it/coffee"], 1);
+    assert!(
+        err.contains("service 'it' has no category 'coffee'"),
+        "{err}"
+    );
+    let err = env.fails(&["ticket", "transfer", "1", "it"], 1);
+    assert!(err.contains("already in it: nothing to transfer"), "{err}");
+    assert_eq!(show(&env, "1")["service"], "it");
+}
+
+#[test]
+fn edit_moves_a_ticket_only_for_those_who_may_transfer() {
+    let env = with_carol_managing_it();
+    env.create(&["-s", "Printer jams"]);
+    let err = env.fails(
+        &["--as", "bob", "ticket", "edit", "1", "--service", "finance"],
+        1,
+    );
+    assert_eq!(
+        err,
+        "postdesk: ticket #1: --service: only the managers of service 'it' (alice, carol) \
+         or an admin may transfer #1 (bob may not); a ticket moves with `ticket transfer`\n"
+    );
+    // bob may still edit the rest.
+    env.ok(&["--as", "bob", "ticket", "edit", "1", "-p", "high"]);
+    env.ok(&[
+        "--as",
+        "carol",
+        "ticket",
+        "edit",
+        "1",
+        "--service",
+        "finance",
+    ]);
+    assert_eq!(show(&env, "1")["service"], "finance");
+}
