@@ -2,6 +2,7 @@
 
 pub mod doctor;
 pub mod fields;
+pub mod follow;
 pub mod identity;
 pub mod ingest;
 pub mod init;

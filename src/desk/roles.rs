@@ -2,7 +2,7 @@
 //! take, assign, release, transfer, close and reopen its tickets; its agents (the members of
 //! its default-assignee group, or that user) may take them, reopen them, and change
 //! the status of what they hold; whoever holds a ticket may release it; any user of
-//! the directory may comment. These guard against mistakes among colleagues: the
+//! the directory may comment and add or remove followers. These guard against mistakes among colleagues: the
 //! boundary against everyone else is the Unix permissions of the desk.
 
 use crate::config::{Config, Service};
@@ -20,6 +20,8 @@ pub enum Action {
     /// From closed back to open.
     Reopen,
     Comment,
+    /// Add or remove a follower.
+    Follow,
     /// Move to another service (`ticket transfer`, or `ticket edit --service`).
     Transfer,
     /// `ticket edit`: any field.
@@ -35,6 +37,7 @@ impl Action {
             Action::ChangeStatus => "change the status of",
             Action::Reopen => "reopen",
             Action::Comment => "comment on",
+            Action::Follow => "change the followers of",
             Action::Transfer => "transfer",
             Action::Edit => "edit",
         }
@@ -52,7 +55,7 @@ enum Allowed {
 
 fn allowed(action: Action) -> Allowed {
     match action {
-        Action::Comment => Allowed::Anyone,
+        Action::Comment | Action::Follow => Allowed::Anyone,
         Action::Assign | Action::Transfer => Allowed::Managers,
         Action::Take | Action::Reopen | Action::Edit => Allowed::ManagersAndAgents,
         Action::Release | Action::ChangeStatus => Allowed::ManagersAndHolder,

@@ -534,19 +534,30 @@ fn checked_followers(desk: &Desk, edits: &[String]) -> Result<Vec<String>> {
                 Some(who) => (&e[..1], who),
                 None => ("", e.as_str()),
             };
-            if who.is_empty() || desk.config.user(who).is_some() {
+            if who.is_empty() {
                 return Ok(e.clone());
             }
-            match single_address(who) {
-                Some(address) => Ok(format!("{sign}{address}")),
+            match follower_named(&desk.config, who) {
+                Some(follower) => Ok(format!("{sign}{follower}")),
                 None if sign == "-" => Ok(e.clone()),
-                None => bail!(
-                    "--follower '{who}' is neither a login of the config nor an e-mail address: give a login or name@domain"
-                ),
+                None => bail!("--follower '{who}' {NOT_A_FOLLOWER}"),
             }
         })
         .collect()
 }
+
+/// A follower as typed: a login of the config, or one e-mail address (kept bare);
+/// None for anything else, which callers refuse with [`NOT_A_FOLLOWER`].
+pub fn follower_named(config: &crate::config::Config, who: &str) -> Option<String> {
+    match config.user(who) {
+        Some(_) => Some(who.to_string()),
+        None => single_address(who),
+    }
+}
+
+/// Why a follower was refused, after the name as typed.
+pub const NOT_A_FOLLOWER: &str =
+    "is neither a login of the config nor an e-mail address: give a login or name@domain";
 
 /// `+x` or `x` inserts, `-x` removes.
 fn apply_set_edits(set: &mut BTreeSet<String>, edits: &[String]) {

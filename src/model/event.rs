@@ -99,6 +99,10 @@ pub enum EventKind {
         to: String,
         comment: String,
     },
+    /// `follow`: `who` (a login or an address) follows the ticket.
+    Followed { who: String, comment: String },
+    /// `unfollow`: `who` no longer follows the ticket.
+    Unfollowed { who: String },
 }
 
 impl EventKind {
@@ -119,6 +123,8 @@ impl EventKind {
         "comment",
         "info-requested",
         "transferred",
+        "followed",
+        "unfollowed",
     ];
 
     /// Stable machine name, used in JSON and CSV.
@@ -138,6 +144,8 @@ impl EventKind {
             EventKind::Comment { .. } => "comment",
             EventKind::InfoRequested { .. } => "info-requested",
             EventKind::Transferred { .. } => "transferred",
+            EventKind::Followed { .. } => "followed",
+            EventKind::Unfollowed { .. } => "unfollowed",
         }
     }
 
@@ -203,13 +211,17 @@ impl EventKind {
                 let from = if from.is_empty() { "no service" } else { from };
                 format!("transferred the ticket to {to} (was {from})")
             }
+            EventKind::Followed { who, .. } => format!("made {who} a follower"),
+            EventKind::Unfollowed { who } => format!("removed {who} from the followers"),
         }
     }
 
     /// The text a person wrote with the event (a comment, a question), if any.
     pub fn comment(&self) -> Option<&str> {
         match self {
-            EventKind::Assigned { comment, .. } | EventKind::Transferred { comment, .. }
+            EventKind::Assigned { comment, .. }
+            | EventKind::Transferred { comment, .. }
+            | EventKind::Followed { comment, .. }
                 if !comment.is_empty() =>
             {
                 Some(comment)
@@ -286,6 +298,11 @@ mod tests {
                 to: text(),
                 comment: text(),
             },
+            EventKind::Followed {
+                who: text(),
+                comment: text(),
+            },
+            EventKind::Unfollowed { who: text() },
         ];
         for kind in &all {
             match kind {
@@ -301,7 +318,9 @@ mod tests {
                 | EventKind::Assigned { .. }
                 | EventKind::Comment { .. }
                 | EventKind::InfoRequested { .. }
-                | EventKind::Transferred { .. } => {}
+                | EventKind::Transferred { .. }
+                | EventKind::Followed { .. }
+                | EventKind::Unfollowed { .. } => {}
             }
         }
         all

@@ -243,6 +243,16 @@ pub enum EventKindRecord {
         #[serde(default, skip_serializing_if = "String::is_empty")]
         comment: String,
     },
+    Followed {
+        #[serde(default)]
+        who: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        comment: String,
+    },
+    Unfollowed {
+        #[serde(default)]
+        who: String,
+    },
     /// A kind of a newer postdesk: never written, skipped when read.
     #[serde(other)]
     Newer,
@@ -378,6 +388,11 @@ impl From<&Event> for EventRecord {
                 to: to.clone(),
                 comment: comment.clone(),
             },
+            EventKind::Followed { who, comment } => EventKindRecord::Followed {
+                who: who.clone(),
+                comment: comment.clone(),
+            },
+            EventKind::Unfollowed { who } => EventKindRecord::Unfollowed { who: who.clone() },
         };
         EventRecord {
             at: e.at,
@@ -435,6 +450,8 @@ impl EventRecord {
             EventKindRecord::Transferred { from, to, comment } => {
                 EventKind::Transferred { from, to, comment }
             }
+            EventKindRecord::Followed { who, comment } => EventKind::Followed { who, comment },
+            EventKindRecord::Unfollowed { who } => EventKind::Unfollowed { who },
             EventKindRecord::Newer => return None,
         };
         Some(Event {
@@ -655,6 +672,11 @@ mod tests {
                 to: "finance".into(),
                 comment: "an invoice".into(),
             },
+            EventKind::Followed {
+                who: "ann@example.com".into(),
+                comment: "for the invoice".into(),
+            },
+            EventKind::Unfollowed { who: "bob".into() },
         ] {
             let event = Event {
                 at: 3,

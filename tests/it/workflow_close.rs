@@ -126,3 +126,82 @@ fn edit_moves_a_ticket_only_for_those_who_may_transfer() {
     ]);
     assert_eq!(show(&env, "1")["service"], "finance");
 }
+
+#[test]
+fn follow_and_unfollow_take_a_login_or_an_address_with_an_event_each() {
+    let env = with_carol_managing_it();
+    env.create(&["-s", "Printer jams"]);
+    let out = env.ok(&[
+        "--as",
+        "bob",
+        "ticket",
+        "follow",
+        "1",
+        "Ann <ann@example.com>",
+        "-m",
+        "her printer",
+    ]);
+    assert_eq!(out, "#1: made ann@example.com a follower\n");
+    let e = last_event(&env, "1");
+    assert_eq!(
+        (&e["kind"], &e["actor"], &e["field"], &e["from"], &e["to"]),
+        (
+            &"followed".into(),
+            &"bob".into(),
+            &"followers".into(),
+            &serde_json::Value::Null,
+            &"ann@example.com".into()
+        )
+    );
+    assert_eq!(e["comment"], "her printer");
+    env.ok(&["ticket", "follow", "1", "carol"]);
+    assert_eq!(
+        show(&env, "1")["followers"],
+        serde_json::json!(["ann@example.com", "boss@corp.example", "carol"])
+    );
+    assert!(env
+        .ok(&["ticket", "show", "1"])
+        .contains("ann@example.com boss@corp.example carol"));
+    assert_eq!(
+        env.ok(&["ticket", "follow", "1", "carol"]),
+        "ticket #1 unchanged\n"
+    );
+
+    let out = env.ok(&[
+        "--as",
+        "carol",
+        "ticket",
+        "unfollow",
+        "1",
+        "ann@example.com",
+    ]);
+    assert_eq!(out, "#1: removed ann@example.com from the followers\n");
+    let e = last_event(&env, "1");
+    assert_eq!(
+        (&e["kind"], &e["from"], &e["to"]),
+        (
+            &"unfollowed".into(),
+            &"ann@example.com".into(),
+            &serde_json::Value::Null
+        )
+    );
+}
+
+#[test]
+fn follow_refuses_what_is_no_user_nor_address_and_unfollow_what_does_not_follow() {
+    let env = with_carol_managing_it();
+    env.create(&["-s", "Printer jams"]);
+    let err = env.fails(&["ticket", "follow", "1", "nobody here"], 1);
+    assert_eq!(
+        err,
+        "postdesk: 'nobody here' is neither a login of the config nor an e-mail address: \
+         give a login or name@domain\n"
+    );
+    let err = env.fails(&["ticket", "unfollow", "1", "bob"], 1);
+    assert_eq!(
+        err,
+        "postdesk: ticket #1: bob does not follow it (followers: boss@corp.example)\n"
+    );
+    let err = env.fails(&["--as", "dave", "ticket", "follow", "1", "bob"], 1);
+    assert!(err.contains("dave"), "{err}");
+}

@@ -6,6 +6,7 @@ mod comment;
 mod create;
 mod edit;
 mod fields;
+mod follow;
 mod list;
 mod release;
 mod show;
@@ -33,6 +34,8 @@ pub enum TicketCommand {
     Status(status::StatusArgs),
     Comment(comment::CommentArgs),
     Transfer(transfer::TransferArgs),
+    Follow(follow::FollowArgs),
+    Unfollow(follow::UnfollowArgs),
 }
 
 pub fn run(cmd: TicketCommand, global: &Global) -> Result<()> {
@@ -49,6 +52,8 @@ pub fn run(cmd: TicketCommand, global: &Global) -> Result<()> {
         TicketCommand::Status(args) => status::run(args, &desk, global.format),
         TicketCommand::Comment(args) => comment::run(args, &desk, global.format),
         TicketCommand::Transfer(args) => transfer::run(args, &desk, global.format),
+        TicketCommand::Follow(args) => follow::run_follow(args, &desk, global.format),
+        TicketCommand::Unfollow(args) => follow::run_unfollow(args, &desk, global.format),
     }
 }
 

@@ -97,6 +97,8 @@ impl<'a> EventJson<'a> {
             EventKind::Transferred { from, to, .. } => {
                 (Some("service"), Some(from.as_str()), Some(to.as_str()))
             }
+            EventKind::Followed { who, .. } => (Some("followers"), None, Some(who.as_str())),
+            EventKind::Unfollowed { who } => (Some("followers"), Some(who.as_str()), None),
             _ => (None, None, None),
         };
         let mail = match &e.kind {
