@@ -677,6 +677,7 @@ impl<'a> Pipeline<'a> {
             created: at,
             updated: at,
             links: link.into_iter().collect(),
+            approval: None,
         };
         ticket.set_description(&msg.text, || TextRef::Mail(msg.hash.clone()));
         Ok((ticket, held_cc))

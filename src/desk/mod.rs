@@ -1,5 +1,6 @@
 //! The use cases. Commands build a [`Desk`] and call into these modules; nothing here prints.
 
+pub mod close;
 pub mod doctor;
 pub mod fields;
 pub mod follow;
@@ -22,6 +23,7 @@ use anyhow::{bail, Result};
 use jiff::tz::TimeZone;
 
 use crate::config::{self, Config};
+use crate::model::Ticket;
 use crate::store::{Storage, Teardown};
 
 /// What every command works with: the config, who is acting, and the data directory
@@ -158,6 +160,15 @@ impl Desk {
 
 /// Activity-log entries made by rules: (actor such as `rule 'name'`, what).
 pub type RuleEntries = Vec<(String, crate::model::EventKind)>;
+
+impl Desk {
+    /// The approval of `ticket` as it stands now: pending past
+    /// `settings.approval_days` counts as approved. Applied to every ticket read.
+    pub fn settle_approval(&self, ticket: &mut Ticket) {
+        let days = self.config.settings.approval_days;
+        ticket.approval = ticket.approval.map(|a| a.at(now(), days));
+    }
+}
 
 /// Now, in seconds since the epoch.
 pub fn now() -> i64 {

@@ -1,9 +1,10 @@
 //! Who may do what to a ticket. Admins may do anything; a service's managers may
-//! take, assign, release, transfer, close and reopen its tickets; its agents (the members of
-//! its default-assignee group, or that user) may take them, reopen them, and change
-//! the status of what they hold; whoever holds a ticket may release it; any user of
-//! the directory may comment and add or remove followers. These guard against mistakes among colleagues: the
-//! boundary against everyone else is the Unix permissions of the desk.
+//! take, assign, release, transfer, close and reopen its tickets; its agents (the
+//! members of its default-assignee group, or that user) may take them, reopen them,
+//! record the requester's answer to a closing, and change the status of (and close)
+//! what they hold; whoever holds a ticket may release it; any user of the directory
+//! may comment and add or remove followers. These guard against mistakes among
+//! colleagues: the boundary against everyone else is the Unix permissions of the desk.
 
 use crate::config::{Config, Service};
 use crate::model::{Assignee, Ticket};
@@ -17,8 +18,12 @@ pub enum Action {
     Release,
     /// Move the status (closing included) other than reopening.
     ChangeStatus,
+    /// Close, asking the requester to approve.
+    Close,
     /// From closed back to open.
     Reopen,
+    /// Record the requester's answer to a closing (approve or reject).
+    Answer,
     Comment,
     /// Add or remove a follower.
     Follow,
@@ -35,7 +40,9 @@ impl Action {
             Action::Assign => "assign",
             Action::Release => "release",
             Action::ChangeStatus => "change the status of",
+            Action::Close => "close",
             Action::Reopen => "reopen",
+            Action::Answer => "answer for the requester of",
             Action::Comment => "comment on",
             Action::Follow => "change the followers of",
             Action::Transfer => "transfer",
@@ -57,8 +64,8 @@ fn allowed(action: Action) -> Allowed {
     match action {
         Action::Comment | Action::Follow => Allowed::Anyone,
         Action::Assign | Action::Transfer => Allowed::Managers,
-        Action::Take | Action::Reopen | Action::Edit => Allowed::ManagersAndAgents,
-        Action::Release | Action::ChangeStatus => Allowed::ManagersAndHolder,
+        Action::Take | Action::Reopen | Action::Edit | Action::Answer => Allowed::ManagersAndAgents,
+        Action::Release | Action::ChangeStatus | Action::Close => Allowed::ManagersAndHolder,
     }
 }
 

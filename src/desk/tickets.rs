@@ -4,8 +4,9 @@ use std::collections::BTreeSet;
 
 use anyhow::{bail, Context, Result};
 
+use super::close::approval_after_move;
 use super::roles::{self, Action};
-use super::workflow::{update_ticket, Change};
+use super::workflow::{check_close, update_ticket, Change};
 use super::{fields, now, Desk};
 use crate::config::{Service, View};
 use crate::mail::parse::{attachment_bytes, single_address};
@@ -81,6 +82,7 @@ pub fn create(desk: &Desk, patch: TicketPatch) -> Result<Ticket> {
         created: at,
         updated: at,
         links: Default::default(),
+        approval: None,
     };
     let message = template.and_then(|t| t.message.as_deref());
     if let Some(message) = message {
@@ -158,6 +160,13 @@ impl Change for Edit<'_> {
             roles::check(&self.desk.config, actor, Action::Transfer, &old).map_err(|e| {
                 anyhow::anyhow!("--service: {e}; a ticket moves with `ticket transfer`")
             })?;
+        }
+        if t.status != old.status {
+            // The same closing as `ticket close`: checked, and approval asked.
+            if t.status == Status::Closed {
+                check_close(tx, &old, false)?;
+            }
+            t.approval = approval_after_move(t.status);
         }
         if t.description_rest != old.description_rest {
             queue_description_words(tx, t, self.patch.description.as_deref())?;
@@ -281,6 +290,7 @@ fn stored(desk: &Desk, number: u64) -> Result<(Ticket, Vec<Event>)> {
 /// from the mail store, a text costs a parse of its message).
 pub fn show(desk: &Desk, number: u64, whole_mail: bool) -> Result<(Ticket, Vec<Event>)> {
     let (mut ticket, mut events) = stored(desk, number)?;
+    desk.settle_approval(&mut ticket);
     if let Some(rest) = &ticket.description_rest {
         ticket.description = whole_text(desk, rest).unwrap_or_else(|e| {
             format!(
@@ -375,6 +385,9 @@ pub fn list(desk: &Desk, view: &View) -> Result<Vec<Ticket>> {
     let mut tickets = desk
         .storage
         .read(|store| store.query(&filter, descending, limit))?;
+    for ticket in &mut tickets {
+        desk.settle_approval(ticket);
+    }
     tickets.sort_by(|a, b| compare(&sort, a, b));
     if let Some(limit) = view.limit {
         tickets.truncate(limit);

@@ -25,6 +25,15 @@ pub trait Change {
     fn apply(&self, tx: &dyn Writer, actor: &str, ticket: &mut Ticket) -> Result<Vec<EventKind>>;
 }
 
+/// Whether `ticket` may close. Every closing asks this (`close`, `status N closed`,
+/// `take --close`, `edit --status closed`), inside the write, before it moves.
+///
+/// Nothing refuses yet: this is where "open sub-tickets need --force" plugs in once
+/// tickets have sub-tickets (a parallel slice of issue 19).
+pub fn check_close(_tx: &dyn Writer, _ticket: &Ticket, _force: bool) -> Result<()> {
+    Ok(())
+}
+
 /// What [`update_ticket`] did.
 #[derive(Debug)]
 pub struct Updated {

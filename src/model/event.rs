@@ -103,6 +103,10 @@ pub enum EventKind {
     Followed { who: String, comment: String },
     /// `unfollow`: `who` no longer follows the ticket.
     Unfollowed { who: String },
+    /// `approve`: the requester approved the closing.
+    Approved,
+    /// `reject`: the requester rejected the closing (the ticket reopened), and why.
+    Rejected { comment: String },
 }
 
 impl EventKind {
@@ -125,6 +129,8 @@ impl EventKind {
         "transferred",
         "followed",
         "unfollowed",
+        "approved",
+        "rejected",
     ];
 
     /// Stable machine name, used in JSON and CSV.
@@ -146,6 +152,8 @@ impl EventKind {
             EventKind::Transferred { .. } => "transferred",
             EventKind::Followed { .. } => "followed",
             EventKind::Unfollowed { .. } => "unfollowed",
+            EventKind::Approved => "approved",
+            EventKind::Rejected { .. } => "rejected",
         }
     }
 
@@ -213,6 +221,10 @@ impl EventKind {
             }
             EventKind::Followed { who, .. } => format!("made {who} a follower"),
             EventKind::Unfollowed { who } => format!("removed {who} from the followers"),
+            EventKind::Approved => "recorded the requester's approval of the closing".to_string(),
+            EventKind::Rejected { .. } => {
+                "recorded the requester's rejection of the closing".to_string()
+            }
         }
     }
 
@@ -222,6 +234,7 @@ impl EventKind {
             EventKind::Assigned { comment, .. }
             | EventKind::Transferred { comment, .. }
             | EventKind::Followed { comment, .. }
+            | EventKind::Rejected { comment }
                 if !comment.is_empty() =>
             {
                 Some(comment)
@@ -303,6 +316,8 @@ mod tests {
                 comment: text(),
             },
             EventKind::Unfollowed { who: text() },
+            EventKind::Approved,
+            EventKind::Rejected { comment: text() },
         ];
         for kind in &all {
             match kind {
@@ -320,7 +335,9 @@ mod tests {
                 | EventKind::InfoRequested { .. }
                 | EventKind::Transferred { .. }
                 | EventKind::Followed { .. }
-                | EventKind::Unfollowed { .. } => {}
+                | EventKind::Unfollowed { .. }
+                | EventKind::Approved
+                | EventKind::Rejected { .. } => {}
             }
         }
         all

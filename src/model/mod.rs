@@ -1,5 +1,6 @@
 //! The domain: plain data and the pure rules over it. No I/O lives here.
 
+pub mod approval;
 pub mod choices;
 pub mod event;
 pub mod filter;
@@ -8,6 +9,7 @@ pub mod text;
 pub mod ticket;
 pub mod when;
 
+pub use approval::Approval;
 pub use event::{Attachment, Event, EventKind, MailIn};
 pub use filter::{SortKey, TicketFilter};
 pub use ticket::{Assignee, Priority, Requester, Status, TextRef, Ticket};

@@ -205,6 +205,8 @@ pub struct Ticket {
     pub updated: i64,
     /// Related tickets.
     pub links: BTreeSet<u64>,
+    /// The requester's approval of the last closing; None when never asked.
+    pub approval: Option<super::Approval>,
 }
 
 impl Ticket {
@@ -228,6 +230,7 @@ impl Ticket {
             created: at,
             updated: at,
             links: BTreeSet::new(),
+            approval: None,
         }
     }
 

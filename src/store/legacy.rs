@@ -177,6 +177,7 @@ impl OldTicket {
             created: self.created,
             updated: self.updated,
             links: self.links,
+            approval: None,
         }
     }
 }

@@ -15,8 +15,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Assignee, Attachment, Customer, Event, EventKind, IgnoredMail, MailIn, Requester, TextRef,
-    Ticket,
+    Approval, Assignee, Attachment, Customer, Event, EventKind, IgnoredMail, MailIn, Requester,
+    TextRef, Ticket,
 };
 
 /// The format byte of a MessagePack map record.
@@ -69,6 +69,47 @@ pub struct TicketRecord {
     pub updated: i64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<u64>,
+    /// Added after schema 5 with a default: records without it read as never asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalRecord>,
+}
+
+/// `state` is `pending` (asked at `since`), `approved` or `rejected`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ApprovalRecord {
+    pub state: String,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub since: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+impl From<Approval> for ApprovalRecord {
+    fn from(a: Approval) -> Self {
+        let since = match a {
+            Approval::Pending { since } => since,
+            _ => 0,
+        };
+        ApprovalRecord {
+            state: a.as_str().to_string(),
+            since,
+        }
+    }
+}
+
+impl ApprovalRecord {
+    /// None for a state of a newer postdesk: read as never asked.
+    fn into_approval(self) -> Option<Approval> {
+        match self.state.as_str() {
+            "pending" => Some(Approval::Pending { since: self.since }),
+            "approved" => Some(Approval::Approved),
+            "rejected" => Some(Approval::Rejected),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -115,6 +156,7 @@ impl From<&Ticket> for TicketRecord {
             created: t.created,
             updated: t.updated,
             links: t.links.iter().copied().collect(),
+            approval: t.approval.map(ApprovalRecord::from),
         }
     }
 }
@@ -151,6 +193,7 @@ impl TicketRecord {
             created: self.created,
             updated: self.updated,
             links: self.links.into_iter().collect(),
+            approval: self.approval.and_then(ApprovalRecord::into_approval),
         })
     }
 }
@@ -252,6 +295,11 @@ pub enum EventKindRecord {
     Unfollowed {
         #[serde(default)]
         who: String,
+    },
+    Approved,
+    Rejected {
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        comment: String,
     },
     /// A kind of a newer postdesk: never written, skipped when read.
     #[serde(other)]
@@ -393,6 +441,10 @@ impl From<&Event> for EventRecord {
                 comment: comment.clone(),
             },
             EventKind::Unfollowed { who } => EventKindRecord::Unfollowed { who: who.clone() },
+            EventKind::Approved => EventKindRecord::Approved,
+            EventKind::Rejected { comment } => EventKindRecord::Rejected {
+                comment: comment.clone(),
+            },
         };
         EventRecord {
             at: e.at,
@@ -452,6 +504,8 @@ impl EventRecord {
             }
             EventKindRecord::Followed { who, comment } => EventKind::Followed { who, comment },
             EventKindRecord::Unfollowed { who } => EventKind::Unfollowed { who },
+            EventKindRecord::Approved => EventKind::Approved,
+            EventKindRecord::Rejected { comment } => EventKind::Rejected { comment },
             EventKindRecord::Newer => return None,
         };
         Some(Event {
@@ -565,6 +619,24 @@ mod tests {
         assert_eq!(t.status, crate::model::Status::Pending);
         assert!(t.tags.is_empty() && t.description_rest.is_none() && t.links.is_empty());
         assert_eq!(t.assignee, Assignee::Nobody);
+        assert_eq!(t.approval, None, "no approval was asked");
+    }
+
+    #[test]
+    fn approvals_round_trip() {
+        for approval in [
+            Approval::Pending {
+                since: 1_700_000_000,
+            },
+            Approval::Approved,
+            Approval::Rejected,
+        ] {
+            let mut t = Ticket::new(4, "subject", 100);
+            t.approval = Some(approval);
+            let bytes = encode(&TicketRecord::from(&t)).unwrap();
+            let back = decode::<TicketRecord>(&bytes, String::new).unwrap();
+            assert_eq!(back.into_ticket().unwrap().approval, Some(approval));
+        }
     }
 
     #[test]
@@ -677,6 +749,10 @@ mod tests {
                 comment: "for the invoice".into(),
             },
             EventKind::Unfollowed { who: "bob".into() },
+            EventKind::Approved,
+            EventKind::Rejected {
+                comment: "still jams".into(),
+            },
         ] {
             let event = Event {
                 at: 3,

@@ -205,3 +205,131 @@ fn follow_refuses_what_is_no_user_nor_address_and_unfollow_what_does_not_follow(
     let err = env.fails(&["--as", "dave", "ticket", "follow", "1", "bob"], 1);
     assert!(err.contains("dave"), "{err}");
 }
+
+fn kinds(done: &serde_json::Value) -> Vec<serde_json::Value> {
+    done["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].clone())
+        .collect()
+}
+
+#[test]
+fn close_asks_the_requester_to_approve_and_approve_records_the_answer() {
+    let env = with_carol_managing_it();
+    env.create(&["-s", "Printer jams", "--requester-email", "ann@example.com"]);
+    assert_eq!(show(&env, "1")["approval"], serde_json::Value::Null);
+    let done = env.json(&["--as", "carol", "ticket", "close", "1", "-m", "replaced"]);
+    assert_eq!(
+        (&done["status"], &done["approval"]),
+        (&"closed".into(), &"pending".into())
+    );
+    assert_eq!(kinds(&done), ["changed", "comment"]);
+    assert_eq!(done["events"][0]["to"], "closed");
+    assert_eq!(done["events"][1]["comment"], "replaced");
+    assert!(env.ok(&["ticket", "show", "1"]).contains("approval"));
+    let listed = env.ok(&[
+        "ticket",
+        "list",
+        "--columns",
+        "number,approval",
+        "--format",
+        "csv",
+    ]);
+    assert!(listed.contains("1,pending"), "{listed}");
+
+    let err = env.fails(&["ticket", "close", "1"], 1);
+    assert_eq!(err, "postdesk: ticket #1: #1 is already closed\n");
+
+    let out = env.ok(&["--as", "bob", "ticket", "approve", "1"]);
+    assert_eq!(
+        out,
+        "#1: recorded the requester's approval of the closing\n"
+    );
+    let t = show(&env, "1");
+    assert_eq!(
+        (&t["status"], &t["approval"]),
+        (&"closed".into(), &"approved".into())
+    );
+    assert_eq!(last_event(&env, "1")["kind"], "approved");
+    let err = env.fails(&["ticket", "approve", "1"], 1);
+    assert_eq!(
+        err,
+        "postdesk: ticket #1: approval of #1 is not pending: it is already approved\n"
+    );
+}
+
+#[test]
+fn reject_reopens_and_approving_what_was_never_asked_is_refused() {
+    let env = with_carol_managing_it();
+    env.create(&["-s", "Printer jams"]);
+    let err = env.fails(&["ticket", "approve", "1"], 1);
+    assert!(
+        err.contains("approval of #1 is not pending: no approval was asked"),
+        "{err}"
+    );
+    env.ok(&["ticket", "status", "1", "closed"]);
+    assert_eq!(
+        show(&env, "1")["approval"],
+        "pending",
+        "status closed asks too"
+    );
+    let err = env.fails(&["--as", "dave", "ticket", "reject", "1"], 1);
+    assert!(err.contains("dave"), "{err}");
+    let done = env.json(&["ticket", "reject", "1", "-m", "still jams"]);
+    assert_eq!(kinds(&done), ["rejected", "changed"]);
+    assert_eq!(done["events"][0]["comment"], "still jams");
+    assert_eq!(
+        (&done["status"], &done["approval"]),
+        (&"open".into(), &"rejected".into())
+    );
+    let err = env.fails(&["ticket", "reject", "1"], 1);
+    assert!(err.contains("it is already rejected"), "{err}");
+    // take --close closes the same way.
+    let done = env.json(&["--as", "bob", "ticket", "take", "1", "--close"]);
+    assert_eq!(done["approval"], "pending");
+}
+
+#[test]
+fn close_and_reopen_go_by_role() {
+    let env = with_carol_managing_it();
+    env.create(&["-s", "Printer jams"]);
+    // bob is an agent of it but does not hold it (the group does).
+    let err = env.fails(&["--as", "bob", "ticket", "close", "1"], 1);
+    assert_eq!(
+        err,
+        "postdesk: only the managers of service 'it' (alice, carol) or an admin \
+         may close #1 (bob may not)\n"
+    );
+    let err = env.fails(&["ticket", "reopen", "1"], 1);
+    assert_eq!(
+        err,
+        "postdesk: ticket #1: #1 is not closed (it is open): nothing to reopen\n"
+    );
+    env.ok(&["--as", "bob", "ticket", "take", "1"]);
+    env.ok(&["--as", "bob", "ticket", "close", "1", "--force"]);
+    let done = env.json(&["--as", "bob", "ticket", "reopen", "1", "-m", "came back"]);
+    assert_eq!(kinds(&done), ["changed", "comment"]);
+    assert_eq!(
+        (&done["status"], &done["approval"]),
+        (&"open".into(), &serde_json::Value::Null)
+    );
+    let err = env.fails(&["--as", "nobody", "ticket", "reopen", "1"], 1);
+    assert!(err.contains("nobody"), "{err}");
+}
+
+#[test]
+fn no_answer_within_approval_days_counts_as_approved() {
+    let env =
+        Env::with_config(&CONFIG.replace("timezone: UTC", "timezone: UTC\n  approval_days: 0"));
+    env.create(&["-s", "Printer jams"]);
+    env.ok(&["ticket", "close", "1"]);
+    assert_eq!(show(&env, "1")["approval"], "approved");
+    let err = env.fails(&["ticket", "reject", "1"], 1);
+    assert_eq!(
+        err,
+        "postdesk: ticket #1: approval of #1 is not pending: it counts as approved: \
+         no answer came within 0 days (settings.approval_days)\n"
+    );
+}

@@ -2,6 +2,7 @@
 
 mod assign;
 mod attachment;
+mod close;
 mod comment;
 mod create;
 mod edit;
@@ -36,6 +37,10 @@ pub enum TicketCommand {
     Transfer(transfer::TransferArgs),
     Follow(follow::FollowArgs),
     Unfollow(follow::UnfollowArgs),
+    Close(close::CloseArgs),
+    Approve(close::ApproveArgs),
+    Reject(close::RejectArgs),
+    Reopen(close::ReopenArgs),
 }
 
 pub fn run(cmd: TicketCommand, global: &Global) -> Result<()> {
@@ -54,6 +59,10 @@ pub fn run(cmd: TicketCommand, global: &Global) -> Result<()> {
         TicketCommand::Transfer(args) => transfer::run(args, &desk, global.format),
         TicketCommand::Follow(args) => follow::run_follow(args, &desk, global.format),
         TicketCommand::Unfollow(args) => follow::run_unfollow(args, &desk, global.format),
+        TicketCommand::Close(args) => close::run_close(args, &desk, global.format),
+        TicketCommand::Approve(args) => close::run_approve(args, &desk, global.format),
+        TicketCommand::Reject(args) => close::run_reject(args, &desk, global.format),
+        TicketCommand::Reopen(args) => close::run_reopen(args, &desk, global.format),
     }
 }
 

@@ -28,6 +28,9 @@ pub struct TicketJson<'a> {
     pub created: String,
     pub updated: String,
     pub links: &'a BTreeSet<u64>,
+    /// The requester's approval of the closing: `pending`, `approved`, `rejected`
+    /// or null (never asked).
+    pub approval: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<EventJson<'a>>>,
 }
@@ -80,6 +83,7 @@ impl<'a> TicketJson<'a> {
             created: iso_utc(t.created),
             updated: iso_utc(t.updated),
             links: &t.links,
+            approval: t.approval.map(|a| a.as_str()),
             events: events.map(|evs| evs.iter().map(EventJson::new).collect()),
         }
     }
@@ -154,6 +158,7 @@ pub const ALL_COLUMNS: &[&str] = &[
     "created",
     "updated",
     "description",
+    "approval",
 ];
 
 /// Checks `--columns`: built-in names, or `field.NAME` for a custom field.
@@ -202,6 +207,11 @@ pub fn cell(t: &Ticket, column: &str, tz: Option<&TimeZone>) -> String {
         "created" => time(t.created),
         "updated" => time(t.updated),
         "description" => t.description.clone(),
+        "approval" => t
+            .approval
+            .map(|a| a.as_str())
+            .unwrap_or_default()
+            .to_string(),
         other => other
             .strip_prefix("field.")
             .and_then(|f| t.fields.get(f))
