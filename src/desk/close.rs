@@ -61,7 +61,7 @@ impl Change for Close {
     }
 
     fn rule_event(&self) -> RuleEvent {
-        RuleEvent::Updated
+        RuleEvent::Closed
     }
 
     fn apply(&self, tx: &dyn Writer, _: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
@@ -86,7 +86,10 @@ impl Change for Answer {
     }
 
     fn rule_event(&self) -> RuleEvent {
-        RuleEvent::Updated
+        match self.reject {
+            Some(_) => RuleEvent::Reopened,
+            None => RuleEvent::Updated,
+        }
     }
 
     fn apply(&self, _: &dyn Writer, _: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
@@ -128,7 +131,7 @@ impl Change for Reopen {
     }
 
     fn rule_event(&self) -> RuleEvent {
-        RuleEvent::Updated
+        RuleEvent::Reopened
     }
 
     fn apply(&self, _: &dyn Writer, _: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {

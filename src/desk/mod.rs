@@ -110,16 +110,19 @@ impl Desk {
 
     /// Runs the rules on a ticket for an event; returns the activity-log entries
     /// (actor, what) that record what they did, and the rule that said to ignore.
+    /// `from_agent`: the mail's From is a user of the config, authenticated.
     pub fn apply_rules(
         &self,
         event: crate::rules::RuleEvent,
         mail: Option<&crate::mail::parse::Incoming>,
+        from_agent: bool,
         ticket: &mut crate::model::Ticket,
     ) -> Result<(RuleEntries, Option<String>)> {
         let decision = crate::rules::eval::run(
             &self.rules()?.rules,
             event,
             mail,
+            from_agent,
             ticket,
             &|to, t| recipients::addresses(&self.config, to, t),
             false,

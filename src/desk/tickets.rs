@@ -98,7 +98,7 @@ pub fn create(desk: &Desk, patch: TicketPatch) -> Result<Ticket> {
     if ticket.subject.trim().is_empty() {
         bail!("a ticket needs a subject: give --subject, or a --category whose template has one");
     }
-    let (rule_events, _) = desk.apply_rules(RuleEvent::Created, None, &mut ticket)?;
+    let (rule_events, _) = desk.apply_rules(RuleEvent::Created, None, false, &mut ticket)?;
     ticket.number = desk.storage.write(|tx| {
         let number = tx.next_number()?;
         let mut t = ticket.clone();

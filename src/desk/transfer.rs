@@ -62,7 +62,7 @@ impl Change for Move<'_> {
     }
 
     fn rule_event(&self) -> RuleEvent {
-        RuleEvent::Updated
+        RuleEvent::Transferred
     }
 
     fn apply(&self, _: &dyn Writer, actor: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {

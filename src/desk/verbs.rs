@@ -183,7 +183,10 @@ impl Change for SetStatus {
     }
 
     fn rule_event(&self) -> RuleEvent {
-        RuleEvent::Updated
+        match self.0 {
+            Status::Closed => RuleEvent::Closed,
+            _ => RuleEvent::Updated,
+        }
     }
 
     fn apply(&self, tx: &dyn Writer, _: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {

@@ -62,7 +62,7 @@ pub fn update_ticket(desk: &Desk, number: u64, change: &dyn Change) -> Result<Up
                 events: Vec::new(),
             });
         }
-        let (by_rules, _) = desk.apply_rules(change.rule_event(), None, &mut ticket)?;
+        let (by_rules, _) = desk.apply_rules(change.rule_event(), None, false, &mut ticket)?;
         ticket.updated = at;
         tx.save_ticket(&ticket)?;
         let events: Vec<Event> = mine

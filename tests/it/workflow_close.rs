@@ -333,3 +333,119 @@ fn no_answer_within_approval_days_counts_as_approved() {
          no answer came within 0 days (settings.approval_days)\n"
     );
 }
+
+fn with_rules(env: &Env, rules: &str) {
+    std::fs::create_dir_all(env.path().join("rules")).unwrap();
+    std::fs::write(env.path().join("rules/10-flow.yaml"), rules).unwrap();
+}
+
+#[test]
+fn rules_fire_on_closed_reopened_and_transferred() {
+    let env = Env::new();
+    with_rules(
+        &env,
+        r#"
+- name: on close
+  when: closed
+  actions: [{ tag: [was-closed] }]
+- name: on reopen
+  when: [reopened]
+  actions: [{ tag: [was-reopened] }]
+- name: on transfer
+  when: transferred
+  actions: [{ tag: [was-transferred] }]
+- name: edited
+  when: updated
+  actions: [{ tag: [edited] }]
+"#,
+    );
+    env.create(&["-s", "Printer jams"]);
+    let done = env.json(&["ticket", "close", "1"]);
+    assert_eq!(done["tags"], serde_json::json!(["was-closed"]));
+    let done = env.json(&["ticket", "reopen", "1"]);
+    assert_eq!(
+        done["tags"],
+        serde_json::json!(["was-closed", "was-reopened"])
+    );
+    let done = env.json(&["ticket", "transfer", "1", "finance"]);
+    assert_eq!(
+        done["tags"],
+        serde_json::json!(["was-closed", "was-reopened", "was-transferred"]),
+        "none of them fires updated"
+    );
+    env.create(&["-s", "Second"]);
+    let done = env.json(&["ticket", "status", "2", "closed"]);
+    assert_eq!(done["tags"], serde_json::json!(["was-closed"]));
+    let done = env.json(&["ticket", "reject", "2"]);
+    assert_eq!(
+        done["tags"],
+        serde_json::json!(["was-closed", "was-reopened"])
+    );
+}
+
+fn mail(from: &str, subject: &str, id: &str) -> String {
+    format!(
+        "From: {from}\nTo: help@corp.example\nSubject: {subject}\nMessage-ID: <{id}>\n\
+         Date: Tue, 24 Nov 2026 21:30:00 +0000\n\nSome text.\n"
+    )
+}
+
+#[test]
+fn the_author_condition_tells_the_requester_a_follower_and_an_agent_apart() {
+    let env = Env::with_config(&format!("{CONFIG}ingest:\n  trust_from: true\n"));
+    with_rules(
+        &env,
+        r#"
+- name: managers hear of customer replies
+  when: reply
+  conditions: [{ not: { author: agent } }]
+  actions: [{ tag: [customer-reply] }]
+- name: who
+  when: reply
+  conditions: [{ author: { in: [requester, follower] } }]
+  actions: [{ tag: [known] }]
+- name: by a follower
+  when: reply
+  conditions: [{ author: follower }]
+  actions: [{ tag: [by-follower] }]
+"#,
+    );
+    env.deliver(&mail("ann@acme.example", "Laptop", "a1@acme.example"));
+    let tags = |env: &Env| show(env, "1")["tags"].clone();
+    env.deliver(&mail(
+        "Alice <alice@desk.example>",
+        "Re: [#1] Laptop",
+        "a2@desk.example",
+    ));
+    assert_eq!(tags(&env), serde_json::json!([]), "an agent's own reply");
+    env.deliver(&mail(
+        "ann@acme.example",
+        "Re: [#1] Laptop",
+        "a3@acme.example",
+    ));
+    assert_eq!(tags(&env), serde_json::json!(["customer-reply", "known"]));
+    env.ok(&["ticket", "follow", "1", "carl@acme.example"]);
+    env.deliver(&mail(
+        "carl@acme.example",
+        "Re: [#1] Laptop",
+        "a4@acme.example",
+    ));
+    assert_eq!(
+        tags(&env),
+        serde_json::json!(["by-follower", "customer-reply", "known"])
+    );
+}
+
+#[test]
+fn an_unknown_author_is_refused_when_the_rules_load() {
+    let env = Env::new();
+    with_rules(
+        &env,
+        "- name: odd\n  when: reply\n  conditions: [{ author: boss }]\n  actions: [{ tag: [x] }]\n",
+    );
+    let err = env.fails(&["rule", "check"], 1);
+    assert!(
+        err.contains("unknown author 'boss', expected one of requester, follower, agent, stranger"),
+        "{err}"
+    );
+}
