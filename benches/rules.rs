@@ -64,6 +64,7 @@ fn main() {
             &rules.rules,
             Event::Created,
             Some(msg),
+            false,
             &mut t,
             &|to, _| vec![to.to_string()],
             false,

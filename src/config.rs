@@ -60,6 +60,10 @@ pub struct Settings {
     pub rules_dir: Option<PathBuf>,
     /// Handlebars templates (`NAME.hbs`), relative to the config file [default: templates].
     pub templates_dir: Option<PathBuf>,
+    /// Days a requester has to approve or reject a closing; no answer counts as
+    /// approved [default: 7].
+    #[serde(default = "default_approval_days")]
+    pub approval_days: u32,
 }
 
 impl Default for Settings {
@@ -71,8 +75,13 @@ impl Default for Settings {
             default_service: None,
             rules_dir: None,
             templates_dir: None,
+            approval_days: default_approval_days(),
         }
     }
+}
+
+fn default_approval_days() -> u32 {
+    7
 }
 
 fn default_subject_prefix() -> String {

@@ -4,13 +4,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::ticket::view::{EventJson, TicketJson};
 use crate::desk::export::Imported;
-use crate::model::{Assignee, Event, EventKind, LinkKind, Requester, TextRef, Ticket};
+use crate::model::{Approval, Assignee, Event, EventKind, LinkKind, Requester, TextRef, Ticket};
 
 #[derive(Serialize)]
 pub struct ExportTicket<'a> {
@@ -82,6 +82,9 @@ struct ImportTicket {
     link_kinds: BTreeMap<u64, LinkKind>,
     #[serde(default)]
     minutes_spent: u64,
+    /// `pending`, `approved`, `rejected`, or absent (never asked).
+    #[serde(default)]
+    approval: Option<String>,
     #[serde(default)]
     description_rest: Option<String>,
     #[serde(default)]
@@ -163,6 +166,11 @@ impl ImportTicket {
                 .map(|n| (n, self.link_kinds.get(&n).copied().unwrap_or_default()))
                 .collect(),
             minutes_spent: self.minutes_spent,
+            approval: self
+                .approval
+                .as_deref()
+                .map(|a| approval(a, instant(&self.updated).context("updated")?))
+                .transpose()?,
         };
         Ok(Imported {
             ticket,
@@ -170,6 +178,17 @@ impl ImportTicket {
             line,
         })
     }
+}
+
+/// An approval as `show` prints it; a pending one is taken as asked at the ticket's
+/// last update (its closing, unless it changed since), which `show` does not print.
+pub(super) fn approval(state: &str, updated: i64) -> Result<Approval> {
+    Ok(match state {
+        "pending" => Approval::Pending { since: updated },
+        "approved" => Approval::Approved,
+        "rejected" => Approval::Rejected,
+        other => bail!("approval: unknown '{other}' (expected pending, approved or rejected)"),
+    })
 }
 
 fn mail_mut(kind: &mut EventKind) -> Option<&mut crate::model::MailIn> {

@@ -36,6 +36,7 @@ pub fn parse_csv(text: &str) -> Result<Vec<Imported>> {
 fn row(header: &[String], record: &::csv::StringRecord) -> Result<Ticket> {
     let mut t = Ticket::new(0, "", 0);
     let mut requester = Requester::default();
+    let mut approval = String::new();
     let some = |v: String| (!v.is_empty()).then_some(v);
     let set = |v: &str| -> std::collections::BTreeSet<String> {
         v.split_whitespace().map(str::to_string).collect()
@@ -62,6 +63,7 @@ fn row(header: &[String], record: &::csv::StringRecord) -> Result<Ticket> {
             "requester_phone" => requester.phone = some(value),
             "created" => t.created = instant(&value).context("created")?,
             "updated" => t.updated = instant(&value).context("updated")?,
+            "approval" => approval = value,
             // Shown only: made of the requester's name and address.
             "requester" => {}
             other => match other.strip_prefix("field.") {
@@ -74,6 +76,9 @@ fn row(header: &[String], record: &::csv::StringRecord) -> Result<Ticket> {
         }
     }
     t.requester = requester;
+    if !approval.is_empty() {
+        t.approval = Some(super::exchange::approval(&approval, t.updated)?);
+    }
     Ok(t)
 }
 

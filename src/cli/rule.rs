@@ -25,7 +25,8 @@ Rule files are the *.yaml files of the rules directory (settings.rules_dir, defa
   - name: invoices go to finance     (unique)
     description: ...                 (optional)
     enabled: true                    (default true)
-    when: [created]                  (created, reply, updated, assigned, commented or any; default any)
+    when: [created]                  (created, reply, updated, assigned, commented,
+                                      closed, reopened, transferred or any; default any)
     match: all                       (all or any; default all)
     conditions:
       - from-domain: example.com
@@ -37,7 +38,7 @@ Rule files are the *.yaml files of the rules directory (settings.rules_dir, defa
       - tag: [billing]
     stop: true                       (default false)
 
-Conditions look at from, from-name, from-domain, to, cc, recipient, subject, body, header (with name), has-attachment, size, status, priority, assignee, service, category, tags, field (a custom field, with name). Operators: equals, contains, starts-with, ends-with, regex, in, exists, greater-than, less-than; text tests ignore case unless case-sensitive: true. A scalar means equals, a list means in. Groups: not, all, any, nested.
+Conditions look at from, from-name, from-domain, to, cc, recipient, subject, body, header (with name), has-attachment, size, status, priority, assignee, service, category, tags, field (a custom field, with name), author (requester, follower, agent or stranger: who wrote the mail). Operators: equals, contains, starts-with, ends-with, regex, in, exists, greater-than, less-than; text tests ignore case unless case-sensitive: true. A scalar means equals, a list means in. Groups: not, all, any, nested.
 
 Actions: set (status, priority, service, category, fields), assign (login, @group, none), tag, untag, follow, notify (assignee, managers, requester, followers, a login, @group or an address; optional template), reply (template), ignore, stop. Every change is recorded in the ticket's activity log under the rule's name.
 
@@ -324,6 +325,8 @@ fn test(desk: &Desk, args: TestArgs, format: Format) -> Result<()> {
         &desk.rules()?.rules,
         event,
         mail.as_ref(),
+        // Taken as unauthenticated: `author` is never `agent` here.
+        false,
         &mut ticket,
         &|to, t| recipients::addresses(&desk.config, to, t),
         args.trace,

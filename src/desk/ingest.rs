@@ -544,9 +544,12 @@ impl<'a> Pipeline<'a> {
         }
         // An archive's mail comes in any order: `updated` is its latest mail's time.
         t.updated = t.updated.max(at);
-        let (rule_events, _) =
-            self.desk
-                .apply_rules(crate::rules::RuleEvent::Reply, Some(msg), &mut t)?;
+        let (rule_events, _) = self.desk.apply_rules(
+            crate::rules::RuleEvent::Reply,
+            Some(msg),
+            agent.is_some(),
+            &mut t,
+        )?;
         tx.save_ticket(&t)?;
         for kind in events {
             tx.append_event(
@@ -574,9 +577,13 @@ impl<'a> Pipeline<'a> {
         let (mut ticket, held_cc) =
             self.draft(msg, link.as_ref().map(|l| l.ticket), authenticated, at)?;
         let from = msg.from.clone().context("message without a sender")?;
-        let (rule_events, ignored_by) =
-            self.desk
-                .apply_rules(crate::rules::RuleEvent::Created, Some(msg), &mut ticket)?;
+        let from_agent = authenticated && self.desk.config.user_by_email(&from.email).is_some();
+        let (rule_events, ignored_by) = self.desk.apply_rules(
+            crate::rules::RuleEvent::Created,
+            Some(msg),
+            from_agent,
+            &mut ticket,
+        )?;
         if let Some(rule) = ignored_by.filter(|_| !self.forced) {
             return Ok(Created::IgnoredBy(rule));
         }
@@ -679,6 +686,7 @@ impl<'a> Pipeline<'a> {
             updated: at,
             links: link.map(|n| (n, LinkKind::Relates)).into_iter().collect(),
             minutes_spent: 0,
+            approval: None,
         };
         ticket.set_description(&msg.text, || TextRef::Mail(msg.hash.clone()));
         Ok((ticket, held_cc))

@@ -1,9 +1,11 @@
 //! The use cases. Commands build a [`Desk`] and call into these modules; nothing here prints.
 
+pub mod close;
 pub mod customers;
 pub mod doctor;
 pub mod export;
 pub mod fields;
+pub mod follow;
 pub mod identity;
 pub mod ingest;
 pub mod init;
@@ -14,6 +16,7 @@ pub mod recipients;
 pub mod roles;
 pub mod tickets;
 pub mod time_spent;
+pub mod transfer;
 pub mod verbs;
 pub mod workflow;
 
@@ -24,6 +27,7 @@ use anyhow::{bail, Result};
 use jiff::tz::TimeZone;
 
 use crate::config::{self, Config};
+use crate::model::Ticket;
 use crate::store::{Storage, Teardown};
 
 /// What every command works with: the config, who is acting, and the data directory
@@ -110,16 +114,19 @@ impl Desk {
 
     /// Runs the rules on a ticket for an event; returns the activity-log entries
     /// (actor, what) that record what they did, and the rule that said to ignore.
+    /// `from_agent`: the mail's From is a user of the config, authenticated.
     pub fn apply_rules(
         &self,
         event: crate::rules::RuleEvent,
         mail: Option<&crate::mail::parse::Incoming>,
+        from_agent: bool,
         ticket: &mut crate::model::Ticket,
     ) -> Result<(RuleEntries, Option<String>)> {
         let decision = crate::rules::eval::run(
             &self.rules()?.rules,
             event,
             mail,
+            from_agent,
             ticket,
             &|to, t| recipients::addresses(&self.config, to, t),
             false,
@@ -160,6 +167,15 @@ impl Desk {
 
 /// Activity-log entries made by rules: (actor such as `rule 'name'`, what).
 pub type RuleEntries = Vec<(String, crate::model::EventKind)>;
+
+impl Desk {
+    /// The approval of `ticket` as it stands now: pending past
+    /// `settings.approval_days` counts as approved. Applied to every ticket read.
+    pub fn settle_approval(&self, ticket: &mut Ticket) {
+        let days = self.config.settings.approval_days;
+        ticket.approval = ticket.approval.map(|a| a.at(now(), days));
+    }
+}
 
 /// Now, in seconds since the epoch.
 pub fn now() -> i64 {

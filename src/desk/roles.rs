@@ -1,10 +1,11 @@
 //! Who may do what to a ticket. Admins may do anything; a service's managers may
-//! take, assign, release, close and reopen its tickets; its agents (the members of
-//! its default-assignee group, or that user) may take them, reopen them, and change
-//! the status of what they hold; whoever holds a ticket may release it; any user of
-//! the directory may comment; linking needs a manager or an agent of both tickets.
-//! These guard against mistakes among colleagues: the boundary against everyone
-//! else is the Unix permissions of the desk.
+//! take, assign, release, transfer, close and reopen its tickets; its agents (the
+//! members of its default-assignee group, or that user) may take them, reopen them,
+//! record the requester's answer to a closing, log time, and change the status of
+//! (and close) what they hold; whoever holds a ticket may release it; any user of
+//! the directory may comment and add or remove followers; linking needs a manager or
+//! an agent of both tickets. These guard against mistakes among colleagues: the
+//! boundary against everyone else is the Unix permissions of the desk.
 
 use crate::config::{Config, Service};
 use crate::model::{Assignee, Ticket};
@@ -18,9 +19,17 @@ pub enum Action {
     Release,
     /// Move the status (closing included) other than reopening.
     ChangeStatus,
+    /// Close, asking the requester to approve.
+    Close,
     /// From closed back to open.
     Reopen,
+    /// Record the requester's answer to a closing (approve or reject).
+    Answer,
     Comment,
+    /// Add or remove a follower.
+    Follow,
+    /// Move to another service (`ticket transfer`, or `ticket edit --service`).
+    Transfer,
     /// `ticket edit`: any field.
     Edit,
     /// `ticket link` / `unlink`: judged on each of the two tickets.
@@ -36,8 +45,12 @@ impl Action {
             Action::Assign => "assign",
             Action::Release => "release",
             Action::ChangeStatus => "change the status of",
+            Action::Close => "close",
             Action::Reopen => "reopen",
+            Action::Answer => "answer for the requester of",
             Action::Comment => "comment on",
+            Action::Follow => "change the followers of",
+            Action::Transfer => "transfer",
             Action::Edit => "edit",
             Action::Link => "link or unlink",
             Action::LogTime => "log time on",
@@ -56,12 +69,15 @@ enum Allowed {
 
 fn allowed(action: Action) -> Allowed {
     match action {
-        Action::Comment => Allowed::Anyone,
-        Action::Assign => Allowed::Managers,
-        Action::Take | Action::Reopen | Action::Edit | Action::Link | Action::LogTime => {
-            Allowed::ManagersAndAgents
-        }
-        Action::Release | Action::ChangeStatus => Allowed::ManagersAndHolder,
+        Action::Comment | Action::Follow => Allowed::Anyone,
+        Action::Assign | Action::Transfer => Allowed::Managers,
+        Action::Take
+        | Action::Reopen
+        | Action::Edit
+        | Action::Answer
+        | Action::Link
+        | Action::LogTime => Allowed::ManagersAndAgents,
+        Action::Release | Action::ChangeStatus | Action::Close => Allowed::ManagersAndHolder,
     }
 }
 

@@ -4,8 +4,9 @@ use std::collections::BTreeSet;
 
 use anyhow::{bail, Context, Result};
 
+use super::close::approval_after_move;
 use super::roles::{self, Action};
-use super::workflow::{update_ticket, Change};
+use super::workflow::{check_close, update_ticket, Change};
 use super::{fields, now, Desk};
 use crate::config::{Service, View};
 use crate::mail::parse::{attachment_bytes, single_address};
@@ -84,6 +85,7 @@ pub fn create(desk: &Desk, patch: TicketPatch, parent: Option<u64>) -> Result<Ti
         updated: at,
         links: Default::default(),
         minutes_spent: 0,
+        approval: None,
     };
     let message = template.and_then(|t| t.message.as_deref());
     if let Some(message) = message {
@@ -99,7 +101,7 @@ pub fn create(desk: &Desk, patch: TicketPatch, parent: Option<u64>) -> Result<Ti
     if ticket.subject.trim().is_empty() {
         bail!("a ticket needs a subject: give --subject, or a --category whose template has one");
     }
-    let (rule_events, _) = desk.apply_rules(RuleEvent::Created, None, &mut ticket)?;
+    let (rule_events, _) = desk.apply_rules(RuleEvent::Created, None, false, &mut ticket)?;
     ticket.number = desk.storage.write(|tx| {
         let number = tx.next_number()?;
         let mut t = ticket.clone();
@@ -171,12 +173,22 @@ impl Change for Edit<'_> {
         RuleEvent::Updated
     }
 
-    fn apply(&self, tx: &dyn Writer, _: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
-        if self.patch.status == Some(Status::Closed) {
-            super::links::check_closing(tx, t, self.force)?;
-        }
+    fn apply(&self, tx: &dyn Writer, actor: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
         let old = t.clone();
         apply_patch(self.desk, self.patch, t)?;
+        if t.service != old.service {
+            // Moving a ticket is the managers' call, whoever may edit it.
+            roles::check(&self.desk.config, actor, Action::Transfer, &old).map_err(|e| {
+                anyhow::anyhow!("--service: {e}; a ticket moves with `ticket transfer`")
+            })?;
+        }
+        if t.status != old.status {
+            // The same closing as `ticket close`: checked, and approval asked.
+            if t.status == Status::Closed {
+                check_close(tx, &old, self.force)?;
+            }
+            t.approval = approval_after_move(t.status);
+        }
         if t.description_rest != old.description_rest {
             queue_description_words(tx, t, self.patch.description.as_deref())?;
         }
@@ -299,6 +311,7 @@ fn stored(desk: &Desk, number: u64) -> Result<(Ticket, Vec<Event>)> {
 /// from the mail store, a text costs a parse of its message).
 pub fn show(desk: &Desk, number: u64, whole_mail: bool) -> Result<(Ticket, Vec<Event>)> {
     let (mut ticket, mut events) = stored(desk, number)?;
+    desk.settle_approval(&mut ticket);
     if let Some(rest) = &ticket.description_rest {
         ticket.description = whole_text(desk, rest).unwrap_or_else(|e| {
             format!(
@@ -393,6 +406,9 @@ pub fn list(desk: &Desk, view: &View) -> Result<Vec<Ticket>> {
     let mut tickets = desk
         .storage
         .read(|store| store.query(&filter, descending, limit))?;
+    for ticket in &mut tickets {
+        desk.settle_approval(ticket);
+    }
     tickets.sort_by(|a, b| compare(&sort, a, b));
     if let Some(limit) = view.limit {
         tickets.truncate(limit);
@@ -466,7 +482,7 @@ fn load(store: &dyn Reader, number: u64) -> Result<Ticket> {
         .with_context(|| format!("ticket #{number} not found"))
 }
 
-fn find_service<'a>(desk: &'a Desk, name: &str) -> Result<&'a Service> {
+pub(super) fn find_service<'a>(desk: &'a Desk, name: &str) -> Result<&'a Service> {
     desk.config.service(name).with_context(|| {
         let known: Vec<_> = desk
             .config
@@ -478,7 +494,10 @@ fn find_service<'a>(desk: &'a Desk, name: &str) -> Result<&'a Service> {
     })
 }
 
-fn find_category<'a>(service: &'a Service, name: &str) -> Result<&'a crate::config::Category> {
+pub(super) fn find_category<'a>(
+    service: &'a Service,
+    name: &str,
+) -> Result<&'a crate::config::Category> {
     service
         .categories
         .iter()
@@ -549,19 +568,30 @@ fn checked_followers(desk: &Desk, edits: &[String]) -> Result<Vec<String>> {
                 Some(who) => (&e[..1], who),
                 None => ("", e.as_str()),
             };
-            if who.is_empty() || desk.config.user(who).is_some() {
+            if who.is_empty() {
                 return Ok(e.clone());
             }
-            match single_address(who) {
-                Some(address) => Ok(format!("{sign}{address}")),
+            match follower_named(&desk.config, who) {
+                Some(follower) => Ok(format!("{sign}{follower}")),
                 None if sign == "-" => Ok(e.clone()),
-                None => bail!(
-                    "--follower '{who}' is neither a login of the config nor an e-mail address: give a login or name@domain"
-                ),
+                None => bail!("--follower '{who}' {NOT_A_FOLLOWER}"),
             }
         })
         .collect()
 }
+
+/// A follower as typed: a login of the config, or one e-mail address (kept bare);
+/// None for anything else, which callers refuse with [`NOT_A_FOLLOWER`].
+pub fn follower_named(config: &crate::config::Config, who: &str) -> Option<String> {
+    match config.user(who) {
+        Some(_) => Some(who.to_string()),
+        None => single_address(who),
+    }
+}
+
+/// Why a follower was refused, after the name as typed.
+pub const NOT_A_FOLLOWER: &str =
+    "is neither a login of the config nor an e-mail address: give a login or name@domain";
 
 /// `+x` or `x` inserts, `-x` removes.
 fn apply_set_edits(set: &mut BTreeSet<String>, edits: &[String]) {

@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 
-use super::links;
+use super::close::close_ticket;
 use super::roles::{self, Action};
 use super::workflow::{update_ticket, Change, Updated};
 use super::Desk;
@@ -99,17 +99,11 @@ impl Change for Take {
     }
 
     fn apply(&self, tx: &dyn Writer, actor: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
-        if self.close {
-            links::check_closing(tx, t, self.force)?;
-        }
         let mut events = reassign(t, "take", Assignee::User(actor.into()), &self.comment);
-        let status = match (self.close, &self.request_info) {
-            (true, _) => Some(Status::Closed),
-            (false, Some(_)) => Some(Status::Pending),
-            (false, None) => None,
-        };
-        if let Some(status) = status {
-            events.extend(move_status(t, status)?);
+        if self.close {
+            events.extend(close_ticket(tx, t, self.force)?);
+        } else if self.request_info.is_some() {
+            events.extend(move_status(t, Status::Pending)?);
         }
         if let Some(text) = &self.request_info {
             events.push(EventKind::InfoRequested { text: text.clone() });
@@ -195,14 +189,17 @@ impl Change for SetStatus {
     }
 
     fn rule_event(&self) -> RuleEvent {
-        RuleEvent::Updated
+        match self.to {
+            Status::Closed => RuleEvent::Closed,
+            _ => RuleEvent::Updated,
+        }
     }
 
     fn apply(&self, tx: &dyn Writer, _: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
-        if self.to == Status::Closed {
-            links::check_closing(tx, t, self.force)?;
+        match self.to {
+            Status::Closed => close_ticket(tx, t, self.force),
+            to => move_status(t, to),
         }
-        move_status(t, self.to)
     }
 }
 
@@ -243,14 +240,17 @@ fn reassign(t: &mut Ticket, verb: &str, to: Assignee, comment: &Option<String>) 
     }]
 }
 
-/// Moves the status if the move is legal; the event is a status change.
-fn move_status(t: &mut Ticket, to: Status) -> Result<Vec<EventKind>> {
+/// Moves the status if the move is legal; the event is a status change. Closing
+/// asks the requester's approval; leaving closed drops the question. A closing
+/// goes through [`super::close::close_ticket`], which calls this.
+pub(super) fn move_status(t: &mut Ticket, to: Status) -> Result<Vec<EventKind>> {
     if let Some(why) = moves::refusal(t, to) {
         bail!("{why}");
     }
     if t.status == to {
         return Ok(Vec::new());
     }
+    t.approval = super::close::approval_after_move(to);
     let from = std::mem::replace(&mut t.status, to);
     Ok(vec![EventKind::Changed {
         field: "status".into(),

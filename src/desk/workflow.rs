@@ -25,6 +25,13 @@ pub trait Change {
     fn apply(&self, tx: &dyn Writer, actor: &str, ticket: &mut Ticket) -> Result<Vec<EventKind>>;
 }
 
+/// Whether `ticket` may close. Every closing asks this (`close`, `status N closed`,
+/// `take --close`, `edit --status closed`), inside the write, before it moves: open
+/// sub-tickets need `force`.
+pub fn check_close(tx: &dyn Writer, ticket: &Ticket, force: bool) -> Result<()> {
+    super::links::check_closing(tx, ticket, force)
+}
+
 /// What [`update_ticket`] did.
 #[derive(Debug)]
 pub struct Updated {
@@ -53,7 +60,7 @@ pub fn update_ticket(desk: &Desk, number: u64, change: &dyn Change) -> Result<Up
                 events: Vec::new(),
             });
         }
-        let (by_rules, _) = desk.apply_rules(change.rule_event(), None, &mut ticket)?;
+        let (by_rules, _) = desk.apply_rules(change.rule_event(), None, false, &mut ticket)?;
         ticket.updated = at;
         tx.save_ticket(&ticket)?;
         let events: Vec<Event> = mine

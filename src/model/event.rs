@@ -108,6 +108,21 @@ pub enum EventKind {
     },
     /// `ticket time start`: the actor's timer runs on this ticket.
     TimerStarted,
+    /// `transfer`: moved to another service; `from`/`to` are `service` or
+    /// `service/category`.
+    Transferred {
+        from: String,
+        to: String,
+        comment: String,
+    },
+    /// `follow`: `who` (a login or an address) follows the ticket.
+    Followed { who: String, comment: String },
+    /// `unfollow`: `who` no longer follows the ticket.
+    Unfollowed { who: String },
+    /// `approve`: the requester approved the closing.
+    Approved,
+    /// `reject`: the requester rejected the closing (the ticket reopened), and why.
+    Rejected { comment: String },
 }
 
 impl EventKind {
@@ -131,6 +146,11 @@ impl EventKind {
         "link-removed",
         "time-spent",
         "timer-started",
+        "transferred",
+        "followed",
+        "unfollowed",
+        "approved",
+        "rejected",
     ];
 
     /// Stable machine name, used in JSON and CSV.
@@ -153,6 +173,11 @@ impl EventKind {
             EventKind::LinkRemoved { .. } => "link-removed",
             EventKind::TimeSpent { .. } => "time-spent",
             EventKind::TimerStarted => "timer-started",
+            EventKind::Transferred { .. } => "transferred",
+            EventKind::Followed { .. } => "followed",
+            EventKind::Unfollowed { .. } => "unfollowed",
+            EventKind::Approved => "approved",
+            EventKind::Rejected { .. } => "rejected",
         }
     }
 
@@ -227,13 +252,30 @@ impl EventKind {
                 if *billable { " (billable)" } else { "" }
             ),
             EventKind::TimerStarted => "started a timer".to_string(),
+            EventKind::Transferred { from, to, .. } => {
+                let from = if from.is_empty() { "no service" } else { from };
+                format!("transferred the ticket to {to} (was {from})")
+            }
+            EventKind::Followed { who, .. } => format!("made {who} a follower"),
+            EventKind::Unfollowed { who } => format!("removed {who} from the followers"),
+            EventKind::Approved => "recorded the requester's approval of the closing".to_string(),
+            EventKind::Rejected { .. } => {
+                "recorded the requester's rejection of the closing".to_string()
+            }
         }
     }
 
     /// The text a person wrote with the event (a comment, a question), if any.
     pub fn comment(&self) -> Option<&str> {
         match self {
-            EventKind::Assigned { comment, .. } if !comment.is_empty() => Some(comment),
+            EventKind::Assigned { comment, .. }
+            | EventKind::Transferred { comment, .. }
+            | EventKind::Followed { comment, .. }
+            | EventKind::Rejected { comment }
+                if !comment.is_empty() =>
+            {
+                Some(comment)
+            }
             EventKind::Comment { text } | EventKind::InfoRequested { text } => Some(text),
             EventKind::TimeSpent { note, .. } if !note.is_empty() => Some(note),
             _ => None,
@@ -328,6 +370,18 @@ mod tests {
                 date: text(),
             },
             EventKind::TimerStarted,
+            EventKind::Transferred {
+                from: text(),
+                to: text(),
+                comment: text(),
+            },
+            EventKind::Followed {
+                who: text(),
+                comment: text(),
+            },
+            EventKind::Unfollowed { who: text() },
+            EventKind::Approved,
+            EventKind::Rejected { comment: text() },
         ];
         for kind in &all {
             match kind {
@@ -347,6 +401,11 @@ mod tests {
                 | EventKind::LinkRemoved { .. }
                 | EventKind::TimeSpent { .. }
                 | EventKind::TimerStarted => {}
+                EventKind::Transferred { .. }
+                | EventKind::Followed { .. }
+                | EventKind::Unfollowed { .. }
+                | EventKind::Approved
+                | EventKind::Rejected { .. } => {}
             }
         }
         all

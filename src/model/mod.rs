@@ -1,5 +1,6 @@
 //! The domain: plain data and the pure rules over it. No I/O lives here.
 
+pub mod approval;
 pub mod choices;
 pub mod event;
 pub mod filter;
@@ -10,6 +11,7 @@ pub mod ticket;
 pub mod time_spent;
 pub mod when;
 
+pub use approval::Approval;
 pub use event::{Attachment, Event, EventKind, MailIn};
 pub use filter::{SortKey, TicketFilter};
 pub use link::LinkKind;

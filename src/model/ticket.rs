@@ -207,6 +207,8 @@ pub struct Ticket {
     pub links: BTreeMap<u64, super::LinkKind>,
     /// Minutes spent on it: the sum of its `time-spent` events.
     pub minutes_spent: u64,
+    /// The requester's approval of the last closing; None when never asked.
+    pub approval: Option<super::Approval>,
 }
 
 impl Ticket {
@@ -231,6 +233,7 @@ impl Ticket {
             updated: at,
             links: BTreeMap::new(),
             minutes_spent: 0,
+            approval: None,
         }
     }
 

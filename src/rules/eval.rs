@@ -14,6 +14,9 @@ pub enum Event {
     Updated,
     Assigned,
     Commented,
+    Closed,
+    Reopened,
+    Transferred,
 }
 
 impl Event {
@@ -27,6 +30,9 @@ impl Event {
                     | (When::Updated, Event::Updated)
                     | (When::Assigned, Event::Assigned)
                     | (When::Commented, Event::Commented)
+                    | (When::Closed, Event::Closed)
+                    | (When::Reopened, Event::Reopened)
+                    | (When::Transferred, Event::Transferred)
             )
         })
     }
@@ -126,6 +132,8 @@ pub struct Decision {
 /// Field values the rules can look at.
 struct Facts<'a> {
     mail: Option<&'a Incoming>,
+    /// The mail's From is a user of the config, authenticated as ingest requires.
+    from_agent: bool,
     ticket: &'a Ticket,
 }
 
@@ -155,6 +163,7 @@ impl Field {
                 | Field::Header(_)
                 | Field::HasAttachment
                 | Field::Size
+                | Field::Author
         )
     }
 }
@@ -218,7 +227,26 @@ impl Facts<'_> {
             Field::Category => t.category.iter().cloned().collect(),
             Field::Tags => t.tags.iter().cloned().collect(),
             Field::CustomField(name) => t.fields.get(name).cloned().into_iter().collect(),
+            Field::Author => from()
+                .map(|a| author(&a.email, self.from_agent, t).to_string())
+                .into_iter()
+                .collect(),
         }
+    }
+}
+
+/// Who wrote a mail from `email` on ticket `t`: an authenticated agent first (an
+/// agent may also follow or have asked), then the requester, then a follower.
+fn author(email: &str, from_agent: bool, t: &Ticket) -> &'static str {
+    let same = |other: &str| other.eq_ignore_ascii_case(email);
+    if from_agent {
+        "agent"
+    } else if t.requester.email.as_deref().is_some_and(same) {
+        "requester"
+    } else if t.followers.iter().any(|f| same(f)) {
+        "follower"
+    } else {
+        "stranger"
     }
 }
 
@@ -358,6 +386,7 @@ pub fn run(
     rules: &[Rule],
     event: Event,
     mail: Option<&Incoming>,
+    from_agent: bool,
     ticket: &mut Ticket,
     recipients: Recipients,
     trace: bool,
@@ -369,7 +398,11 @@ pub fn run(
         let matched = {
             let mut trace_lines = Vec::new();
             let mut ev = Evaluator {
-                facts: Facts { mail, ticket },
+                facts: Facts {
+                    mail,
+                    from_agent,
+                    ticket,
+                },
                 cache: &mut cache,
                 trace: trace.then_some(&mut trace_lines),
                 rule: &rule.name,
@@ -498,5 +531,21 @@ fn apply(action: &Action, t: &mut Ticket) {
         }),
         Action::Follow(who) => t.followers.extend(who.iter().cloned()),
         Action::Notify { .. } | Action::Reply { .. } | Action::Ignore | Action::Stop => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_author_is_an_agent_then_the_requester_then_a_follower_else_a_stranger() {
+        let mut t = Ticket::new(1, "printer", 0);
+        t.requester.email = Some("ann@acme.example".into());
+        t.followers.insert("carl@acme.example".into());
+        assert_eq!(author("Ann@Acme.example", false, &t), "requester");
+        assert_eq!(author("ann@acme.example", true, &t), "agent");
+        assert_eq!(author("carl@acme.example", false, &t), "follower");
+        assert_eq!(author("eve@evil.example", false, &t), "stranger");
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! ```yaml
 //! - name: invoices go to finance
-//!   when: [created]            # created | reply | updated | any
+//!   when: [created]            # created | reply | updated | assigned | commented |
+//!                              # closed | reopened | transferred | any
 //!   match: all                 # all | any
 //!   conditions:
 //!     - from-domain: example.com
@@ -101,6 +102,12 @@ pub enum When {
     Assigned,
     /// `ticket comment` added an internal comment.
     Commented,
+    /// `ticket close` (or `status N closed`) closed it.
+    Closed,
+    /// `ticket reopen` or `reject` reopened it.
+    Reopened,
+    /// `ticket transfer` moved it to another service.
+    Transferred,
     Any,
 }
 
@@ -112,13 +119,16 @@ impl fmt::Display for When {
             When::Updated => "updated",
             When::Assigned => "assigned",
             When::Commented => "commented",
+            When::Closed => "closed",
+            When::Reopened => "reopened",
+            When::Transferred => "transferred",
             When::Any => "any",
         })
     }
 }
 
 const WHEN_EXPECTED: &str =
-    "created, reply, updated, assigned, commented or any, or a list of them";
+    "created, reply, updated, assigned, commented, closed, reopened, transferred or any, or a list of them";
 
 /// Reads `created` or `[created, reply]`. The checks run inside serde_yaml's
 /// `deserialize_*` calls so that an error carries the line of the bad value
@@ -139,6 +149,9 @@ impl<'de> Visitor<'de> for WhenVisitor {
             "updated" => When::Updated,
             "assigned" => When::Assigned,
             "commented" => When::Commented,
+            "closed" => When::Closed,
+            "reopened" => When::Reopened,
+            "transferred" => When::Transferred,
             "any" => When::Any,
             _ => {
                 return Err(E::custom(format!(
@@ -210,10 +223,12 @@ pub enum Field {
     Category,
     Tags,
     CustomField(String),
+    /// Who wrote the mail: `requester`, `follower`, `agent` or `stranger`.
+    Author,
 }
 
 impl Field {
-    const NAMES: &'static str = "from, from-name, from-domain, to, cc, recipient, subject, body, header, has-attachment, size, status, priority, assignee, service, category, tags, field, not, all, any";
+    const NAMES: &'static str = "from, from-name, from-domain, to, cc, recipient, subject, body, header, has-attachment, size, status, priority, assignee, service, category, tags, field, author, not, all, any";
 
     fn parse(key: &str) -> Option<Field> {
         Some(match key {
@@ -235,6 +250,7 @@ impl Field {
             "category" => Field::Category,
             "tags" => Field::Tags,
             "field" => Field::CustomField(String::new()),
+            "author" => Field::Author,
             _ => return None,
         })
     }
@@ -260,6 +276,7 @@ impl Field {
             Field::Category => "category".into(),
             Field::Tags => "tags".into(),
             Field::CustomField(f) => format!("field {f}"),
+            Field::Author => "author".into(),
         }
     }
 
@@ -543,11 +560,20 @@ fn check_values<E: de::Error>(field: &Field, values: &[String]) -> Result<(), E>
             Field::Priority => {
                 v.parse::<Priority>().map_err(E::custom)?;
             }
+            Field::Author if !AUTHORS.contains(&v.to_lowercase().as_str()) => {
+                return Err(E::custom(format!(
+                    "unknown author '{v}', expected one of {}",
+                    AUTHORS.join(", ")
+                )));
+            }
             _ => {}
         }
     }
     Ok(())
 }
+
+/// The values of the `author` condition.
+pub const AUTHORS: [&str; 4] = ["requester", "follower", "agent", "stranger"];
 
 /// A scalar read as text, whatever YAML made of it (`1` is "1").
 struct Scalar(String);

@@ -182,6 +182,7 @@ impl OldTicket {
                 .map(|n| (n, LinkKind::Relates))
                 .collect(),
             minutes_spent: 0,
+            approval: None,
         }
     }
 }

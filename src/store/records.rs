@@ -15,8 +15,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Assignee, Attachment, Customer, Event, EventKind, IgnoredMail, LinkKind, MailIn, Requester,
-    TextRef, Ticket,
+    Approval, Assignee, Attachment, Customer, Event, EventKind, IgnoredMail, LinkKind, MailIn,
+    Requester, TextRef, Ticket,
 };
 
 /// The format byte of a MessagePack map record.
@@ -77,10 +77,13 @@ pub struct TicketRecord {
     /// The sum of the ticket's time-spent events, kept with it for `ticket list`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub minutes_spent: u64,
+    /// Added after schema 5 with a default: records without it read as never asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalRecord>,
 }
 
-fn is_zero(n: &u64) -> bool {
-    *n == 0
+fn is_zero<T: Default + PartialEq>(n: &T) -> bool {
+    *n == T::default()
 }
 
 /// A user's running timer, in `meta` under [`timer_key`].
@@ -94,6 +97,40 @@ pub struct TimerRecord {
 /// The `meta` key of a user's running timer.
 pub fn timer_key(login: &str) -> Vec<u8> {
     [b"timer\0".as_slice(), login.as_bytes()].concat()
+}
+
+/// `state` is `pending` (asked at `since`), `approved` or `rejected`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ApprovalRecord {
+    pub state: String,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub since: i64,
+}
+
+impl From<Approval> for ApprovalRecord {
+    fn from(a: Approval) -> Self {
+        let since = match a {
+            Approval::Pending { since } => since,
+            _ => 0,
+        };
+        ApprovalRecord {
+            state: a.as_str().to_string(),
+            since,
+        }
+    }
+}
+
+impl ApprovalRecord {
+    /// None for a state of a newer postdesk: read as never asked.
+    fn into_approval(self) -> Option<Approval> {
+        match self.state.as_str() {
+            "pending" => Some(Approval::Pending { since: self.since }),
+            "approved" => Some(Approval::Approved),
+            "rejected" => Some(Approval::Rejected),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -147,6 +184,7 @@ impl From<&Ticket> for TicketRecord {
                 .map(|(n, kind)| (*n, kind.as_str().to_string()))
                 .collect(),
             minutes_spent: t.minutes_spent,
+            approval: t.approval.map(ApprovalRecord::from),
         }
     }
 }
@@ -191,6 +229,7 @@ impl TicketRecord {
                 })
                 .collect(),
             minutes_spent: self.minutes_spent,
+            approval: self.approval.and_then(ApprovalRecord::into_approval),
         })
     }
 }
@@ -299,6 +338,29 @@ pub enum EventKindRecord {
         date: String,
     },
     TimerStarted,
+    Transferred {
+        #[serde(default)]
+        from: String,
+        #[serde(default)]
+        to: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        comment: String,
+    },
+    Followed {
+        #[serde(default)]
+        who: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        comment: String,
+    },
+    Unfollowed {
+        #[serde(default)]
+        who: String,
+    },
+    Approved,
+    Rejected {
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        comment: String,
+    },
     /// A kind of a newer postdesk: never written, skipped when read.
     #[serde(other)]
     Newer,
@@ -449,6 +511,20 @@ impl From<&Event> for EventRecord {
                 date: date.clone(),
             },
             EventKind::TimerStarted => EventKindRecord::TimerStarted,
+            EventKind::Transferred { from, to, comment } => EventKindRecord::Transferred {
+                from: from.clone(),
+                to: to.clone(),
+                comment: comment.clone(),
+            },
+            EventKind::Followed { who, comment } => EventKindRecord::Followed {
+                who: who.clone(),
+                comment: comment.clone(),
+            },
+            EventKind::Unfollowed { who } => EventKindRecord::Unfollowed { who: who.clone() },
+            EventKind::Approved => EventKindRecord::Approved,
+            EventKind::Rejected { comment } => EventKindRecord::Rejected {
+                comment: comment.clone(),
+            },
         };
         EventRecord {
             at: e.at,
@@ -523,6 +599,13 @@ impl EventRecord {
                 date,
             },
             EventKindRecord::TimerStarted => EventKind::TimerStarted,
+            EventKindRecord::Transferred { from, to, comment } => {
+                EventKind::Transferred { from, to, comment }
+            }
+            EventKindRecord::Followed { who, comment } => EventKind::Followed { who, comment },
+            EventKindRecord::Unfollowed { who } => EventKind::Unfollowed { who },
+            EventKindRecord::Approved => EventKind::Approved,
+            EventKindRecord::Rejected { comment } => EventKind::Rejected { comment },
             EventKindRecord::Newer => return None,
         };
         Some(Event {
@@ -636,6 +719,24 @@ mod tests {
         assert_eq!(t.status, crate::model::Status::Pending);
         assert!(t.tags.is_empty() && t.description_rest.is_none() && t.links.is_empty());
         assert_eq!(t.assignee, Assignee::Nobody);
+        assert_eq!(t.approval, None, "no approval was asked");
+    }
+
+    #[test]
+    fn approvals_round_trip() {
+        for approval in [
+            Approval::Pending {
+                since: 1_700_000_000,
+            },
+            Approval::Approved,
+            Approval::Rejected,
+        ] {
+            let mut t = Ticket::new(4, "subject", 100);
+            t.approval = Some(approval);
+            let bytes = encode(&TicketRecord::from(&t)).unwrap();
+            let back = decode::<TicketRecord>(&bytes, String::new).unwrap();
+            assert_eq!(back.into_ticket().unwrap().approval, Some(approval));
+        }
     }
 
     #[test]
@@ -753,6 +854,20 @@ mod tests {
                 date: "2026-11-30".into(),
             },
             EventKind::TimerStarted,
+            EventKind::Transferred {
+                from: "it/hardware".into(),
+                to: "finance".into(),
+                comment: "an invoice".into(),
+            },
+            EventKind::Followed {
+                who: "ann@example.com".into(),
+                comment: "for the invoice".into(),
+            },
+            EventKind::Unfollowed { who: "bob".into() },
+            EventKind::Approved,
+            EventKind::Rejected {
+                comment: "still jams".into(),
+            },
         ] {
             let event = Event {
                 at: 3,

@@ -33,3 +33,4 @@ mod ticket_show;
 mod time_spent;
 mod torture;
 mod workflow;
+mod workflow_close;

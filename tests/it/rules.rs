@@ -622,10 +622,10 @@ fn check_reports_every_error_of_a_rule_at_its_line() {
     assert_eq!(
         check_failures(&env),
         [
-            "rules/10-bad.yaml:2:9: rule 'several': when: unknown event 'creatd', expected created, reply, updated, assigned, commented or any, or a list of them",
-            "rules/10-bad.yaml:5:7: rule 'several': conditions: unknown condition 'subjet', expected one of from, from-name, from-domain, to, cc, recipient, subject, body, header, has-attachment, size, status, priority, assignee, service, category, tags, field, not, all, any",
+            "rules/10-bad.yaml:2:9: rule 'several': when: unknown event 'creatd', expected created, reply, updated, assigned, commented, closed, reopened, transferred or any, or a list of them",
+            "rules/10-bad.yaml:5:7: rule 'several': conditions: unknown condition 'subjet', expected one of from, from-name, from-domain, to, cc, recipient, subject, body, header, has-attachment, size, status, priority, assignee, service, category, tags, field, author, not, all, any",
             "rules/10-bad.yaml:8:7: rule 'several': actions: assign: unknown user 'bobby'",
-            "rules/10-bad.yaml:10:19: rule 'listed': when[1]: unknown event 'replly', expected created, reply, updated, assigned, commented or any, or a list of them",
+            "rules/10-bad.yaml:10:19: rule 'listed': when[1]: unknown event 'replly', expected created, reply, updated, assigned, commented, closed, reopened, transferred or any, or a list of them",
             "postdesk: 4 errors in the rules",
         ]
     );

@@ -2,10 +2,12 @@
 
 mod assign;
 mod attachment;
+mod close;
 mod comment;
 mod create;
 mod edit;
 mod fields;
+mod follow;
 mod link;
 mod list;
 mod release;
@@ -13,6 +15,7 @@ mod show;
 mod status;
 mod take;
 mod time;
+mod transfer;
 mod updated;
 pub mod view;
 
@@ -36,6 +39,13 @@ pub enum TicketCommand {
     Link(link::LinkArgs),
     Unlink(link::UnlinkArgs),
     Time(time::TimeArgs),
+    Transfer(transfer::TransferArgs),
+    Follow(follow::FollowArgs),
+    Unfollow(follow::UnfollowArgs),
+    Close(close::CloseArgs),
+    Approve(close::ApproveArgs),
+    Reject(close::RejectArgs),
+    Reopen(close::ReopenArgs),
 }
 
 pub fn run(cmd: TicketCommand, global: &Global) -> Result<()> {
@@ -54,6 +64,13 @@ pub fn run(cmd: TicketCommand, global: &Global) -> Result<()> {
         TicketCommand::Link(args) => link::run(args, &desk, global.format),
         TicketCommand::Unlink(args) => link::run_unlink(args, &desk, global.format),
         TicketCommand::Time(args) => time::run(args, &desk, global.format),
+        TicketCommand::Transfer(args) => transfer::run(args, &desk, global.format),
+        TicketCommand::Follow(args) => follow::run_follow(args, &desk, global.format),
+        TicketCommand::Unfollow(args) => follow::run_unfollow(args, &desk, global.format),
+        TicketCommand::Close(args) => close::run_close(args, &desk, global.format),
+        TicketCommand::Approve(args) => close::run_approve(args, &desk, global.format),
+        TicketCommand::Reject(args) => close::run_reject(args, &desk, global.format),
+        TicketCommand::Reopen(args) => close::run_reopen(args, &desk, global.format),
     }
 }
 

@@ -34,6 +34,9 @@ pub struct TicketJson<'a> {
     pub link_kinds: &'a BTreeMap<u64, LinkKind>,
     /// The sum of the `time-spent` events.
     pub minutes_spent: u64,
+    /// The requester's approval of the closing: `pending`, `approved`, `rejected`
+    /// or null (never asked).
+    pub approval: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<EventJson<'a>>>,
 }
@@ -102,6 +105,7 @@ impl<'a> TicketJson<'a> {
             links: t.links.keys().copied().collect(),
             link_kinds: &t.links,
             minutes_spent: t.minutes_spent,
+            approval: t.approval.map(|a| a.as_str()),
             events: events.map(|evs| evs.iter().map(EventJson::new).collect()),
         }
     }
@@ -116,6 +120,11 @@ impl<'a> EventJson<'a> {
             EventKind::Assigned { from, to, .. } => {
                 (Some("assignee"), Some(from.as_str()), Some(to.as_str()))
             }
+            EventKind::Transferred { from, to, .. } => {
+                (Some("service"), Some(from.as_str()), Some(to.as_str()))
+            }
+            EventKind::Followed { who, .. } => (Some("followers"), None, Some(who.as_str())),
+            EventKind::Unfollowed { who } => (Some("followers"), Some(who.as_str()), None),
             _ => (None, None, None),
         };
         let mail = match &e.kind {
@@ -193,6 +202,7 @@ pub const ALL_COLUMNS: &[&str] = &[
     "created",
     "updated",
     "description",
+    "approval",
 ];
 
 /// Checks `--columns`: built-in names, or `field.NAME` for a custom field.
@@ -247,6 +257,11 @@ pub fn cell(t: &Ticket, column: &str, tz: Option<&TimeZone>) -> String {
         "description" => t.description.clone(),
         "time" if tz.is_none() => t.minutes_spent.to_string(),
         "time" => format_minutes(t.minutes_spent),
+        "approval" => t
+            .approval
+            .map(|a| a.as_str())
+            .unwrap_or_default()
+            .to_string(),
         other => other
             .strip_prefix("field.")
             .and_then(|f| t.fields.get(f))
