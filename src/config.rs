@@ -39,6 +39,9 @@ pub struct Config {
     /// IMAP accounts polled by `postdesk ingest imap`.
     #[serde(default)]
     pub imap: Vec<ImapAccount>,
+    /// How mail leaves postdesk; none: outgoing mail waits in the outbox.
+    #[serde(default)]
+    pub mail_out: Option<MailOut>,
     /// Where the file was read from; relative paths inside it are relative to its directory.
     #[serde(skip)]
     pub path: PathBuf,
@@ -270,6 +273,41 @@ impl<'de> Deserialize<'de> for AfterFetch {
             Spec::Move { folder } => Ok(AfterFetch::Move(folder)),
         }
     }
+}
+
+/// The `mail_out:` section: the transport outgoing mail is handed to.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "transport", rename_all = "lowercase", deny_unknown_fields)]
+pub enum MailOut {
+    /// A sendmail-compatible command, run as `COMMAND -i -f ENVELOPE -- RECIPIENT`.
+    Sendmail {
+        #[serde(default = "default_sendmail")]
+        command: PathBuf,
+    },
+    /// SMTP submission to a relay.
+    Smtp {
+        host: String,
+        /// Default: 465 for implicit TLS, else 587.
+        port: Option<u16>,
+        #[serde(default = "default_smtp_tls")]
+        tls: Tls,
+        /// A CA certificate (PEM) to trust, for a relay with a private CA.
+        ca_file: Option<PathBuf>,
+        user: Option<String>,
+        password_env: Option<String>,
+        password_file: Option<PathBuf>,
+        password_command: Option<String>,
+    },
+    /// Files in a Maildir (relative to the config file): for tests and dry runs.
+    Maildir { path: PathBuf },
+}
+
+fn default_sendmail() -> PathBuf {
+    PathBuf::from("/usr/sbin/sendmail")
+}
+
+fn default_smtp_tls() -> Tls {
+    Tls::Starttls
 }
 
 /// The `ingest:` section.

@@ -13,4 +13,5 @@ pub mod midx;
 pub mod pack;
 pub mod parse;
 pub mod quarantine;
+pub mod send;
 pub mod spool;

@@ -1,0 +1,45 @@
+//! Handing one built message to one recipient through the configured transport
+//! (`mail_out:` in the config). Building messages and the outbox are elsewhere: a
+//! transport only sends bytes and says how it went.
+
+mod maildir;
+
+use std::path::Path;
+
+use anyhow::{bail, Result};
+
+use crate::config::MailOut;
+
+/// What a transport made of one message to one recipient.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Accepted by the next hop (the MTA, the relay, the Maildir).
+    Sent,
+    /// Worth trying again later: sendmail exit 75, SMTP 4xx, connection refused,
+    /// timeout. The text says what happened, for the outbox and the log.
+    Temporary(String),
+    /// Never accepted as it stands: other sendmail exit codes, SMTP 5xx.
+    Permanent(String),
+}
+
+/// Sends one message to one recipient. Implementations bound every wait (connect,
+/// each reply, the child's exit) so that one stuck recipient never stops the others.
+pub trait Transport {
+    /// `envelope` is the envelope sender (`MAIL FROM`, `sendmail -f`), `recipient`
+    /// the one envelope recipient, `message` the whole message with CRLF line ends.
+    fn send(&mut self, envelope: &str, recipient: &str, message: &[u8]) -> Outcome;
+
+    /// Names the transport in messages: `sendmail /usr/sbin/sendmail`,
+    /// `smtp mail.example.org:587`, `maildir /var/lib/postdesk/outbox`.
+    fn describe(&self) -> String;
+}
+
+/// The transport `mail_out` configures; relative paths are relative to `base`, the
+/// config file's directory.
+pub fn transport(mail_out: &MailOut, base: &Path) -> Result<Box<dyn Transport>> {
+    match mail_out {
+        MailOut::Maildir { path } => Ok(Box::new(maildir::MaildirTransport::new(base.join(path)))),
+        MailOut::Sendmail { .. } => bail!("mail_out: the sendmail transport is not built yet"),
+        MailOut::Smtp { .. } => bail!("mail_out: the smtp transport is not built yet"),
+    }
+}
