@@ -3,6 +3,7 @@
 //! transport only sends bytes and says how it went.
 
 mod maildir;
+mod sendmail;
 
 use std::path::Path;
 
@@ -39,7 +40,28 @@ pub trait Transport {
 pub fn transport(mail_out: &MailOut, base: &Path) -> Result<Box<dyn Transport>> {
     match mail_out {
         MailOut::Maildir { path } => Ok(Box::new(maildir::MaildirTransport::new(base.join(path)))),
-        MailOut::Sendmail { .. } => bail!("mail_out: the sendmail transport is not built yet"),
+        MailOut::Sendmail { command, args } => {
+            // A bare name is looked up in PATH; a path is relative to the config.
+            let command = if command.components().count() > 1 {
+                base.join(command)
+            } else {
+                command.clone()
+            };
+            Ok(Box::new(sendmail::SendmailTransport::new(
+                command,
+                args.clone(),
+            )))
+        }
         MailOut::Smtp { .. } => bail!("mail_out: the smtp transport is not built yet"),
     }
+}
+
+/// The message with CRLF line ends made LF, as local mail commands and Maildirs want.
+fn lf_line_ends(message: &[u8]) -> Vec<u8> {
+    message
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| !(b == b'\r' && message.get(i + 1) == Some(&b'\n')))
+        .map(|(_, &b)| b)
+        .collect()
 }
