@@ -4,10 +4,11 @@
 
 mod maildir;
 mod sendmail;
+mod smtp;
 
 use std::path::Path;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 use crate::config::MailOut;
 
@@ -21,6 +22,16 @@ pub enum Outcome {
     Temporary(String),
     /// Never accepted as it stands: other sendmail exit codes, SMTP 5xx.
     Permanent(String),
+}
+
+impl Outcome {
+    /// What happened, in words: empty for Sent.
+    pub fn text(&self) -> &str {
+        match self {
+            Outcome::Sent => "",
+            Outcome::Temporary(text) | Outcome::Permanent(text) => text,
+        }
+    }
 }
 
 /// Sends one message to one recipient. Implementations bound every wait (connect,
@@ -52,7 +63,30 @@ pub fn transport(mail_out: &MailOut, base: &Path) -> Result<Box<dyn Transport>> 
                 args.clone(),
             )))
         }
-        MailOut::Smtp { .. } => bail!("mail_out: the smtp transport is not built yet"),
+        MailOut::Smtp {
+            host,
+            port,
+            tls,
+            ca_file,
+            user,
+            password_env,
+            password_file,
+            password_command,
+        } => {
+            let relay = smtp::Relay {
+                host,
+                port: *port,
+                tls: *tls,
+                ca_file: ca_file.as_deref(),
+                user: user.as_deref(),
+                password: crate::secret::PasswordFrom {
+                    env: password_env.as_deref(),
+                    file: password_file.as_deref(),
+                    command: password_command.as_deref(),
+                },
+            };
+            Ok(Box::new(smtp::SmtpTransport::new(relay, base)?))
+        }
     }
 }
 
