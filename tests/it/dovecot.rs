@@ -324,7 +324,7 @@ impl Drop for Dovecot {
 }
 
 /// Two distinct free loopback ports (both listeners are held until both are picked).
-fn free_port_pair() -> (u16, u16) {
+pub fn free_port_pair() -> (u16, u16) {
     let a = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
     let b = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
     (
@@ -349,7 +349,7 @@ fn greeting(port: u16) -> bool {
 }
 
 /// CA + server certificate (SAN localhost, 127.0.0.1) in `dir`: ca.pem, server.pem, server.key.
-fn make_certificates(dir: &Path) {
+pub fn make_certificates(dir: &Path) {
     let openssl = |args: &[&str]| {
         let out = Command::new("openssl")
             .args(args)
