@@ -107,13 +107,11 @@ pub fn run(args: DoctorArgs, global: &Global) -> Result<()> {
 fn send_test(address: &str, global: &Global) -> Result<()> {
     let config = Config::load(&Config::locate(global.config.as_deref())?)?;
     let sent = send_test::send_test(&config, address)?;
-    let what = format!(
-        "test message to {address} from {} through {}",
-        sent.from, sent.transport
-    );
+    // A failure's text names the transport already.
+    let what = format!("test message to {address} from {}", sent.from);
     match sent.outcome {
         Outcome::Sent => {
-            println!("sent: {what}");
+            println!("sent: {what} through {}", sent.transport);
             Ok(())
         }
         Outcome::Temporary(why) => Err(TempFail(anyhow::anyhow!(

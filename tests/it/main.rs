@@ -17,6 +17,7 @@ mod ingest_hostile;
 mod ingest_imap;
 mod ingest_load;
 mod links;
+mod mail_out;
 mod man_pages;
 mod postfix;
 mod readme;

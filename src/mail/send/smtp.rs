@@ -143,13 +143,18 @@ impl SmtpTransport {
 
 /// What an error while sending one message (MAIL, RCPT, DATA) means for it.
 fn outcome(error: &Error) -> Outcome {
+    // A reply in the server's own words, `550 5.1.1 <ann@…>: …`; else lettre's.
+    let text = match (error.status(), std::error::Error::source(error)) {
+        (Some(code), Some(said)) => format!("{code} {said}"),
+        _ => error.to_string(),
+    };
     if error.is_permanent() || error.is_client() {
         // 5xx, or the message cannot go to this server as it is (e.g. non-ASCII
         // addresses without SMTPUTF8).
-        Outcome::Permanent(error.to_string())
+        Outcome::Permanent(text)
     } else {
         // 4xx, a network error, a timeout, a garbled answer.
-        Outcome::Temporary(error.to_string())
+        Outcome::Temporary(text)
     }
 }
 
@@ -170,7 +175,10 @@ impl Transport for SmtpTransport {
                 Err(e) => return Outcome::Temporary(format!("{}: {e}", self.describe())),
             },
         };
-        match conn.send(&envelope, message) {
+        // lettre ends the data with CRLF . CRLF whatever came before: without this,
+        // a message that ends in CRLF (as it should) would gain an empty line.
+        let data = message.strip_suffix(b"\r\n").unwrap_or(message);
+        match conn.send(&envelope, data) {
             Ok(_) => {
                 if !conn.has_broken() {
                     self.conn = Some(conn);
@@ -247,6 +255,7 @@ mod tests {
                         let _ = out.write_all(reply.as_bytes());
                         let mut data = String::new();
                         while input.read_line(&mut data).unwrap_or(0) > 0 && data != ".\r\n" {
+                            seen.lock().unwrap().push(format!("DATA|{data}"));
                             data.clear();
                         }
                         let _ = out.write_all(
@@ -320,6 +329,16 @@ mod tests {
             .filter(|l| wanted.contains(l))
             .collect();
         assert_eq!(got, wanted, "{lines:?}");
+        // The message as given, its last line ended by the terminator's CRLF alone.
+        let data: Vec<&str> = lines
+            .iter()
+            .filter_map(|l| l.strip_prefix("DATA|"))
+            .take(3)
+            .collect();
+        assert_eq!(data, ["Subject: hi\r\n", "\r\n", "body\r\n"]);
+        let after_body = lines.iter().skip_while(|l| *l != "DATA|body\r\n").nth(1);
+        // Then the terminator (not recorded) and the next command: no empty line.
+        assert_eq!(after_body.map(String::as_str), Some("NOOP"), "{lines:?}");
     }
 
     #[test]
@@ -332,12 +351,12 @@ mod tests {
         let mut t = transport(server.port, None);
         let gone = t.send("b@desk.test", "gone@example.com", MESSAGE);
         assert!(
-            matches!(&gone, Outcome::Permanent(t) if t.contains("550") && t.contains("no such user here")),
+            matches!(&gone, Outcome::Permanent(t) if t.ends_with(": 550 5.1.1 no such user here")),
             "{gone:?}"
         );
         let busy = t.send("b@desk.test", "busy@example.com", MESSAGE);
         assert!(
-            matches!(&busy, Outcome::Temporary(t) if t.contains("452") && t.contains("mailbox full")),
+            matches!(&busy, Outcome::Temporary(t) if t.ends_with(": 452 4.2.2 mailbox full")),
             "{busy:?}"
         );
         // A bad recipient never stops the next one.
