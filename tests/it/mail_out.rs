@@ -62,10 +62,18 @@ fn check_test_message(raw: &[u8], to: &str) {
     assert_eq!(subjects.count(), 1);
 }
 
-#[test]
-fn doctor_send_test_through_postfix_sendmail() {
-    let postfix = Postfix::start();
-    let env = env_with(&sendmail_to(&postfix));
+/// `check` on the one message delivered to each of alice and bob.
+fn each_of_alice_and_bob(postfix: &Postfix, check: fn(&[u8], &str)) {
+    for user in ["alice", "bob"] {
+        let mail = postfix.delivered(&format!("customer.test/{user}"), 1);
+        check(&mail[0], &format!("{user}@customer.test"));
+    }
+}
+
+/// `doctor --send-test alice@customer.test` through `mail_out`: what it printed,
+/// after checking the delivered message and that its `Received` header has `received`.
+fn send_test_to_alice(postfix: &Postfix, mail_out: &str, received: &str) -> String {
+    let env = env_with(mail_out);
     let started = std::time::Instant::now();
     let out = env.ok(&["doctor", "--send-test", "alice@customer.test"]);
     eprintln!(
@@ -73,18 +81,22 @@ fn doctor_send_test_through_postfix_sendmail() {
         postfix.started_in,
         started.elapsed()
     );
-    assert!(
-        out.starts_with("sent: test message to alice@customer.test from help@corp.example through sendmail /usr/sbin/sendmail -C "),
-        "{out}"
-    );
     let mail = postfix.delivered("customer.test/alice", 1);
     check_test_message(&mail[0], "alice@customer.test");
     let parsed = mailparse::parse_mail(&mail[0]).unwrap();
+    let got = header(&parsed, "Received");
+    assert!(got.contains(received), "{got}");
+    out
+}
+
+#[test]
+fn doctor_send_test_through_postfix_sendmail() {
+    let postfix = Postfix::start();
     // Postfix's own sendmail took it: submitted locally by root, not over SMTP.
+    let out = send_test_to_alice(&postfix, &sendmail_to(&postfix), "(Postfix, from userid 0)");
     assert!(
-        header(&parsed, "Received").contains("(Postfix, from userid 0)"),
-        "{}",
-        header(&parsed, "Received")
+        out.starts_with("sent: test message to alice@customer.test from help@corp.example through sendmail /usr/sbin/sendmail -C "),
+        "{out}"
     );
     assert!(
         postfix.log().contains("from=<help@corp.example>"),
@@ -96,19 +108,11 @@ fn doctor_send_test_through_postfix_sendmail() {
 #[test]
 fn doctor_send_test_over_smtp_to_postfix_on_loopback() {
     let postfix = Postfix::start();
-    let env = env_with(&smtp_plain_to(&postfix));
-    let out = env.ok(&["doctor", "--send-test", "alice@customer.test"]);
+    let with_esmtp = "by mx.desk.test (Postfix) with ESMTP";
+    let out = send_test_to_alice(&postfix, &smtp_plain_to(&postfix), with_esmtp);
     assert!(
         out.contains(&format!("through smtp 127.0.0.1:{}", postfix.port())),
         "{out}"
-    );
-    let mail = postfix.delivered("customer.test/alice", 1);
-    check_test_message(&mail[0], "alice@customer.test");
-    let parsed = mailparse::parse_mail(&mail[0]).unwrap();
-    assert!(
-        header(&parsed, "Received").contains("by mx.desk.test (Postfix) with ESMTP"),
-        "{}",
-        header(&parsed, "Received")
     );
 }
 
@@ -128,14 +132,7 @@ fn smtp_with_starttls_and_implicit_tls_trusts_a_private_ca() {
         ca.display()
     ));
     implicit.ok(&["doctor", "--send-test", "bob@customer.test"]);
-    check_test_message(
-        &postfix.delivered("customer.test/alice", 1)[0],
-        "alice@customer.test",
-    );
-    check_test_message(
-        &postfix.delivered("customer.test/bob", 1)[0],
-        "bob@customer.test",
-    );
+    each_of_alice_and_bob(&postfix, check_test_message);
     let tls_sessions = postfix
         .log()
         .matches("TLS connection established from")
@@ -306,14 +303,7 @@ fn smtp_sends_each_recipient_on_its_own() {
         matches!(&outcomes[4], Outcome::Permanent(t) if t.contains("554") && t.contains("Relay access denied")),
         "{outcomes:?}"
     );
-    check_encoded(
-        &postfix.delivered("customer.test/alice", 1)[0],
-        "alice@customer.test",
-    );
-    check_encoded(
-        &postfix.delivered("customer.test/bob", 1)[0],
-        "bob@customer.test",
-    );
+    each_of_alice_and_bob(&postfix, check_encoded);
 }
 
 #[test]
@@ -333,14 +323,7 @@ fn sendmail_sends_each_recipient_on_its_own_with_the_envelope_for_bounces() {
     );
     // sendmail only queues: a failure after that is a bounce to the envelope sender.
     assert_eq!(outcomes, [Outcome::Sent, Outcome::Sent, Outcome::Sent]);
-    check_encoded(
-        &postfix.delivered("customer.test/alice", 1)[0],
-        "alice@customer.test",
-    );
-    check_encoded(
-        &postfix.delivered("customer.test/bob", 1)[0],
-        "bob@customer.test",
-    );
+    each_of_alice_and_bob(&postfix, check_encoded);
     let bounce = &postfix.delivered("desk.test/bounces", 1)[0];
     let bounce = mailparse::parse_mail(bounce).unwrap();
     assert_eq!(header(&bounce, "Delivered-To"), VERP);

@@ -17,8 +17,8 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{Ipv4Addr, TcpStream};
+use std::io::Write;
+use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -247,20 +247,11 @@ impl Postfix {
             dir,
         };
         // It prints its errors only to a terminal: the log says why it failed.
-        let status = Command::new(POSTFIX)
-            .arg("-c")
-            .arg(&etc)
-            .arg("start")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("run postfix start");
-        if !status.success() {
-            return Err(format!("postfix start: {status}\n{}", postfix.log()));
+        if !postfix.postfix("start") {
+            return Err(format!("postfix start failed\n{}", postfix.log()));
         }
         let deadline = Instant::now() + Duration::from_secs(15);
-        while !greeting(port) {
+        while !crate::dovecot::greeting(port, "220 ", "QUIT") {
             if Instant::now() > deadline {
                 return Err(format!(
                     "no 220 greeting on 127.0.0.1:{port} after 15 s\n{}",
@@ -353,10 +344,15 @@ impl Postfix {
 
     /// Whether the master still runs (`postfix status`).
     pub fn running(&self) -> bool {
+        self.postfix("status")
+    }
+
+    /// `postfix -c DIR/etc VERB`, quiet (it prints only to a terminal anyway): success.
+    fn postfix(&self, verb: &str) -> bool {
         Command::new(POSTFIX)
             .arg("-c")
             .arg(self.etc())
-            .arg("status")
+            .arg(verb)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -375,14 +371,7 @@ impl Drop for Postfix {
     /// directory goes (stop reads etc/main.cf); SIGTERM to the master if it still runs.
     fn drop(&mut self) {
         let pid = self.master_pid();
-        let _ = Command::new(POSTFIX)
-            .arg("-c")
-            .arg(self.etc())
-            .arg("stop")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        self.postfix("stop");
         if self.running() {
             if let Some(pid) = pid {
                 // SAFETY: kill(2) on the master this instance wrote into its pid file.
@@ -392,21 +381,6 @@ impl Drop for Postfix {
             }
         }
     }
-}
-
-/// True once the server answers on `port` with a `220` greeting.
-fn greeting(port: u16) -> bool {
-    let Ok(stream) = TcpStream::connect_timeout(
-        &(Ipv4Addr::LOCALHOST, port).into(),
-        Duration::from_millis(500),
-    ) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let mut line = String::new();
-    let ok = BufReader::new(&stream).read_line(&mut line).is_ok() && line.starts_with("220 ");
-    let _ = (&stream).write_all(b"QUIT\r\n");
-    ok
 }
 
 /// A parsed delivered message: a header's first value ("" when absent).
