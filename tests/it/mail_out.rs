@@ -172,6 +172,17 @@ fn doctor_send_test_names_a_refusal_and_says_when_to_try_again() {
         "{err}"
     );
 
+    // STARTTLS is required: a relay that does not offer it gets nothing in clear.
+    let starttls = env_with(&format!(
+        "{{transport: smtp, host: 127.0.0.1, port: {}, tls: starttls}}",
+        postfix.port()
+    ));
+    let transactions = || postfix.settled_log().matches(" mail=1 ").count();
+    let before = transactions();
+    let err = starttls.fails(&["doctor", "--send-test", "alice@customer.test"], 75);
+    assert!(err.contains("STARTTLS is not supported"), "{err}");
+    assert_eq!(transactions(), before, "{}", postfix.log());
+
     // Nothing listens on a port of a stopped instance.
     let port = postfix.port();
     drop(postfix);

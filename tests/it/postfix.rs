@@ -342,6 +342,23 @@ impl Postfix {
         }
     }
 
+    /// The log, once every SMTP session in it has ended (`disconnect from`): what a
+    /// session did is on that line (`ehlo=1 mail=1 rcpt=0/1 quit=1`). Panics after 5 s.
+    pub fn settled_log(&self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let log = self.log();
+            if log.matches("]: connect from").count() == log.matches("]: disconnect from").count() {
+                return log;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "SMTP sessions still open:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Whether the master still runs (`postfix status`).
     pub fn running(&self) -> bool {
         self.postfix("status")
