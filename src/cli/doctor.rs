@@ -28,7 +28,9 @@ use crate::mail::send::Outcome;
 ///
 /// Exit status: 0 when every check is ok or a warning, 1 when one found a problem.
 /// With --send-test: 0 sent, 75 a temporary failure (try again later), 1 a
-/// permanent failure or no `mail_out`.
+/// permanent failure or no `mail_out`; `--format json` prints the outcome as an
+/// object (`to`, `from`, `transport`, `outcome`: sent, temporary or permanent,
+/// `detail`).
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
     /// Check for this Unix user (e.g. the MTA's: nobody, or the alias file's owner)
@@ -102,18 +104,33 @@ pub fn run(args: DoctorArgs, global: &Global) -> Result<()> {
     Ok(())
 }
 
-/// `--send-test ADDRESS`: Sent is a line on stdout; a failure is the error, with
-/// exit 75 when it is worth trying again.
+/// `--send-test ADDRESS`: Sent is a line on stdout (with `--format json`, every
+/// outcome is an object there); a failure is the error, with exit 75 when it is
+/// worth trying again.
 fn send_test(address: &str, global: &Global) -> Result<()> {
     let config = Config::load(&Config::locate(global.config.as_deref())?)?;
     let sent = send_test::send_test(&config, address)?;
+    let kind = match sent.outcome {
+        Outcome::Sent => "sent",
+        Outcome::Temporary(_) => "temporary",
+        Outcome::Permanent(_) => "permanent",
+    };
+    if let Format::Json = global.format {
+        output::json(&serde_json::json!({
+            "to": address,
+            "from": sent.from,
+            "transport": sent.transport,
+            "outcome": kind,
+            "detail": sent.outcome.text(),
+        }))?;
+    }
     // A failure's text names the transport already.
     let what = format!("test message to {address} from {}", sent.from);
     match sent.outcome {
-        Outcome::Sent => {
-            println!("sent: {what} through {}", sent.transport);
-            Ok(())
-        }
+        Outcome::Sent => output::done(
+            format!("sent: {what} through {}", sent.transport),
+            global.format,
+        ),
         Outcome::Temporary(why) => Err(TempFail(anyhow::anyhow!(
             "not sent, temporary failure (try again later): {what}: {why}"
         ))

@@ -164,6 +164,25 @@ fn doctor_send_test_names_a_refusal_and_says_when_to_try_again() {
         "{err}"
     );
     assert!(err.contains("mailbox unavailable (test)"), "{err}");
+    // For scripts: the same as JSON on stdout, with the same exit status.
+    let out = env
+        .cmd(&[
+            "--format",
+            "json",
+            "doctor",
+            "--send-test",
+            "rejectme@customer.test",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["outcome"], "permanent", "{report}");
+    assert_eq!(report["from"], "help@corp.example", "{report}");
+    assert!(
+        report["detail"].as_str().unwrap().contains("550 5.1.1"),
+        "{report}"
+    );
     let err = env.fails(&["doctor", "--send-test", "deferme@customer.test"], 75);
     assert!(err.contains("not sent, temporary failure"), "{err}");
     assert!(err.contains("450 4.2.1"), "{err}");
