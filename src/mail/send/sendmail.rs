@@ -54,43 +54,51 @@ impl SendmailTransport {
         };
         let stdout = keep_start(child.stdout.take());
         let stderr = keep_start(child.stderr.take());
-        let mut stdin = child.stdin.take();
+        let stdin = child.stdin.take();
         let body = lf_line_ends(message);
-        // A command that exits without reading gives EPIPE here; its status says why.
-        let writer = std::thread::spawn(move || {
-            if let Some(stdin) = stdin.as_mut() {
-                let _ = stdin.write_all(&body);
-            }
+        // Written by a thread, so that a command that does not read never blocks us;
+        // one that exits without reading gives EPIPE here.
+        let (wrote_tx, wrote) = mpsc::channel();
+        std::thread::spawn(move || {
+            let result = match stdin {
+                Some(mut stdin) => stdin.write_all(&body),
+                None => Ok(()),
+            };
+            let _ = wrote_tx.send(result);
         });
         let deadline = Instant::now() + self.timeout;
         let mut pause = Duration::from_millis(2);
         let status = loop {
             match child.try_wait() {
-                Ok(Some(status)) => break Some(status),
-                Ok(None) if Instant::now() >= deadline => break None,
+                Ok(Some(status)) => break Ok(status),
+                Ok(None) if Instant::now() >= deadline => {
+                    break Err(format!("took over {} s", self.timeout.as_secs()))
+                }
                 Ok(None) => {
                     std::thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_millis(50));
                 }
-                Err(e) => return Outcome::Temporary(format!("{name}: cannot wait: {e}")),
+                Err(e) => break Err(format!("could not be waited for ({e})")),
             }
         };
-        let Some(status) = status else {
-            // SAFETY: kill(2) on the group we made; the child is not reaped yet, so
-            // its PID (the group's ID) cannot have been reused.
-            unsafe {
-                libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
+        let status = match status {
+            Ok(status) => status,
+            Err(why) => {
+                // SAFETY: kill(2) on the group we made; the child is not reaped yet, so
+                // its PID (the group's ID) cannot have been reused.
+                unsafe {
+                    libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
+                }
+                let _ = child.wait();
+                let err = collected(&stderr);
+                return Outcome::Temporary(format!(
+                    "{name} {why} and was killed{}",
+                    text_after(&err)
+                ));
             }
-            let _ = child.wait();
-            let _ = writer.join();
-            let err = collected(&stderr);
-            return Outcome::Temporary(format!(
-                "{name} took over {} s and was killed{}",
-                self.timeout.as_secs(),
-                text_after(&err)
-            ));
         };
-        let _ = writer.join();
+        // (A wait, not a join: something the command left behind may hold stdin.)
+        let read_all = matches!(wrote.recv_timeout(Duration::from_secs(2)), Ok(Ok(())));
         let said = {
             let mut text = collected(&stderr);
             if text.is_empty() {
@@ -99,7 +107,11 @@ impl SendmailTransport {
             text_after(&text)
         };
         match (status.code(), status.signal()) {
-            (Some(0), _) => Outcome::Sent,
+            (Some(0), _) if read_all => Outcome::Sent,
+            // Not a queued message: a command that drops mail (a wrong `command`).
+            (Some(0), _) => Outcome::Temporary(format!(
+                "{name} exited 0 without reading the whole message{said}"
+            )),
             (Some(EX_TEMPFAIL), _) => {
                 Outcome::Temporary(format!("{name} exited 75 (try again later){said}"))
             }
@@ -250,6 +262,17 @@ mod tests {
                 assert!(text.ends_with(said), "{body}: {text}");
             }
         }
+    }
+
+    #[test]
+    fn exit_0_without_reading_the_message_is_not_sent() {
+        let mut t = SendmailTransport::new("/bin/sh".into(), vec!["-c".into(), "exit 0".into()]);
+        let big = [MESSAGE, &b"x".repeat(1 << 20)].concat();
+        let outcome = t.send("b@desk.test", "ann@example.com", &big);
+        assert!(
+            matches!(&outcome, Outcome::Temporary(t) if t.contains("without reading")),
+            "{outcome:?}"
+        );
     }
 
     #[test]
