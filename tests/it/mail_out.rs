@@ -238,8 +238,9 @@ fn sendmail_exit_status_is_the_answer() {
 
 #[test]
 fn a_recipient_that_reads_as_an_option_never_reaches_argv() {
-    let env =
-        env_with(r#"{transport: sendmail, command: /bin/sh, args: [-c, "echo \"$@\" > ran", sh]}"#);
+    let env = env_with(
+        r#"{transport: sendmail, command: /bin/sh, args: [-c, "cat >/dev/null; echo \"$@\" > ran", sh]}"#,
+    );
     let err = env.fails(&["doctor", "--send-test=-oQ/tmp/x@customer.test"], 1);
     assert!(err.contains("starts with '-'"), "{err}");
     assert!(!env.path().join("ran").exists(), "the command ran");
