@@ -16,10 +16,17 @@ if [ "${1:-}" = tests ]; then
   # the doctor tests hold the database with flock(1).
   [ -x /usr/sbin/useradd ] || need+=(passwd)
   command -v setpriv >/dev/null && command -v flock >/dev/null || need+=(util-linux)
+  # The mail-out tests run a private Postfix on loopback (and its sendmail).
+  [ -x /usr/sbin/postfix ] || need+=(postfix)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "installing ${need[*]}" >&2
+  if [[ " ${need[*]} " == *" postfix "* ]]; then
+    # "No configuration": no /etc/postfix/main.cf, no system Postfix on port 25;
+    # the tests run their own instances with their own config directories.
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 else

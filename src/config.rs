@@ -279,10 +279,14 @@ impl<'de> Deserialize<'de> for AfterFetch {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(tag = "transport", rename_all = "lowercase", deny_unknown_fields)]
 pub enum MailOut {
-    /// A sendmail-compatible command, run as `COMMAND -i -f ENVELOPE -- RECIPIENT`.
+    /// A sendmail-compatible command, run as
+    /// `COMMAND ARGS... -i -f ENVELOPE -- RECIPIENT`.
     Sendmail {
         #[serde(default = "default_sendmail")]
         command: PathBuf,
+        /// Fixed arguments before ours, e.g. `[-C, /etc/postfix-out]`.
+        #[serde(default)]
+        args: Vec<String>,
     },
     /// SMTP submission to a relay.
     Smtp {
@@ -608,8 +612,7 @@ impl Config {
         }
         unique(self.imap.iter().map(|a| a.name.as_str()), "IMAP account")?;
         for account in &self.imap {
-            let loopback = matches!(account.host.as_str(), "localhost" | "127.0.0.1" | "::1");
-            if account.tls == Tls::None && !loopback {
+            if account.tls == Tls::None && !is_loopback(&account.host) {
                 return Err(Problem::new(
                     &account.host,
                     format!(
@@ -618,12 +621,12 @@ impl Config {
                     ),
                 ));
             }
-            let sources = [
-                account.password_env.is_some(),
-                account.password_file.is_some(),
-                account.password_command.is_some(),
-            ];
-            if sources.iter().filter(|s| **s).count() != 1 {
+            let sources = password_sources(
+                &account.password_env,
+                &account.password_file,
+                &account.password_command,
+            );
+            if sources != 1 {
                 return Err(Problem::new(
                     &account.name,
                     format!(
@@ -631,6 +634,44 @@ impl Config {
                         account.name
                     ),
                 ));
+            }
+        }
+        if let Some(MailOut::Smtp {
+            host,
+            tls,
+            user,
+            password_env,
+            password_file,
+            password_command,
+            ..
+        }) = &self.mail_out
+        {
+            if *tls == Tls::None && !is_loopback(host) {
+                return Err(Problem::new(
+                    host,
+                    "mail_out: tls: none sends mail and passwords in clear; it is allowed only \
+                     to localhost (use starttls or implicit)"
+                        .into(),
+                ));
+            }
+            let sources = password_sources(password_env, password_file, password_command);
+            match user {
+                Some(user) if sources != 1 => {
+                    return Err(Problem::new(
+                        user,
+                        "mail_out: with user, give exactly one of password_env, password_file, \
+                         password_command"
+                            .into(),
+                    ))
+                }
+                None if sources != 0 => {
+                    return Err(Problem::new(
+                        "mail_out",
+                        "mail_out: a password without user: add user, or remove the password"
+                            .into(),
+                    ))
+                }
+                _ => {}
             }
         }
         for pattern in &self.ingest.ignore_subjects {
@@ -651,6 +692,23 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// Whether plain text to `host` stays on this machine.
+pub fn is_loopback(host: &str) -> bool {
+    matches!(host, "localhost" | "127.0.0.1" | "::1")
+}
+
+/// How many of the three password sources are given.
+fn password_sources(
+    env: &Option<String>,
+    file: &Option<PathBuf>,
+    command: &Option<String>,
+) -> usize {
+    [env.is_some(), file.is_some(), command.is_some()]
+        .iter()
+        .filter(|s| **s)
+        .count()
 }
 
 /// A semantic error plus the text to look for to find its line.
@@ -842,5 +900,38 @@ mod tests {
         let config = parse("").unwrap();
         assert!(config.users.is_empty());
         assert_eq!(config.settings.subject_prefix, "#");
+    }
+
+    #[test]
+    fn mail_out_sendmail_takes_fixed_args() {
+        let config =
+            parse("mail_out:\n  transport: sendmail\n  args: [-C, /tmp/pf/etc]\n").unwrap();
+        match config.mail_out {
+            Some(MailOut::Sendmail { command, args }) => {
+                assert_eq!(command, Path::new("/usr/sbin/sendmail"));
+                assert_eq!(args, ["-C", "/tmp/pf/etc"]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn mail_out_smtp_in_clear_only_to_loopback_and_passwords_only_with_a_user() {
+        let err = parse("mail_out:\n  transport: smtp\n  host: mail.example.org\n  tls: none\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(":3: mail_out: tls: none"), "{err}");
+        parse("mail_out:\n  transport: smtp\n  host: 127.0.0.1\n  port: 2525\n  tls: none\n")
+            .unwrap();
+        let err = parse("mail_out:\n  transport: smtp\n  host: h.example\n  user: me\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("exactly one of password_env"), "{err}");
+        let err = parse("mail_out:\n  transport: smtp\n  host: h.example\n  password_env: PW\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("a password without user"), "{err}");
+        parse("mail_out:\n  transport: smtp\n  host: h.example\n  user: me\n  password_env: PW\n")
+            .unwrap();
     }
 }

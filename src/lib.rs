@@ -10,6 +10,7 @@ pub mod desk;
 pub mod mail;
 pub mod model;
 pub mod rules;
+pub mod secret;
 pub mod sharing;
 pub mod store;
 pub mod yaml_guard;

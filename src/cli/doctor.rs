@@ -1,15 +1,17 @@
-//! `postdesk doctor [--user LOGIN]`.
+//! `postdesk doctor [--user LOGIN]`, `postdesk doctor --send-test ADDRESS`.
 
 use std::time::Duration;
 
 use anyhow::Result;
 use clap::Args;
 
+use super::exit::TempFail;
 use super::output::{self, Format};
 use super::Global;
 use crate::config::Config;
 use crate::desk::doctor::{self, Check, Status, Who};
-use crate::desk::Desk;
+use crate::desk::{send_test, Desk};
+use crate::mail::send::Outcome;
 
 /// Say what would stop a delivery or a command for a Unix user, and how to fix it.
 ///
@@ -20,19 +22,34 @@ use crate::desk::Desk;
 /// over a minute (nothing draining the spool); and that no process has held the
 /// database for over 2 s. It changes nothing.
 ///
+/// With --send-test ADDRESS it checks nothing else: it sends one small test message
+/// (From and envelope sender: the first service address) to ADDRESS through the
+/// transport `mail_out` configures, and says how it went.
+///
 /// Exit status: 0 when every check is ok or a warning, 1 when one found a problem.
+/// With --send-test: 0 sent, 75 a temporary failure (try again later), 1 a
+/// permanent failure or no `mail_out`; `--format json` prints the outcome as an
+/// object (`to`, `from`, `transport`, `outcome`: sent, temporary or permanent,
+/// `detail`).
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
     /// Check for this Unix user (e.g. the MTA's: nobody, or the alias file's owner)
     /// [default: you]
-    #[arg(long, value_name = "LOGIN")]
+    #[arg(long, value_name = "LOGIN", conflicts_with = "send_test")]
     user: Option<String>,
+
+    /// Send a test message to ADDRESS through `mail_out`, instead of the checks
+    #[arg(long, value_name = "ADDRESS")]
+    send_test: Option<String>,
 }
 
 /// How long the database may be held before the check calls it a problem.
 const LOCK_WAIT: Duration = Duration::from_secs(2);
 
 pub fn run(args: DoctorArgs, global: &Global) -> Result<()> {
+    if let Some(address) = &args.send_test {
+        return send_test(address, global);
+    }
     let who = match &args.user {
         Some(login) => Who::named(login)?,
         None => Who::current()?,
@@ -85,6 +102,43 @@ pub fn run(args: DoctorArgs, global: &Global) -> Result<()> {
         anyhow::bail!("{} checks found a problem", problems.count());
     }
     Ok(())
+}
+
+/// `--send-test ADDRESS`: Sent is a line on stdout (with `--format json`, every
+/// outcome is an object there); a failure is the error, with exit 75 when it is
+/// worth trying again.
+fn send_test(address: &str, global: &Global) -> Result<()> {
+    let config = Config::load(&Config::locate(global.config.as_deref())?)?;
+    let sent = send_test::send_test(&config, address)?;
+    let kind = match sent.outcome {
+        Outcome::Sent => "sent",
+        Outcome::Temporary(_) => "temporary",
+        Outcome::Permanent(_) => "permanent",
+    };
+    if let Format::Json = global.format {
+        output::json(&serde_json::json!({
+            "to": address,
+            "from": sent.from,
+            "transport": sent.transport,
+            "outcome": kind,
+            "detail": sent.outcome.text(),
+        }))?;
+    }
+    // A failure's text names the transport already.
+    let what = format!("test message to {address} from {}", sent.from);
+    match sent.outcome {
+        Outcome::Sent => output::done(
+            format!("sent: {what} through {}", sent.transport),
+            global.format,
+        ),
+        Outcome::Temporary(why) => Err(TempFail(anyhow::anyhow!(
+            "not sent, temporary failure (try again later): {what}: {why}"
+        ))
+        .into()),
+        Outcome::Permanent(why) => {
+            anyhow::bail!("not sent, permanent failure: {what}: {why}")
+        }
+    }
 }
 
 fn print(checks: &[Check], who: &Who, format: Format) -> Result<()> {

@@ -14,6 +14,7 @@ pub mod links;
 pub mod poll;
 pub mod recipients;
 pub mod roles;
+pub mod send_test;
 pub mod tickets;
 pub mod time_spent;
 pub mod transfer;

@@ -224,36 +224,12 @@ fn uid_set(uids: &[u32]) -> String {
 
 /// The password from the environment, a file or a command: never from argv.
 pub fn password(account: &ImapAccount) -> Result<String> {
-    let name = &account.name;
-    if let Some(var) = &account.password_env {
-        return std::env::var(var).with_context(|| {
-            format!("IMAP account '{name}': environment variable {var} is not set")
-        });
-    }
-    if let Some(path) = &account.password_file {
-        let text = std::fs::read_to_string(path).with_context(|| {
-            format!(
-                "IMAP account '{name}': cannot read password_file {}",
-                path.display()
-            )
-        })?;
-        return Ok(text.trim_end_matches(['\r', '\n']).to_string());
-    }
-    if let Some(command) = &account.password_command {
-        let out = std::process::Command::new("sh")
-            .args(["-c", command])
-            .stderr(std::process::Stdio::inherit())
-            .output()
-            .with_context(|| format!("IMAP account '{name}': cannot run password_command"))?;
-        if !out.status.success() {
-            bail!(
-                "IMAP account '{name}': password_command failed ({})",
-                out.status
-            );
-        }
-        return Ok(String::from_utf8_lossy(&out.stdout)
-            .trim_end_matches(['\r', '\n'])
-            .to_string());
-    }
-    bail!("IMAP account '{name}': no password_env, password_file or password_command")
+    crate::secret::password(
+        &format!("IMAP account '{}'", account.name),
+        crate::secret::PasswordFrom {
+            env: account.password_env.as_deref(),
+            file: account.password_file.as_deref(),
+            command: account.password_command.as_deref(),
+        },
+    )
 }

@@ -192,7 +192,7 @@ impl Dovecot {
             if let Ok(Some(status)) = dovecot.child.try_wait() {
                 return Err(format!("dovecot exited with {status}\n{}", dovecot.log()));
             }
-            if greeting(port) {
+            if greeting(port, "* OK", "z LOGOUT") {
                 return Ok(dovecot);
             }
             if Instant::now() > deadline {
@@ -324,7 +324,7 @@ impl Drop for Dovecot {
 }
 
 /// Two distinct free loopback ports (both listeners are held until both are picked).
-fn free_port_pair() -> (u16, u16) {
+pub fn free_port_pair() -> (u16, u16) {
     let a = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
     let b = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
     (
@@ -333,8 +333,9 @@ fn free_port_pair() -> (u16, u16) {
     )
 }
 
-/// True once the server answers on `port` with an `* OK` greeting.
-fn greeting(port: u16) -> bool {
+/// True once the server answers on `port` with a greeting that starts with `ok`
+/// (`* OK` here, `220 ` for SMTP); then says `bye` (a command without its tag).
+pub fn greeting(port: u16, ok: &str, bye: &str) -> bool {
     let Ok(stream) = TcpStream::connect_timeout(
         &(Ipv4Addr::LOCALHOST, port).into(),
         Duration::from_millis(500),
@@ -343,13 +344,13 @@ fn greeting(port: u16) -> bool {
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
     let mut line = String::new();
-    let ok = BufReader::new(&stream).read_line(&mut line).is_ok() && line.starts_with("* OK");
-    let _ = (&stream).write_all(b"z LOGOUT\r\n");
-    ok
+    let greeted = BufReader::new(&stream).read_line(&mut line).is_ok() && line.starts_with(ok);
+    let _ = (&stream).write_all(format!("{bye}\r\n").as_bytes());
+    greeted
 }
 
 /// CA + server certificate (SAN localhost, 127.0.0.1) in `dir`: ca.pem, server.pem, server.key.
-fn make_certificates(dir: &Path) {
+pub fn make_certificates(dir: &Path) {
     let openssl = |args: &[&str]| {
         let out = Command::new("openssl")
             .args(args)

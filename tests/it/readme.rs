@@ -182,3 +182,25 @@ fn readme_configuration_names_every_config_key() {
         "the starter config points to README's Configuration section"
     );
 }
+
+/// Issue 20: every key of each `mail_out` transport is in README's `mail_out` bullet
+/// (the keys as the config's own error for an unknown one lists them).
+#[test]
+fn readme_configuration_names_every_mail_out_key() {
+    let text = config_bullet("mail_out");
+    for transport in ["sendmail", "smtp", "maildir"] {
+        let yaml = format!("mail_out: {{transport: {transport}, no_such_key: 1}}\n");
+        let err = postdesk::config::Config::parse(&yaml, std::path::Path::new("x.yaml"))
+            .unwrap_err()
+            .to_string();
+        let expected = err.split_once("expected").expect("serde lists the keys").1;
+        let keys: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        assert!(!keys.is_empty(), "{err}");
+        for key in std::iter::once(transport).chain(keys) {
+            assert!(
+                text.contains(&format!("`{key}`")),
+                "README's mail_out bullet lacks `{key}` ({transport})"
+            );
+        }
+    }
+}

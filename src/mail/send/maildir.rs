@@ -6,7 +6,7 @@ use std::fs;
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::{Outcome, Transport};
+use super::{lf_line_ends, Outcome, Transport};
 
 pub struct MaildirTransport {
     dir: PathBuf,
@@ -29,13 +29,7 @@ impl MaildirTransport {
             file,
             "Return-Path: <{envelope}>\nDelivered-To: {recipient}\n"
         )?;
-        let lf: Vec<u8> = message
-            .iter()
-            .enumerate()
-            .filter(|&(i, &b)| !(b == b'\r' && message.get(i + 1) == Some(&b'\n')))
-            .map(|(_, &b)| b)
-            .collect();
-        file.write_all(&lf)?;
+        file.write_all(&lf_line_ends(message))?;
         file.sync_all()?;
         fs::rename(&tmp, self.dir.join("new").join(&name))
     }

@@ -3,10 +3,12 @@
 //! transport only sends bytes and says how it went.
 
 mod maildir;
+mod sendmail;
+mod smtp;
 
 use std::path::Path;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 use crate::config::MailOut;
 
@@ -20,6 +22,16 @@ pub enum Outcome {
     Temporary(String),
     /// Never accepted as it stands: other sendmail exit codes, SMTP 5xx.
     Permanent(String),
+}
+
+impl Outcome {
+    /// What happened, in words: empty for Sent.
+    pub fn text(&self) -> &str {
+        match self {
+            Outcome::Sent => "",
+            Outcome::Temporary(text) | Outcome::Permanent(text) => text,
+        }
+    }
 }
 
 /// Sends one message to one recipient. Implementations bound every wait (connect,
@@ -39,7 +51,51 @@ pub trait Transport {
 pub fn transport(mail_out: &MailOut, base: &Path) -> Result<Box<dyn Transport>> {
     match mail_out {
         MailOut::Maildir { path } => Ok(Box::new(maildir::MaildirTransport::new(base.join(path)))),
-        MailOut::Sendmail { .. } => bail!("mail_out: the sendmail transport is not built yet"),
-        MailOut::Smtp { .. } => bail!("mail_out: the smtp transport is not built yet"),
+        MailOut::Sendmail { command, args } => {
+            // A bare name is looked up in PATH; a path is relative to the config.
+            let command = if command.components().count() > 1 {
+                base.join(command)
+            } else {
+                command.clone()
+            };
+            Ok(Box::new(sendmail::SendmailTransport::new(
+                command,
+                args.clone(),
+            )))
+        }
+        MailOut::Smtp {
+            host,
+            port,
+            tls,
+            ca_file,
+            user,
+            password_env,
+            password_file,
+            password_command,
+        } => {
+            let relay = smtp::Relay {
+                host,
+                port: *port,
+                tls: *tls,
+                ca_file: ca_file.as_deref(),
+                user: user.as_deref(),
+                password: crate::secret::PasswordFrom {
+                    env: password_env.as_deref(),
+                    file: password_file.as_deref(),
+                    command: password_command.as_deref(),
+                },
+            };
+            Ok(Box::new(smtp::SmtpTransport::new(relay, base)?))
+        }
     }
+}
+
+/// The message with CRLF line ends made LF, as local mail commands and Maildirs want.
+fn lf_line_ends(message: &[u8]) -> Vec<u8> {
+    message
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| !(b == b'\r' && message.get(i + 1) == Some(&b'\n')))
+        .map(|(_, &b)| b)
+        .collect()
 }
