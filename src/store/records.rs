@@ -361,6 +361,22 @@ pub enum EventKindRecord {
         #[serde(default, skip_serializing_if = "String::is_empty")]
         comment: String,
     },
+    Reply {
+        #[serde(default)]
+        text: String,
+        #[serde(default)]
+        to: Vec<String>,
+        #[serde(default)]
+        message_id: String,
+    },
+    MailFailed {
+        #[serde(default)]
+        to: String,
+        #[serde(default)]
+        message_id: String,
+        #[serde(default)]
+        reason: String,
+    },
     /// A kind of a newer postdesk: never written, skipped when read.
     #[serde(other)]
     Newer,
@@ -525,6 +541,24 @@ impl From<&Event> for EventRecord {
             EventKind::Rejected { comment } => EventKindRecord::Rejected {
                 comment: comment.clone(),
             },
+            EventKind::Reply {
+                text,
+                to,
+                message_id,
+            } => EventKindRecord::Reply {
+                text: text.clone(),
+                to: to.clone(),
+                message_id: message_id.clone(),
+            },
+            EventKind::MailFailed {
+                to,
+                message_id,
+                reason,
+            } => EventKindRecord::MailFailed {
+                to: to.clone(),
+                message_id: message_id.clone(),
+                reason: reason.clone(),
+            },
         };
         EventRecord {
             at: e.at,
@@ -606,6 +640,24 @@ impl EventRecord {
             EventKindRecord::Unfollowed { who } => EventKind::Unfollowed { who },
             EventKindRecord::Approved => EventKind::Approved,
             EventKindRecord::Rejected { comment } => EventKind::Rejected { comment },
+            EventKindRecord::Reply {
+                text,
+                to,
+                message_id,
+            } => EventKind::Reply {
+                text,
+                to,
+                message_id,
+            },
+            EventKindRecord::MailFailed {
+                to,
+                message_id,
+                reason,
+            } => EventKind::MailFailed {
+                to,
+                message_id,
+                reason,
+            },
             EventKindRecord::Newer => return None,
         };
         Some(Event {
@@ -930,6 +982,16 @@ mod tests {
             EventKind::Approved,
             EventKind::Rejected {
                 comment: "still jams".into(),
+            },
+            EventKind::Reply {
+                text: "try again".into(),
+                to: vec!["ann@example.com".into()],
+                message_id: "ticket.4.1.2@corp.example".into(),
+            },
+            EventKind::MailFailed {
+                to: "ann@example.com".into(),
+                message_id: "ticket.4.1.2@corp.example".into(),
+                reason: "550 no such user".into(),
             },
         ] {
             let event = Event {

@@ -18,6 +18,7 @@ mod ingest_imap;
 mod ingest_load;
 mod links;
 mod man_pages;
+mod outbox;
 mod readme;
 mod rules;
 mod sample;
