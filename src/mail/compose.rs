@@ -10,7 +10,7 @@
 
 use anyhow::{bail, Context, Result};
 use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, Mailboxes};
+use lettre::message::Mailbox;
 use sha2::{Digest, Sha256};
 
 /// Characters of the ticket's own subject kept after `Re: [#N] `: the tag survives
@@ -74,6 +74,35 @@ pub fn valid_address(address: &str) -> bool {
     !address.chars().any(char::is_control) && address.trim().parse::<lettre::Address>().is_ok()
 }
 
+/// `To`/`Cc` of bare addresses, folded between addresses so that no line passes 78
+/// characters however many recipients (lettre writes a list on one line). Only
+/// parsed addresses go in: no CR, LF or anything else a header cannot carry.
+fn address_list(name: &'static str, addresses: &[lettre::Address]) -> HeaderValue {
+    let mut value = String::new();
+    let mut line = name.len() + 2;
+    for (i, a) in addresses.iter().enumerate() {
+        let a = a.to_string();
+        if i > 0 {
+            value.push(',');
+            line += 1;
+            if line + 1 + a.len() > 78 {
+                value.push_str("\r\n");
+                line = 0;
+            }
+            value.push(' ');
+            line += 1;
+        }
+        value.push_str(&a);
+        line += a.len();
+    }
+    let raw = addresses
+        .iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    HeaderValue::dangerous_new_pre_encoded(HeaderName::new_from_ascii_str(name), raw, value)
+}
+
 fn raw(name: &'static str, value: &str) -> HeaderValue {
     HeaderValue::new(HeaderName::new_from_ascii_str(name), clean(value))
 }
@@ -90,17 +119,22 @@ pub fn compose(out: &Outgoing) -> Result<Vec<u8>> {
     if out.to.is_empty() && out.cc.is_empty() {
         bail!("a message with no recipient");
     }
-    let list = |addresses: &[String]| -> Result<Mailboxes> {
-        addresses
+    let mut everyone = Vec::new();
+    for (name, addresses) in [("To", &out.to), ("Cc", &out.cc)] {
+        if addresses.is_empty() {
+            continue;
+        }
+        let parsed = addresses
             .iter()
-            .try_fold(Mailboxes::new(), |list, a| Ok(list.with(mailbox(None, a)?)))
-    };
-    if !out.to.is_empty() {
-        builder = builder.mailbox(lettre::message::header::To::from(list(&out.to)?));
+            .map(|a| Ok(mailbox(None, a)?.email))
+            .collect::<Result<Vec<lettre::Address>>>()?;
+        builder = builder.raw_header(address_list(name, &parsed));
+        everyone.extend(parsed);
     }
-    if !out.cc.is_empty() {
-        builder = builder.mailbox(lettre::message::header::Cc::from(list(&out.cc)?));
-    }
+    builder = builder.envelope(
+        lettre::address::Envelope::new(Some(from.email.clone()), everyone)
+            .context("cannot build the envelope")?,
+    );
     if let Some(id) = &out.in_reply_to {
         builder = builder.in_reply_to(format!("<{}>", clean_id(id)));
     }
@@ -408,6 +442,28 @@ mod tests {
             }
             assert!(!valid_address(&format!("ann@example.com{bad}")));
         }
+    }
+
+    #[test]
+    fn many_recipients_fold_into_short_lines() {
+        let cc: Vec<String> = (0..60)
+            .map(|i| format!("follower{i:02}@example.com"))
+            .collect();
+        let bytes = compose(&Outgoing {
+            cc: cc.clone(),
+            ..sample()
+        })
+        .unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.split("\r\n").all(|l| l.len() <= 78), "{text}");
+        let mail = parse(&bytes);
+        let got = mail
+            .headers
+            .iter()
+            .find(|h| h.get_key_ref() == "Cc")
+            .unwrap();
+        let list = mailparse::addrparse_header(got).unwrap();
+        assert_eq!(list.len(), 60);
     }
 
     #[test]

@@ -385,3 +385,70 @@ fn a_reply_needs_someone_to_send_to_and_an_address_to_send_from() {
     assert!(err.contains("no one to reply to"), "{err}");
     assert!(outbox(&env, &["--all"]).is_empty());
 }
+
+/// `outbox send` killed with SIGKILL at any point, then run again (after an admin's
+/// retry of what was claimed): every recipient gets the message, none more than
+/// twice, and only the one being handed over at the kill may get two.
+#[test]
+fn a_killed_send_sends_at_most_one_more_copy_and_never_loops() {
+    let env = desk();
+    let n = ticket_from_ann(&env, "Many followers").to_string();
+    for i in 0..24 {
+        env.ok(&["ticket", "follow", &n, &format!("f{i:02}@example.com")]);
+    }
+    let files = || {
+        std::fs::read_dir(env.path().join("sent/new"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    };
+    // Killed once this many of the round's 25 copies are in the Maildir.
+    for (round, after) in [0usize, 1, 5, 12, 24].into_iter().enumerate() {
+        let before = files();
+        env.ok(&[
+            "ticket",
+            "reply",
+            &n,
+            "-m",
+            &format!("round {round}"),
+            "--queue-only",
+        ]);
+        let mut child = env
+            .process(&["outbox", "send"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        while files() < before + after && start.elapsed().as_secs() < 20 {
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        // What was claimed and not recorded is due later; an admin makes it due now.
+        for e in outbox(&env, &[]) {
+            if e["attempts"].as_u64().unwrap() > 0 {
+                env.ok(&["outbox", "retry", &e["id"].to_string()]);
+            }
+        }
+        env.ok(&["outbox", "send"]);
+        assert!(outbox(&env, &[]).is_empty(), "round {round}: all sent");
+        let mut copies = std::collections::BTreeMap::<String, usize>::new();
+        for (to, bytes) in delivered(&env.path().join("sent")) {
+            let m = mailparse::parse_mail(&bytes).unwrap();
+            if m.get_body().unwrap().contains(&format!("round {round}")) {
+                *copies.entry(to).or_default() += 1;
+            }
+        }
+        assert_eq!(copies.len(), 25, "round {round}: every recipient");
+        let twice = copies.values().filter(|c| **c == 2).count();
+        assert!(
+            copies.values().all(|c| *c <= 2),
+            "round {round}: {copies:?}"
+        );
+        assert!(twice <= 1, "round {round}: {copies:?}");
+    }
+    let all = outbox(&env, &["--all"]);
+    assert!(all
+        .iter()
+        .all(|e| e["state"] == "sent" && e["attempts"].as_u64() <= Some(2)));
+}
