@@ -53,6 +53,16 @@ pub fn message_id_key(dir: &Path) -> Result<Vec<u8>> {
     checked(key, &path)
 }
 
+/// The key of the desk in `dir`, None if it has none yet.
+pub fn existing_message_id_key(dir: &Path) -> Result<Option<Vec<u8>>> {
+    let path = dir.join(KEY_FILE);
+    match fs::read(&path) {
+        Ok(key) => checked(key, &path).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
 fn checked(key: Vec<u8>, path: &Path) -> Result<Vec<u8>> {
     if key.len() != KEY_LEN {
         bail!(

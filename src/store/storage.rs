@@ -68,6 +68,12 @@ impl Storage {
         super::secret::message_id_key(&self.dir)
     }
 
+    /// The secret that signs our Message-IDs if there is one yet (never made here:
+    /// mail intake only checks).
+    pub fn existing_message_id_key(&self) -> Result<Option<Vec<u8>>> {
+        super::secret::existing_message_id_key(&self.dir)
+    }
+
     /// Deliveries not yet processed (`<data>/spool/`).
     pub fn spool(&self) -> &Spool {
         &self.spool

@@ -452,3 +452,49 @@ fn a_killed_send_sends_at_most_one_more_copy_and_never_loops() {
         .iter()
         .all(|e| e["state"] == "sent" && e["attempts"].as_u64() <= Some(2)));
 }
+
+/// Intake trusts our signed Message-ID over other references: an answer whose
+/// In-Reply-To names another ticket's mail, but whose References hold our reply,
+/// joins the ticket of our reply.
+#[test]
+fn our_signed_message_id_is_trusted_over_other_references() {
+    let env = desk();
+    let n = ticket_from_ann(&env, "Printer jams");
+    env.deliver(&mail(
+        "bo@example.com",
+        "VPN",
+        "second@example.com",
+        "",
+        "down",
+    ));
+    env.ok(&["ticket", "reply", &n.to_string(), "-m", "Which model?"]);
+    let sent = delivered(&env.path().join("sent"));
+    let ours = header(&mailparse::parse_mail(&sent[0].1).unwrap(), "Message-ID").unwrap();
+    env.deliver(&mail(
+        "ann@example.com",
+        "Re: something",
+        "answer@example.com",
+        &format!("In-Reply-To: <second@example.com>\nReferences: {ours}"),
+        "An HP 4000.",
+    ));
+    assert_eq!(env.list(&[]).len(), 2, "no new ticket");
+    let mails = |t: u64| {
+        env.json(&["ticket", "show", &t.to_string()])["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "mail")
+            .count()
+    };
+    assert_eq!((mails(n), mails(n + 1)), (2, 1));
+    // A made-up id in our form proves nothing: taken by its other references.
+    let forged = ours.replacen(&format!("ticket.{n}."), &format!("ticket.{}.", n + 1), 1);
+    env.deliver(&mail(
+        "ann@example.com",
+        "Re: more",
+        "forged@example.com",
+        &format!("In-Reply-To: {forged}\nReferences: <first@example.com>"),
+        "more",
+    ));
+    assert_eq!((mails(n), mails(n + 1)), (3, 1));
+}
