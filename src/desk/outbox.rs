@@ -327,27 +327,48 @@ pub fn send_due(desk: &Desk, only: Option<&[u64]>) -> Result<Vec<Sent>> {
 /// Claims an attempt at entry `id` in a write of its own, hands the message to the
 /// transport with the database let go, and records the outcome in another write.
 /// None when the entry is no longer queued or due (another sender has it).
+/// `fresh`: send it now if it was never tried, due or not (the command that queued
+/// it); an entry another sender claimed meanwhile is left to that sender.
 fn send_one(
     desk: &Desk,
     transport: &mut dyn Transport,
     id: u64,
-    now_anyway: bool,
+    fresh: bool,
 ) -> Result<Option<Sent>> {
     let at = now();
+    let max_age = desk.config.outbox.max_age;
     let claimed = desk.storage.write(|tx| {
         let Some(mut e) = tx.outbox_entry(id)? else {
-            return Ok(None);
+            return Ok(Claimed::Gone);
         };
-        if e.state != OutboxState::Queued || (!now_anyway && e.next_attempt > at) {
-            return Ok(None);
+        let due = e.next_attempt <= at || (fresh && e.attempts == 0);
+        if e.state != OutboxState::Queued || !due {
+            return Ok(Claimed::Gone);
+        }
+        if e.attempts > 0 && at - e.queued_at > max_age {
+            // Claimed before and never recorded (a crash), and too old now.
+            let reason = format!(
+                "not sent within outbox.max_age after {} attempts: {}",
+                e.attempts,
+                if e.last_error.is_empty() {
+                    "no outcome was recorded"
+                } else {
+                    &e.last_error
+                }
+            );
+            fail(tx, &mut e, at, reason)?;
+            tx.save_outbox_entry(&e)?;
+            return Ok(Claimed::GivenUp(e));
         }
         e.attempts += 1;
         e.next_attempt = at + backoff(e.attempts);
         tx.save_outbox_entry(&e)?;
-        Ok(Some(e))
+        Ok(Claimed::Attempt(e))
     })?;
-    let Some(entry) = claimed else {
-        return Ok(None);
+    let entry = match claimed {
+        Claimed::Gone => return Ok(None),
+        Claimed::GivenUp(e) => return Ok(Some(Sent::of(&e))),
+        Claimed::Attempt(e) => e,
     };
     let outcome = match desk.storage.mail().get(&entry.hash) {
         Ok(bytes) => {
@@ -357,13 +378,11 @@ fn send_one(
         }
         Err(e) => Outcome::Temporary(format!("{e:#}")),
     };
-    let max_age = desk.config.outbox.max_age;
     let done = now();
     let sent = desk.storage.write(|tx| {
         let Some(mut e) = tx.outbox_entry(id)? else {
             bail!("outbox entry {id} vanished");
         };
-        let mut failed = None;
         match &outcome {
             Outcome::Sent => {
                 e.state = OutboxState::Sent;
@@ -373,42 +392,62 @@ fn send_one(
             Outcome::Temporary(why) => {
                 e.last_error = why.clone();
                 if e.next_attempt - e.queued_at > max_age {
-                    failed = Some(format!(
+                    let reason = format!(
                         "still failing after {} attempts, given up: {why}",
                         e.attempts
-                    ));
+                    );
+                    fail(tx, &mut e, done, reason)?;
                 }
             }
             Outcome::Permanent(why) => {
                 e.last_error = why.clone();
-                failed = Some(format!("refused: {why}"));
-            }
-        }
-        if let Some(reason) = &failed {
-            e.state = OutboxState::Failed;
-            e.done_at = done;
-            if tx.ticket(e.ticket)?.is_some() {
-                let event = Event {
-                    at: done,
-                    actor: OUTBOX_ACTOR.to_string(),
-                    kind: EventKind::MailFailed {
-                        to: e.recipient.clone(),
-                        message_id: e.message_id.clone(),
-                        reason: reason.clone(),
-                    },
-                };
-                tx.append_event(e.ticket, &event)?;
+                fail(tx, &mut e, done, format!("refused: {why}"))?;
             }
         }
         tx.save_outbox_entry(&e)?;
-        Ok(Sent {
-            id,
+        Ok(Sent::of(&e))
+    })?;
+    Ok(Some(sent))
+}
+
+/// What the claiming write found.
+enum Claimed {
+    /// No longer queued, or not due: someone else's, or done.
+    Gone,
+    /// Too old to try again: failed now.
+    GivenUp(OutboxEntry),
+    /// Ours to hand to the transport.
+    Attempt(OutboxEntry),
+}
+
+impl Sent {
+    fn of(e: &OutboxEntry) -> Sent {
+        Sent {
+            id: e.id,
             recipient: e.recipient.clone(),
             state: e.state,
             error: (e.state != OutboxState::Sent).then(|| e.last_error.clone()),
-        })
-    })?;
-    Ok(Some(sent))
+        }
+    }
+}
+
+/// Fails entry `e` for good and says so on its ticket, in the write `tx`.
+fn fail(tx: &dyn Writer, e: &mut OutboxEntry, at: i64, reason: String) -> Result<()> {
+    e.state = OutboxState::Failed;
+    e.done_at = at;
+    if tx.ticket(e.ticket)?.is_some() {
+        let event = Event {
+            at,
+            actor: OUTBOX_ACTOR.to_string(),
+            kind: EventKind::MailFailed {
+                to: e.recipient.clone(),
+                message_id: e.message_id.clone(),
+                reason,
+            },
+        };
+        tx.append_event(e.ticket, &event)?;
+    }
+    Ok(())
 }
 
 /// Outbox entries, all or only those queued, oldest first.
@@ -482,6 +521,198 @@ pub fn drop_entry(desk: &Desk, id: u64) -> Result<OutboxEntry> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Teardown;
+
+    /// Says what `outcomes` holds for each recipient, and remembers who it was given.
+    struct Fake {
+        outcomes: Vec<(&'static str, Outcome)>,
+        given: Vec<String>,
+    }
+
+    impl Transport for Fake {
+        fn send(&mut self, _: &str, recipient: &str, _: &[u8]) -> Outcome {
+            self.given.push(recipient.to_string());
+            self.outcomes
+                .iter()
+                .find(|(r, _)| *r == recipient)
+                .map(|(_, o)| o.clone())
+                .unwrap_or(Outcome::Sent)
+        }
+        fn describe(&self) -> String {
+            "fake".into()
+        }
+    }
+
+    fn desk(dir: &std::path::Path, max_age: &str) -> Desk {
+        let text = format!(
+            "settings: {{ db: db }}\nusers:\n  - {{ login: alice, name: A, email: a@x.example, admin: true }}\nmail_out: {{ transport: maildir, path: sent }}\noutbox: {{ max_age: {max_age} }}\n"
+        );
+        let config = crate::config::Config::parse(&text, &dir.join("postdesk.yaml")).unwrap();
+        let db = dir.join("db");
+        Desk::new(
+            config,
+            Some(db),
+            None,
+            std::time::Duration::from_secs(5),
+            Teardown::Now,
+        )
+        .unwrap()
+    }
+
+    /// Ticket 1 and an entry per (recipient, queued_at, attempts, next_attempt).
+    fn queue(desk: &Desk, entries: &[(&str, i64, u32, i64)]) -> Vec<u64> {
+        desk.storage
+            .mail()
+            .put_all(&[(&crate::mail::parse::hash_hex(b"m"), b"m")])
+            .unwrap();
+        desk.storage
+            .write(|tx| {
+                if tx.ticket(1)?.is_none() {
+                    let n = tx.next_number()?;
+                    tx.save_ticket(&Ticket::new(n, "s", 1))?;
+                }
+                entries
+                    .iter()
+                    .map(|(to, at, attempts, next)| {
+                        let mut e = OutboxEntry::queued(
+                            1,
+                            to,
+                            "help@x",
+                            &crate::mail::parse::hash_hex(b"m"),
+                            *at,
+                        );
+                        e.message_id = "ticket.1.a.b@x".into();
+                        e.attempts = *attempts;
+                        e.next_attempt = *next;
+                        tx.queue_outbox(&e)
+                    })
+                    .collect()
+            })
+            .unwrap()
+    }
+
+    fn failures(desk: &Desk) -> Vec<(String, String)> {
+        desk.storage
+            .read(|r| r.events(1))
+            .unwrap()
+            .into_iter()
+            .filter_map(|e| match e.kind {
+                EventKind::MailFailed { to, reason, .. } => Some((to, reason)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn send(desk: &Desk, fake: &mut Fake, only: Option<&[u64]>) -> Vec<Sent> {
+        let due: Vec<OutboxEntry> = desk.storage.read(|r| r.outbox(true)).unwrap();
+        let at = now();
+        due.iter()
+            .filter(|e| only.map_or(e.next_attempt <= at, |ids| ids.contains(&e.id)))
+            .filter_map(|e| send_one(desk, fake, e.id, only.is_some()).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_permanent_failure_stops_that_recipient_only_and_is_on_the_ticket() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk(dir.path(), "3d");
+        let t = now();
+        queue(&desk, &[("bad@x", t, 0, t), ("good@x", t, 0, t)]);
+        let mut fake = Fake {
+            outcomes: vec![("bad@x", Outcome::Permanent("550 no such user".into()))],
+            given: vec![],
+        };
+        let sent = send(&desk, &mut fake, None);
+        let states: Vec<_> = sent
+            .iter()
+            .map(|s| (s.recipient.as_str(), s.state))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("bad@x", OutboxState::Failed),
+                ("good@x", OutboxState::Sent)
+            ]
+        );
+        let failed = failures(&desk);
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].0, "bad@x");
+        assert!(failed[0].1.contains("550 no such user"), "{failed:?}");
+        assert!(
+            send(&desk, &mut fake, None).is_empty(),
+            "nothing is tried again"
+        );
+    }
+
+    #[test]
+    fn a_temporary_failure_is_given_up_after_max_age() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk(dir.path(), "1h");
+        let t = now();
+        queue(
+            &desk,
+            &[("slow@x", t - 600, 0, t), ("old@x", t - 7200, 1, t - 1)],
+        );
+        let mut fake = Fake {
+            outcomes: vec![("slow@x", Outcome::Temporary("451 try later".into()))],
+            given: vec![],
+        };
+        let sent = send(&desk, &mut fake, None);
+        // slow@x: 10 min old, retried in a minute; old@x: claimed before (a crash),
+        // past max_age: failed without being handed over again.
+        assert_eq!(fake.given, ["slow@x"]);
+        let states: Vec<_> = sent
+            .iter()
+            .map(|s| (s.recipient.as_str(), s.state))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("slow@x", OutboxState::Queued),
+                ("old@x", OutboxState::Failed)
+            ]
+        );
+        let failed = failures(&desk);
+        assert_eq!(failed.len(), 1);
+        assert!(
+            failed[0].1.contains("max_age after 1 attempts"),
+            "{failed:?}"
+        );
+        let waiting = desk.storage.read(|r| r.outbox(true)).unwrap();
+        assert_eq!(waiting.len(), 1);
+        assert_eq!(waiting[0].attempts, 1);
+        assert_eq!(waiting[0].last_error, "451 try later");
+        assert!(waiting[0].next_attempt >= t + 60);
+    }
+
+    #[test]
+    fn a_temporary_failure_whose_next_try_passes_max_age_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk(dir.path(), "1h");
+        let t = now();
+        queue(&desk, &[("slow@x", t - 3590, 3, t)]);
+        let mut fake = Fake {
+            outcomes: vec![("slow@x", Outcome::Temporary("451 try later".into()))],
+            given: vec![],
+        };
+        let sent = send(&desk, &mut fake, None);
+        assert_eq!(sent[0].state, OutboxState::Failed);
+        assert!(failures(&desk)[0].1.contains("given up: 451 try later"));
+    }
+
+    #[test]
+    fn what_another_sender_claimed_is_left_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk(dir.path(), "3d");
+        let t = now();
+        let ids = queue(&desk, &[("ann@x", t, 1, t + 60)]);
+        let mut fake = Fake {
+            outcomes: vec![],
+            given: vec![],
+        };
+        assert!(send(&desk, &mut fake, Some(&ids)).is_empty());
+        assert!(fake.given.is_empty());
+    }
 
     #[test]
     fn backoff_grows_and_stops_growing() {
