@@ -51,7 +51,7 @@ pub struct Replied {
 
 /// `ticket reply N`: `text` to the requester and followers, as the acting user.
 pub fn reply(desk: &Desk, number: u64, text: &str, queue_only: bool) -> Result<Replied> {
-    let text = checked_reply(text)?;
+    let text = super::verbs::checked_text("reply", text)?;
     let actor = desk.actor()?.to_string();
     let key = desk.storage.message_id_key()?;
     // The message is built from the ticket as read here, and the write checks that
@@ -92,21 +92,6 @@ pub fn reply(desk: &Desk, number: u64, text: &str, queue_only: bool) -> Result<R
         sent,
         waiting,
     })
-}
-
-/// A reply as typed: refused when empty or over [`REPLY_MAX`].
-pub fn checked_reply(text: &str) -> Result<String> {
-    let text = text.trim_end();
-    if text.trim().is_empty() {
-        bail!("the reply is empty");
-    }
-    if text.len() > REPLY_MAX {
-        bail!(
-            "the reply is {} bytes; at most {REPLY_MAX} fit in the activity log: shorten it",
-            text.len()
-        );
-    }
-    Ok(text.to_string())
 }
 
 /// A reply's message, built and not yet recorded.
@@ -465,18 +450,18 @@ pub fn show(desk: &Desk, id: u64) -> Result<(OutboxEntry, Vec<u8>)> {
     Ok((entry, bytes))
 }
 
-fn admin_only(desk: &Desk, what: &str) -> Result<()> {
+/// An admin's change to a queued or failed entry (`verb`: retry, drop; `done`: its
+/// participle), in one write.
+fn change_entry(
+    desk: &Desk,
+    id: u64,
+    (verb, done): (&str, &str),
+    change: impl Fn(&mut OutboxEntry, i64),
+) -> Result<OutboxEntry> {
     let actor = desk.actor()?;
     if !desk.config.user(actor).is_some_and(|u| u.admin) {
-        bail!("only an admin may {what} outbox entries ({actor} may not)");
+        bail!("only an admin may {verb} outbox entries ({actor} may not)");
     }
-    Ok(())
-}
-
-/// `outbox retry ID`: a failed (or queued) entry is due now, and its `max_age`
-/// starts again.
-pub fn retry(desk: &Desk, id: u64) -> Result<OutboxEntry> {
-    admin_only(desk, "retry")?;
     let at = now();
     desk.storage.write(|tx| {
         let mut e = tx
@@ -484,37 +469,32 @@ pub fn retry(desk: &Desk, id: u64) -> Result<OutboxEntry> {
             .with_context(|| format!("outbox entry {id} not found"))?;
         if !matches!(e.state, OutboxState::Failed | OutboxState::Queued) {
             bail!(
-                "outbox entry {id} is {}: only a failed or queued one can be retried",
+                "outbox entry {id} is {}: only a queued or failed one can be {done}",
                 e.state.as_str()
             );
         }
-        e.state = OutboxState::Queued;
-        e.queued_at = at;
-        e.next_attempt = at;
-        e.done_at = 0;
+        change(&mut e, at);
         tx.save_outbox_entry(&e)?;
         Ok(e)
     })
 }
 
+/// `outbox retry ID`: a failed (or queued) entry is due now, and its `max_age`
+/// starts again.
+pub fn retry(desk: &Desk, id: u64) -> Result<OutboxEntry> {
+    change_entry(desk, id, ("retry", "retried"), |e, at| {
+        e.state = OutboxState::Queued;
+        e.queued_at = at;
+        e.next_attempt = at;
+        e.done_at = 0;
+    })
+}
+
 /// `outbox drop ID`: a queued or failed entry is never sent.
 pub fn drop_entry(desk: &Desk, id: u64) -> Result<OutboxEntry> {
-    admin_only(desk, "drop")?;
-    let at = now();
-    desk.storage.write(|tx| {
-        let mut e = tx
-            .outbox_entry(id)?
-            .with_context(|| format!("outbox entry {id} not found"))?;
-        if !matches!(e.state, OutboxState::Failed | OutboxState::Queued) {
-            bail!(
-                "outbox entry {id} is {}: only a queued or failed one can be dropped",
-                e.state.as_str()
-            );
-        }
+    change_entry(desk, id, ("drop", "dropped"), |e, at| {
         e.state = OutboxState::Dropped;
         e.done_at = at;
-        tx.save_outbox_entry(&e)?;
-        Ok(e)
     })
 }
 

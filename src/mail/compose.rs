@@ -268,6 +268,15 @@ mod tests {
         mailparse::parse_mail(bytes).unwrap()
     }
 
+    /// Header `name` of `bytes`, decoded.
+    fn header(bytes: &[u8], name: &str) -> Option<String> {
+        parse(bytes)
+            .headers
+            .iter()
+            .find(|x| x.get_key_ref() == name)
+            .map(|x| x.get_value())
+    }
+
     fn sample() -> Outgoing {
         Outgoing {
             from_name: "Alice Agent via it".into(),
@@ -308,12 +317,7 @@ mod tests {
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert!(!text.replace("\r\n", "").contains('\n'), "{text}");
         let mail = parse(&bytes);
-        let h = |name: &str| {
-            mail.headers
-                .iter()
-                .find(|x| x.get_key_ref() == name)
-                .map(|x| x.get_value())
-        };
+        let h = |name: &str| header(&bytes, name);
         assert_eq!(
             h("From").unwrap(),
             "\"Alice Agent via it\" <help@corp.example>"
@@ -343,13 +347,7 @@ mod tests {
             ..sample()
         })
         .unwrap();
-        let mail = parse(&bytes);
-        let h = |name: &str| {
-            mail.headers
-                .iter()
-                .find(|x| x.get_key_ref() == name)
-                .map(|x| x.get_value())
-        };
+        let h = |name: &str| header(&bytes, name);
         assert_eq!(h("Auto-Submitted").unwrap(), "auto-replied");
         assert_eq!(h("Precedence").unwrap(), "bulk");
         assert_eq!(h("X-Auto-Response-Suppress").unwrap(), "All");
@@ -364,13 +362,7 @@ mod tests {
         })
         .unwrap();
         assert!(bytes.is_ascii(), "headers and body are 7-bit");
-        let mail = parse(&bytes);
-        let h = |name: &str| {
-            mail.headers
-                .iter()
-                .find(|x| x.get_key_ref() == name)
-                .map(|x| x.get_value())
-        };
+        let h = |name: &str| header(&bytes, name);
         assert_eq!(h("Subject").unwrap(), "Re: [#7] Écran noir — 画面");
         let from = mailparse::addrparse(&h("From").unwrap()).unwrap();
         let mailparse::MailAddr::Single(from) = &from[0] else {
