@@ -47,6 +47,8 @@ pub struct Replied {
     pub sent: Vec<Sent>,
     /// Why nothing was sent right away, if it was not.
     pub waiting: Option<String>,
+    /// Addresses of the requester or followers that no message can carry: left out.
+    pub unusable: Vec<String>,
 }
 
 /// `ticket reply N`: `text` to the requester and followers, as the acting user.
@@ -57,7 +59,7 @@ pub fn reply(desk: &Desk, number: u64, text: &str, queue_only: bool) -> Result<R
     // The message is built from the ticket as read here, and the write checks that
     // what it was built from has not changed meanwhile; if it has, build again.
     let mut tries = 0;
-    let (updated, queued) = loop {
+    let (updated, queued, unusable) = loop {
         tries += 1;
         let (ticket, events) = desk.storage.read(|r| {
             let ticket = r
@@ -76,7 +78,7 @@ pub fn reply(desk: &Desk, number: u64, text: &str, queue_only: bool) -> Result<R
             queued: RefCell::default(),
         };
         match update_ticket(desk, number, &change) {
-            Ok(updated) => break (updated, change.queued.into_inner()),
+            Ok(updated) => break (updated, change.queued.into_inner(), built.unusable),
             Err(e) if e.chain().any(|c| c.is::<Stale>()) && tries < 3 => continue,
             Err(e) => return Err(e),
         }
@@ -84,13 +86,19 @@ pub fn reply(desk: &Desk, number: u64, text: &str, queue_only: bool) -> Result<R
     let (sent, waiting) = match (&desk.config.mail_out, queue_only) {
         (_, true) => (Vec::new(), Some("--queue-only".to_string())),
         (None, _) => (Vec::new(), Some("no `mail_out:` in the config".to_string())),
-        (Some(_), false) => (send_due(desk, Some(&queued))?, None),
+        // The reply is recorded and queued: a transport that cannot start is
+        // reported, not an error of the command.
+        (Some(_), false) => match send_due(desk, Some(&queued)) {
+            Ok(sent) => (sent, None),
+            Err(e) => (Vec::new(), Some(format!("not sent now: {e:#}"))),
+        },
     };
     Ok(Replied {
         updated,
         queued,
         sent,
         waiting,
+        unusable,
     })
 }
 
@@ -102,6 +110,8 @@ struct BuiltReply {
     requester: Option<String>,
     followers: Vec<String>,
     recipients: Vec<String>,
+    /// Addresses of the requester or followers that no message can carry.
+    unusable: Vec<String>,
     envelope: String,
     message_id: String,
     hash: String,
@@ -114,9 +124,14 @@ struct BuiltReply {
 struct Stale;
 
 /// Who a reply goes to: the requester, then followers (addresses, or users' email),
-/// never the actor nor the service's own addresses, each once. Addresses no message
-/// can carry are left out.
-fn reply_recipients(desk: &Desk, actor: &str, ticket: &Ticket, ours: &[String]) -> Vec<String> {
+/// never the actor nor the service's own addresses, each once; and the addresses
+/// no message can carry, left out.
+fn reply_recipients(
+    desk: &Desk,
+    actor: &str,
+    ticket: &Ticket,
+    ours: &[String],
+) -> (Vec<String>, Vec<String>) {
     let actor_email = desk.config.user(actor).map(|u| u.email.to_lowercase());
     let followers = ticket
         .followers
@@ -132,11 +147,10 @@ fn reply_recipients(desk: &Desk, actor: &str, ticket: &Ticket, ours: &[String]) 
         .iter()
         .cloned()
         .chain(followers)
-        .filter(|a| compose::valid_address(a))
         .filter(|a| Some(a.to_lowercase()) != actor_email)
         .filter(|a| !ours.iter().any(|o| o.eq_ignore_ascii_case(a)))
         .filter(|a| seen.insert(a.to_lowercase()))
-        .collect()
+        .partition(|a| compose::valid_address(a))
 }
 
 /// The Message-IDs of a ticket's thread, oldest first: the mail it received and
@@ -176,7 +190,7 @@ fn build_reply(
             desk.config.path.display()
         );
     };
-    let recipients = reply_recipients(desk, actor, ticket, &service.addresses);
+    let (recipients, unusable) = reply_recipients(desk, actor, ticket, &service.addresses);
     if recipients.is_empty() {
         bail!(
             "ticket #{number} has no one to reply to: no requester address and no follower but you"
@@ -222,6 +236,7 @@ fn build_reply(
         requester: ticket.requester.email.clone(),
         followers: ticket.followers.iter().cloned().collect(),
         recipients,
+        unusable,
         // TODO(issue 20): a VERP bounce address (bounces+TOKEN@domain) once bounces
         // are matched to entries; for now the service's address.
         envelope: from.clone(),

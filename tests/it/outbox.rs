@@ -498,3 +498,17 @@ fn our_signed_message_id_is_trusted_over_other_references() {
     ));
     assert_eq!((mails(n), mails(n + 1)), (3, 1));
 }
+
+/// Once recorded and queued, a reply is not undone by a transport that cannot send
+/// now: the command succeeds and the mail waits (or failed, recorded) in the outbox.
+#[test]
+fn a_reply_is_kept_when_the_transport_cannot_send() {
+    let env = Env::with_config(&format!(
+        "{}\nmail_out:\n  transport: sendmail\n  command: /nonexistent/sendmail\n",
+        no_guests()
+    ));
+    let n = ticket_from_ann(&env, "VPN").to_string();
+    let out = env.ok(&["ticket", "reply", &n, "-m", "Which client?"]);
+    assert!(out.contains("replied by mail to ann@example.com"), "{out}");
+    assert_eq!(outbox(&env, &["--all"]).len(), 1);
+}

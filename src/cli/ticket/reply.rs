@@ -61,7 +61,11 @@ pub fn run(args: ReplyArgs, desk: &Desk, format: Format) -> Result<()> {
     let done = outbox::reply(desk, args.number, &text, args.queue_only)?;
     updated::print(&done.updated, format)?;
     let number = args.number;
-    let mut lines = Vec::new();
+    let mut lines: Vec<String> = done
+        .unusable
+        .iter()
+        .map(|a| format!("#{number}: left out {a}: not an address a message can carry"))
+        .collect();
     if let Some(why) = &done.waiting {
         lines.push(format!(
             "#{number}: {} queued ({why}): `postdesk outbox send` sends it",
