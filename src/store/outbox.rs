@@ -1,6 +1,8 @@
 //! The outbox in sled: the tree `outbox` holds `r` ++ id (u64 BE) -> an
-//! [`OutboxRecord`], and `q` ++ id -> nothing for each entry still queued, so that
-//! `outbox send` reads only what waits however many were sent before.
+//! [`OutboxRecord`], `q` ++ id -> nothing for each entry still queued, so that
+//! `outbox send` reads only what waits however many were sent before, and `n` ->
+//! the next ID (u64 BE), moved in the write that queues: IDs are small and dense,
+//! for people to type (sled's `generate_id` jumps by a million at each open).
 
 use anyhow::{bail, Result};
 
@@ -10,6 +12,7 @@ use crate::model::{OutboxEntry, OutboxState};
 
 const RECORD: u8 = b'r';
 const QUEUED: u8 = b'q';
+const NEXT_ID: &[u8] = b"n";
 
 fn key(kind: u8, id: u64) -> [u8; 9] {
     let mut key = [kind; 9];
@@ -25,7 +28,11 @@ fn decode(bytes: &[u8], id: u64) -> Result<OutboxEntry> {
 impl Tx<'_> {
     pub(super) fn queue_outbox(&self, entry: &OutboxEntry) -> Result<u64> {
         // IDs start at 1: 0 is "not queued yet".
-        let id = self.outbox.generate_id()? + 1;
+        let id = match self.outbox.get(NEXT_ID)? {
+            Some(v) => super::tx::decode_u64(&v).max(1),
+            None => 1,
+        };
+        self.outbox.insert(NEXT_ID, &(id + 1).to_be_bytes())?;
         let mut entry = entry.clone();
         entry.id = id;
         self.put_outbox(&entry)?;

@@ -249,6 +249,7 @@ fn queue_only_waits_for_outbox_send() {
     assert_eq!(waiting.len(), 1);
     assert_eq!(waiting[0]["state"], "queued");
     assert_eq!(waiting[0]["recipient"], "ann@example.com");
+    assert_eq!(waiting[0]["id"], 1, "IDs are small, for people to type");
     let shown = env.ok(&["outbox", "show", &waiting[0]["id"].to_string()]);
     assert!(
         shown.contains("Which client?") && shown.contains("Subject: Re: [#"),
