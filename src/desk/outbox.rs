@@ -107,6 +107,7 @@ pub fn reply(desk: &Desk, number: u64, text: &str, queue_only: bool) -> Result<R
 struct BuiltReply {
     /// What it was built from: the write refuses it if these changed.
     subject: String,
+    service: Option<String>,
     requester: Option<String>,
     followers: Vec<String>,
     recipients: Vec<String>,
@@ -233,6 +234,7 @@ fn build_reply(
     let bytes = compose::compose(&out).with_context(|| format!("ticket #{number}: the reply"))?;
     Ok(BuiltReply {
         subject: ticket.subject.clone(),
+        service: ticket.service.clone(),
         requester: ticket.requester.email.clone(),
         followers: ticket.followers.iter().cloned().collect(),
         recipients,
@@ -265,7 +267,11 @@ impl Change for ReplyChange<'_> {
     fn apply(&self, tx: &dyn Writer, _: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
         let b = self.built;
         let followers: Vec<String> = t.followers.iter().cloned().collect();
-        if t.subject != b.subject || t.requester.email != b.requester || followers != b.followers {
+        if t.subject != b.subject
+            || t.service != b.service
+            || t.requester.email != b.requester
+            || followers != b.followers
+        {
             return Err(Stale.into());
         }
         let at = now();
@@ -693,6 +699,39 @@ mod tests {
         let sent = send(&desk, &mut fake, None);
         assert_eq!(sent[0].state, OutboxState::Failed);
         assert!(failures(&desk)[0].1.contains("given up: 451 try later"));
+    }
+
+    #[test]
+    fn a_reply_built_from_a_ticket_that_changed_is_refused_as_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk(dir.path(), "3d");
+        queue(&desk, &[]);
+        let built = BuiltReply {
+            subject: "old subject".into(),
+            service: None,
+            requester: None,
+            followers: vec![],
+            recipients: vec!["ann@x".into()],
+            unusable: vec![],
+            envelope: "help@x".into(),
+            message_id: "ticket.1.a.b@x".into(),
+            hash: "00".into(),
+            bytes: vec![],
+        };
+        let change = ReplyChange {
+            built: &built,
+            text: "hi".into(),
+            queued: RefCell::default(),
+        };
+        let err = desk
+            .storage
+            .write(|tx| {
+                let mut t = tx.ticket_for_update(1)?.unwrap();
+                change.apply(tx, "alice", &mut t)
+            })
+            .unwrap_err();
+        assert!(err.is::<Stale>(), "{err:#}");
+        assert!(desk.storage.read(|r| r.outbox(false)).unwrap().is_empty());
     }
 
     #[test]
