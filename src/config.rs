@@ -42,6 +42,9 @@ pub struct Config {
     /// How mail leaves postdesk; none: outgoing mail waits in the outbox.
     #[serde(default)]
     pub mail_out: Option<MailOut>,
+    /// How the outbox retries mail.
+    #[serde(default)]
+    pub outbox: OutboxSettings,
     /// Where the file was read from; relative paths inside it are relative to its directory.
     #[serde(skip)]
     pub path: PathBuf,
@@ -304,6 +307,52 @@ pub enum MailOut {
     },
     /// Files in a Maildir (relative to the config file): for tests and dry runs.
     Maildir { path: PathBuf },
+}
+
+/// The `outbox:` section.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxSettings {
+    /// How long mail that keeps failing for now (a full disk, an MTA that is down)
+    /// is retried before it is given up, in seconds; written `3d`, `12h`, `90m`.
+    #[serde(
+        default = "default_outbox_max_age",
+        deserialize_with = "duration_seconds"
+    )]
+    pub max_age: i64,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        OutboxSettings {
+            max_age: default_outbox_max_age(),
+        }
+    }
+}
+
+fn default_outbox_max_age() -> i64 {
+    3 * 86400
+}
+
+/// A duration as people type it (`3d`, `12h`, `2h30m`), in seconds (a day is 24 h).
+pub fn parse_duration_seconds(text: &str) -> std::result::Result<i64, String> {
+    let bad = || format!("'{text}' is not a duration such as 3d, 12h, 2h30m or 90s");
+    let span: jiff::Span = text.trim().parse().map_err(|_| bad())?;
+    let seconds = span
+        .total((
+            jiff::Unit::Second,
+            jiff::SpanRelativeTo::days_are_24_hours(),
+        ))
+        .map_err(|_| bad())?;
+    if seconds < 0.0 {
+        return Err(format!("'{text}' must not be negative"));
+    }
+    Ok(seconds as i64)
+}
+
+fn duration_seconds<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<i64, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_duration_seconds(&text).map_err(serde::de::Error::custom)
 }
 
 fn default_sendmail() -> PathBuf {

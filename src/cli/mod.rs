@@ -12,6 +12,7 @@ mod import_csv;
 mod ingest;
 mod init;
 mod json_text;
+mod outbox;
 pub mod output;
 mod pending;
 pub mod plural;
@@ -106,6 +107,9 @@ pub enum Command {
     /// The people who wrote to the desk: their tickets, first and last contact
     #[command(subcommand)]
     Customer(customer::CustomerCommand),
+    /// Outgoing mail: send what is due, list, show, retry, drop
+    #[command(subcommand)]
+    Outbox(outbox::OutboxCommand),
     Export(export::ExportArgs),
     Import(import::ImportArgs),
     /// List, check and test the YAML rules
@@ -154,6 +158,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Doctor(args) => doctor::run(args, &global),
         Command::Ticket(cmd) => ticket::run(cmd, &global),
         Command::Customer(cmd) => customer::run(cmd, &global),
+        Command::Outbox(cmd) => outbox::run(cmd, &global),
         Command::Export(args) => export::run(args, &global.desk()?, global.format),
         Command::Import(args) => import::run(args, &global.desk()?, global.format),
         Command::Ingest(args) => ingest::run(args, &global),

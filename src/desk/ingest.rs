@@ -131,6 +131,8 @@ pub struct Pipeline<'a> {
     /// A retry of ignored mail: a rule's `ignore` is passed over (see
     /// [`Pipeline::retry_ignored`]).
     forced: bool,
+    /// The key of our Message-IDs, if the desk has one yet (see `mail::compose`).
+    message_id_key: Option<Vec<u8>>,
 }
 
 impl<'a> Pipeline<'a> {
@@ -153,6 +155,8 @@ impl<'a> Pipeline<'a> {
             importing: false,
             mail_dates: false,
             forced: false,
+            // Never a reason to refuse mail: without it, threading uses the records.
+            message_id_key: desk.storage.existing_message_id_key().ok().flatten(),
         })
     }
 
@@ -458,7 +462,10 @@ impl<'a> Pipeline<'a> {
         msg: &Incoming,
         agent: bool,
     ) -> Result<Option<Named>> {
-        let by_reference = self.thread_by_references(tx, msg)?;
+        let by_reference = match self.signed_reference(tx, msg)? {
+            Some(n) => Some(n),
+            None => self.thread_by_references(tx, msg)?,
+        };
         let (ticket, how) = match by_reference {
             Some(n) => (n, "its references named"),
             None => match self.tagged_number(msg) {
@@ -475,6 +482,23 @@ impl<'a> Pipeline<'a> {
             may_join: agent || is_participant(&t, email),
             how,
         }))
+    }
+
+    /// The ticket of a Message-ID of ours that the mail answers (In-Reply-To, then
+    /// References newest first), proved by its HMAC: trusted over any other
+    /// reference, which anyone can copy from anywhere.
+    fn signed_reference(&self, tx: &dyn Writer, msg: &Incoming) -> Result<Option<u64>> {
+        let Some(key) = &self.message_id_key else {
+            return Ok(None);
+        };
+        for id in msg.in_reply_to.iter().chain(msg.references.iter().rev()) {
+            if let Some(n) = crate::mail::compose::verify_message_id(key, id) {
+                if tx.ticket(n)?.is_some() {
+                    return Ok(Some(n));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// In-Reply-To, then References (newest first), against every Message-ID stored.

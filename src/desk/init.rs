@@ -64,7 +64,9 @@ pub fn init(dir: &Path, login: &str, group: Option<&str>) -> Result<Initialised>
             .unwrap_or(Path::new("postdesk.db")),
     );
     // Creates the database, durably.
-    Storage::new(&db, std::time::Duration::from_secs(5), Teardown::Now).write(|_| Ok(()))?;
+    let storage = Storage::new(&db, std::time::Duration::from_secs(5), Teardown::Now);
+    storage.write(|_| Ok(()))?;
+    storage.message_id_key()?;
     Ok(Initialised {
         config: config_path,
         db,

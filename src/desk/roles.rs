@@ -3,7 +3,8 @@
 //! members of its default-assignee group, or that user) may take them, reopen them,
 //! record the requester's answer to a closing, log time, and change the status of
 //! (and close) what they hold; whoever holds a ticket may release it; any user of
-//! the directory may comment and add or remove followers; linking needs a manager or
+//! the directory may comment, reply to the requester by mail (`ticket reply`: the
+//! directory is the desk's staff) and add or remove followers; linking needs a manager or
 //! an agent of both tickets. These guard against mistakes among colleagues: the
 //! boundary against everyone else is the Unix permissions of the desk.
 

@@ -17,13 +17,19 @@ pub const COMMENT_MAX: usize = 4096;
 
 /// A comment as typed: refused when empty or over [`COMMENT_MAX`].
 pub fn checked_comment(text: &str) -> Result<String> {
+    checked_text("comment", text)
+}
+
+/// A text kept whole in the activity log (`what`: comment, reply), as typed:
+/// refused when empty or over [`COMMENT_MAX`].
+pub fn checked_text(what: &str, text: &str) -> Result<String> {
     let text = text.trim_end();
     if text.trim().is_empty() {
-        bail!("the comment is empty");
+        bail!("the {what} is empty");
     }
     if text.len() > COMMENT_MAX {
         bail!(
-            "the comment is {} bytes; at most {COMMENT_MAX} fit in the activity log: shorten it",
+            "the {what} is {} bytes; at most {COMMENT_MAX} fit in the activity log: shorten it",
             text.len()
         );
     }

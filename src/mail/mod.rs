@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod classify;
+pub mod compose;
 pub mod files;
 pub mod fingerprint;
 pub mod html;

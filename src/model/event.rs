@@ -123,6 +123,20 @@ pub enum EventKind {
     Approved,
     /// `reject`: the requester rejected the closing (the ticket reopened), and why.
     Rejected { comment: String },
+    /// `ticket reply`: `text` went to the requester and followers `to` by mail,
+    /// as the message `message_id` (without brackets), queued in the outbox.
+    Reply {
+        text: String,
+        to: Vec<String>,
+        message_id: String,
+    },
+    /// The outbox gave up on mail to `to`: refused for good, or still failing after
+    /// `outbox.max_age` (`reason` says which, and what the transport said).
+    MailFailed {
+        to: String,
+        message_id: String,
+        reason: String,
+    },
 }
 
 impl EventKind {
@@ -151,6 +165,8 @@ impl EventKind {
         "unfollowed",
         "approved",
         "rejected",
+        "reply",
+        "mail-failed",
     ];
 
     /// Stable machine name, used in JSON and CSV.
@@ -178,6 +194,8 @@ impl EventKind {
             EventKind::Unfollowed { .. } => "unfollowed",
             EventKind::Approved => "approved",
             EventKind::Rejected { .. } => "rejected",
+            EventKind::Reply { .. } => "reply",
+            EventKind::MailFailed { .. } => "mail-failed",
         }
     }
 
@@ -262,6 +280,10 @@ impl EventKind {
             EventKind::Rejected { .. } => {
                 "recorded the requester's rejection of the closing".to_string()
             }
+            EventKind::Reply { to, .. } => format!("replied by mail to {}", to.join(", ")),
+            EventKind::MailFailed { to, reason, .. } => {
+                format!("mail to {to} was not delivered: {reason}")
+            }
         }
     }
 
@@ -276,7 +298,9 @@ impl EventKind {
             {
                 Some(comment)
             }
-            EventKind::Comment { text } | EventKind::InfoRequested { text } => Some(text),
+            EventKind::Comment { text }
+            | EventKind::InfoRequested { text }
+            | EventKind::Reply { text, .. } => Some(text),
             EventKind::TimeSpent { note, .. } if !note.is_empty() => Some(note),
             _ => None,
         }
@@ -382,6 +406,16 @@ mod tests {
             EventKind::Unfollowed { who: text() },
             EventKind::Approved,
             EventKind::Rejected { comment: text() },
+            EventKind::Reply {
+                text: text(),
+                to: vec![],
+                message_id: text(),
+            },
+            EventKind::MailFailed {
+                to: text(),
+                message_id: text(),
+                reason: text(),
+            },
         ];
         for kind in &all {
             match kind {
@@ -406,6 +440,7 @@ mod tests {
                 | EventKind::Unfollowed { .. }
                 | EventKind::Approved
                 | EventKind::Rejected { .. } => {}
+                EventKind::Reply { .. } | EventKind::MailFailed { .. } => {}
             }
         }
         all

@@ -11,7 +11,9 @@
 use anyhow::Result;
 
 use crate::model::time_spent::Timer;
-use crate::model::{Customer, Event, EventKind, Fingerprint, IgnoredMail, Ticket, TicketFilter};
+use crate::model::{
+    Customer, Event, EventKind, Fingerprint, IgnoredMail, OutboxEntry, Ticket, TicketFilter,
+};
 
 pub use super::tx::MessageRecord;
 
@@ -79,6 +81,13 @@ pub trait Reader {
     /// The customer recorded under `email`, found in any case (addresses are
     /// recorded lowercase); None if no mail from it was ever recorded.
     fn customer(&self, email: &str) -> Result<Option<Customer>>;
+
+    /// Outbox entries in order of ID: all of them, or only those still queued (a
+    /// backend finds those without reading the sent ones).
+    fn outbox(&self, queued_only: bool) -> Result<Vec<OutboxEntry>>;
+
+    /// Outbox entry `id`, if there is one.
+    fn outbox_entry(&self, id: u64) -> Result<Option<OutboxEntry>>;
 }
 
 /// Whether a message key was free.
@@ -184,6 +193,21 @@ pub trait Writer {
     /// Starts (Some) or clears (None) the timer of `login`, committed with this
     /// write; a timer set outlives the process, until a write clears it.
     fn set_running_timer(&self, login: &str, timer: Option<&Timer>) -> Result<()>;
+
+    /// Queues an outbox entry with this write (its `id` is ignored) and returns its
+    /// ID: a number given to no other entry, greater than every ID given before.
+    /// Nothing is sent here: a write may run twice. The bytes (`hash`) must be in
+    /// the mail store before the write commits.
+    fn queue_outbox(&self, entry: &OutboxEntry) -> Result<u64>;
+
+    /// Outbox entry `id` as this write sees it. Writes serialise the reads and saves
+    /// of one entry: of two writes that read it queued and save it otherwise, at
+    /// once or not, the second sees the first's (so one sender claims an attempt).
+    fn outbox_entry(&self, id: u64) -> Result<Option<OutboxEntry>>;
+
+    /// Saves a changed outbox entry (state, attempts, next attempt, error); an
+    /// error if there is no entry `id`.
+    fn save_outbox_entry(&self, entry: &OutboxEntry) -> Result<()>;
 }
 
 /// The raw bytes of every message, content-addressed by SHA-256 (lowercase hex),

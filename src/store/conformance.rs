@@ -9,7 +9,9 @@ use anyhow::{bail, Result};
 
 use super::{Backend, Claim, Indexing, Store};
 use crate::model::time_spent::Timer;
-use crate::model::{Event, EventKind, IgnoredMail, Status, Ticket, TicketFilter};
+use crate::model::{
+    Event, EventKind, IgnoredMail, OutboxEntry, OutboxState, Status, Ticket, TicketFilter,
+};
 
 /// A fresh sled database in a temp dir (kept alive by the returned guard).
 fn open() -> (tempfile::TempDir, Store) {
@@ -411,4 +413,116 @@ fn customers_are_listed_by_address_and_found_in_any_case() {
     assert_eq!(ann.name.as_deref(), Some("Ann"), "a name is kept");
     assert_eq!((ann.first_seen, ann.last_seen), (100, 400));
     assert_eq!(b.read(|r| r.customer("nobody@corp.example")).unwrap(), None);
+}
+
+fn outgoing(ticket: u64, to: &str) -> OutboxEntry {
+    OutboxEntry::queued(ticket, to, "help@corp.example", "ab", 100)
+}
+
+#[test]
+fn outbox_entries_are_queued_with_their_write_or_not_at_all() {
+    let (_dir, b) = open();
+    let failed = b.write(|w| -> Result<()> {
+        w.queue_outbox(&outgoing(1, "lost@x"))?;
+        bail!("rolled back")
+    });
+    assert!(failed.is_err());
+    assert!(b.read(|r| r.outbox(false)).unwrap().is_empty());
+    let ids = b
+        .write(|w| {
+            let a = w.queue_outbox(&outgoing(1, "ann@x"))?;
+            let c = w.queue_outbox(&outgoing(1, "cy@x"))?;
+            // This write sees its own entries.
+            assert_eq!(w.outbox_entry(a)?.unwrap().recipient, "ann@x");
+            Ok([a, c])
+        })
+        .unwrap();
+    assert!(ids[0] > 0 && ids[1] > ids[0], "{ids:?}");
+    let later = b.write(|w| w.queue_outbox(&outgoing(2, "bo@x"))).unwrap();
+    assert!(later > ids[1], "IDs grow: {later} after {ids:?}");
+    let all = b.read(|r| r.outbox(false)).unwrap();
+    let listed: Vec<(u64, &str)> = all.iter().map(|e| (e.id, e.recipient.as_str())).collect();
+    assert_eq!(
+        listed,
+        [(ids[0], "ann@x"), (ids[1], "cy@x"), (later, "bo@x")]
+    );
+    assert_eq!(
+        b.read(|r| r.outbox_entry(later)).unwrap().unwrap().ticket,
+        2
+    );
+    assert_eq!(b.read(|r| r.outbox_entry(later + 100)).unwrap(), None);
+}
+
+#[test]
+fn only_queued_outbox_entries_are_listed_as_waiting() {
+    let (_dir, b) = open();
+    let ids: Vec<u64> = (0..4)
+        .map(|i| {
+            b.write(|w| w.queue_outbox(&outgoing(1, &format!("r{i}@x"))))
+                .unwrap()
+        })
+        .collect();
+    for (id, state) in
+        ids[..3]
+            .iter()
+            .zip([OutboxState::Sent, OutboxState::Failed, OutboxState::Dropped])
+    {
+        b.write(|w| {
+            let mut e = w.outbox_entry(*id)?.unwrap();
+            e.state = state;
+            w.save_outbox_entry(&e)
+        })
+        .unwrap();
+    }
+    let waiting: Vec<u64> = b
+        .read(|r| r.outbox(true))
+        .unwrap()
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(waiting, [ids[3]]);
+    assert_eq!(b.read(|r| r.outbox(false)).unwrap().len(), 4);
+    // Back to queued (`outbox retry`): waiting again.
+    b.write(|w| {
+        let mut e = w.outbox_entry(ids[1])?.unwrap();
+        e.state = OutboxState::Queued;
+        w.save_outbox_entry(&e)
+    })
+    .unwrap();
+    assert_eq!(b.read(|r| r.outbox(true)).unwrap().len(), 2);
+    let missing = b.write(|w| {
+        w.save_outbox_entry(&OutboxEntry {
+            id: 999,
+            ..outgoing(1, "x@x")
+        })
+    });
+    assert!(missing.is_err(), "no entry 999");
+}
+
+#[test]
+fn an_outbox_attempt_is_claimed_by_one_sender() {
+    let (_dir, b) = open();
+    let id = b.write(|w| w.queue_outbox(&outgoing(1, "ann@x"))).unwrap();
+    let b = &b;
+    let claims: Vec<bool> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..THREADS)
+            .map(|_| {
+                s.spawn(move || {
+                    b.write(|w| {
+                        let mut e = w.outbox_entry(id)?.unwrap();
+                        if e.attempts > 0 {
+                            return Ok(false);
+                        }
+                        e.attempts += 1;
+                        w.save_outbox_entry(&e)?;
+                        Ok(true)
+                    })
+                    .unwrap()
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    assert_eq!(claims.iter().filter(|c| **c).count(), 1, "{claims:?}");
+    assert_eq!(b.read(|r| r.outbox_entry(id)).unwrap().unwrap().attempts, 1);
 }

@@ -11,7 +11,7 @@
 //! `message_buckets` (Message-ID -> ticket number, 0 for ignored mail, in 4,096
 //! buckets; see [`packed`]), `customer_records` (address -> customer),
 //! `ignored_mail` (id -> ignored mail record) and `imap` (account \0 mailbox ->
-//! UIDVALIDITY, last UID). Values are [`records`], never the model types.
+//! UIDVALIDITY, last UID) and `outbox` (outgoing mail, see [`outbox`]). Values are [`records`], never the model types.
 //! Every command's writes go through one [`Store::transact`] call and [`Store::flush`].
 
 mod backend;
@@ -19,9 +19,11 @@ mod keys;
 mod legacy;
 mod migrate;
 mod open;
+mod outbox;
 mod packed;
 mod query;
 mod records;
+mod secret;
 mod storage;
 mod tx;
 mod word_pass;
@@ -53,6 +55,7 @@ pub struct Store {
     customers: sled::Tree,
     ignored: sled::Tree,
     imap: sled::Tree,
+    outbox: sled::Tree,
     path: PathBuf,
     /// A little before the open: blob files written since then are ours to sync.
     opened_at: std::time::SystemTime,
@@ -81,6 +84,7 @@ impl Store {
             customers: tree("customer_records")?,
             ignored: tree("ignored_mail")?,
             imap: tree("imap")?,
+            outbox: tree("outbox")?,
             db,
             path: data_dir.to_path_buf(),
             opened_at,
@@ -269,6 +273,14 @@ impl Reader for Store {
             .get(email.as_bytes())?
             .map(|value| decode_customer(&value, &email))
             .transpose()
+    }
+
+    fn outbox(&self, queued_only: bool) -> Result<Vec<crate::model::OutboxEntry>> {
+        Store::outbox(self, queued_only)
+    }
+
+    fn outbox_entry(&self, id: u64) -> Result<Option<crate::model::OutboxEntry>> {
+        Store::outbox_entry(self, id)
     }
 }
 

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{
     Approval, Assignee, Attachment, Customer, Event, EventKind, IgnoredMail, LinkKind, MailIn,
-    Requester, TextRef, Ticket,
+    OutboxEntry, OutboxState, Requester, TextRef, Ticket,
 };
 
 /// The format byte of a MessagePack map record.
@@ -361,6 +361,22 @@ pub enum EventKindRecord {
         #[serde(default, skip_serializing_if = "String::is_empty")]
         comment: String,
     },
+    Reply {
+        #[serde(default)]
+        text: String,
+        #[serde(default)]
+        to: Vec<String>,
+        #[serde(default)]
+        message_id: String,
+    },
+    MailFailed {
+        #[serde(default)]
+        to: String,
+        #[serde(default)]
+        message_id: String,
+        #[serde(default)]
+        reason: String,
+    },
     /// A kind of a newer postdesk: never written, skipped when read.
     #[serde(other)]
     Newer,
@@ -525,6 +541,24 @@ impl From<&Event> for EventRecord {
             EventKind::Rejected { comment } => EventKindRecord::Rejected {
                 comment: comment.clone(),
             },
+            EventKind::Reply {
+                text,
+                to,
+                message_id,
+            } => EventKindRecord::Reply {
+                text: text.clone(),
+                to: to.clone(),
+                message_id: message_id.clone(),
+            },
+            EventKind::MailFailed {
+                to,
+                message_id,
+                reason,
+            } => EventKindRecord::MailFailed {
+                to: to.clone(),
+                message_id: message_id.clone(),
+                reason: reason.clone(),
+            },
         };
         EventRecord {
             at: e.at,
@@ -606,6 +640,24 @@ impl EventRecord {
             EventKindRecord::Unfollowed { who } => EventKind::Unfollowed { who },
             EventKindRecord::Approved => EventKind::Approved,
             EventKindRecord::Rejected { comment } => EventKind::Rejected { comment },
+            EventKindRecord::Reply {
+                text,
+                to,
+                message_id,
+            } => EventKind::Reply {
+                text,
+                to,
+                message_id,
+            },
+            EventKindRecord::MailFailed {
+                to,
+                message_id,
+                reason,
+            } => EventKind::MailFailed {
+                to,
+                message_id,
+                reason,
+            },
             EventKindRecord::Newer => return None,
         };
         Some(Event {
@@ -681,6 +733,69 @@ impl From<IgnoredRecord> for IgnoredMail {
             subject: i.subject,
             message_id: i.message_id,
             hash: i.hash,
+        }
+    }
+}
+
+/// An outbox entry (`model::OutboxEntry`): one message to one recipient.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OutboxRecord {
+    pub id: u64,
+    pub ticket: u64,
+    pub recipient: String,
+    pub envelope: String,
+    pub hash: String,
+    pub message_id: String,
+    pub kind: String,
+    pub queued_at: i64,
+    /// `queued`, `sent`, `failed`, `dropped`; a state of a newer postdesk reads as
+    /// failed (never sent by this one).
+    pub state: String,
+    pub attempts: u32,
+    pub next_attempt: i64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub done_at: i64,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub last_error: String,
+}
+
+impl From<&OutboxEntry> for OutboxRecord {
+    fn from(e: &OutboxEntry) -> Self {
+        OutboxRecord {
+            id: e.id,
+            ticket: e.ticket,
+            recipient: e.recipient.clone(),
+            envelope: e.envelope.clone(),
+            hash: e.hash.clone(),
+            message_id: e.message_id.clone(),
+            kind: e.kind.clone(),
+            queued_at: e.queued_at,
+            state: e.state.as_str().to_string(),
+            attempts: e.attempts,
+            next_attempt: e.next_attempt,
+            done_at: e.done_at,
+            last_error: e.last_error.clone(),
+        }
+    }
+}
+
+impl From<OutboxRecord> for OutboxEntry {
+    fn from(r: OutboxRecord) -> Self {
+        OutboxEntry {
+            id: r.id,
+            ticket: r.ticket,
+            recipient: r.recipient,
+            envelope: r.envelope,
+            hash: r.hash,
+            message_id: r.message_id,
+            kind: r.kind,
+            queued_at: r.queued_at,
+            state: r.state.parse().unwrap_or(OutboxState::Failed),
+            attempts: r.attempts,
+            next_attempt: r.next_attempt,
+            done_at: r.done_at,
+            last_error: r.last_error,
         }
     }
 }
@@ -867,6 +982,16 @@ mod tests {
             EventKind::Approved,
             EventKind::Rejected {
                 comment: "still jams".into(),
+            },
+            EventKind::Reply {
+                text: "try again".into(),
+                to: vec!["ann@example.com".into()],
+                message_id: "ticket.4.1.2@corp.example".into(),
+            },
+            EventKind::MailFailed {
+                to: "ann@example.com".into(),
+                message_id: "ticket.4.1.2@corp.example".into(),
+                reason: "550 no such user".into(),
             },
         ] {
             let event = Event {

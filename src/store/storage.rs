@@ -62,6 +62,18 @@ impl Storage {
         &self.mail
     }
 
+    /// The secret that signs our Message-IDs (`<data>/message-id.key`), made on
+    /// first need (see `store::secret`).
+    pub fn message_id_key(&self) -> Result<Vec<u8>> {
+        super::secret::message_id_key(&self.dir)
+    }
+
+    /// The secret that signs our Message-IDs if there is one yet (never made here:
+    /// mail intake only checks).
+    pub fn existing_message_id_key(&self) -> Result<Option<Vec<u8>>> {
+        super::secret::existing_message_id_key(&self.dir)
+    }
+
     /// Deliveries not yet processed (`<data>/spool/`).
     pub fn spool(&self) -> &Spool {
         &self.spool

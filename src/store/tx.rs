@@ -57,6 +57,8 @@ pub struct Tx<'a> {
     customers: &'a TransactionalTree,
     ignored: &'a TransactionalTree,
     imap: &'a TransactionalTree,
+    /// The outbox (see `store::outbox`).
+    pub(super) outbox: &'a TransactionalTree,
     /// Index values changed so far, written once when the transaction's work is done:
     /// a batch of 500 messages touches a status posting 500 times.
     index_changes: RefCell<BTreeMap<Vec<u8>, IndexValue>>,
@@ -152,9 +154,10 @@ pub fn run<R>(store: &Store, f: impl Fn(&Tx) -> Result<R>) -> Result<R> {
         &store.customers,
         &store.ignored,
         &store.imap,
+        &store.outbox,
     );
     let result = trees.transaction(
-        |(meta, tickets, events, index, pending, messages, customers, ignored, imap)| {
+        |(meta, tickets, events, index, pending, messages, customers, ignored, imap, outbox)| {
             let tx = Tx {
                 meta,
                 tickets,
@@ -165,6 +168,7 @@ pub fn run<R>(store: &Store, f: impl Fn(&Tx) -> Result<R>) -> Result<R> {
                 customers,
                 ignored,
                 imap,
+                outbox,
                 index_changes: RefCell::default(),
                 fresh_words: RefCell::default(),
                 pending_max: std::cell::Cell::new(PENDING_MAX),
@@ -597,6 +601,18 @@ impl Writer for Tx<'_> {
             ticket: record.ticket,
             started: record.started,
         }))
+    }
+
+    fn queue_outbox(&self, entry: &crate::model::OutboxEntry) -> Result<u64> {
+        Tx::queue_outbox(self, entry)
+    }
+
+    fn outbox_entry(&self, id: u64) -> Result<Option<crate::model::OutboxEntry>> {
+        Tx::outbox_entry(self, id)
+    }
+
+    fn save_outbox_entry(&self, entry: &crate::model::OutboxEntry) -> Result<()> {
+        Tx::save_outbox_entry(self, entry)
     }
 
     fn set_running_timer(&self, login: &str, timer: Option<&Timer>) -> Result<()> {

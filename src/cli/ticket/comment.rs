@@ -36,19 +36,30 @@ pub fn run(args: CommentArgs, desk: &Desk, format: Format) -> Result<()> {
     let text = match (args.message, args.file) {
         (Some(text), _) => text,
         (None, Some(path)) => {
-            read_bounded(std::fs::File::open(&path), &path.display().to_string())?
+            let name = path.display().to_string();
+            read_bounded(std::fs::File::open(&path), &name, "comment", COMMENT_MAX)?
         }
-        (None, None) => read_bounded(Ok(std::io::stdin()), "standard input")?,
+        (None, None) => read_bounded(
+            Ok(std::io::stdin()),
+            "standard input",
+            "comment",
+            COMMENT_MAX,
+        )?,
     };
     updated::print(&verbs::comment(desk, args.number, &text)?, format)
 }
 
-/// The text of `source`, reading no more than one byte past what a comment may hold
-/// (the check of its size says how long it may be).
-fn read_bounded<R: Read>(source: std::io::Result<R>, name: &str) -> Result<String> {
+/// The text of `source`, reading no more than one byte past what a `what` (comment,
+/// reply) may hold, `max` (the check of its size says how long it may be).
+pub(super) fn read_bounded<R: Read>(
+    source: std::io::Result<R>,
+    name: &str,
+    what: &str,
+    max: usize,
+) -> Result<String> {
     let mut bytes = Vec::new();
     source
-        .and_then(|r| r.take(COMMENT_MAX as u64 + 1).read_to_end(&mut bytes))
-        .with_context(|| format!("cannot read the comment from {name}"))?;
-    String::from_utf8(bytes).with_context(|| format!("the comment in {name} is not UTF-8"))
+        .and_then(|r| r.take(max as u64 + 1).read_to_end(&mut bytes))
+        .with_context(|| format!("cannot read the {what} from {name}"))?;
+    String::from_utf8(bytes).with_context(|| format!("the {what} in {name} is not UTF-8"))
 }

@@ -11,6 +11,7 @@ mod follow;
 mod link;
 mod list;
 mod release;
+mod reply;
 mod show;
 mod status;
 mod take;
@@ -36,6 +37,7 @@ pub enum TicketCommand {
     Release(release::ReleaseArgs),
     Status(status::StatusArgs),
     Comment(comment::CommentArgs),
+    Reply(reply::ReplyArgs),
     Link(link::LinkArgs),
     Unlink(link::UnlinkArgs),
     Time(time::TimeArgs),
@@ -61,6 +63,7 @@ pub fn run(cmd: TicketCommand, global: &Global) -> Result<()> {
         TicketCommand::Release(args) => release::run(args, &desk, global.format),
         TicketCommand::Status(args) => status::run(args, &desk, global.format),
         TicketCommand::Comment(args) => comment::run(args, &desk, global.format),
+        TicketCommand::Reply(args) => reply::run(args, &desk, global.format),
         TicketCommand::Link(args) => link::run(args, &desk, global.format),
         TicketCommand::Unlink(args) => link::run_unlink(args, &desk, global.format),
         TicketCommand::Time(args) => time::run(args, &desk, global.format),

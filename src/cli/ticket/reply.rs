@@ -1,0 +1,91 @@
+//! `postdesk ticket reply N`.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+
+use super::{parse_number, updated};
+use crate::cli::output::{self, Format};
+use crate::cli::plural::plural;
+use crate::desk::outbox::{self, REPLY_MAX};
+use crate::desk::Desk;
+use crate::model::OutboxState;
+
+/// Answer the requester by mail: to the requester and the followers (never to you)
+///
+/// The text comes from -m, from --file, or from standard input with `-`; at most
+/// 4096 bytes. The mail is from the ticket's service (`"Your Name via SERVICE"
+/// <first address of the service>`), with `Re: [#N] subject`, threaded to the
+/// ticket's mail, so that the answer comes back to the ticket. It is recorded on
+/// the ticket (`reply`) and queued in the outbox with the change, then sent at
+/// once through `mail_out` unless --queue-only (or no `mail_out`: it waits for
+/// `postdesk outbox send`). Whoever may comment may reply: any user of the config.
+/// Internal comments are never sent.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("text").required(true))]
+pub struct ReplyArgs {
+    /// Ticket number (42 or #42)
+    #[arg(value_parser = parse_number)]
+    number: u64,
+    /// `-`: read the reply from standard input
+    #[arg(value_name = "-", group = "text", value_parser = ["-"])]
+    stdin: Option<String>,
+    /// The reply
+    #[arg(short = 'm', long = "message", value_name = "TEXT", group = "text")]
+    message: Option<String>,
+    /// Read the reply from this file
+    #[arg(long, value_name = "FILE", group = "text")]
+    file: Option<PathBuf>,
+    /// Only queue the mail; `postdesk outbox send` (cron) sends it
+    #[arg(long)]
+    queue_only: bool,
+}
+
+pub fn run(args: ReplyArgs, desk: &Desk, format: Format) -> Result<()> {
+    let text = match (args.message, args.file) {
+        (Some(text), _) => text,
+        (None, Some(path)) => super::comment::read_bounded(
+            std::fs::File::open(&path),
+            &path.display().to_string(),
+            "reply",
+            REPLY_MAX,
+        )?,
+        (None, None) => super::comment::read_bounded(
+            Ok(std::io::stdin()),
+            "standard input",
+            "reply",
+            REPLY_MAX,
+        )?,
+    };
+    let done = outbox::reply(desk, args.number, &text, args.queue_only)?;
+    updated::print(&done.updated, format)?;
+    let number = args.number;
+    let mut lines: Vec<String> = done
+        .unusable
+        .iter()
+        .map(|a| format!("#{number}: left out {a}: not an address a message can carry"))
+        .collect();
+    if let Some(why) = &done.waiting {
+        lines.push(format!(
+            "#{number}: {} queued ({why}): `postdesk outbox send` sends it",
+            plural(done.queued.len(), "message", "messages")
+        ));
+    }
+    for sent in &done.sent {
+        lines.push(match (sent.state, &sent.error) {
+            (OutboxState::Sent, _) => format!("#{number}: sent to {}", sent.recipient),
+            (state, error) => format!(
+                "#{number}: not sent to {} ({}, outbox entry {}): {}",
+                sent.recipient,
+                state.as_str(),
+                sent.id,
+                error.as_deref().unwrap_or_default()
+            ),
+        });
+    }
+    if !lines.is_empty() {
+        output::done(lines.join("\n"), format)?;
+    }
+    Ok(())
+}
