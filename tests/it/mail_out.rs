@@ -366,3 +366,139 @@ fn sendmail_sends_each_recipient_on_its_own_with_the_envelope_for_bounces() {
     );
     assert!(report.contains("Status: 5.1.1"), "{report}");
 }
+
+/// A ticket opened by alice@customer.test, followed by bob and by the addresses
+/// the instance answers 550 and 450, on a desk whose `mail_out` is `mail_out`
+/// (without the service's permanent guest, an address outside the test domains).
+fn ticket_with_customers(mail_out: &str) -> (Env, String) {
+    let config = CONFIG.replace("    guests: [boss@corp.example]\n", "");
+    let env = Env::with_config(&format!("{config}mail_out: {mail_out}\n"));
+    env.deliver(
+        "From: Alice Customer <alice@customer.test>\nTo: help@corp.example\n\
+         Subject: VPN drops\nMessage-ID: <vpn-1@customer.test>\n\
+         Date: Tue, 24 Nov 2026 21:30:00 +0000\n\nThe VPN drops every hour.\n",
+    );
+    let n = env.list(&[]).last().expect("a ticket").to_string();
+    for who in [
+        "bob@customer.test",
+        "rejectme@customer.test",
+        "deferme@customer.test",
+    ] {
+        env.ok(&["ticket", "follow", &n, who]);
+    }
+    env.ok(&["ticket", "comment", &n, "-m", "SECRET: the VPN box is ours"]);
+    (env, n)
+}
+
+/// The reply as delivered to `to`, checked: recipients, threading, no internal text.
+fn check_reply(raw: &[u8], to: &str, n: &str) -> String {
+    let mail = mailparse::parse_mail(raw).expect("parse delivered mail");
+    let h = |name| header(&mail, name);
+    assert_eq!(h("Return-Path"), "<help@corp.example>");
+    assert_eq!(h("Delivered-To"), to);
+    assert!(
+        h("From").ends_with("via it\" <help@corp.example>"),
+        "{}",
+        h("From")
+    );
+    assert!(h("To").contains("alice@customer.test"), "{}", h("To"));
+    assert!(h("Cc").contains("bob@customer.test"), "{}", h("Cc"));
+    assert_eq!(h("Subject"), format!("Re: [#{n}] VPN drops"));
+    assert_eq!(h("In-Reply-To"), "<vpn-1@customer.test>");
+    assert_eq!(h("X-Loop"), "postdesk");
+    let body = mail.get_body().expect("body");
+    assert!(body.contains("Reconnect with the new profile."), "{body}");
+    assert!(!String::from_utf8_lossy(raw).contains("SECRET"));
+    h("Message-ID")
+}
+
+/// Issue 20: `ticket reply` through a real Postfix over SMTP: each recipient on its
+/// own (550 fails only that one and is recorded on the ticket, 450 waits for a
+/// retry), every delivery parsed back, and the customer's answer to our message,
+/// without the subject tag, lands on the same ticket.
+#[test]
+fn a_reply_goes_out_over_smtp_and_its_answer_threads_back() {
+    let postfix = Postfix::start();
+    let (env, n) = ticket_with_customers(&smtp_plain_to(&postfix));
+    let out = env.ok(&[
+        "ticket",
+        "reply",
+        &n,
+        "-m",
+        "Reconnect with the new profile.",
+    ]);
+    assert!(out.contains("rejectme@customer.test"), "{out}");
+
+    let alice = postfix.delivered("customer.test/alice", 1);
+    let ours = check_reply(&alice[0], "alice@customer.test", &n);
+    check_reply(
+        &postfix.delivered("customer.test/bob", 1)[0],
+        "bob@customer.test",
+        &n,
+    );
+
+    let entries = env.json(&["outbox", "list", "--all"]);
+    let state = |who: &str| {
+        let e = entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["recipient"] == who)
+            .unwrap_or_else(|| panic!("no entry for {who}: {entries}"));
+        (
+            e["state"].as_str().unwrap().to_string(),
+            e["last_error"].clone(),
+        )
+    };
+    assert_eq!(state("alice@customer.test").0, "sent");
+    assert_eq!(state("bob@customer.test").0, "sent");
+    let (rejected, why) = state("rejectme@customer.test");
+    assert_eq!(rejected, "failed");
+    assert!(why.as_str().unwrap().contains("550"), "{why}");
+    let (deferred, why) = state("deferme@customer.test");
+    assert_eq!(deferred, "queued", "a 450 is tried again later");
+    assert!(why.as_str().unwrap().contains("450"), "{why}");
+    let show = env.json(&["ticket", "show", &n]);
+    let failed: Vec<_> = show["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "mail-failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{show}");
+    assert!(failed[0].to_string().contains("rejectme@customer.test"));
+
+    env.deliver(&format!(
+        "From: Alice Customer <alice@customer.test>\nTo: help@corp.example\n\
+         Subject: Re: VPN\nMessage-ID: <vpn-2@customer.test>\nIn-Reply-To: {ours}\n\
+         Date: Wed, 25 Nov 2026 08:00:00 +0000\n\nThat fixed it.\n"
+    ));
+    assert_eq!(env.list(&[]), [n.parse::<u64>().unwrap()], "no new ticket");
+    let text = env.ok(&["ticket", "show", &n]);
+    assert!(text.contains("That fixed it."), "{text}");
+}
+
+/// Issue 20: `ticket reply` through the instance's own `sendmail -C`: the envelope
+/// sender is the service's address, and each follower gets their copy.
+#[test]
+fn a_reply_goes_out_through_postfix_sendmail() {
+    let postfix = Postfix::start();
+    let (env, n) = ticket_with_customers(&sendmail_to(&postfix));
+    env.ok(&[
+        "ticket",
+        "reply",
+        &n,
+        "-m",
+        "Reconnect with the new profile.",
+    ]);
+    check_reply(
+        &postfix.delivered("customer.test/alice", 1)[0],
+        "alice@customer.test",
+        &n,
+    );
+    check_reply(
+        &postfix.delivered("customer.test/bob", 1)[0],
+        "bob@customer.test",
+        &n,
+    );
+}
