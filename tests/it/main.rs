@@ -19,6 +19,7 @@ mod ingest_load;
 mod links;
 mod man_pages;
 mod readme;
+mod rule_checks;
 mod rule_events;
 mod rules;
 mod sample;
