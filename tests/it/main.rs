@@ -26,6 +26,7 @@ mod sample;
 mod scripts;
 mod senders;
 mod shared_desk;
+mod show_timeline;
 mod store_lock;
 mod terminal_output;
 mod ticket_create;
