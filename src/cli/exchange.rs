@@ -19,6 +19,8 @@ pub struct ExportTicket<'a> {
     /// Where the whole of a long description is in the mail store: `mail:HASH`
     /// or `text:HASH`.
     description_rest: Option<String>,
+    /// When a pending approval was asked (the closing), which `show` does not print.
+    approval_asked: Option<String>,
     events: Vec<ExportEvent<'a>>,
 }
 
@@ -39,6 +41,7 @@ impl<'a> ExportTicket<'a> {
                 TextRef::Mail(hash) => format!("mail:{hash}"),
                 TextRef::Text(hash) => format!("text:{hash}"),
             }),
+            approval_asked: approval_asked(ticket),
             events: events
                 .iter()
                 .map(|e| ExportEvent {
@@ -87,6 +90,9 @@ struct ImportTicket {
     approval: Option<String>,
     #[serde(default)]
     description_rest: Option<String>,
+    /// When a pending approval was asked (absent: at `updated`, as older exports).
+    #[serde(default)]
+    approval_asked: Option<String>,
     #[serde(default)]
     events: Vec<ImportEvent>,
 }
@@ -169,7 +175,7 @@ impl ImportTicket {
             approval: self
                 .approval
                 .as_deref()
-                .map(|a| approval(a, instant(&self.updated).context("updated")?))
+                .map(|a| approval(a, self.approval_asked.as_deref(), &self.updated))
                 .transpose()?,
         };
         Ok(Imported {
@@ -180,11 +186,24 @@ impl ImportTicket {
     }
 }
 
-/// An approval as `show` prints it; a pending one is taken as asked at the ticket's
-/// last update (its closing, unless it changed since), which `show` does not print.
-pub(super) fn approval(state: &str, updated: i64) -> Result<Approval> {
+/// When a pending approval was asked, as export writes it; None for any other.
+pub fn approval_asked(ticket: &Ticket) -> Option<String> {
+    match ticket.approval {
+        Some(Approval::Pending { since }) => Some(crate::model::when::iso_utc(since)),
+        _ => None,
+    }
+}
+
+/// An approval as `show` prints it, with when a pending one was asked
+/// (`approval_asked`); without that (an older export), at the ticket's last update.
+pub(super) fn approval(state: &str, asked: Option<&str>, updated: &str) -> Result<Approval> {
     Ok(match state {
-        "pending" => Approval::Pending { since: updated },
+        "pending" => Approval::Pending {
+            since: match asked {
+                Some(asked) => instant(asked).context("approval_asked")?,
+                None => instant(updated).context("updated")?,
+            },
+        },
         "approved" => Approval::Approved,
         "rejected" => Approval::Rejected,
         other => bail!("approval: unknown '{other}' (expected pending, approved or rejected)"),

@@ -15,8 +15,9 @@ use crate::desk::{export, Desk};
 /// FILE.json: the array `export --format json` writes, tickets with their events.
 /// FILE.csv: a header row naming the columns (those of `export --format csv`), one
 /// ticket a row, no events. Numbers are kept, so they must run 1, 2, 3, ... in
-/// order; a desk with tickets is refused. An error names the line and nothing is
-/// written.
+/// order; a desk with tickets is refused. Every ticket is checked against the
+/// config as the shell would (service, category, assignee, custom fields). An
+/// error names the line, the ticket and the field, and nothing is written.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The file to import: .json or .csv

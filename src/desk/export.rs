@@ -4,9 +4,10 @@
 //! excerpt and the hash of their raw message, so the raw mail and attachments come
 //! back only if the mail store is copied beside the imported desk.
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
 use super::Desk;
+use crate::config::Config;
 use crate::model::{Event, EventKind, Ticket};
 use crate::store::Indexing;
 
@@ -33,10 +34,15 @@ pub struct Imported {
 }
 
 /// Writes every ticket in one write, so an import lands whole or not at all.
+/// Every ticket is first checked against the config as the shell would ([`check`]).
 /// Refused on a desk that has tickets, and when the numbers are not the ones the
 /// desk would give (1, 2, 3, ... in order): an import keeps numbers, since mail
 /// and people refer to tickets by them. Returns how many were imported.
 pub fn import(desk: &Desk, tickets: &[Imported]) -> Result<usize> {
+    for item in tickets {
+        check(&desk.config, &item.ticket)
+            .with_context(|| format!("line {}: ticket #{}", item.line, item.ticket.number))?;
+    }
     let count = desk.storage.write(|w| {
         if w.ticket(1)?.is_some() {
             bail!("the desk has tickets already: import only into an empty desk (a new --db)")
@@ -63,4 +69,31 @@ pub fn import(desk: &Desk, tickets: &[Imported]) -> Result<usize> {
     })?;
     desk.storage.index_deferred_words(Indexing::All)?;
     Ok(count)
+}
+
+/// Whether `ticket` could stand in this desk as the shell makes tickets: its service
+/// and category exist (the category in its service), its assignee is a login, a
+/// `@group` or nobody, and each custom field is declared and holds a value of its
+/// type. Status and priority are checked when read. The error names the field.
+pub fn check(config: &Config, ticket: &Ticket) -> Result<()> {
+    let service = match &ticket.service {
+        Some(name) => Some(super::tickets::find_service_in(config, name).context("service")?),
+        None => None,
+    };
+    if let Some(category) = &ticket.category {
+        let Some(service) = service else {
+            bail!("category: '{category}' without a service");
+        };
+        super::tickets::find_category(service, category).context("category")?;
+    }
+    if let Some(label) = ticket.assignee.label() {
+        config
+            .check_assignee(&label)
+            .map_err(anyhow::Error::msg)
+            .context("assignee")?;
+    }
+    for (name, value) in &ticket.fields {
+        super::fields::normalise(config, name, value).with_context(|| format!("field.{name}"))?;
+    }
+    Ok(())
 }

@@ -8,7 +8,7 @@ use super::close::approval_after_move;
 use super::roles::{self, Action};
 use super::workflow::{check_close, status_event, update_ticket, Change};
 use super::{fields, now, Desk};
-use crate::config::{Service, View};
+use crate::config::{Config, Service, View};
 use crate::mail::parse::{attachment_bytes, single_address};
 use crate::model::choices::or_list;
 use crate::model::filter::{compare, statuses_named, SortField, SortKey};
@@ -486,13 +486,13 @@ fn load(store: &dyn Reader, number: u64) -> Result<Ticket> {
 }
 
 pub(super) fn find_service<'a>(desk: &'a Desk, name: &str) -> Result<&'a Service> {
-    desk.config.service(name).with_context(|| {
-        let known: Vec<_> = desk
-            .config
-            .services
-            .iter()
-            .map(|s| s.name.as_str())
-            .collect();
+    find_service_in(&desk.config, name)
+}
+
+/// A service of `config` by name, or an error listing them.
+pub(super) fn find_service_in<'a>(config: &'a Config, name: &str) -> Result<&'a Service> {
+    config.service(name).with_context(|| {
+        let known: Vec<_> = config.services.iter().map(|s| s.name.as_str()).collect();
         format!("unknown service '{name}' (expected {})", or_list(&known))
     })
 }
