@@ -2,7 +2,7 @@
 //! as an 80-column terminal shows it (`COLUMNS=80`): kept as a snapshot, and no
 //! line may be wider than the terminal.
 
-use crate::common::Env;
+use crate::common::{assert_success, Env};
 
 const LONG: &str = "The printer on the third floor prints every page twice, then jams on the second copy; we tried new toner, a different tray and turning it off and on again, and the display still says PC LOAD LETTER although the tray is full of A4.";
 
@@ -87,16 +87,9 @@ fn without_times(text: &str) -> String {
 #[test]
 fn show_reads_well_in_80_columns() {
     let env = desk();
-    let out = env
-        .cmd(&["ticket", "show", "1"])
-        .env("COLUMNS", "80")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let args = ["ticket", "show", "1"];
+    let out = env.cmd(&args).env("COLUMNS", "80").output().unwrap();
+    assert_success(&out, &args);
     let text = without_times(&String::from_utf8(out.stdout).unwrap());
     let events = env.json(&["ticket", "show", "1"])["events"]
         .as_array()
