@@ -106,31 +106,46 @@ struct ImportEvent {
     text_size: Option<u64>,
 }
 
-/// The tickets of an export's JSON, each with the line it starts on.
-pub fn parse_json(text: &str) -> Result<Vec<Imported>> {
-    let items: Vec<&serde_json::value::RawValue> =
-        serde_json::from_str(text).context("not a JSON array of tickets")?;
-    items
-        .into_iter()
-        .map(|raw| {
-            let line = line_of(text, raw.get());
+/// The tickets of an export's JSON, each with the line it starts on, read one at
+/// a time (and again for each pass of the import: see [`crate::desk::export::import`]).
+pub struct JsonTickets<'a> {
+    items: Vec<(&'a serde_json::value::RawValue, u64)>,
+}
+
+impl<'a> JsonTickets<'a> {
+    /// Splits `text` into its tickets, unread.
+    pub fn new(text: &'a str) -> Result<Self> {
+        let raw: Vec<&serde_json::value::RawValue> =
+            serde_json::from_str(text).context("not a JSON array of tickets")?;
+        // Lines counted once, from one ticket to the next.
+        let (mut line, mut counted) = (1u64, 0usize);
+        let items = raw
+            .into_iter()
+            .map(|item| {
+                let offset = (item.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+                let offset = offset.clamp(counted, text.len());
+                line += text.as_bytes()[counted..offset]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count() as u64;
+                counted = offset;
+                (item, line)
+            })
+            .collect();
+        Ok(JsonTickets { items })
+    }
+
+    /// Each ticket, read.
+    pub fn read(&self) -> impl Iterator<Item = Result<Imported>> + '_ {
+        self.items.iter().map(|(raw, line)| {
+            let line = *line;
             let ticket: ImportTicket =
                 serde_json::from_str(raw.get()).map_err(|e| anyhow!("line {line}: {e}"))?;
             ticket
                 .into_model(line)
                 .with_context(|| format!("line {line}"))
         })
-        .collect()
-}
-
-/// The line of `text` that `part` (a slice of it) starts on.
-fn line_of(text: &str, part: &str) -> u64 {
-    let offset = (part.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count() as u64
-        + 1
+    }
 }
 
 impl ImportTicket {

@@ -264,3 +264,46 @@ fn a_pending_approval_keeps_when_it_was_asked() {
     import(&again, "desk.csv", &csv);
     assert_eq!(export(&again, "csv"), csv);
 }
+
+/// An export of `count` copies of one shell-made ticket with a few events,
+/// numbered 1, 2, 3, ...
+fn many(count: usize) -> String {
+    let env = Env::new();
+    env.create(&["--subject", "copied", "--field", "cost=3"]);
+    env.ok(&["ticket", "comment", "1", "-m", "a comment"]);
+    env.ok(&["ticket", "status", "1", "closed"]);
+    let json = export(&env, "json");
+    let line = json.lines().nth(1).unwrap().trim_end_matches(',');
+    assert!(line.starts_with("{\"number\":1,"), "{line}");
+    let rows: Vec<String> = (1..=count)
+        .map(|n| line.replacen("{\"number\":1,", &format!("{{\"number\":{n},"), 1))
+        .collect();
+    format!("[\n{}\n]\n", rows.join(",\n"))
+}
+
+#[test]
+fn a_large_import_is_written_in_batches_after_every_ticket_is_checked() {
+    let json = many(1_201);
+    // The last ticket, in the third batch, is broken: nothing is written.
+    let last = json.lines().nth(1_201).unwrap();
+    let bad = json.replace(
+        last,
+        &last.replace("\"service\":\"it\"", "\"service\":\"hr\""),
+    );
+    let env = Env::new();
+    let file = env.path().join("bad.json");
+    std::fs::write(&file, bad).unwrap();
+    let err = env.fails(&["import", file.to_str().unwrap()], 1);
+    assert!(
+        err.contains("line 1202: ticket #1201: service: unknown service 'hr'"),
+        "{err}"
+    );
+    assert_eq!(env.list(&[]), Vec::<u64>::new(), "nothing written");
+
+    assert_eq!(
+        import(&env, "desk.json", &json).trim(),
+        "imported 1201 tickets"
+    );
+    assert_eq!(export(&env, "json"), json);
+    assert_eq!(env.list(&["--search", "copied"]).len(), 1_201);
+}
