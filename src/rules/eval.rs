@@ -42,15 +42,17 @@ impl Event {
 /// in file order, then those of the next), each rule once: a rule that fires for
 /// two of them runs with the first.
 fn in_event_order<'a>(rules: &'a [Rule], events: &[Event]) -> Vec<&'a Rule> {
-    let mut order: Vec<usize> = Vec::new();
+    let mut taken = vec![false; rules.len()];
+    let mut order = Vec::new();
     for event in events {
-        for (i, rule) in rules.iter().enumerate() {
-            if rule.enabled && event.fires(&rule.when) && !order.contains(&i) {
-                order.push(i);
+        for (rule, taken) in rules.iter().zip(taken.iter_mut()) {
+            if !*taken && rule.enabled && event.fires(&rule.when) {
+                *taken = true;
+                order.push(rule);
             }
         }
     }
-    order.into_iter().map(|i| &rules[i]).collect()
+    order
 }
 
 /// A mail a rule asks for; delivered by the mail-out code.
