@@ -62,7 +62,7 @@ fn main() {
         let mut t = ticket.clone();
         let decision = run(
             &rules.rules,
-            Event::Created,
+            &[Event::Created],
             Some(msg),
             false,
             &mut t,

@@ -142,6 +142,59 @@ fn main() {
         let listed = listed(root, args).map_or(String::new(), |n| n.to_string());
         println!("{name:<55} {median:>10.1} {min:>10.1} {target:>7.0}ms {listed:>8}");
     }
+    workflow(root, count, runs);
+}
+
+/// The workflow verbs that write (issue 19), as the admin user, each run on its own
+/// ticket where a second run on the same one would write nothing or be refused
+/// (`take` of a ticket one holds, `close` of a closed one): open tickets from the
+/// middle of the range up, a different set for each verb.
+fn workflow(root: &Path, count: usize, runs: usize) {
+    let out = desk::postdesk(root)
+        .args(["ticket", "list", "--status", "open", "--sort", "number"])
+        .args(["--format", "json"])
+        .output()
+        .expect("run postdesk");
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).expect("list json");
+    let open: Vec<String> = list
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|t| t["number"].as_u64())
+        .filter(|&n| n as usize >= count / 2)
+        .take(2 * runs)
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(open.len(), 2 * runs, "not enough open tickets");
+    let middle = (count / 2).max(1).to_string();
+    let (to_take, to_close) = open.split_at(runs);
+    let each = |verb: &str, numbers: &[String]| -> Vec<Vec<String>> {
+        numbers
+            .iter()
+            .map(|n| vec!["ticket".into(), verb.into(), n.clone()])
+            .collect()
+    };
+    let comment: Vec<String> = ["ticket", "comment", &middle, "-m", "Checked the queue."]
+        .map(String::from)
+        .into();
+    let cases = [
+        ("ticket take N (write + flush)", each("take", to_take)),
+        (
+            "ticket comment N -m ... (write + flush)",
+            vec![comment; runs],
+        ),
+        ("ticket close N (write + flush)", each("close", to_close)),
+    ];
+    for (name, runs_args) in cases {
+        let mut times: Vec<Duration> = runs_args
+            .iter()
+            .map(|args| desk::timed(root, &args.iter().map(String::as_str).collect::<Vec<_>>()))
+            .collect();
+        times.sort();
+        let median = times[runs / 2].as_secs_f64() * 1e3;
+        let min = times[0].as_secs_f64() * 1e3;
+        println!("{name:<55} {median:>10.1} {min:>10.1} {:>7.0}ms", 20.0);
+    }
 }
 
 /// How many tickets a `ticket list` prints, for reading its time; None for others.

@@ -19,6 +19,8 @@ pub struct ExportTicket<'a> {
     /// Where the whole of a long description is in the mail store: `mail:HASH`
     /// or `text:HASH`.
     description_rest: Option<String>,
+    /// When a pending approval was asked (the closing), which `show` does not print.
+    approval_asked: Option<String>,
     events: Vec<ExportEvent<'a>>,
 }
 
@@ -39,6 +41,7 @@ impl<'a> ExportTicket<'a> {
                 TextRef::Mail(hash) => format!("mail:{hash}"),
                 TextRef::Text(hash) => format!("text:{hash}"),
             }),
+            approval_asked: approval_asked(ticket),
             events: events
                 .iter()
                 .map(|e| ExportEvent {
@@ -87,6 +90,9 @@ struct ImportTicket {
     approval: Option<String>,
     #[serde(default)]
     description_rest: Option<String>,
+    /// When a pending approval was asked (absent: at `updated`, as older exports).
+    #[serde(default)]
+    approval_asked: Option<String>,
     #[serde(default)]
     events: Vec<ImportEvent>,
 }
@@ -100,31 +106,46 @@ struct ImportEvent {
     text_size: Option<u64>,
 }
 
-/// The tickets of an export's JSON, each with the line it starts on.
-pub fn parse_json(text: &str) -> Result<Vec<Imported>> {
-    let items: Vec<&serde_json::value::RawValue> =
-        serde_json::from_str(text).context("not a JSON array of tickets")?;
-    items
-        .into_iter()
-        .map(|raw| {
-            let line = line_of(text, raw.get());
+/// The tickets of an export's JSON, each with the line it starts on, read one at
+/// a time (and again for each pass of the import: see [`crate::desk::export::import`]).
+pub struct JsonTickets<'a> {
+    items: Vec<(&'a serde_json::value::RawValue, u64)>,
+}
+
+impl<'a> JsonTickets<'a> {
+    /// Splits `text` into its tickets, unread.
+    pub fn new(text: &'a str) -> Result<Self> {
+        let raw: Vec<&serde_json::value::RawValue> =
+            serde_json::from_str(text).context("not a JSON array of tickets")?;
+        // Lines counted once, from one ticket to the next.
+        let (mut line, mut counted) = (1u64, 0usize);
+        let items = raw
+            .into_iter()
+            .map(|item| {
+                let offset = (item.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+                let offset = offset.clamp(counted, text.len());
+                line += text.as_bytes()[counted..offset]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count() as u64;
+                counted = offset;
+                (item, line)
+            })
+            .collect();
+        Ok(JsonTickets { items })
+    }
+
+    /// Each ticket, read.
+    pub fn read(&self) -> impl Iterator<Item = Result<Imported>> + '_ {
+        self.items.iter().map(|(raw, line)| {
+            let line = *line;
             let ticket: ImportTicket =
                 serde_json::from_str(raw.get()).map_err(|e| anyhow!("line {line}: {e}"))?;
             ticket
                 .into_model(line)
                 .with_context(|| format!("line {line}"))
         })
-        .collect()
-}
-
-/// The line of `text` that `part` (a slice of it) starts on.
-fn line_of(text: &str, part: &str) -> u64 {
-    let offset = (part.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count() as u64
-        + 1
+    }
 }
 
 impl ImportTicket {
@@ -169,7 +190,7 @@ impl ImportTicket {
             approval: self
                 .approval
                 .as_deref()
-                .map(|a| approval(a, instant(&self.updated).context("updated")?))
+                .map(|a| approval(a, self.approval_asked.as_deref(), &self.updated))
                 .transpose()?,
         };
         Ok(Imported {
@@ -180,11 +201,24 @@ impl ImportTicket {
     }
 }
 
-/// An approval as `show` prints it; a pending one is taken as asked at the ticket's
-/// last update (its closing, unless it changed since), which `show` does not print.
-pub(super) fn approval(state: &str, updated: i64) -> Result<Approval> {
+/// When a pending approval was asked, as export writes it; None for any other.
+pub fn approval_asked(ticket: &Ticket) -> Option<String> {
+    match ticket.approval {
+        Some(Approval::Pending { since }) => Some(crate::model::when::iso_utc(since)),
+        _ => None,
+    }
+}
+
+/// An approval as `show` prints it, with when a pending one was asked
+/// (`approval_asked`); without that (an older export), at the ticket's last update.
+pub(super) fn approval(state: &str, asked: Option<&str>, updated: &str) -> Result<Approval> {
     Ok(match state {
-        "pending" => Approval::Pending { since: updated },
+        "pending" => Approval::Pending {
+            since: match asked {
+                Some(asked) => instant(asked).context("approval_asked")?,
+                None => instant(updated).context("updated")?,
+            },
+        },
         "approved" => Approval::Approved,
         "rejected" => Approval::Rejected,
         other => bail!("approval: unknown '{other}' (expected pending, approved or rejected)"),

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use anyhow::Result;
 use clap::Args;
 
-use super::exchange::ExportTicket;
+use super::exchange::{approval_asked, ExportTicket};
 use super::output::{self, Format, JsonArray};
 use super::ticket::view::{cell, ALL_COLUMNS};
 use crate::desk::{export, Desk};
@@ -15,7 +15,8 @@ use crate::desk::{export, Desk};
 /// `--format json` (the default here) writes an array of tickets as `ticket show
 /// --format json` prints them, one a line, each event with its stored `record`:
 /// everything an import needs. `--format csv` writes one row per ticket with every
-/// column of `ticket show` and a `field.NAME` column per custom field; events are
+/// column of `ticket show`, `approval_asked` (when a pending approval was asked)
+/// and a `field.NAME` column per custom field; events are
 /// in JSON only. An export is of the database: raw mail and attachments stay in
 /// the mail store.
 #[derive(Debug, Args)]
@@ -39,6 +40,7 @@ fn json(desk: &Desk) -> Result<()> {
 
 fn csv(desk: &Desk) -> Result<()> {
     let mut columns: Vec<String> = ALL_COLUMNS.iter().map(|c| c.to_string()).collect();
+    columns.push("approval_asked".to_string());
     columns.extend(
         desk.config
             .fields
@@ -48,7 +50,15 @@ fn csv(desk: &Desk) -> Result<()> {
     // Rows are streamed: the first error stops them and is returned after.
     let failed = RefCell::new(None);
     let rows = export::tickets(desk).map_while(|item| match item {
-        Ok((ticket, _)) => Some(columns.iter().map(|c| cell(&ticket, c, None)).collect()),
+        Ok((ticket, _)) => Some(
+            columns
+                .iter()
+                .map(|c| match c.as_str() {
+                    "approval_asked" => approval_asked(&ticket).unwrap_or_default(),
+                    c => cell(&ticket, c, None),
+                })
+                .collect(),
+        ),
         Err(e) => {
             failed.replace(Some(e));
             None

@@ -37,6 +37,8 @@ fn row(header: &[String], record: &::csv::StringRecord) -> Result<Ticket> {
     let mut t = Ticket::new(0, "", 0);
     let mut requester = Requester::default();
     let mut approval = String::new();
+    let mut asked = String::new();
+    let mut updated = String::new();
     let some = |v: String| (!v.is_empty()).then_some(v);
     let set = |v: &str| -> std::collections::BTreeSet<String> {
         v.split_whitespace().map(str::to_string).collect()
@@ -62,8 +64,12 @@ fn row(header: &[String], record: &::csv::StringRecord) -> Result<Ticket> {
             "requester_email" => requester.email = some(value),
             "requester_phone" => requester.phone = some(value),
             "created" => t.created = instant(&value).context("created")?,
-            "updated" => t.updated = instant(&value).context("updated")?,
+            "updated" => {
+                t.updated = instant(&value).context("updated")?;
+                updated = value
+            }
             "approval" => approval = value,
+            "approval_asked" => asked = value,
             // Shown only: made of the requester's name and address.
             "requester" => {}
             other => match other.strip_prefix("field.") {
@@ -77,7 +83,8 @@ fn row(header: &[String], record: &::csv::StringRecord) -> Result<Ticket> {
     }
     t.requester = requester;
     if !approval.is_empty() {
-        t.approval = Some(super::exchange::approval(&approval, t.updated)?);
+        let asked = (!asked.is_empty()).then_some(asked.as_str());
+        t.approval = Some(super::exchange::approval(&approval, asked, &updated)?);
     }
     Ok(t)
 }

@@ -97,6 +97,9 @@ pub fn plain_table() -> TextTable {
     if !colour() {
         table.force_no_tty();
     }
+    if let Some(width) = terminal::width() {
+        table.set_width(u16::try_from(width).unwrap_or(u16::MAX));
+    }
     TextTable(table)
 }
 

@@ -72,7 +72,7 @@ pub struct TestArgs {
     /// Run against this ticket: with a message as a reply, without as an update
     #[arg(long, value_parser = super::ticket::parse_number)]
     ticket: Option<u64>,
-    /// Override the event: created, reply or updated
+    /// Override the event: any `when:` event of the rules
     #[arg(long, value_enum)]
     event: Option<EventArg>,
     /// Show every condition's result and the value it looked at
@@ -85,6 +85,26 @@ enum EventArg {
     Created,
     Reply,
     Updated,
+    Assigned,
+    Commented,
+    Closed,
+    Reopened,
+    Transferred,
+}
+
+impl From<EventArg> for Event {
+    fn from(arg: EventArg) -> Event {
+        match arg {
+            EventArg::Created => Event::Created,
+            EventArg::Reply => Event::Reply,
+            EventArg::Updated => Event::Updated,
+            EventArg::Assigned => Event::Assigned,
+            EventArg::Commented => Event::Commented,
+            EventArg::Closed => Event::Closed,
+            EventArg::Reopened => Event::Reopened,
+            EventArg::Transferred => Event::Transferred,
+        }
+    }
 }
 
 pub fn run(cmd: RuleCommand, global: &Global) -> Result<()> {
@@ -315,15 +335,10 @@ fn test(desk: &Desk, args: TestArgs, format: Format) -> Result<()> {
         ),
         (None, None) => bail!("give a message file, --ticket N, or both"),
     };
-    let event = match args.event {
-        Some(EventArg::Created) => Event::Created,
-        Some(EventArg::Reply) => Event::Reply,
-        Some(EventArg::Updated) => Event::Updated,
-        None => default_event,
-    };
+    let event = args.event.map_or(default_event, Event::from);
     let decision = run_rules(
         &desk.rules()?.rules,
-        event,
+        &[event],
         mail.as_ref(),
         // Taken as unauthenticated: `author` is never `agent` here.
         false,

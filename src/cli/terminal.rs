@@ -32,6 +32,58 @@ fn escape(text: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The width to fit text to: `COLUMNS` when it holds a number (20 or more), as
+/// `ls` reads it, else the terminal's when stdout is one; None: no wrapping.
+pub fn width() -> Option<usize> {
+    let columns = std::env::var("COLUMNS").ok();
+    if let Some(n) = columns.and_then(|c| c.trim().parse::<usize>().ok()) {
+        return (n >= 20).then_some(n);
+    }
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        return comfy_table::Table::new().width().map(usize::from);
+    }
+    None
+}
+
+/// `first` then `text` on one line, and as many more as it takes to keep each
+/// within `width` characters (when given), each of those starting with `next`:
+/// broken at spaces, a word longer than a line where it must be.
+pub fn wrap(first: &str, next: &str, text: &str, width: Option<usize>) -> String {
+    let Some(width) = width else {
+        return format!("{first}{text}");
+    };
+    let mut lines = vec![first.to_string()];
+    let room = |line: &String| width.saturating_sub(line.chars().count());
+    let fresh = |line: &String, prefix: &str| line.chars().count() == prefix.chars().count();
+    for word in text.split(' ') {
+        let mut word: Vec<char> = word.chars().collect();
+        let prefix = if lines.len() == 1 { first } else { next };
+        let line = lines.last_mut().expect("a line");
+        let space = usize::from(!fresh(line, prefix));
+        if word.len() + space <= room(line) {
+            if space == 1 {
+                line.push(' ');
+            }
+            line.extend(word);
+            continue;
+        }
+        if !fresh(line, prefix) {
+            lines.push(next.to_string());
+        }
+        loop {
+            let line = lines.last_mut().expect("a line");
+            let fits = room(line).max(1);
+            if word.len() <= fits {
+                line.extend(word);
+                break;
+            }
+            line.extend(word.drain(..fits));
+            lines.push(next.to_string());
+        }
+    }
+    lines.join("\n")
+}
+
 /// What a terminal acts on instead of showing: C0 controls (ESC opens every colour,
 /// title and clipboard sequence, BEL ends one, CR overwrites the line), DEL, C1
 /// controls (U+009B is a one-character CSI for some terminals), and the bidi
@@ -44,6 +96,20 @@ pub fn acts_on_terminal(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrap_breaks_at_spaces_then_inside_long_words() {
+        assert_eq!(wrap("> ", "  ", "one two three", None), "> one two three");
+        assert_eq!(
+            wrap("> ", "  ", "one two three", Some(10)),
+            "> one two\n  three"
+        );
+        assert_eq!(
+            wrap("- ", "  ", "a abcdefghijkl", Some(8)),
+            "- a\n  abcdef\n  ghijkl"
+        );
+        assert_eq!(wrap("- ", "  ", "", Some(8)), "- ");
+    }
 
     #[test]
     fn escape_sequences_are_shown_not_sent() {

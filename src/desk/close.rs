@@ -9,7 +9,6 @@ use super::verbs::move_status;
 use super::workflow::{check_close, update_ticket, Change, Updated};
 use super::{now, Desk};
 use crate::model::{Approval, EventKind, Status, Ticket};
-use crate::rules::RuleEvent;
 use crate::store::Writer;
 
 /// Closes `t` (approval pending) after [`check_close`]; already closed: no events.
@@ -60,10 +59,6 @@ impl Change for Close {
         Action::Close
     }
 
-    fn rule_event(&self) -> RuleEvent {
-        RuleEvent::Closed
-    }
-
     fn apply(&self, tx: &dyn Writer, _: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
         if t.status == Status::Closed {
             bail!("#{} is already closed", t.number);
@@ -83,13 +78,6 @@ struct Answer {
 impl Change for Answer {
     fn action(&self, _: &Ticket) -> Action {
         Action::Answer
-    }
-
-    fn rule_event(&self) -> RuleEvent {
-        match self.reject {
-            Some(_) => RuleEvent::Reopened,
-            None => RuleEvent::Updated,
-        }
     }
 
     fn apply(&self, _: &dyn Writer, _: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
@@ -128,10 +116,6 @@ struct Reopen {
 impl Change for Reopen {
     fn action(&self, _: &Ticket) -> Action {
         Action::Reopen
-    }
-
-    fn rule_event(&self) -> RuleEvent {
-        RuleEvent::Reopened
     }
 
     fn apply(&self, _: &dyn Writer, _: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {

@@ -8,7 +8,6 @@ use super::tickets::{follower_named, NOT_A_FOLLOWER};
 use super::workflow::{update_ticket, Change, Updated};
 use super::Desk;
 use crate::model::{EventKind, Ticket};
-use crate::rules::RuleEvent;
 use crate::store::Writer;
 
 /// `ticket follow`: WHO follows the ticket; already following changes nothing.
@@ -36,10 +35,6 @@ impl Change for Follow {
         Action::Follow
     }
 
-    fn rule_event(&self) -> RuleEvent {
-        RuleEvent::Updated
-    }
-
     fn apply(&self, _: &dyn Writer, _: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
         if !t.followers.insert(self.who.clone()) {
             return Ok(Vec::new());
@@ -58,10 +53,6 @@ struct Unfollow {
 impl Change for Unfollow {
     fn action(&self, _: &Ticket) -> Action {
         Action::Follow
-    }
-
-    fn rule_event(&self) -> RuleEvent {
-        RuleEvent::Updated
     }
 
     fn apply(&self, _: &dyn Writer, _: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {

@@ -569,7 +569,7 @@ impl<'a> Pipeline<'a> {
         // An archive's mail comes in any order: `updated` is its latest mail's time.
         t.updated = t.updated.max(at);
         let (rule_events, _) = self.desk.apply_rules(
-            crate::rules::RuleEvent::Reply,
+            &[crate::rules::RuleEvent::Reply],
             Some(msg),
             agent.is_some(),
             &mut t,
@@ -603,7 +603,7 @@ impl<'a> Pipeline<'a> {
         let from = msg.from.clone().context("message without a sender")?;
         let from_agent = authenticated && self.desk.config.user_by_email(&from.email).is_some();
         let (rule_events, ignored_by) = self.desk.apply_rules(
-            crate::rules::RuleEvent::Created,
+            &[crate::rules::RuleEvent::Created],
             Some(msg),
             from_agent,
             &mut ticket,

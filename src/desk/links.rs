@@ -7,7 +7,6 @@ use anyhow::{bail, Context, Result};
 use super::roles::{self, Action};
 use super::workflow::{update_ticket, Change, Updated};
 use super::{now, Desk};
-use crate::config::Config;
 use crate::model::{Event, EventKind, LinkKind, Status, Ticket};
 use crate::rules::RuleEvent;
 use crate::store::Writer;
@@ -15,7 +14,7 @@ use crate::store::Writer;
 /// `ticket link N M --kind K`: M is K to N (`parent`: N is a sub-ticket of M).
 pub fn link(desk: &Desk, number: u64, other: u64, kind: LinkKind) -> Result<Updated> {
     let change = Link {
-        config: &desk.config,
+        desk,
         other,
         kind: Some(kind),
         at: now(),
@@ -26,7 +25,7 @@ pub fn link(desk: &Desk, number: u64, other: u64, kind: LinkKind) -> Result<Upda
 /// `ticket unlink N M`.
 pub fn unlink(desk: &Desk, number: u64, other: u64) -> Result<Updated> {
     let change = Link {
-        config: &desk.config,
+        desk,
         other,
         kind: None,
         at: now(),
@@ -76,9 +75,11 @@ pub fn open_children_refusal(number: u64, open: &[u64]) -> String {
 }
 
 /// Links `other` to `ticket` from the other side: `other` keeps `kind` for `ticket`
-/// (already read for update, roles checked), is saved, and logs it.
+/// (already read for update, roles checked), logs it, runs its `updated` rules, and
+/// is saved.
 pub fn link_other_side(
     tx: &dyn Writer,
+    desk: &Desk,
     other: &mut Ticket,
     ticket: u64,
     kind: LinkKind,
@@ -88,6 +89,7 @@ pub fn link_other_side(
     other.links.insert(ticket, kind);
     save_with_event(
         tx,
+        desk,
         other,
         EventKind::LinkAdded {
             number: ticket,
@@ -98,27 +100,31 @@ pub fn link_other_side(
     )
 }
 
+/// The other side of a link change, as [`update_ticket`] does for the ticket itself:
+/// the actor's event, then what the `updated` rules did to it.
 fn save_with_event(
     tx: &dyn Writer,
+    desk: &Desk,
     ticket: &mut Ticket,
     kind: EventKind,
     actor: &str,
     at: i64,
 ) -> Result<()> {
+    let (by_rules, _) = desk.apply_rules(&[RuleEvent::Updated], None, false, ticket)?;
     ticket.updated = ticket.updated.max(at);
     tx.save_ticket(ticket)?;
-    let event = Event {
-        at,
-        actor: actor.to_string(),
-        kind,
-    };
-    tx.append_event(ticket.number, &event)
+    let mine = (actor.to_string(), kind);
+    for (actor, kind) in std::iter::once(mine).chain(by_rules) {
+        tx.append_event(ticket.number, &Event { at, actor, kind })?;
+    }
+    Ok(())
 }
 
 /// Adds (`kind` Some) or removes (None) the link between the ticket being updated
-/// and `other`, on both; the role is checked on both tickets.
+/// and `other`, on both; the role is checked on both tickets, and both run their
+/// `updated` rules.
 struct Link<'a> {
-    config: &'a Config,
+    desk: &'a Desk,
     other: u64,
     kind: Option<LinkKind>,
     at: i64,
@@ -127,10 +133,6 @@ struct Link<'a> {
 impl Change for Link<'_> {
     fn action(&self, _: &Ticket) -> Action {
         Action::Link
-    }
-
-    fn rule_event(&self) -> RuleEvent {
-        RuleEvent::Updated
     }
 
     fn apply(&self, tx: &dyn Writer, actor: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
@@ -149,13 +151,21 @@ impl Change for Link<'_> {
         let mut o = tx
             .ticket_for_update(other)?
             .with_context(|| format!("ticket #{other} not found"))?;
-        roles::check(self.config, actor, Action::Link, &o)?;
+        roles::check(&self.desk.config, actor, Action::Link, &o)?;
         match self.kind {
             Some(kind) => {
                 if kind == LinkKind::Parent && o.links.get(&number) == Some(&LinkKind::Parent) {
                     bail!("#{other} is a sub-ticket of #{number}: it cannot be its parent too");
                 }
-                link_other_side(tx, &mut o, number, kind.other_side(), actor, self.at)?;
+                link_other_side(
+                    tx,
+                    self.desk,
+                    &mut o,
+                    number,
+                    kind.other_side(),
+                    actor,
+                    self.at,
+                )?;
                 t.links.insert(other, kind);
                 Ok(vec![EventKind::LinkAdded {
                     number: other,
@@ -168,7 +178,7 @@ impl Change for Link<'_> {
                         number,
                         kind: theirs,
                     };
-                    save_with_event(tx, &mut o, event, actor, self.at)?;
+                    save_with_event(tx, self.desk, &mut o, event, actor, self.at)?;
                 }
                 t.links.remove(&other);
                 Ok(vec![EventKind::LinkRemoved {

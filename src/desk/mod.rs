@@ -114,19 +114,19 @@ impl Desk {
         Ok(self.rules.get_or_init(|| loaded))
     }
 
-    /// Runs the rules on a ticket for an event; returns the activity-log entries
+    /// Runs the rules on a ticket for its events (see [`crate::rules::eval::run`]); returns the activity-log entries
     /// (actor, what) that record what they did, and the rule that said to ignore.
     /// `from_agent`: the mail's From is a user of the config, authenticated.
     pub fn apply_rules(
         &self,
-        event: crate::rules::RuleEvent,
+        events: &[crate::rules::RuleEvent],
         mail: Option<&crate::mail::parse::Incoming>,
         from_agent: bool,
         ticket: &mut crate::model::Ticket,
     ) -> Result<(RuleEntries, Option<String>)> {
         let decision = crate::rules::eval::run(
             &self.rules()?.rules,
-            event,
+            events,
             mail,
             from_agent,
             ticket,

@@ -6,9 +6,9 @@ use anyhow::{bail, Context, Result};
 
 use super::close::approval_after_move;
 use super::roles::{self, Action};
-use super::workflow::{check_close, update_ticket, Change};
+use super::workflow::{check_close, status_event, update_ticket, Change};
 use super::{fields, now, Desk};
-use crate::config::{Service, View};
+use crate::config::{Config, Service, View};
 use crate::mail::parse::{attachment_bytes, single_address};
 use crate::model::choices::or_list;
 use crate::model::filter::{compare, statuses_named, SortField, SortKey};
@@ -101,7 +101,7 @@ pub fn create(desk: &Desk, patch: TicketPatch, parent: Option<u64>) -> Result<Ti
     if ticket.subject.trim().is_empty() {
         bail!("a ticket needs a subject: give --subject, or a --category whose template has one");
     }
-    let (rule_events, _) = desk.apply_rules(RuleEvent::Created, None, false, &mut ticket)?;
+    let (rule_events, _) = desk.apply_rules(&[RuleEvent::Created], None, false, &mut ticket)?;
     ticket.number = desk.storage.write(|tx| {
         let number = tx.next_number()?;
         let mut t = ticket.clone();
@@ -111,7 +111,7 @@ pub fn create(desk: &Desk, patch: TicketPatch, parent: Option<u64>) -> Result<Ti
                 .ticket_for_update(parent)?
                 .with_context(|| format!("--parent: ticket #{parent} not found"))?;
             roles::check(&desk.config, &actor, Action::Link, &p)?;
-            super::links::link_other_side(tx, &mut p, number, LinkKind::Child, &actor, at)?;
+            super::links::link_other_side(tx, desk, &mut p, number, LinkKind::Child, &actor, at)?;
             t.links.insert(parent, LinkKind::Parent);
         }
         tx.save_ticket(&t)?;
@@ -169,8 +169,11 @@ impl Change for Edit<'_> {
         Action::Edit
     }
 
-    fn rule_event(&self) -> RuleEvent {
-        RuleEvent::Updated
+    /// `updated`, then `closed` or `reopened` when `--status` closed or reopened it.
+    fn rule_events(&self, before: &Ticket, after: &Ticket) -> Vec<RuleEvent> {
+        std::iter::once(RuleEvent::Updated)
+            .chain(status_event(before, after))
+            .collect()
     }
 
     fn apply(&self, tx: &dyn Writer, actor: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
@@ -483,13 +486,13 @@ fn load(store: &dyn Reader, number: u64) -> Result<Ticket> {
 }
 
 pub(super) fn find_service<'a>(desk: &'a Desk, name: &str) -> Result<&'a Service> {
-    desk.config.service(name).with_context(|| {
-        let known: Vec<_> = desk
-            .config
-            .services
-            .iter()
-            .map(|s| s.name.as_str())
-            .collect();
+    find_service_in(&desk.config, name)
+}
+
+/// A service of `config` by name, or an error listing them.
+pub(super) fn find_service_in<'a>(config: &'a Config, name: &str) -> Result<&'a Service> {
+    config.service(name).with_context(|| {
+        let known: Vec<_> = config.services.iter().map(|s| s.name.as_str()).collect();
         format!("unknown service '{name}' (expected {})", or_list(&known))
     })
 }

@@ -12,7 +12,6 @@ use super::{now, Desk};
 use crate::model::time_spent::Timer;
 use crate::model::when::local_short;
 use crate::model::{Event, EventKind, Ticket};
-use crate::rules::RuleEvent;
 use crate::store::Writer;
 
 /// One entry of time spent, as `ticket time add` gives it.
@@ -78,10 +77,6 @@ enum TimeChange<'a> {
 impl Change for TimeChange<'_> {
     fn action(&self, _: &Ticket) -> Action {
         Action::LogTime
-    }
-
-    fn rule_event(&self) -> RuleEvent {
-        RuleEvent::Updated
     }
 
     fn apply(&self, tx: &dyn Writer, actor: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {

@@ -61,8 +61,8 @@ impl Change for Move<'_> {
         Action::Transfer
     }
 
-    fn rule_event(&self) -> RuleEvent {
-        RuleEvent::Transferred
+    fn rule_events(&self, _: &Ticket, _: &Ticket) -> Vec<RuleEvent> {
+        vec![RuleEvent::Transferred]
     }
 
     fn apply(&self, _: &dyn Writer, actor: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {

@@ -5,7 +5,7 @@ use anyhow::{bail, Context, Result};
 
 use super::close::close_ticket;
 use super::roles::{self, Action};
-use super::workflow::{update_ticket, Change, Updated};
+use super::workflow::{status_event, update_ticket, Change, Updated};
 use super::Desk;
 use crate::config::Config;
 use crate::model::{moves, Assignee, EventKind, Status, Ticket};
@@ -100,8 +100,12 @@ impl Change for Take {
         Action::Take
     }
 
-    fn rule_event(&self) -> RuleEvent {
-        RuleEvent::Assigned
+    /// `assigned`, then `closed` with `--close` (or `reopened` when
+    /// `--request-info` takes a closed ticket back to pending).
+    fn rule_events(&self, before: &Ticket, after: &Ticket) -> Vec<RuleEvent> {
+        std::iter::once(RuleEvent::Assigned)
+            .chain(status_event(before, after))
+            .collect()
     }
 
     fn apply(&self, tx: &dyn Writer, actor: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
@@ -131,8 +135,8 @@ impl Change for Assign<'_> {
         Action::Assign
     }
 
-    fn rule_event(&self) -> RuleEvent {
-        RuleEvent::Assigned
+    fn rule_events(&self, _: &Ticket, _: &Ticket) -> Vec<RuleEvent> {
+        vec![RuleEvent::Assigned]
     }
 
     fn apply(&self, _: &dyn Writer, _: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
@@ -159,8 +163,8 @@ impl Change for Release<'_> {
         Action::Release
     }
 
-    fn rule_event(&self) -> RuleEvent {
-        RuleEvent::Assigned
+    fn rule_events(&self, _: &Ticket, _: &Ticket) -> Vec<RuleEvent> {
+        vec![RuleEvent::Assigned]
     }
 
     fn apply(&self, _: &dyn Writer, _: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
@@ -194,13 +198,6 @@ impl Change for SetStatus {
         }
     }
 
-    fn rule_event(&self) -> RuleEvent {
-        match self.to {
-            Status::Closed => RuleEvent::Closed,
-            _ => RuleEvent::Updated,
-        }
-    }
-
     fn apply(&self, tx: &dyn Writer, _: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
         match self.to {
             Status::Closed => close_ticket(tx, t, self.force),
@@ -217,8 +214,8 @@ impl Change for AddComment {
         Action::Comment
     }
 
-    fn rule_event(&self) -> RuleEvent {
-        RuleEvent::Commented
+    fn rule_events(&self, _: &Ticket, _: &Ticket) -> Vec<RuleEvent> {
+        vec![RuleEvent::Commented]
     }
 
     fn apply(&self, _: &dyn Writer, _: &str, _: &mut Ticket) -> Result<Vec<EventKind>> {

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 
 use super::roles::{self, Action};
 use super::{now, Desk};
-use crate::model::{Event, EventKind, Ticket};
+use crate::model::{Event, EventKind, Status, Ticket};
 use crate::rules::RuleEvent;
 use crate::store::Writer;
 
@@ -16,13 +16,29 @@ pub trait Change {
     /// The role the change needs, judged on the ticket as it stands.
     fn action(&self, ticket: &Ticket) -> Action;
 
-    /// The ticket event the rules see.
-    fn rule_event(&self) -> RuleEvent;
+    /// The ticket events the rules see, in order, given the ticket `before` and
+    /// `after` the actor's change (before the rules). By default the status move's
+    /// event (see [`status_event`]), else `updated`.
+    fn rule_events(&self, before: &Ticket, after: &Ticket) -> Vec<RuleEvent> {
+        vec![status_event(before, after).unwrap_or(RuleEvent::Updated)]
+    }
 
     /// Makes the change to `ticket` and returns the actor's events, none when it
     /// changes nothing. May run more than once (a write can be retried), each time on
     /// a fresh copy: it must not act outside `tx`.
     fn apply(&self, tx: &dyn Writer, actor: &str, ticket: &mut Ticket) -> Result<Vec<EventKind>>;
+}
+
+/// `closed` when a change closed the ticket, `reopened` when it took a closed
+/// ticket out of closed, whatever verb did it (`close`, `status`, `edit --status`,
+/// `take --close`, `reopen`, `reject`).
+pub fn status_event(before: &Ticket, after: &Ticket) -> Option<RuleEvent> {
+    match (before.status, after.status) {
+        (Status::Closed, Status::Closed) => None,
+        (_, Status::Closed) => Some(RuleEvent::Closed),
+        (Status::Closed, _) => Some(RuleEvent::Reopened),
+        _ => None,
+    }
 }
 
 /// Whether `ticket` may close. Every closing asks this (`close`, `status N closed`,
@@ -60,7 +76,8 @@ pub fn update_ticket(desk: &Desk, number: u64, change: &dyn Change) -> Result<Up
                 events: Vec::new(),
             });
         }
-        let (by_rules, _) = desk.apply_rules(change.rule_event(), None, false, &mut ticket)?;
+        let fired = change.rule_events(&old, &ticket);
+        let (by_rules, _) = desk.apply_rules(&fired, None, false, &mut ticket)?;
         ticket.updated = at;
         tx.save_ticket(&ticket)?;
         let events: Vec<Event> = mine

@@ -1,14 +1,23 @@
-//! A category a rule sets must belong to the ticket's service, as `ticket edit`
-//! requires. Checked when loading, against every service the ticket can be in
-//! when the action runs: the one an earlier `set: service` of the rule gave it,
-//! else those its conditions allow, else any service.
+//! The actions whose check depends on the ticket's service, checked as the shell
+//! checks them: a category a rule sets must belong to the service (as `ticket
+//! edit` requires), and whoever it assigns must be able to hold a ticket of the
+//! service (as `ticket assign` without `--force` requires: an agent or manager of
+//! it, its default-assignee group, or `none`). Checked when loading, against every
+//! service the ticket can be in when the action runs: the one an earlier `set:
+//! service` of the rule gave it, else those its conditions allow, else any service.
 
 use super::format::{Action, Condition, Field, Match, Op, Rule};
 
 /// For each `set: category` of `rule` that some service the ticket can be in at
-/// that point does not have: the action's index in `rule.actions` and why.
-/// `services` are the configured services with their categories.
-pub fn errors(rule: &Rule, services: &[(String, Vec<String>)]) -> Vec<(usize, String)> {
+/// that point does not have, and each `assign` to someone who may not hold a
+/// ticket of one of them: the action's index in `rule.actions` and why.
+/// `services` are the configured services with their categories, `holders` with
+/// who may hold their tickets (a service not listed there: anyone).
+pub fn errors(
+    rule: &Rule,
+    services: &[(String, Vec<String>)],
+    holders: &[(String, Vec<String>)],
+) -> Vec<(usize, String)> {
     let all: Vec<&str> = services.iter().map(|(s, _)| s.as_str()).collect();
     let mut possible: Vec<&str> = match allowed(&rule.conditions, rule.match_) {
         Some(named) => all
@@ -56,6 +65,47 @@ pub fn errors(rule: &Rule, services: &[(String, Vec<String>)]) -> Vec<(usize, St
                             lacking.join(", "),
                         )));
                     }
+                }
+            }
+            Action::Assign(who) if who != "none" => {
+                let refused: Vec<&str> = possible
+                    .iter()
+                    .copied()
+                    .filter(|s| {
+                        holders
+                            .iter()
+                            .find(|(h, _)| h == s)
+                            .is_some_and(|(_, may)| !may.contains(who))
+                    })
+                    .collect();
+                let fix = || {
+                    let may: Vec<&str> = all
+                        .iter()
+                        .copied()
+                        .filter(|s| !refused.contains(s))
+                        .collect();
+                    match may.as_slice() {
+                        [] => "assign someone who may hold them".to_string(),
+                        [one] => format!("set the service in the same rule, or add the condition `service: {one}`"),
+                        many => format!("set the service in the same rule, or add the condition `service: [{}]`", many.join(", ")),
+                    }
+                };
+                match refused.as_slice() {
+                    [] => {}
+                    [only] if possible.len() == 1 => errors.push((
+                        i,
+                        format!(
+                            "assign: {who} is not an agent or a manager of service '{only}' (the shell's `ticket assign` would need --force; rules have none)"
+                        ),
+                    )),
+                    _ => errors.push((
+                        i,
+                        format!(
+                            "assign: {who} is not an agent or a manager of service {}, but the ticket can be in it here ({})",
+                            refused.join(", "),
+                            fix()
+                        ),
+                    )),
                 }
             }
             _ => {}
@@ -119,7 +169,7 @@ mod tests {
             ..Names::default()
         };
         let rule: Rule = with_names(&names, || serde_yaml::from_str(rule)).unwrap();
-        errors(&rule, &services)
+        errors(&rule, &services, &[])
             .into_iter()
             .map(|(_, e)| e)
             .collect()

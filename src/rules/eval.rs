@@ -38,6 +38,23 @@ impl Event {
     }
 }
 
+/// The enabled rules that `events` fire, event by event (those of the first event,
+/// in file order, then those of the next), each rule once: a rule that fires for
+/// two of them runs with the first.
+fn in_event_order<'a>(rules: &'a [Rule], events: &[Event]) -> Vec<&'a Rule> {
+    let mut taken = vec![false; rules.len()];
+    let mut order = Vec::new();
+    for event in events {
+        for (rule, taken) in rules.iter().zip(taken.iter_mut()) {
+            if !*taken && rule.enabled && event.fires(&rule.when) {
+                *taken = true;
+                order.push(rule);
+            }
+        }
+    }
+    order
+}
+
 /// A mail a rule asks for; delivered by the mail-out code.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outbound {
@@ -381,10 +398,11 @@ fn shorten(v: &str) -> String {
     }
 }
 
-/// Runs `rules` in order on `ticket` (changed in place), for `event`.
+/// Runs `rules` on `ticket` (changed in place) for `events`, in the order of
+/// [`in_event_order`].
 pub fn run(
     rules: &[Rule],
-    event: Event,
+    events: &[Event],
     mail: Option<&Incoming>,
     from_agent: bool,
     ticket: &mut Ticket,
@@ -393,7 +411,7 @@ pub fn run(
 ) -> Decision {
     let mut decision = Decision::default();
     let mut cache = MailCache::default();
-    for rule in rules.iter().filter(|r| r.enabled && event.fires(&r.when)) {
+    for rule in in_event_order(rules, events) {
         let conditions_traced;
         let matched = {
             let mut trace_lines = Vec::new();
@@ -436,7 +454,7 @@ pub fn run(
         let before = ticket.clone();
         for action in &rule.actions {
             match action {
-                Action::Ignore if event == Event::Created => {
+                Action::Ignore if events.contains(&Event::Created) => {
                     decision.ignored_by = Some(rule.name.clone())
                 }
                 Action::Stop => stop = true,

@@ -35,6 +35,9 @@ pub struct Names {
     pub users: Vec<String>,
     pub groups: Vec<String>,
     pub services: Vec<(String, Vec<String>)>,
+    /// Per service, who may hold its tickets without `--force` (`roles::may_hold`):
+    /// its managers, its agents and its default-assignee group (`@name`).
+    pub holders: Vec<(String, Vec<String>)>,
     pub fields: Vec<String>,
     pub templates: Vec<String>,
 }

@@ -80,6 +80,25 @@ pub fn names(config: &Config) -> Names {
                 )
             })
             .collect(),
+        holders: config
+            .services
+            .iter()
+            .map(|s| {
+                let mut may: Vec<String> = s.managers.clone();
+                may.extend(
+                    crate::desk::roles::agents(config, s)
+                        .iter()
+                        .map(|a| a.to_string()),
+                );
+                may.extend(
+                    s.default_assignee
+                        .iter()
+                        .filter(|d| d.starts_with('@'))
+                        .cloned(),
+                );
+                (s.name.clone(), may)
+            })
+            .collect(),
         fields: config.fields.iter().map(|f| f.name.clone()).collect(),
         templates,
     }
@@ -189,7 +208,7 @@ fn parse_file(
                 for mut rule in list {
                     rule.file = file.to_path_buf();
                     rule.line = start;
-                    let wrong = categories::errors(&rule, &names.services);
+                    let wrong = categories::errors(&rule, &names.services, &names.holders);
                     if wrong.is_empty() {
                         rules.push(rule);
                         continue;

@@ -128,3 +128,182 @@ fn an_import_into_a_desk_with_tickets_is_refused() {
     assert!(err.contains("the desk has tickets already"), "{err}");
     assert_eq!(env.ok(&["ticket", "list"]), before);
 }
+
+/// The export of [`busy_desk`] with `from` replaced by `to` once: in JSON on the
+/// line of ticket `n` (line n + 1), in CSV anywhere (its cells span lines).
+fn edited(format: &str, n: usize, from: &str, to: &str) -> String {
+    let text = export(&busy_desk(), format);
+    if format == "csv" {
+        assert!(text.contains(from), "{from:?} not in {text}");
+        return text.replacen(from, to, 1);
+    }
+    let line = text.lines().nth(n).unwrap();
+    assert!(line.contains(from), "{from:?} not in {line}");
+    text.replace(line, &line.replacen(from, to, 1))
+}
+
+#[test]
+fn every_ticket_is_checked_against_the_config_and_an_error_names_line_and_field() {
+    let env = Env::new();
+    let before = env.ok(&["ticket", "list"]);
+    let cases = [
+        // JSON: ticket 1 on line 2, ticket 2 on line 3.
+        (
+            "json",
+            1,
+            "\"service\":\"it\"",
+            "\"service\":\"hr\"",
+            "line 2: ticket #1: service: unknown service 'hr'",
+        ),
+        (
+            "json",
+            2,
+            "\"priority\":\"medium\"",
+            "\"priority\":\"meh\"",
+            "line 3",
+        ),
+        (
+            "json",
+            1,
+            "\"assignee\":\"alice\"",
+            "\"assignee\":\"ghost\"",
+            "line 2: ticket #1: assignee: unknown user 'ghost'",
+        ),
+        (
+            "json",
+            1,
+            "\"assignee\":\"alice\"",
+            "\"assignee\":\"@ghosts\"",
+            "line 2: ticket #1: assignee: unknown group '@ghosts'",
+        ),
+        (
+            "json",
+            1,
+            "\"category\":null",
+            "\"category\":\"plumbing\"",
+            "line 2: ticket #1: category: service 'it' has no category 'plumbing'",
+        ),
+        (
+            "json",
+            2,
+            "\"fields\":{\"cost\":\"-5\"}",
+            "\"fields\":{\"cost\":\"five\"}",
+            "line 3: ticket #2: field.cost: field 'cost' is a number; 'five' is not",
+        ),
+        (
+            "json",
+            2,
+            "\"fields\":{\"cost\":\"-5\"}",
+            "\"fields\":{\"colour\":\"red\"}",
+            "line 3: ticket #2: field.colour: unknown field 'colour'",
+        ),
+        // CSV: the header is line 1.
+        (
+            "csv",
+            1,
+            ",it,",
+            ",hr,",
+            "line 2: ticket #1: service: unknown service 'hr'",
+        ),
+        (
+            "csv",
+            2,
+            ",-5,",
+            ",five,",
+            "line 4: ticket #2: field.cost: field 'cost' is a number",
+        ),
+        (
+            "csv",
+            2,
+            "'@support",
+            "@nobody-here",
+            "line 4: ticket #2: assignee: unknown group '@nobody-here'",
+        ),
+    ];
+    for (format, n, from, to, want) in cases {
+        let bad = edited(format, n, from, to);
+        let file = env.path().join(format!("bad.{format}"));
+        std::fs::write(&file, bad).unwrap();
+        let err = env.fails(&["import", file.to_str().unwrap()], 1);
+        assert!(
+            err.contains(want) && err.contains("line "),
+            "{format} {to}: want {want:?} in {err}"
+        );
+        assert_eq!(env.ok(&["ticket", "list"]), before, "nothing written");
+    }
+}
+
+#[test]
+fn a_pending_approval_keeps_when_it_was_asked() {
+    let json = export(&busy_desk(), "json");
+    // Ticket 2 was closed: its approval is pending since then.
+    let line = json.lines().nth(2).unwrap();
+    let asked = line
+        .split("\"approval_asked\":\"")
+        .nth(1)
+        .expect("export carries approval_asked")
+        .split('"')
+        .next()
+        .unwrap();
+    let long_ago = json.replace(
+        &format!("\"approval_asked\":\"{asked}\""),
+        "\"approval_asked\":\"2026-01-01T00:00:00Z\"",
+    );
+    let env = Env::new();
+    import(&env, "desk.json", &long_ago);
+    assert_eq!(export(&env, "json"), long_ago, "kept byte for byte");
+    let err = env.fails(&["ticket", "approve", "2"], 1);
+    assert!(
+        err.contains("it counts as approved"),
+        "asked long ago, not at the import's updated: {err}"
+    );
+    // CSV carries it too.
+    let csv = export(&env, "csv");
+    assert!(csv.contains(",2026-01-01T00:00:00Z,"), "{csv}");
+    let again = Env::new();
+    import(&again, "desk.csv", &csv);
+    assert_eq!(export(&again, "csv"), csv);
+}
+
+/// An export of `count` copies of one shell-made ticket with a few events,
+/// numbered 1, 2, 3, ...
+fn many(count: usize) -> String {
+    let env = Env::new();
+    env.create(&["--subject", "copied", "--field", "cost=3"]);
+    env.ok(&["ticket", "comment", "1", "-m", "a comment"]);
+    env.ok(&["ticket", "status", "1", "closed"]);
+    let json = export(&env, "json");
+    let line = json.lines().nth(1).unwrap().trim_end_matches(',');
+    assert!(line.starts_with("{\"number\":1,"), "{line}");
+    let rows: Vec<String> = (1..=count)
+        .map(|n| line.replacen("{\"number\":1,", &format!("{{\"number\":{n},"), 1))
+        .collect();
+    format!("[\n{}\n]\n", rows.join(",\n"))
+}
+
+#[test]
+fn a_large_import_is_written_in_batches_after_every_ticket_is_checked() {
+    let json = many(1_201);
+    // The last ticket, in the third batch, is broken: nothing is written.
+    let last = json.lines().nth(1_201).unwrap();
+    let bad = json.replace(
+        last,
+        &last.replace("\"service\":\"it\"", "\"service\":\"hr\""),
+    );
+    let env = Env::new();
+    let file = env.path().join("bad.json");
+    std::fs::write(&file, bad).unwrap();
+    let err = env.fails(&["import", file.to_str().unwrap()], 1);
+    assert!(
+        err.contains("line 1202: ticket #1201: service: unknown service 'hr'"),
+        "{err}"
+    );
+    assert_eq!(env.list(&[]), Vec::<u64>::new(), "nothing written");
+
+    assert_eq!(
+        import(&env, "desk.json", &json).trim(),
+        "imported 1201 tickets"
+    );
+    assert_eq!(export(&env, "json"), json);
+    assert_eq!(env.list(&["--search", "copied"]).len(), 1_201);
+}

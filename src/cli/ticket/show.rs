@@ -42,10 +42,14 @@ pub fn run(args: ShowArgs, desk: &Desk, format: Format) -> Result<()> {
         ),
         Format::Table => {
             let tz = desk.tz();
-            output::line(format!(
-                "#{} {}",
-                ticket.number,
-                terminal::inline(&ticket.subject)
+            // Fitted to the terminal (or COLUMNS): long lines wrap under their start.
+            let width = terminal::width();
+            let number = format!("#{} ", ticket.number);
+            output::line(terminal::wrap(
+                &number,
+                &" ".repeat(number.len()),
+                &terminal::inline(&ticket.subject),
+                width,
             ))?;
             let mut fields = output::plain_table();
             for column in ALL_COLUMNS.iter().filter(|c| {
@@ -81,27 +85,38 @@ pub fn run(args: ShowArgs, desk: &Desk, format: Format) -> Result<()> {
             }
             output::print_table(&fields)?;
             let mut text = String::new();
+            // A quoted line of a comment or mail: its continuations are quoted too.
+            let quote = |text: &mut String, line: &str| {
+                text.push_str(&terminal::wrap("      | ", "      | ", line, width));
+                text.push('\n');
+            };
             if !ticket.description.trim().is_empty() {
-                text.push_str(&format!("\n{}\n", ticket.description.trim_end()));
+                text.push('\n');
+                for line in ticket.description.trim_end().lines() {
+                    text.push_str(&terminal::wrap("", "", line, width));
+                    text.push('\n');
+                }
             }
             text.push_str("\nActivity:\n");
             for e in &events {
-                text.push_str(&format!(
-                    "  {}  {}: {}\n",
-                    local_short(e.at, tz),
+                let at = format!("  {}  ", local_short(e.at, tz));
+                let what = format!(
+                    "{}: {}",
                     terminal::inline(&e.actor),
                     terminal::inline(&e.kind.describe())
-                ));
+                );
+                text.push_str(&terminal::wrap(&at, &" ".repeat(at.len()), &what, width));
+                text.push('\n');
                 if let Some(comment) = e.kind.comment() {
                     for line in comment.lines() {
-                        text.push_str(&format!("      | {line}\n"));
+                        quote(&mut text, line);
                     }
                 }
                 // Replies carry text of their own; the first message is the description.
                 if let EventKind::Mail(mail) = &e.kind {
                     if mail.text.trim() != ticket.description.trim() {
                         for line in mail.text.trim_end().lines() {
-                            text.push_str(&format!("      | {line}\n"));
+                            quote(&mut text, line);
                         }
                         if mail.is_cut() {
                             let more = mail.text_size - mail.text.len() as u64;
