@@ -16,6 +16,8 @@ if [ "${1:-}" = tests ]; then
   # the doctor tests hold the database with flock(1).
   [ -x /usr/sbin/useradd ] || need+=(passwd)
   command -v setpriv >/dev/null && command -v flock >/dev/null || need+=(util-linux)
+  # The service-level tests set the clock with libfaketime (LD_PRELOAD).
+  command -v faketime >/dev/null || need+=(faketime)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -62,6 +62,7 @@ pub fn update_ticket(desk: &Desk, number: u64, change: &dyn Change) -> Result<Up
         }
         let (by_rules, _) = desk.apply_rules(change.rule_event(), None, false, &mut ticket)?;
         ticket.updated = at;
+        desk.follow_sla(Some(&old), &mut ticket, at);
         tx.save_ticket(&ticket)?;
         let events: Vec<Event> = mine
             .into_iter()

@@ -24,6 +24,7 @@ mod sample;
 mod scripts;
 mod senders;
 mod shared_desk;
+mod sla;
 mod store_lock;
 mod terminal_output;
 mod ticket_create;
