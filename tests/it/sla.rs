@@ -306,3 +306,48 @@ fn overdue_due_within_the_due_column_and_views() {
         "{shown}"
     );
 }
+
+#[test]
+fn a_rule_setting_the_priority_sets_the_due_times() {
+    let env = desk();
+    let dir = env.path().join("rules");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("10-down.yaml"),
+        "- name: down is urgent\n  when: [created]\n  conditions:\n    - subject: { contains: down }\n  actions:\n    - set: { priority: urgent }\n",
+    )
+    .unwrap();
+    let out = at(&env, FRIDAY_4PM, &["ingest"])
+        .env_remove("POSTDESK_USER")
+        .write_stdin(
+            "From: Ann <ann@corp.example>\nTo: help@corp.example\nSubject: Site down\nMessage-ID: <2@corp.example>\n\nDown.\n",
+        )
+        .output()
+        .unwrap();
+    assert_success(&out, &["ingest"]);
+    let t = json_at(&env, FRIDAY_4PM, &["ticket", "show", "1"]);
+    assert_eq!(t["priority"], "urgent");
+    assert_eq!(t["response_due"], "2026-11-27T17:00:00Z");
+    assert_eq!(t["resolution_due"], "2026-11-30T12:00:00Z");
+}
+
+#[test]
+fn csv_export_and_import_carry_the_due_times() {
+    let env = desk();
+    create_at(&env, MONDAY_9AM, &["--priority", "high"]);
+    ok_at(
+        &env,
+        "2026-11-30 10:00",
+        &["ticket", "take", "1", "--request-info", "Which printer?"],
+    );
+    let export = ok_at(&env, "2026-11-30 10:00", &["export", "--format", "csv"]);
+    assert!(
+        export.contains(",2026-11-30T13:00:00Z,2026-12-01T17:00:00Z,2026-11-30T10:00:00Z"),
+        "{export}"
+    );
+    let copy =
+        Env::with_config(&std::fs::read_to_string(env.path().join("postdesk.yaml")).unwrap());
+    std::fs::write(copy.path().join("desk.csv"), &export).unwrap();
+    copy.ok(&["import", "desk.csv"]);
+    assert_eq!(copy.ok(&["export", "--format", "csv"]), export);
+}
