@@ -10,8 +10,12 @@ use std::time::{Duration, Instant};
 use super::corpus::{Corpus, Mail, Mbox, Until};
 use super::dir_size;
 
-/// The config of the integration tests (tests/it/common.rs).
+/// The config of the integration tests (tests/it/common.rs), with service levels
+/// for urgent tickets of `it` in office hours (the tickets bench's `--overdue`).
 pub const CONFIG: &str = r#"
+calendars:
+  - name: office
+    hours: { mon-fri: "08:00-18:00" }
 settings:
   db: db
   timezone: UTC
@@ -30,6 +34,10 @@ services:
     categories:
       - name: hardware
       - name: access
+    sla:
+      calendar: office
+      targets:
+        urgent: { response: 1h, resolution: 8h }
   - name: finance
     default_assignee: bob
     addresses: [billing@corp.example]
