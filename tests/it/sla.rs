@@ -92,6 +92,16 @@ fn create_at(env: &Env, when: &str, args: &[&str]) -> Value {
     json_at(env, when, &all)
 }
 
+/// Pipes a message into `postdesk ingest` at `when`, as an MTA does.
+fn deliver_at(env: &Env, when: &str, message: &str) {
+    let out = at(env, when, &["ingest"])
+        .env_remove("POSTDESK_USER")
+        .write_stdin(message)
+        .output()
+        .expect("run postdesk ingest");
+    assert_success(&out, &["ingest"]);
+}
+
 fn numbers(list: &Value) -> Vec<u64> {
     let list = list.as_array().expect("array");
     list.iter().map(|t| t["number"].as_u64().unwrap()).collect()
@@ -136,14 +146,7 @@ fn friday_afternoon_with_four_hours_is_due_monday_noon_and_holidays_do_not_count
 #[test]
 fn mail_makes_tickets_with_due_times_too() {
     let env = desk();
-    let out = at(&env, FRIDAY_4PM, &["ingest"])
-        .env_remove("POSTDESK_USER")
-        .write_stdin(
-            "From: Ann <ann@corp.example>\nTo: help@corp.example\nSubject: Down\nMessage-ID: <1@corp.example>\n\nThe site is down.\n",
-        )
-        .output()
-        .unwrap();
-    assert_success(&out, &["ingest"]);
+    deliver_at(&env, FRIDAY_4PM, "From: Ann <ann@corp.example>\nTo: help@corp.example\nSubject: Down\nMessage-ID: <1@corp.example>\n\nThe site is down.\n");
     let t = json_at(&env, FRIDAY_4PM, &["ticket", "show", "1"]);
     // Medium: 40 business hours, the last 7 on Friday a week later.
     assert_eq!(t["response_due"], Value::Null);
@@ -317,14 +320,7 @@ fn a_rule_setting_the_priority_sets_the_due_times() {
         "- name: down is urgent\n  when: [created]\n  conditions:\n    - subject: { contains: down }\n  actions:\n    - set: { priority: urgent }\n",
     )
     .unwrap();
-    let out = at(&env, FRIDAY_4PM, &["ingest"])
-        .env_remove("POSTDESK_USER")
-        .write_stdin(
-            "From: Ann <ann@corp.example>\nTo: help@corp.example\nSubject: Site down\nMessage-ID: <2@corp.example>\n\nDown.\n",
-        )
-        .output()
-        .unwrap();
-    assert_success(&out, &["ingest"]);
+    deliver_at(&env, FRIDAY_4PM, "From: Ann <ann@corp.example>\nTo: help@corp.example\nSubject: Site down\nMessage-ID: <2@corp.example>\n\nDown.\n");
     let t = json_at(&env, FRIDAY_4PM, &["ticket", "show", "1"]);
     assert_eq!(t["priority"], "urgent");
     assert_eq!(t["response_due"], "2026-11-27T17:00:00Z");
