@@ -299,6 +299,9 @@ pub fn stops_clock(status: Status) -> bool {
 /// - entering pending or closed: the clock stops at `at`;
 /// - leaving them: the business time stopped is added, and the due times move;
 /// - another priority or service: the due times are computed again.
+///
+/// Time stopped is counted in the calendar of the ticket's service when the clock
+/// starts again; after a transfer, what it counted before stays as counted.
 pub fn follow(old: Option<&Ticket>, t: &mut Ticket, at: i64, plan: Option<Plan>) {
     let always = Calendar::always();
     let calendar = plan.map_or(&always, |p| p.calendar);

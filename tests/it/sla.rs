@@ -203,6 +203,12 @@ fn time_spent_pending_does_not_count() {
     // Past the response due (13:00), but pending: the clock stands still.
     assert!(listed_at(&env, "2026-11-30 15:00", &["--overdue"]).is_empty());
     assert!(listed_at(&env, "2026-11-30 15:00", &["--due-within", "1w"]).is_empty());
+    let table = ok_at(
+        &env,
+        "2026-11-30 15:00",
+        &["ticket", "list", "--columns", "number,due"],
+    );
+    assert!(table.contains("paused"), "{table}");
     let t = json_at(&env, "2026-12-01 10:00", &["ticket", "status", "1", "open"]);
     // Pending from Monday 10:00 to Tuesday 10:00: 8 business hours (7 + 1).
     assert_eq!(t["response_due"], "2026-12-01T13:00:00Z");
