@@ -297,7 +297,8 @@ pub fn stops_clock(status: Status) -> bool {
 ///
 /// - new: due times from its creation; created pending, the clock starts stopped;
 /// - entering pending or closed: the clock stops at `at`;
-/// - leaving them: the business time stopped is added, and the due times move;
+/// - leaving them: the business time stopped is added, and the due times move
+///   (a ticket without due times keeps none);
 /// - another priority or service: the due times are computed again.
 ///
 /// Time stopped is counted in the calendar of the ticket's service when the clock
@@ -316,7 +317,10 @@ pub fn follow(old: Option<&Ticket>, t: &mut Ticket, at: i64, plan: Option<Plan>)
         (Some(true), false) => {
             if let Some(since) = t.sla.paused_since.take() {
                 t.sla.paused += calendar.between(since, at);
-                schedule = true;
+                // Moved, not given: a ticket without due times (made before its
+                // service had targets) gets them only from a change of priority
+                // or service.
+                schedule |= t.sla.response_due.is_some() || t.sla.resolution_due.is_some();
             }
         }
         _ => {}
@@ -598,6 +602,25 @@ mod tests {
         record_first_response(&mut t, at("2026-11-30T13:00"));
         assert_eq!(t.sla.first_response, Some(at("2026-11-30T12:30")));
         assert_eq!(t.next_due(), t.sla.resolution_due);
+    }
+
+    #[test]
+    fn leaving_pending_moves_due_times_but_gives_none() {
+        let cal = office();
+        let plan = Some(plan(&cal, H, 4 * H));
+        let created = at("2026-11-30T09:00");
+        // Stored before its service had targets: pending, no due times.
+        let mut t = Ticket::new(1, "old", created);
+        t.status = Status::Pending;
+        t.sla.paused_since = Some(created);
+        let old = t.clone();
+        t.status = Status::Open;
+        follow(Some(&old), &mut t, at("2026-11-30T10:00"), plan);
+        assert_eq!((t.sla.response_due, t.sla.resolution_due), (None, None));
+        let old = t.clone();
+        t.priority = Priority::High;
+        follow(Some(&old), &mut t, at("2026-11-30T10:00"), plan);
+        assert_eq!(local(t.sla.response_due.unwrap()), "Mon 2026-11-30 11:00");
     }
 
     #[test]
