@@ -11,7 +11,7 @@ use super::corpus::{Corpus, Mail, Mbox, Until};
 use super::dir_size;
 
 /// The config of the integration tests (tests/it/common.rs), with service levels
-/// for urgent tickets of `it` in office hours (the tickets bench's `--overdue`).
+/// for `finance` in office hours (the tickets bench's `--overdue`).
 pub const CONFIG: &str = r#"
 calendars:
   - name: office
@@ -34,13 +34,14 @@ services:
     categories:
       - name: hardware
       - name: access
-    sla:
-      calendar: office
-      targets:
-        urgent: { response: 1h, resolution: 8h }
   - name: finance
     default_assignee: bob
     addresses: [billing@corp.example]
+    sla:
+      calendar: office
+      targets:
+        high: { response: 4h, resolution: 16h }
+        urgent: { response: 1h, resolution: 8h }
 fields:
   - { name: asset, type: text }
   - { name: impact, type: choice, choices: [low, team, everyone] }
