@@ -18,6 +18,8 @@ if [ "${1:-}" = tests ]; then
   command -v setpriv >/dev/null && command -v flock >/dev/null || need+=(util-linux)
   # The mail-out tests run a private Postfix on loopback (and its sendmail).
   [ -x /usr/sbin/postfix ] || need+=(postfix)
+  # The service-level tests set the clock with libfaketime (LD_PRELOAD).
+  command -v faketime >/dev/null || need+=(faketime)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

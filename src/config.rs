@@ -3,7 +3,7 @@
 //! Loading is strict (unknown keys are errors) and every error names the file and,
 //! where it can be found, the line and column.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -11,6 +11,8 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
 use crate::model::choices::or_list;
+use crate::model::sla::{self, Calendar, Plan, Target};
+use crate::model::Priority;
 
 /// File name looked for in the current directory, and written by `postdesk init`.
 pub const FILE_NAME: &str = "postdesk.yaml";
@@ -45,6 +47,9 @@ pub struct Config {
     /// How the outbox retries mail.
     #[serde(default)]
     pub outbox: OutboxSettings,
+    /// Working hours and holidays that services' service levels count in.
+    #[serde(default)]
+    pub calendars: Vec<CalendarDef>,
     /// Where the file was read from; relative paths inside it are relative to its directory.
     #[serde(skip)]
     pub path: PathBuf,
@@ -142,6 +147,83 @@ pub struct Service {
     /// Support addresses whose mail goes to this service.
     #[serde(default)]
     pub addresses: Vec<String>,
+    /// Service levels: how soon its tickets are answered and resolved.
+    #[serde(default)]
+    pub sla: Option<SlaDef>,
+    /// `sla` built when the config loads.
+    #[serde(skip)]
+    levels: Option<Levels>,
+}
+
+/// A calendar of working hours for service levels.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarDef {
+    pub name: String,
+    /// IANA time zone [default: settings.timezone, else the system's].
+    pub timezone: Option<String>,
+    /// A day or days (`mon`, `mon-fri`) to a range (`09:00-17:00`) or a list of them.
+    #[serde(default)]
+    pub hours: BTreeMap<String, Ranges>,
+    /// Dates (`2026-12-25`) without working time.
+    #[serde(default)]
+    pub holidays: Vec<String>,
+}
+
+/// `"09:00-17:00"`, `"09:00-12:00, 13:00-17:00"` or a list of ranges.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Ranges {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Ranges {
+    fn each(&self) -> Vec<&str> {
+        match self {
+            Ranges::One(text) => text.split(',').map(str::trim).collect(),
+            Ranges::Many(list) => list.iter().map(|r| r.trim()).collect(),
+        }
+    }
+}
+
+/// A service's `sla:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaDef {
+    /// The name of one of `calendars`; none: time runs around the clock.
+    pub calendar: Option<String>,
+    #[serde(default)]
+    pub targets: Targets,
+}
+
+/// Targets per priority; a priority without any has no due times.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Targets {
+    pub low: Option<TargetDef>,
+    pub medium: Option<TargetDef>,
+    pub high: Option<TargetDef>,
+    pub urgent: Option<TargetDef>,
+}
+
+/// Durations of business time from a ticket's creation (`4h`, `2h30m`; days only
+/// without a calendar).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetDef {
+    /// Until the first response.
+    pub response: Option<String>,
+    /// Until it is closed.
+    pub resolution: Option<String>,
+}
+
+/// A service's service levels as built at load: its calendar and the targets of
+/// each priority (in `Priority::ALL` order).
+#[derive(Debug)]
+struct Levels {
+    calendar: Calendar,
+    targets: [Target; 4],
 }
 
 #[derive(Debug, Deserialize)]
@@ -451,6 +533,11 @@ pub struct View {
     pub created_since: Option<String>,
     pub created_until: Option<String>,
     pub updated_since: Option<String>,
+    /// Only tickets past a due time of their service levels.
+    #[serde(default)]
+    pub overdue: bool,
+    /// Only tickets with a due time within this long from now (`4h`, `2d`), overdue ones included.
+    pub due_within: Option<String>,
     pub sort: Option<String>,
     pub limit: Option<usize>,
     pub columns: Option<String>,
@@ -503,6 +590,7 @@ impl Config {
         config.path = path.to_path_buf();
         config
             .validate()
+            .and_then(|()| config.build_levels())
             .map_err(|e| locate_problem(path, text, e))?;
         Ok(config)
     }
@@ -605,6 +693,121 @@ impl Config {
         choices.push("none".into());
         choices.extend(also.iter().map(|w| w.to_string()));
         Err(format!("{unknown} (expected {})", or_list(&choices)))
+    }
+
+    /// What a ticket of `service` with `priority` is held to: None when the service
+    /// has no `sla` or no target for the priority.
+    pub fn sla_plan(&self, service: Option<&str>, priority: Priority) -> Option<Plan<'_>> {
+        let levels = self.service(service?)?.levels.as_ref()?;
+        let at = Priority::ALL.iter().position(|p| *p == priority)?;
+        let target = levels.targets[at];
+        (target != Target::default()).then_some(Plan {
+            calendar: &levels.calendar,
+            target,
+        })
+    }
+
+    /// Builds the calendars and each service's service levels, checking them.
+    fn build_levels(&mut self) -> std::result::Result<(), Problem> {
+        unique(self.calendars.iter().map(|c| c.name.as_str()), "calendar")?;
+        let mut calendars = BTreeMap::new();
+        for def in &self.calendars {
+            calendars.insert(def.name.as_str(), self.build_calendar(def)?);
+        }
+        let mut built = Vec::new();
+        for service in &self.services {
+            let Some(def) = &service.sla else {
+                built.push(None);
+                continue;
+            };
+            let at = |e: String| format!("service '{}': sla: {e}", service.name);
+            let calendar = match &def.calendar {
+                None => Calendar::always(),
+                Some(name) => calendars.get(name.as_str()).cloned().ok_or_else(|| {
+                    let known: Vec<&str> = calendars.keys().copied().collect();
+                    let expected = match known.is_empty() {
+                        true => "the config has no calendars".to_string(),
+                        false => format!("expected {}", or_list(&known)),
+                    };
+                    Problem::new(name, at(format!("unknown calendar '{name}' ({expected})")))
+                        .in_item(&service.name)
+                })?,
+            };
+            let around_the_clock = def.calendar.is_none();
+            let t = &def.targets;
+            let mut targets = [Target::default(); 4];
+            for (slot, (priority, def)) in targets.iter_mut().zip([
+                ("low", &t.low),
+                ("medium", &t.medium),
+                ("high", &t.high),
+                ("urgent", &t.urgent),
+            ]) {
+                let Some(def) = def else { continue };
+                let seconds = |what: &str, text: &Option<String>| {
+                    let Some(text) = text else { return Ok(None) };
+                    target_seconds(text, around_the_clock)
+                        .map(Some)
+                        .map_err(|e| {
+                            Problem::new(text, at(format!("targets: {priority}: {what}: {e}")))
+                                .in_item(&service.name)
+                        })
+                };
+                *slot = Target {
+                    response: seconds("response", &def.response)?,
+                    resolution: seconds("resolution", &def.resolution)?,
+                };
+            }
+            built.push(Some(Levels { calendar, targets }));
+        }
+        for (service, levels) in self.services.iter_mut().zip(built) {
+            service.levels = levels;
+        }
+        Ok(())
+    }
+
+    /// A calendar of `calendars:`, checked.
+    fn build_calendar(&self, def: &CalendarDef) -> std::result::Result<Calendar, Problem> {
+        let at = |e: String| format!("calendar '{}': {e}", def.name);
+        let problem = |needle: &str, e: String| Problem::new(needle, at(e)).in_item(&def.name);
+        let tz = match def
+            .timezone
+            .as_deref()
+            .or(self.settings.timezone.as_deref())
+        {
+            Some(name) => time_zone(name)
+                .map_err(|_| problem(name, format!("timezone: unknown time zone '{name}'")))?,
+            None => jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC),
+        };
+        let mut week: [Vec<(u16, u16)>; 7] = Default::default();
+        let mut given: [Option<&str>; 7] = [None; 7];
+        for (key, ranges) in &def.hours {
+            let days = sla::parse_days(key).map_err(|e| problem(key, format!("hours: {e}")))?;
+            for day in days {
+                if let Some(first) = given[day].replace(key) {
+                    let twice =
+                        format!("hours: {} is in both {first} and {key}", sla::WEEKDAYS[day]);
+                    return Err(problem(key, twice));
+                }
+                for range in ranges.each() {
+                    let range = sla::parse_range(range)
+                        .map_err(|e| problem(range, format!("hours: {key}: {e}")))?;
+                    week[day].push(range);
+                }
+            }
+        }
+        let holidays = def
+            .holidays
+            .iter()
+            .map(|d| {
+                d.trim().parse::<jiff::civil::Date>().map_err(|_| {
+                    problem(
+                        d,
+                        format!("holidays: '{d}' is not a date such as 2026-12-25"),
+                    )
+                })
+            })
+            .collect::<std::result::Result<BTreeSet<_>, _>>()?;
+        Calendar::new(tz, week, holidays).map_err(|e| problem(&def.name, e))
     }
 
     fn validate(&self) -> std::result::Result<(), Problem> {
@@ -764,6 +967,9 @@ fn password_sources(
 struct Problem {
     needle: String,
     message: String,
+    /// The text of the line that starts the offending item (`name: it`): the
+    /// needle is looked for from there on.
+    after: Option<String>,
 }
 
 impl Problem {
@@ -771,7 +977,15 @@ impl Problem {
         Problem {
             needle: needle.to_string(),
             message,
+            after: None,
         }
+    }
+
+    /// The problem is in the list item named `name`: its line is the first with
+    /// the needle after the line `name: NAME`.
+    fn in_item(mut self, name: &str) -> Problem {
+        self.after = Some(format!("name: {name}"));
+        self
     }
 }
 
@@ -788,17 +1002,27 @@ fn unique<'a>(
     Ok(())
 }
 
-/// Names the line of a semantic error: the last line mentioning the offending value.
+/// Names the line of a semantic error: the last line mentioning the offending value,
+/// or the first after the start of its item.
 fn locate_problem(path: &Path, text: &str, problem: Problem) -> anyhow::Error {
-    let line = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| {
-            let code = l.split(" #").next().unwrap_or(l);
-            code.contains(problem.needle.as_str())
-        })
-        .map(|(i, _)| i + 1)
-        .last();
+    let has = |l: &str, needle: &str| {
+        let code = l.split(" #").next().unwrap_or(l);
+        code.contains(needle)
+    };
+    let lines = || text.lines().enumerate();
+    let item = problem.after.as_deref().and_then(|after| {
+        let start = lines().find(|(_, l)| has(l, after))?.0;
+        lines()
+            .skip(start)
+            .find(|(_, l)| has(l, &problem.needle))
+            .map(|(i, _)| i + 1)
+    });
+    let line = item.or_else(|| {
+        lines()
+            .filter(|(_, l)| has(l, &problem.needle))
+            .map(|(i, _)| i + 1)
+            .last()
+    });
     match line {
         Some(n) => anyhow::anyhow!("{}:{n}: {}", path.display(), problem.message),
         None => anyhow::anyhow!("{}: {}", path.display(), problem.message),
@@ -820,6 +1044,18 @@ fn yaml_error(path: &Path, err: &serde_yaml::Error) -> anyhow::Error {
         ),
         None => anyhow::anyhow!("{}: {message}", path.display()),
     }
+}
+
+/// Seconds of a service-level target: days only for a service without a calendar,
+/// whose time runs around the clock (a working day is not 24 hours).
+fn target_seconds(text: &str, around_the_clock: bool) -> std::result::Result<i64, String> {
+    let (seconds, days) = crate::model::when::parse_duration(text)?;
+    if days && !around_the_clock {
+        return Err(format!(
+            "'{text}': give business time in hours and minutes (a working day is not 24 hours)"
+        ));
+    }
+    Ok(seconds)
 }
 
 /// `$VAR/...` when set and absolute, else `$HOME/fallback`; None without either.
@@ -942,6 +1178,48 @@ mod tests {
         assert_eq!(scan("settings:\n  db:\n"), None);
         assert_eq!(scan("settings:\n  db: 'it''s'\n"), None);
         assert_eq!(scan("db: x\n"), None);
+    }
+
+    const SLA: &str = "settings:\n  timezone: Europe/Paris\ncalendars:\n  - name: office\n    hours:\n      mon-fri: \"09:00-12:00, 13:00-17:00\"\n      sat: [\"09:00-12:00\"]\n    holidays: [2026-12-25]\nservices:\n  - name: it\n    sla:\n      calendar: office\n      targets:\n        urgent: {response: 1h, resolution: 4h}\n        high: {resolution: 2h30m}\n  - name: ops\n    sla:\n      targets:\n        low: {resolution: 2d}\n";
+
+    #[test]
+    fn service_levels_are_built_per_service_and_priority() {
+        let config = parse(SLA).unwrap();
+        let plan = config.sla_plan(Some("it"), Priority::Urgent).unwrap();
+        assert_eq!(plan.target.response, Some(3600));
+        assert_eq!(plan.target.resolution, Some(4 * 3600));
+        let high = config.sla_plan(Some("it"), Priority::High).unwrap();
+        assert_eq!(high.target.response, None);
+        assert!(config.sla_plan(Some("it"), Priority::Low).is_none());
+        assert!(config.sla_plan(None, Priority::Urgent).is_none());
+        let ops = config.sla_plan(Some("ops"), Priority::Low).unwrap();
+        assert_eq!(ops.target.resolution, Some(2 * 86400));
+        // Friday 11:30 Paris + 1h: the lunch break does not count.
+        let friday = 1_795_516_200; // 2026-11-27T10:30:00Z
+        assert_eq!(plan.calendar.add(friday, 3600) - friday, 7200);
+    }
+
+    #[test]
+    fn service_level_mistakes_name_their_line() {
+        let cases = [
+            ("calendar: office", "calendar: offic", "desk.yaml:12: service 'it': sla: unknown calendar 'offic' (expected office)"),
+            ("urgent: {", "critical: {", "desk.yaml:14:9: services[0].sla.targets: unknown field `critical`, expected one of `low`, `medium`, `high`, `urgent`"),
+            ("sat: [\"09:00-12:00\"]", "sat: [\"12:00-09:00\"]", "desk.yaml:7: calendar 'office': hours: sat: '12:00-09:00' ends before it starts"),
+            ("sat: [", "mon: [", "desk.yaml:6: calendar 'office': hours: mon is in both mon and mon-fri"),
+            ("low: {resolution: 2d}", "low: {resolution: soon}", "desk.yaml:19: service 'ops': sla: targets: low: resolution: 'soon' is not a duration: write it as 4h, 2h30m, 45m or 2d"),
+            ("resolution: 2h30m", "resolution: 2d", "desk.yaml:15: service 'it': sla: targets: high: resolution: '2d': give business time in hours and minutes (a working day is not 24 hours)"),
+            ("[2026-12-25]", "[christmas]", "desk.yaml:8: calendar 'office': holidays: 'christmas' is not a date such as 2026-12-25"),
+        ];
+        for (from, to, expected) in cases {
+            let text = SLA.replacen(from, to, 1);
+            let msg = parse(&text).unwrap_err().to_string();
+            assert_eq!(msg, expected, "{to}");
+        }
+        let idle = "calendars:\n  - name: idle\n    hours: {}\n";
+        assert_eq!(
+            parse(idle).unwrap_err().to_string(),
+            "desk.yaml:2: calendar 'idle': no working hours on any day: business time would never pass"
+        );
     }
 
     #[test]

@@ -10,8 +10,12 @@ use std::time::{Duration, Instant};
 use super::corpus::{Corpus, Mail, Mbox, Until};
 use super::dir_size;
 
-/// The config of the integration tests (tests/it/common.rs).
+/// The config of the integration tests (tests/it/common.rs), with service levels
+/// for `finance` in office hours (the tickets bench's `--overdue`).
 pub const CONFIG: &str = r#"
+calendars:
+  - name: office
+    hours: { mon-fri: "08:00-18:00" }
 settings:
   db: db
   timezone: UTC
@@ -33,6 +37,11 @@ services:
   - name: finance
     default_assignee: bob
     addresses: [billing@corp.example]
+    sla:
+      calendar: office
+      targets:
+        high: { response: 4h, resolution: 16h }
+        urgent: { response: 1h, resolution: 8h }
 fields:
   - { name: asset, type: text }
   - { name: impact, type: choice, choices: [low, team, everyone] }

@@ -10,7 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use super::ticket::view::{EventJson, TicketJson};
 use crate::desk::export::Imported;
-use crate::model::{Approval, Assignee, Event, EventKind, LinkKind, Requester, TextRef, Ticket};
+use crate::model::when::iso_utc;
+use crate::model::{
+    Approval, Assignee, Event, EventKind, LinkKind, Requester, Sla, TextRef, Ticket,
+};
 
 #[derive(Serialize)]
 pub struct ExportTicket<'a> {
@@ -21,6 +24,10 @@ pub struct ExportTicket<'a> {
     description_rest: Option<String>,
     /// When a pending approval was asked (the closing), which `show` does not print.
     approval_asked: Option<String>,
+    /// When the service-level clock stopped (pending or closed), ISO 8601 UTC.
+    paused_since: Option<String>,
+    /// Seconds of business time the clock was stopped before `paused_since`.
+    paused_seconds: i64,
     events: Vec<ExportEvent<'a>>,
 }
 
@@ -42,6 +49,8 @@ impl<'a> ExportTicket<'a> {
                 TextRef::Text(hash) => format!("text:{hash}"),
             }),
             approval_asked: approval_asked(ticket),
+            paused_since: ticket.sla.paused_since.map(iso_utc),
+            paused_seconds: ticket.sla.paused,
             events: events
                 .iter()
                 .map(|e| ExportEvent {
@@ -93,6 +102,17 @@ struct ImportTicket {
     /// When a pending approval was asked (absent: at `updated`, as older exports).
     #[serde(default)]
     approval_asked: Option<String>,
+    /// Service levels (absent: none).
+    #[serde(default)]
+    response_due: Option<String>,
+    #[serde(default)]
+    resolution_due: Option<String>,
+    #[serde(default)]
+    first_response: Option<String>,
+    #[serde(default)]
+    paused_since: Option<String>,
+    #[serde(default)]
+    paused_seconds: i64,
     #[serde(default)]
     events: Vec<ImportEvent>,
 }
@@ -192,6 +212,13 @@ impl ImportTicket {
                 .as_deref()
                 .map(|a| approval(a, self.approval_asked.as_deref(), &self.updated))
                 .transpose()?,
+            sla: Sla {
+                response_due: optional_instant(&self.response_due).context("response_due")?,
+                resolution_due: optional_instant(&self.resolution_due).context("resolution_due")?,
+                first_response: optional_instant(&self.first_response).context("first_response")?,
+                paused_since: optional_instant(&self.paused_since).context("paused_since")?,
+                paused: self.paused_seconds,
+            },
         };
         Ok(Imported {
             ticket,
@@ -238,6 +265,11 @@ pub fn instant(text: &str) -> Result<i64> {
         .parse()
         .map_err(|_| anyhow!("'{text}' is not a time such as 2026-11-24T21:12:53Z"))?;
     Ok(at.as_second())
+}
+
+/// An ISO 8601 time or nothing.
+pub fn optional_instant(text: &Option<String>) -> Result<Option<i64>> {
+    text.as_deref().map(instant).transpose()
 }
 
 fn text_ref(text: &str) -> Result<TextRef> {

@@ -3,7 +3,7 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 
-use super::exchange::instant;
+use super::exchange::{instant, optional_instant};
 use crate::desk::export::Imported;
 use crate::model::{Assignee, Requester, Ticket};
 
@@ -70,6 +70,15 @@ fn row(header: &[String], record: &::csv::StringRecord) -> Result<Ticket> {
             }
             "approval" => approval = value,
             "approval_asked" => asked = value,
+            "response_due" => {
+                t.sla.response_due = optional_instant(&some(value)).context("response_due")?
+            }
+            "resolution_due" => {
+                t.sla.resolution_due = optional_instant(&some(value)).context("resolution_due")?
+            }
+            "first_response" => {
+                t.sla.first_response = optional_instant(&some(value)).context("first_response")?
+            }
             // Shown only: made of the requester's name and address.
             "requester" => {}
             other => match other.strip_prefix("field.") {

@@ -574,6 +574,7 @@ impl<'a> Pipeline<'a> {
             agent.is_some(),
             &mut t,
         )?;
+        self.desk.follow_sla(Some(&old), &mut t, at);
         tx.save_ticket(&t)?;
         for kind in events {
             tx.append_event(
@@ -611,6 +612,7 @@ impl<'a> Pipeline<'a> {
         if let Some(rule) = ignored_by.filter(|_| !self.forced) {
             return Ok(Created::IgnoredBy(rule));
         }
+        self.desk.follow_sla(None, &mut ticket, at);
         let number = tx.next_number()?;
         ticket.number = number;
         tx.save_ticket(&ticket)?;
@@ -711,6 +713,7 @@ impl<'a> Pipeline<'a> {
             links: link.map(|n| (n, LinkKind::Relates)).into_iter().collect(),
             minutes_spent: 0,
             approval: None,
+            sla: Default::default(),
         };
         ticket.set_description(&msg.text, || TextRef::Mail(msg.hash.clone()));
         Ok((ticket, held_cc))

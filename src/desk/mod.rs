@@ -179,6 +179,18 @@ impl Desk {
     }
 }
 
+impl Desk {
+    /// Brings `t`'s due times up to date after a change at `at` from `old` (None: a
+    /// new ticket), by its service's targets for its priority. Every path that
+    /// creates or changes a ticket calls this once, after the rules ran, just
+    /// before saving: `update_ticket` (every verb and edit), `create`, and ingest's
+    /// new tickets and replies. See [`crate::model::sla::follow`].
+    pub fn follow_sla(&self, old: Option<&Ticket>, t: &mut Ticket, at: i64) {
+        let plan = self.config.sla_plan(t.service.as_deref(), t.priority);
+        crate::model::sla::follow(old, t, at, plan);
+    }
+}
+
 /// Now, in seconds since the epoch.
 pub fn now() -> i64 {
     jiff::Timestamp::now().as_second()

@@ -19,7 +19,6 @@ use super::{now, Desk};
 use crate::mail::compose::{self, Outgoing};
 use crate::mail::send::{self, Outcome, Transport};
 use crate::model::{Event, EventKind, OutboxEntry, OutboxState, Ticket};
-use crate::rules::RuleEvent;
 use crate::store::Writer;
 
 /// A reply's most bytes: like a comment, it is kept whole in the activity log.
@@ -260,10 +259,6 @@ impl Change for ReplyChange<'_> {
         Action::Comment
     }
 
-    fn rule_event(&self) -> RuleEvent {
-        RuleEvent::Updated
-    }
-
     fn apply(&self, tx: &dyn Writer, _: &str, t: &mut Ticket) -> Result<Vec<EventKind>> {
         let b = self.built;
         let followers: Vec<String> = t.followers.iter().cloned().collect();
@@ -282,9 +277,14 @@ impl Change for ReplyChange<'_> {
             ids.push(tx.queue_outbox(&entry)?);
         }
         tx.record_outgoing(&b.message_id, t.number)?;
-        // h-sla (SLA due times) adds `record_first_response`: a reply is the
-        // ticket's first response when none was recorded. Call it here, in this
-        // write, once that lands on this branch.
+        // A reply that reaches the requester is the ticket's first response (once).
+        let requester = t.requester.email.as_deref().unwrap_or_default();
+        if b.recipients
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(requester))
+        {
+            crate::model::sla::record_first_response(t, at);
+        }
         *self.queued.borrow_mut() = ids;
         Ok(vec![EventKind::Reply {
             text: self.text.clone(),

@@ -86,6 +86,7 @@ pub fn create(desk: &Desk, patch: TicketPatch, parent: Option<u64>) -> Result<Ti
         links: Default::default(),
         minutes_spent: 0,
         approval: None,
+        sla: Default::default(),
     };
     let message = template.and_then(|t| t.message.as_deref());
     if let Some(message) = message {
@@ -102,6 +103,7 @@ pub fn create(desk: &Desk, patch: TicketPatch, parent: Option<u64>) -> Result<Ti
         bail!("a ticket needs a subject: give --subject, or a --category whose template has one");
     }
     let (rule_events, _) = desk.apply_rules(&[RuleEvent::Created], None, false, &mut ticket)?;
+    desk.follow_sla(None, &mut ticket, at);
     ticket.number = desk.storage.write(|tx| {
         let number = tx.next_number()?;
         let mut t = ticket.clone();
@@ -476,6 +478,16 @@ pub fn resolve_filter(desk: &Desk, view: &View) -> Result<TicketFilter> {
     filter.created_since = instant("--created-since", &view.created_since)?;
     filter.created_until = instant("--created-until", &view.created_until)?;
     filter.updated_since = instant("--updated-since", &view.updated_since)?;
+    let now = now();
+    if view.overdue {
+        filter.due_by = Some(now - 1);
+    }
+    if let Some(within) = &view.due_within {
+        let (seconds, _) = crate::model::when::parse_duration(within)
+            .map_err(|e| anyhow::anyhow!("--due-within: {e}"))?;
+        let by = now.saturating_add(seconds);
+        filter.due_by = Some(filter.due_by.map_or(by, |b| b.min(by)));
+    }
     Ok(filter)
 }
 

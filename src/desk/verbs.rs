@@ -117,6 +117,8 @@ impl Change for Take {
         }
         if let Some(text) = &self.request_info {
             events.push(EventKind::InfoRequested { text: text.clone() });
+            // Asking the requester is a response to them.
+            crate::model::sla::record_first_response(t, super::now());
         }
         Ok(events)
     }

@@ -79,6 +79,7 @@ pub fn update_ticket(desk: &Desk, number: u64, change: &dyn Change) -> Result<Up
         let fired = change.rule_events(&old, &ticket);
         let (by_rules, _) = desk.apply_rules(&fired, None, false, &mut ticket)?;
         ticket.updated = at;
+        desk.follow_sla(Some(&old), &mut ticket, at);
         tx.save_ticket(&ticket)?;
         let events: Vec<Event> = mine
             .into_iter()

@@ -23,6 +23,9 @@ pub struct TicketFilter {
     pub created_since: Option<i64>,
     pub created_until: Option<i64>,
     pub updated_since: Option<i64>,
+    /// Tickets whose next due time (`Ticket::next_due`) is at or before this:
+    /// `--overdue` (now) and `--due-within` (now plus the duration).
+    pub due_by: Option<i64>,
 }
 
 impl TicketFilter {
@@ -48,6 +51,9 @@ impl TicketFilter {
             && self.created_since.is_none_or(|s| t.created >= s)
             && self.created_until.is_none_or(|u| t.created < u)
             && self.updated_since.is_none_or(|s| t.updated >= s)
+            && self
+                .due_by
+                .is_none_or(|by| t.next_due().is_some_and(|due| due <= by))
     }
 }
 
@@ -68,6 +74,8 @@ pub enum SortField {
     Number,
     Created,
     Updated,
+    /// The next due time (`Ticket::next_due`); none sorts last.
+    Due,
     Priority,
     Status,
     Subject,
@@ -78,8 +86,8 @@ pub enum SortField {
 
 /// Every name `--sort` takes (`id` is `number`), in the order errors list them.
 const SORT_NAMES: &[&str] = &[
-    "number", "id", "created", "updated", "priority", "status", "subject", "assignee", "service",
-    "category",
+    "number", "id", "created", "updated", "due", "priority", "status", "subject", "assignee",
+    "service", "category",
 ];
 
 /// One key of `--sort`, such as `-priority`.
@@ -101,6 +109,7 @@ impl FromStr for SortKey {
             "number" | "id" => SortField::Number,
             "created" => SortField::Created,
             "updated" => SortField::Updated,
+            "due" => SortField::Due,
             "priority" => SortField::Priority,
             "status" => SortField::Status,
             "subject" => SortField::Subject,
@@ -144,6 +153,10 @@ pub fn compare(keys: &[SortKey], a: &Ticket, b: &Ticket) -> Ordering {
             SortField::Number => a.number.cmp(&b.number),
             SortField::Created => a.created.cmp(&b.created),
             SortField::Updated => a.updated.cmp(&b.updated),
+            SortField::Due => match (a.next_due(), b.next_due()) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (x, y) => x.is_none().cmp(&y.is_none()),
+            },
             SortField::Priority => a.priority.cmp(&b.priority),
             SortField::Status => a.status.cmp(&b.status),
             SortField::Subject => a.subject.to_lowercase().cmp(&b.subject.to_lowercase()),

@@ -209,6 +209,8 @@ pub struct Ticket {
     pub minutes_spent: u64,
     /// The requester's approval of the last closing; None when never asked.
     pub approval: Option<super::Approval>,
+    /// Due times and the service-level clock ([`super::sla`]).
+    pub sla: super::Sla,
 }
 
 impl Ticket {
@@ -234,6 +236,7 @@ impl Ticket {
             links: BTreeMap::new(),
             minutes_spent: 0,
             approval: None,
+            sla: Default::default(),
         }
     }
 

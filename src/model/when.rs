@@ -28,6 +28,31 @@ pub fn parse_instant(text: &str, now: Timestamp, tz: &TimeZone) -> Result<i64, S
     Ok(then.timestamp().as_second())
 }
 
+/// A duration as people type it (`4h`, `2h30m`, `45m`, `2d`, `1w`, or ISO 8601
+/// `PT4H`): its seconds (a day is 24 hours, a week 7 days) and whether it names
+/// days or weeks. Refused: years, months, and anything under a second or negative.
+pub fn parse_duration(text: &str) -> Result<(i64, bool), String> {
+    let bad = |why: &str| format!("'{text}' is not a duration: {why}");
+    let span: Span = text
+        .trim()
+        .parse()
+        .map_err(|_| bad("write it as 4h, 2h30m, 45m or 2d"))?;
+    if span.get_years() != 0 || span.get_months() != 0 {
+        return Err(bad("give it in weeks, days, hours or minutes"));
+    }
+    let seconds = span
+        .total((
+            jiff::Unit::Second,
+            jiff::SpanRelativeTo::days_are_24_hours(),
+        ))
+        .map_err(|_| bad("write it as 4h, 2h30m, 45m or 2d"))?;
+    if seconds < 1.0 {
+        return Err(bad("it must be longer than that"));
+    }
+    let days = span.get_days() != 0 || span.get_weeks() != 0;
+    Ok((seconds as i64, days))
+}
+
 /// ISO 8601 UTC, the form used in JSON and CSV: `2026-11-24T21:12:53Z`.
 pub fn iso_utc(seconds: i64) -> String {
     Timestamp::from_second(seconds)
@@ -72,6 +97,22 @@ mod tests {
             parse_instant("2026-11-24T10:00:00Z", now(), &tz).map(iso_utc),
             Ok("2026-11-24T10:00:00Z".to_string())
         );
+    }
+
+    #[test]
+    fn durations_read_as_seconds_and_say_whether_they_name_days() {
+        assert_eq!(parse_duration("4h"), Ok((4 * 3600, false)));
+        assert_eq!(parse_duration("2h30m"), Ok((9000, false)));
+        assert_eq!(parse_duration("PT45M"), Ok((2700, false)));
+        assert_eq!(parse_duration("2d"), Ok((2 * 86400, true)));
+        assert_eq!(parse_duration("1w"), Ok((7 * 86400, true)));
+        for bad in ["soon", "1 month", "0m", "-2h", ""] {
+            let err = parse_duration(bad).unwrap_err();
+            assert!(
+                err.starts_with(&format!("'{bad}' is not a duration")),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -335,6 +335,52 @@ fn queries_filter_and_order_by_number() {
     assert_eq!(q(false, Some(1)), [1]);
 }
 
+#[test]
+fn due_queries_follow_the_next_due_time_as_it_moves() {
+    let (_dir, b) = open();
+    let due = |n: u64, response: Option<i64>, resolution: Option<i64>| {
+        b.write(|w| {
+            let mut t = w.ticket(n)?.unwrap_or_else(|| Ticket::new(n, "t", 0));
+            t.sla.response_due = response;
+            t.sla.resolution_due = resolution;
+            w.save_ticket(&t)
+        })
+        .unwrap()
+    };
+    let first = b.write(|w| w.next_number()).unwrap();
+    due(first, Some(100), Some(500));
+    let second = b.write(|w| w.next_number()).unwrap();
+    due(second, None, Some(300));
+    let third = b.write(|w| w.next_number()).unwrap();
+    due(third, None, None);
+    let by = |at: i64| {
+        let filter = TicketFilter {
+            due_by: Some(at),
+            ..TicketFilter::default()
+        };
+        numbers(&b.read(|r| r.query(&filter, false, None)).unwrap())
+    };
+    assert_eq!(by(99), [] as [u64; 0]);
+    assert_eq!(by(100), [first]);
+    assert_eq!(by(300), [first, second]);
+    // Answered: the first ticket's next due time is its resolution.
+    b.write(|w| {
+        let mut t = w.ticket(first)?.unwrap();
+        t.sla.first_response = Some(50);
+        w.save_ticket(&t)
+    })
+    .unwrap();
+    assert_eq!(by(300), [second]);
+    // Pending: nothing is due.
+    b.write(|w| {
+        let mut t = w.ticket(second)?.unwrap();
+        t.status = Status::Pending;
+        w.save_ticket(&t)
+    })
+    .unwrap();
+    assert_eq!(by(i64::MAX - 1), [first]);
+}
+
 fn ignored_mail(subject: &str) -> IgnoredMail {
     IgnoredMail {
         at: 100,

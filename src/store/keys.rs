@@ -10,7 +10,8 @@
 //!
 //! Time indexes are columns: `kind ++ bucket (u32 BE)` for each bucket of 1,024
 //! ticket numbers, holding one i64 BE per ticket (`i64::MIN` for none), scanned
-//! whole for a range (800 KB at 100,000 tickets).
+//! whole for a range (800 KB at 100,000 tickets): created, updated, and the next
+//! due time of the service levels.
 
 use std::collections::BTreeSet;
 
@@ -33,6 +34,10 @@ pub const MESSAGE_WORD: u8 = b'm';
 pub const PENDING: u8 = b'P';
 pub const CREATED: u8 = b'C';
 pub const UPDATED: u8 = b'U';
+/// The ticket's next due time (`Ticket::next_due`): `i64::MIN` when none, pending
+/// or closed. Tickets stored before service levels have no slot here, which reads
+/// as none, as their records do: nothing to migrate.
+pub const DUE: u8 = b'D';
 
 const BUCKET_BITS: u32 = 16;
 const COLUMN_BITS: u32 = 10;

@@ -183,6 +183,7 @@ impl OldTicket {
                 .collect(),
             minutes_spent: 0,
             approval: None,
+            sla: Default::default(),
         }
     }
 }

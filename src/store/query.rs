@@ -155,6 +155,9 @@ impl Store {
         if f.updated_since.is_some() {
             sets.push(self.time_range(keys::UPDATED, f.updated_since, None)?);
         }
+        if let Some(by) = f.due_by {
+            sets.push(self.time_range(keys::DUE, None, Some(by.saturating_add(1)))?);
+        }
         Ok(intersect(sets))
     }
 

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{
     Approval, Assignee, Attachment, Customer, Event, EventKind, IgnoredMail, LinkKind, MailIn,
-    OutboxEntry, OutboxState, Requester, TextRef, Ticket,
+    OutboxEntry, OutboxState, Requester, Sla, TextRef, Ticket,
 };
 
 /// The format byte of a MessagePack map record.
@@ -80,6 +80,20 @@ pub struct TicketRecord {
     /// Added after schema 5 with a default: records without it read as never asked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub approval: Option<ApprovalRecord>,
+    /// Service levels (`model::sla`), added after schema 5 with defaults: a record
+    /// written before reads as a ticket without due times, so nothing is migrated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_due: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolution_due: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_response: Option<i64>,
+    /// When the service-level clock stopped (pending or closed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paused_since: Option<i64>,
+    /// Seconds of business time the clock was stopped before `paused_since`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub paused: i64,
 }
 
 fn is_zero<T: Default + PartialEq>(n: &T) -> bool {
@@ -185,6 +199,11 @@ impl From<&Ticket> for TicketRecord {
                 .collect(),
             minutes_spent: t.minutes_spent,
             approval: t.approval.map(ApprovalRecord::from),
+            response_due: t.sla.response_due,
+            resolution_due: t.sla.resolution_due,
+            first_response: t.sla.first_response,
+            paused_since: t.sla.paused_since,
+            paused: t.sla.paused,
         }
     }
 }
@@ -230,6 +249,13 @@ impl TicketRecord {
                 .collect(),
             minutes_spent: self.minutes_spent,
             approval: self.approval.and_then(ApprovalRecord::into_approval),
+            sla: Sla {
+                response_due: self.response_due,
+                resolution_due: self.resolution_due,
+                first_response: self.first_response,
+                paused_since: self.paused_since,
+                paused: self.paused,
+            },
         })
     }
 }

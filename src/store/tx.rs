@@ -283,6 +283,13 @@ impl Tx<'_> {
         if old.is_none_or(|o| o.updated != ticket.updated) {
             self.set_time(keys::UPDATED, number, ticket.updated)?;
         }
+        // A slot never set reads as none: a new ticket without due times, or one
+        // stored before service levels, costs no column write.
+        let due = ticket.next_due().unwrap_or(i64::MIN);
+        let was = old.map_or(i64::MIN, |o| o.next_due().unwrap_or(i64::MIN));
+        if due != was {
+            self.set_time(keys::DUE, number, due)?;
+        }
         Ok(())
     }
 

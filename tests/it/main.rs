@@ -30,6 +30,7 @@ mod scripts;
 mod senders;
 mod shared_desk;
 mod show_timeline;
+mod sla;
 mod store_lock;
 mod terminal_output;
 mod ticket_create;

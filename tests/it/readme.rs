@@ -145,7 +145,7 @@ fn config_bullet(key: &str) -> String {
 #[test]
 fn readme_configuration_names_every_config_key() {
     use postdesk::config::*;
-    let sections: [(&str, Vec<&str>); 10] = [
+    let sections: [(&str, Vec<&str>); 14] = [
         ("settings", keys_of::<Settings>()),
         ("users", keys_of::<User>()),
         ("users", keys_of::<Group>()),
@@ -156,6 +156,10 @@ fn readme_configuration_names_every_config_key() {
         ("fields", keys_of::<FieldDef>()),
         ("views", keys_of::<View>()),
         ("imap", keys_of::<ImapAccount>()),
+        ("calendars", keys_of::<CalendarDef>()),
+        ("services", keys_of::<SlaDef>()),
+        ("services", keys_of::<Targets>()),
+        ("services", keys_of::<TargetDef>()),
     ];
     let mut missing = Vec::new();
     for (bullet, keys) in &sections {

@@ -380,7 +380,7 @@ fn errors_list_every_accepted_value() {
     assert_eq!(
         err,
         "postdesk: --sort: cannot sort by 'colour' (expected number, id, created, \
-         updated, priority, status, subject, assignee, service or category)\n"
+         updated, due, priority, status, subject, assignee, service or category)\n"
     );
     let err = env.fails(&["ticket", "list", "--view", "nope"], 1);
     assert_eq!(

@@ -48,7 +48,7 @@ fn show_json_has_events_and_csv_has_every_column() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("number,subject,status,priority,assignee,service,category,tags,requester,requester_name,requester_email,requester_phone,followers,created,updated,description,approval")
+        Some("number,subject,status,priority,assignee,service,category,tags,requester,requester_name,requester_email,requester_phone,followers,created,updated,description,approval,response_due,resolution_due,first_response")
     );
     // A group starts with @, which a spreadsheet would take for a formula.
     assert!(lines

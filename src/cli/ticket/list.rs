@@ -59,7 +59,15 @@ pub struct ListArgs {
     /// Tickets changed (a field, a mail, a link) at or after WHEN
     #[arg(long, value_name = "WHEN")]
     updated_since: Option<String>,
-    /// Comma list of number, created, updated, priority, status, subject, assignee,
+    /// Tickets past a due time of their service levels: the first response (until
+    /// one is recorded) or the resolution; pending and closed tickets never are
+    #[arg(long)]
+    overdue: bool,
+    /// Tickets whose next due time is within DURATION from now (4h, 30m, 2d),
+    /// overdue ones included
+    #[arg(long, value_name = "DURATION")]
+    due_within: Option<String>,
+    /// Comma list of number, created, updated, due, priority, status, subject, assignee,
     /// service, category; a leading `-` sorts descending [default: number]
     #[arg(long, value_name = "KEYS", allow_hyphen_values = true)]
     sort: Option<String>,
@@ -126,6 +134,8 @@ fn merge(args: ListArgs, desk: &Desk) -> Result<View> {
     over(&mut view.created_since, args.created_since);
     over(&mut view.created_until, args.created_until);
     over(&mut view.updated_since, args.updated_since);
+    over(&mut view.due_within, args.due_within);
+    view.overdue |= args.overdue;
     over(&mut view.sort, args.sort);
     over(&mut view.columns, args.columns);
     if args.limit.is_some() {
@@ -161,6 +171,7 @@ fn colour_of(t: &Ticket, column: &str) -> Option<Color> {
             Priority::High => Some(Color::Yellow),
             _ => None,
         },
+        "due" if t.overdue(crate::desk::now()) => Some(Color::Red),
         "status" => match t.status {
             Status::Open => Some(Color::Green),
             Status::Closed => Some(Color::DarkGrey),

@@ -6,9 +6,10 @@ use anyhow::{bail, Result};
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
+use crate::desk::now;
 use crate::model::time_spent::format_minutes;
 use crate::model::when::{iso_utc, local_short};
-use crate::model::{Event, EventKind, LinkKind, MailIn, Ticket};
+use crate::model::{Event, EventKind, LinkKind, MailIn, Status, Ticket};
 
 /// A ticket as JSON.
 #[derive(Serialize)]
@@ -37,6 +38,11 @@ pub struct TicketJson<'a> {
     /// The requester's approval of the closing: `pending`, `approved`, `rejected`
     /// or null (never asked).
     pub approval: Option<&'static str>,
+    /// Service levels: when the first response and the resolution are due, and
+    /// when the first response came; null when none.
+    pub response_due: Option<String>,
+    pub resolution_due: Option<String>,
+    pub first_response: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<EventJson<'a>>>,
 }
@@ -106,6 +112,9 @@ impl<'a> TicketJson<'a> {
             link_kinds: &t.links,
             minutes_spent: t.minutes_spent,
             approval: t.approval.map(|a| a.as_str()),
+            response_due: t.sla.response_due.map(iso_utc),
+            resolution_due: t.sla.resolution_due.map(iso_utc),
+            first_response: t.sla.first_response.map(iso_utc),
             events: events.map(|evs| evs.iter().map(EventJson::new).collect()),
         }
     }
@@ -181,8 +190,10 @@ pub const DEFAULT_COLUMNS: &[&str] = &[
 ];
 
 /// Columns `ticket list --columns` knows besides [`ALL_COLUMNS`]: `time`, the time
-/// spent (`1h30m`; minutes in CSV).
-pub const LIST_COLUMNS: &[&str] = &["time"];
+/// spent (`1h30m`; minutes in CSV), and `due`, the next due time of the service
+/// levels (`Ticket::next_due`; `(overdue)` after it in a table once passed,
+/// `paused` for a pending ticket with due times).
+pub const LIST_COLUMNS: &[&str] = &["time", "due"];
 
 /// Every built-in column, in the order `ticket show --format csv` prints them.
 pub const ALL_COLUMNS: &[&str] = &[
@@ -203,6 +214,9 @@ pub const ALL_COLUMNS: &[&str] = &[
     "updated",
     "description",
     "approval",
+    "response_due",
+    "resolution_due",
+    "first_response",
 ];
 
 /// Checks `--columns`: built-in names, or `field.NAME` for a custom field.
@@ -225,6 +239,16 @@ pub fn parse_columns(spec: &str) -> Result<Vec<String>> {
         bail!("--columns: no columns given");
     }
     Ok(columns)
+}
+
+/// A due time: in a table, `(breached)` after it once passed (or answered late).
+fn due_cell(due: Option<i64>, breached: bool, tz: Option<&TimeZone>) -> String {
+    match (due, tz) {
+        (None, _) => String::new(),
+        (Some(due), None) => iso_utc(due),
+        (Some(due), Some(tz)) if breached => format!("{} (breached)", local_short(due, tz)),
+        (Some(due), Some(tz)) => local_short(due, tz),
+    }
 }
 
 /// One cell. Times are ISO 8601 UTC for CSV, local and short for tables (`tz` set).
@@ -257,6 +281,20 @@ pub fn cell(t: &Ticket, column: &str, tz: Option<&TimeZone>) -> String {
         "description" => t.description.clone(),
         "time" if tz.is_none() => t.minutes_spent.to_string(),
         "time" => format_minutes(t.minutes_spent),
+        "due" => match (t.next_due(), tz) {
+            (None, Some(_))
+                if t.status == Status::Pending
+                    && t.sla.resolution_due.or(t.sla.response_due).is_some() =>
+            {
+                "paused".into()
+            }
+            (None, _) => String::new(),
+            (Some(due), Some(_)) if t.overdue(now()) => format!("{} (overdue)", time(due)),
+            (Some(due), _) => time(due),
+        },
+        "response_due" => due_cell(t.sla.response_due, t.response_breached(now()), tz),
+        "resolution_due" => due_cell(t.sla.resolution_due, t.resolution_breached(now()), tz),
+        "first_response" => t.sla.first_response.map(time).unwrap_or_default(),
         "approval" => t
             .approval
             .map(|a| a.as_str())
