@@ -11,9 +11,6 @@ use super::{categories, pieces};
 use crate::config::Config;
 use crate::yaml_guard::Budget;
 
-/// Templates built into postdesk, always available to rules.
-pub const BUILTIN_TEMPLATES: &[&str] = &["acknowledge", "notify"];
-
 /// All rules, in the order they run.
 #[derive(Debug, Default)]
 pub struct RuleSet {
@@ -58,15 +55,7 @@ impl std::error::Error for LoadErrors {}
 
 /// What rule checks can refer to, from the config.
 pub fn names(config: &Config) -> Names {
-    let mut templates: Vec<String> = BUILTIN_TEMPLATES.iter().map(|s| s.to_string()).collect();
-    if let Ok(rd) = std::fs::read_dir(config.templates_dir()) {
-        for entry in rd.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if let Some(stem) = name.strip_suffix(".hbs") {
-                templates.push(stem.to_string());
-            }
-        }
-    }
+    let templates = crate::templates::names(config);
     Names {
         users: config.users.iter().map(|u| u.login.clone()).collect(),
         groups: config.groups.iter().map(|g| g.name.clone()).collect(),
