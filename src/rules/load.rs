@@ -148,6 +148,42 @@ impl RuleSet {
     pub fn get(&self, name: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.name == name)
     }
+
+    /// The templates the rules name (`notify`, `reply`) that do not compile or do
+    /// not render the sample context (`crate::templates::Templates::check`), each
+    /// at the rule that names it. Loading has checked that they exist.
+    pub fn template_errors(&self, config: &Config) -> Vec<LoadError> {
+        use super::format::Action;
+        let (set, mut broken) = crate::templates::Templates::read(config);
+        broken.extend(set.check(&crate::templates::sample_context(config)));
+        let mut errors = Vec::new();
+        for rule in &self.rules {
+            let mut named: Vec<&str> = rule
+                .actions
+                .iter()
+                .filter_map(|action| match action {
+                    Action::Notify { template, .. } | Action::Reply { template } => {
+                        Some(template.as_str())
+                    }
+                    _ => None,
+                })
+                .collect();
+            named.sort_unstable();
+            named.dedup();
+            for template in named {
+                for e in broken.iter().filter(|e| e.name == template) {
+                    errors.push(LoadError {
+                        file: rule.file.clone(),
+                        line: rule.line,
+                        column: 0,
+                        rule: Some(rule.name.clone()),
+                        message: format!("template '{template}' is broken: {e}"),
+                    });
+                }
+            }
+        }
+        errors
+    }
 }
 
 /// The rules of one file, and the errors of those that failed.

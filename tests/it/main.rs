@@ -27,6 +27,7 @@ mod scripts;
 mod senders;
 mod shared_desk;
 mod store_lock;
+mod templates;
 mod terminal_output;
 mod ticket_create;
 mod ticket_edit;
