@@ -212,3 +212,54 @@ fn rule_check_checks_the_templates_its_rules_name() {
     let err = env.fails(&["rule", "check"], 1);
     assert!(err.contains("unknown template 'gone'"), "{err}");
 }
+
+/// The paths of a context's values: `ticket.requester.name`, `events[].at`; a map
+/// of custom fields (`ticket.fields`) and a list of strings are one path each.
+fn paths(prefix: &str, value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) if prefix != "ticket.fields" => {
+            for (key, v) in map {
+                let path = match prefix {
+                    "" => key.clone(),
+                    p => format!("{p}.{key}"),
+                };
+                paths(&path, v, out);
+            }
+        }
+        serde_json::Value::Array(items) if items.iter().any(|i| i.is_object()) => {
+            out.push(prefix.to_string());
+            paths(&format!("{prefix}[]"), &items[0], out);
+        }
+        _ => out.push(prefix.to_string()),
+    }
+}
+
+#[test]
+fn readme_lists_every_template_variable_and_builtin() {
+    let readme = include_str!("../../README.md");
+    let section = readme
+        .split("## Templates\n")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("README has a Templates section");
+    let config = postdesk::config::Config::parse(
+        &crate::common::CONFIG.replace("UNIX_LOGIN", "nobody"),
+        std::path::Path::new("postdesk.yaml"),
+    )
+    .unwrap();
+    let sample = serde_json::to_value(postdesk::templates::sample_context(&config)).unwrap();
+    let mut all = Vec::new();
+    paths("", &sample, &mut all);
+    for path in all {
+        assert!(
+            section.contains(&format!("`{path}`")),
+            "README's Templates section does not list `{path}`"
+        );
+    }
+    for (name, _) in postdesk::templates::BUILTIN {
+        assert!(
+            section.contains(&format!("| `{name}` |")),
+            "README's Templates section does not list the built-in `{name}`"
+        );
+    }
+}
