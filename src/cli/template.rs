@@ -9,7 +9,7 @@ use super::plural::plural;
 use super::terminal;
 use super::Global;
 use crate::desk::{mail_context, Desk};
-use crate::templates::{sample_context, Entry, Origin, Templates};
+use crate::templates::{Entry, Origin, Templates};
 
 /// The mail templates (`man postdesk-template`, README "Templates").
 ///
@@ -199,7 +199,7 @@ fn render(desk: &Desk, args: RenderArgs, format: Format) -> Result<()> {
 
 fn check(desk: &Desk, format: Format) -> Result<()> {
     let (set, mut errors) = Templates::read(&desk.config);
-    errors.extend(set.check(&sample_context(&desk.config)));
+    errors.extend(set.check_samples(&desk.config));
     if errors.is_empty() {
         return output::done(
             format!(

@@ -155,7 +155,7 @@ impl RuleSet {
     pub fn template_errors(&self, config: &Config) -> Vec<LoadError> {
         use super::format::Action;
         let (set, mut broken) = crate::templates::Templates::read(config);
-        broken.extend(set.check(&crate::templates::sample_context(config)));
+        broken.extend(set.check_samples(config));
         let mut errors = Vec::new();
         for rule in &self.rules {
             let mut named: Vec<&str> = rule

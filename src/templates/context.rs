@@ -66,6 +66,24 @@ pub struct TicketView {
 pub struct Person {
     pub name: String,
     pub email: String,
+    /// `Name <email>`, or whichever part is known, or empty.
+    pub display: String,
+}
+
+impl Person {
+    pub fn new(name: impl Into<String>, email: impl Into<String>) -> Person {
+        let (name, email) = (name.into(), email.into());
+        let display = match (name.is_empty(), email.is_empty()) {
+            (false, false) => format!("{name} <{email}>"),
+            (false, true) => name.clone(),
+            (true, _) => email.clone(),
+        };
+        Person {
+            name,
+            email,
+            display,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -177,19 +195,16 @@ pub fn recipient(config: &Config, ticket: &Ticket, email: &str) -> Person {
             .map(|u| u.name.clone())
             .unwrap_or_default()
     };
-    Person {
-        name,
-        email: email.to_string(),
-    }
+    Person::new(name, email)
 }
 
 /// The context of a mail about `parts.ticket`.
 pub fn build(config: &Config, tz: &TimeZone, parts: Parts<'_>) -> Context {
     let t = parts.ticket;
-    let requester = Person {
-        name: t.requester.name.clone().unwrap_or_default(),
-        email: t.requester.email.clone().unwrap_or_default(),
-    };
+    let requester = Person::new(
+        t.requester.name.clone().unwrap_or_default(),
+        t.requester.email.clone().unwrap_or_default(),
+    );
     let mut fields: BTreeMap<String, String> = config
         .fields
         .iter()
@@ -264,8 +279,33 @@ pub fn build(config: &Config, tz: &TimeZone, parts: Parts<'_>) -> Context {
     }
 }
 
-/// A context with every list holding one item and every custom field set, so
-/// that `template check` reaches the variables inside `{{#each}}` and `{{#if}}`.
+/// Contexts that `template check` renders every template with: [`sample`], and
+/// the same ticket with everything optional empty, so that both sides of an
+/// `{{#if}}` on a value are rendered once.
+pub fn samples(config: &Config) -> [Context; 2] {
+    let full = sample(config);
+    let mut sparse = full.clone();
+    let t = &mut sparse.ticket;
+    t.assignee.clear();
+    t.category.clear();
+    t.service.clear();
+    t.tags.clear();
+    t.followers.clear();
+    t.description.clear();
+    t.requester = Person::default();
+    t.fields.values_mut().for_each(String::clear);
+    sparse.requester = Person::default();
+    sparse.recipient = Person::default();
+    sparse.service = ServiceView::default();
+    sparse.links.clear();
+    sparse.message.clear();
+    sparse.actor.email.clear();
+    [full, sparse]
+}
+
+/// A context with every list holding one item, every custom field and every
+/// optional value set, so that `template check` reaches the variables inside
+/// `{{#each}}` and `{{#if}}`.
 pub fn sample(config: &Config) -> Context {
     use crate::model::{EventKind, LinkKind};
     let service = config
@@ -274,7 +314,14 @@ pub fn sample(config: &Config) -> Context {
         .map(|s| s.name.clone());
     let mut ticket = Ticket::new(42, "Printer on floor 2 is jammed", 1_764_000_000);
     ticket.description = "It makes a grinding noise since this morning.".into();
+    let category = service
+        .as_deref()
+        .and_then(|s| config.service(s))
+        .and_then(|s| s.categories.first())
+        .map(|c| c.name.clone());
     ticket.service = service;
+    ticket.category = Some(category.unwrap_or_else(|| "hardware".into()));
+    ticket.assignee = crate::model::Assignee::User("agent".into());
     ticket.tags.insert("hardware".into());
     ticket.followers.insert("colleague@example.com".into());
     ticket.requester.name = Some("Robin Requester".into());
@@ -303,10 +350,7 @@ pub fn sample(config: &Config) -> Context {
             events: &events,
             linked: &[other],
             actor: &actor,
-            recipient: Person {
-                name: "Robin Requester".into(),
-                email: "robin@example.com".into(),
-            },
+            recipient: Person::new("Robin Requester", "robin@example.com"),
             message: "Thank you, it works again.",
         },
     )

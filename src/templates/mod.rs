@@ -157,7 +157,45 @@ fn registry() -> Handlebars<'static> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_escape_fn(handlebars::no_escape);
+    // handlebars' own `if` and `unless` take a missing variable as false even in
+    // strict mode: `{{#if ticket.asignee}}` would never be true, silently.
+    hb.register_helper("if", Box::new(StrictIf { positive: true }));
+    hb.register_helper("unless", Box::new(StrictIf { positive: false }));
     hb
+}
+
+/// `if` / `unless` as handlebars has them, but a missing variable is an error.
+struct StrictIf {
+    positive: bool,
+}
+
+impl handlebars::HelperDef for StrictIf {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &handlebars::Helper<'rc>,
+        r: &'reg Handlebars<'reg>,
+        ctx: &'rc handlebars::Context,
+        rc: &mut handlebars::RenderContext<'reg, 'rc>,
+        out: &mut dyn handlebars::Output,
+    ) -> handlebars::HelperResult {
+        use handlebars::{JsonTruthy, Renderable};
+        let name = if self.positive { "if" } else { "unless" };
+        let param = h
+            .param(0)
+            .ok_or(RenderErrorReason::ParamNotFoundForIndex(name, 0))?;
+        if param.is_value_missing() {
+            return Err(handlebars::RenderError::strict_error(param.relative_path()));
+        }
+        let include_zero = h
+            .hash_get("includeZero")
+            .and_then(|v| v.value().as_bool())
+            .unwrap_or(false);
+        let value = param.value().is_truthy(include_zero) == self.positive;
+        match if value { h.template() } else { h.inverse() } {
+            Some(t) => t.render(r, ctx, rc, out),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Names of every template of the config: built-ins, `*.hbs` in the templates
@@ -401,6 +439,20 @@ impl Templates {
         let body =
             capped(&self.bodies, name, data).map_err(|e| locate(e, compiled.body_offset, 0))?;
         Ok(Rendered { subject, body })
+    }
+
+    /// Renders every template that compiled with each of [`context::samples`]:
+    /// the errors strict mode finds, each once.
+    pub fn check_samples(&self, config: &Config) -> Vec<TemplateError> {
+        let mut errors: Vec<TemplateError> = Vec::new();
+        for sample in context::samples(config) {
+            for e in self.check(&sample) {
+                if !errors.contains(&e) {
+                    errors.push(e);
+                }
+            }
+        }
+        errors
     }
 
     /// Renders every template that compiled with `context` (a sample, see

@@ -22,7 +22,7 @@ fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
 fn every_builtin_compiles_and_renders_the_sample_in_strict_mode() {
     let set = Templates::builtin();
     let sample = sample_context(&config());
-    assert_eq!(set.check(&sample), vec![]);
+    assert_eq!(set.check_samples(&config()), vec![]);
     for (name, _) in BUILTIN {
         let out = set.render(name, &sample).unwrap();
         assert!(
@@ -193,4 +193,44 @@ fn the_context_has_every_custom_field_and_the_last_events() {
     for (name, _) in BUILTIN {
         set.render(name, &ctx).unwrap_or_else(|e| panic!("{e}"));
     }
+}
+
+#[test]
+fn a_misspelt_variable_in_if_or_unless_is_an_error_too() {
+    let dir = dir_with(&[
+        ("a.hbs", "x\n{{#if ticket.asignee}}y{{/if}}\n"),
+        ("b.hbs", "{{#unless message}}{{else if ticket.nope}}z{{/unless}}\n"),
+        ("c.hbs", "{{#if ticket.assignee}}y{{else}}n{{/if}}{{#each events}}{{#if @first}}f{{/if}}{{/each}}\n"),
+    ]);
+    let (set, errors) = Templates::read_dir(dir.path());
+    assert!(errors.is_empty(), "{errors:?}");
+    let errors = set.check(&sample_context(&config()));
+    let a = errors.iter().find(|e| e.name == "a").expect("a fails");
+    assert_eq!(a.line, 2, "{a}");
+    assert!(a.message.contains("'ticket.asignee'"), "{a}");
+    assert!(errors.iter().any(|e| e.name == "b"), "{errors:?}");
+    assert!(!errors.iter().any(|e| e.name == "c"), "{errors:?}");
+}
+
+#[test]
+fn check_renders_both_sides_of_an_if_on_a_value() {
+    let dir = dir_with(&[
+        (
+            "a.hbs",
+            "{{#if ticket.assignee}}{{ticket.asignee}}{{/if}}\n",
+        ),
+        (
+            "b.hbs",
+            "{{#if message}}{{message}}{{else}}{{mesage}}{{/if}}\n",
+        ),
+    ]);
+    let (set, _) = Templates::read_dir(dir.path());
+    let errors = set.check_samples(&config());
+    assert!(errors.iter().any(|e| e.name == "a"), "{errors:?}");
+    assert!(errors.iter().any(|e| e.name == "b"), "{errors:?}");
+    assert_eq!(
+        errors.iter().filter(|e| e.name == "a").count(),
+        1,
+        "once: {errors:?}"
+    );
 }
