@@ -109,8 +109,12 @@ fn find<'a>(set: &'a Templates, name: &str) -> Result<&'a Entry> {
 }
 
 fn show(desk: &Desk, name: &str, format: Format) -> Result<()> {
-    let (set, _) = Templates::read(&desk.config);
+    let (set, errors) = Templates::read(&desk.config);
     let entry = find(&set, name)?;
+    // A file that cannot be read has no text to show: say why.
+    if let Some(e) = errors.iter().find(|e| e.name == name && e.line == 0) {
+        return Err(anyhow::Error::new(e.clone()));
+    }
     match format {
         Format::Json => {
             #[derive(Serialize)]

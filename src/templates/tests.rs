@@ -112,7 +112,7 @@ fn values_are_data_never_compiled_and_subjects_stay_on_one_line() {
     let set = Templates::builtin();
     let mut ctx = sample_context(&config());
     ctx.ticket.subject =
-        "{{ticket.number}} {{#each events}}x{{/each}}\r\nBcc: victim@example.com\n\rX".into();
+        "{{ticket.number}} {{#each events}}x{{/each}}\r\nBcc: victim@example.com\n\rX\u{2028}Y\u{85}Z\u{b}W".into();
     let out = set.render("closed", &ctx).unwrap();
     let subject = out.subject.unwrap();
     assert!(
@@ -121,7 +121,7 @@ fn values_are_data_never_compiled_and_subjects_stay_on_one_line() {
     );
     assert_eq!(
         subject,
-        "Closed: {{ticket.number}} {{#each events}}x{{/each}} Bcc: victim@example.com X"
+        "Closed: {{ticket.number}} {{#each events}}x{{/each}} Bcc: victim@example.com X Y Z W"
     );
     assert!(out.body.contains("{{ticket.number}} {{#each events}}"));
 }

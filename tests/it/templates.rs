@@ -135,6 +135,12 @@ fn render_shows_the_tickets_values_and_a_strangers_braces_stay_literal() {
         "{text}"
     );
     env.fails(&["template", "render", "notify", "--ticket", "99"], 1);
+    // What a terminal would act on is shown escaped (the subject line: as a space).
+    let m = ticket(&env, "red \u{1b}[31m alert").to_string();
+    let text = env.ok(&["template", "render", "closed", "--ticket", &m]);
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert!(text.contains("Subject: Closed: red [31m alert\n"), "{text}");
+    assert!(text.contains("    red \\u{1b}[31m alert\n"), "{text}");
 }
 
 #[test]
