@@ -200,9 +200,18 @@ impl handlebars::HelperDef for StrictIf {
 
 /// Names of every template of the config: built-ins, `*.hbs` in the templates
 /// directory, and saved replies (`replies/NAME`), sorted. What rules may name.
+/// Lists files without reading them (rules are loaded by every drain).
 pub fn names(config: &Config) -> Vec<String> {
-    let (entries, _) = entries(&config.templates_dir());
-    entries.into_iter().map(|e| e.name).collect()
+    let dir = config.templates_dir();
+    let mut names: Vec<String> = BUILTIN.iter().map(|(n, _)| n.to_string()).collect();
+    for (sub, prefix) in [(dir.clone(), ""), (dir.join(REPLIES), "replies/")] {
+        for (stem, _) in hbs_files(&sub).unwrap_or_default() {
+            names.push(format!("{prefix}{stem}"));
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// The `*.hbs` files of `dir` as (stem, path), sorted; a missing directory has none.
