@@ -13,4 +13,5 @@ pub mod rules;
 pub mod secret;
 pub mod sharing;
 pub mod store;
+pub mod templates;
 pub mod yaml_guard;

@@ -17,6 +17,7 @@ pub mod output;
 mod pending;
 pub mod plural;
 mod rule;
+mod template;
 mod terminal;
 mod ticket;
 
@@ -115,6 +116,9 @@ pub enum Command {
     /// List, check and test the YAML rules
     #[command(subcommand, long_about = rule::LONG_HELP)]
     Rule(rule::RuleCommand),
+    /// List, show, render and check the mail templates
+    #[command(subcommand)]
+    Template(template::TemplateCommand),
     /// Digests and statistics from templates (not built yet)
     Report(pending::PendingArgs),
     /// Remote-support sessions attached to tickets (not built yet)
@@ -163,6 +167,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Import(args) => import::run(args, &global.desk()?, global.format),
         Command::Ingest(args) => ingest::run(args, &global),
         Command::Rule(cmd) => rule::run(cmd, &global),
+        Command::Template(cmd) => template::run(cmd, &global),
         Command::Report(_) => pending::run("report"),
         Command::Session(_) => pending::run("session"),
     }

@@ -255,7 +255,14 @@ fn check(desk: &Desk, files: Vec<PathBuf>, format: Format) -> Result<()> {
     } else {
         files
     };
-    match RuleSet::load_files(&files, &names(&desk.config)) {
+    let loaded = RuleSet::load_files(&files, &names(&desk.config)).and_then(|set| {
+        // The templates they name must compile and render too.
+        match set.template_errors(&desk.config) {
+            errors if errors.is_empty() => Ok(set),
+            errors => Err(crate::rules::LoadErrors(errors)),
+        }
+    });
+    match loaded {
         Ok(set) => output::done(
             format!(
                 "{} in {}: OK",

@@ -10,7 +10,8 @@ use crate::store::{Storage, Teardown};
 /// Example rule files shipped with the tool, written by `init` beside the config.
 const RULES: &[(&str, &str)] = &[("10-examples.yaml", include_str!("starter-rules.yaml"))];
 
-/// Templates shipped with the tool.
+/// Templates written beside the config as examples to edit (copies of built-ins:
+/// `crate::templates::BUILTIN` has them all).
 const TEMPLATES: &[(&str, &str)] = &[
     (
         "acknowledge.hbs",

@@ -11,6 +11,7 @@ pub mod ingest;
 pub mod init;
 pub mod intake;
 pub mod links;
+pub mod mail_context;
 pub mod outbox;
 pub mod poll;
 pub mod recipients;

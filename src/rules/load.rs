@@ -11,9 +11,6 @@ use super::{categories, pieces};
 use crate::config::Config;
 use crate::yaml_guard::Budget;
 
-/// Templates built into postdesk, always available to rules.
-pub const BUILTIN_TEMPLATES: &[&str] = &["acknowledge", "notify"];
-
 /// All rules, in the order they run.
 #[derive(Debug, Default)]
 pub struct RuleSet {
@@ -58,15 +55,7 @@ impl std::error::Error for LoadErrors {}
 
 /// What rule checks can refer to, from the config.
 pub fn names(config: &Config) -> Names {
-    let mut templates: Vec<String> = BUILTIN_TEMPLATES.iter().map(|s| s.to_string()).collect();
-    if let Ok(rd) = std::fs::read_dir(config.templates_dir()) {
-        for entry in rd.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if let Some(stem) = name.strip_suffix(".hbs") {
-                templates.push(stem.to_string());
-            }
-        }
-    }
+    let templates = crate::templates::names(config);
     Names {
         users: config.users.iter().map(|u| u.login.clone()).collect(),
         groups: config.groups.iter().map(|g| g.name.clone()).collect(),
@@ -177,6 +166,42 @@ impl RuleSet {
 
     pub fn get(&self, name: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.name == name)
+    }
+
+    /// The templates the rules name (`notify`, `reply`) that do not compile or do
+    /// not render the sample context (`crate::templates::Templates::check`), each
+    /// at the rule that names it. Loading has checked that they exist.
+    pub fn template_errors(&self, config: &Config) -> Vec<LoadError> {
+        use super::format::Action;
+        let (set, mut broken) = crate::templates::Templates::read(config);
+        broken.extend(set.check_samples(config));
+        let mut errors = Vec::new();
+        for rule in &self.rules {
+            let mut named: Vec<&str> = rule
+                .actions
+                .iter()
+                .filter_map(|action| match action {
+                    Action::Notify { template, .. } | Action::Reply { template } => {
+                        Some(template.as_str())
+                    }
+                    _ => None,
+                })
+                .collect();
+            named.sort_unstable();
+            named.dedup();
+            for template in named {
+                for e in broken.iter().filter(|e| e.name == template) {
+                    errors.push(LoadError {
+                        file: rule.file.clone(),
+                        line: rule.line,
+                        column: 0,
+                        rule: Some(rule.name.clone()),
+                        message: format!("template '{template}' is broken: {e}"),
+                    });
+                }
+            }
+        }
+        errors
     }
 }
 

@@ -32,6 +32,7 @@ mod shared_desk;
 mod show_timeline;
 mod sla;
 mod store_lock;
+mod templates;
 mod terminal_output;
 mod ticket_create;
 mod ticket_edit;
