@@ -17,7 +17,7 @@ pub use approval::Approval;
 pub use event::{Attachment, Event, EventKind, MailIn};
 pub use filter::{SortKey, TicketFilter};
 pub use link::LinkKind;
-pub use outbox::{OutboxEntry, OutboxState};
+pub use outbox::{OutboxEntry, OutboxState, Suppression};
 pub use sla::Sla;
 pub use ticket::{Assignee, Priority, Requester, Status, TextRef, Ticket};
 pub mod mailbox;

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{
     Approval, Assignee, Attachment, Customer, Event, EventKind, IgnoredMail, LinkKind, MailIn,
-    OutboxEntry, OutboxState, Requester, Sla, TextRef, Ticket,
+    OutboxEntry, OutboxState, Requester, Sla, Suppression, TextRef, Ticket,
 };
 
 /// The format byte of a MessagePack map record.
@@ -822,6 +822,50 @@ impl From<OutboxRecord> for OutboxEntry {
             next_attempt: r.next_attempt,
             done_at: r.done_at,
             last_error: r.last_error,
+        }
+    }
+}
+
+/// A suppressed address (`model::Suppression`), in the `outbox` tree.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SuppressionRecord {
+    pub address: String,
+    pub at: i64,
+    pub reason: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub status: String,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub outbox_id: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub ticket: u64,
+    pub by: String,
+}
+
+impl From<&Suppression> for SuppressionRecord {
+    fn from(s: &Suppression) -> Self {
+        SuppressionRecord {
+            address: s.address.clone(),
+            at: s.at,
+            reason: s.reason.clone(),
+            status: s.status.clone(),
+            outbox_id: s.outbox_id,
+            ticket: s.ticket,
+            by: s.by.clone(),
+        }
+    }
+}
+
+impl From<SuppressionRecord> for Suppression {
+    fn from(r: SuppressionRecord) -> Self {
+        Suppression {
+            address: r.address,
+            at: r.at,
+            reason: r.reason,
+            status: r.status,
+            outbox_id: r.outbox_id,
+            ticket: r.ticket,
+            by: r.by,
         }
     }
 }
