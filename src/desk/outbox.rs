@@ -348,7 +348,12 @@ pub fn queue(tx: &dyn Writer, entry: &OutboxEntry, key: &[u8]) -> Result<Queued>
     queued.id = id;
     queued.envelope = crate::mail::verp::address(&entry.envelope, key, id)
         .map_err(anyhow::Error::msg)
-        .with_context(|| format!("outbox entry {id} to {}", entry.recipient))?;
+        .with_context(|| {
+            format!(
+                "outbox entry {id} to {}: set `outbox.bounce_address` in the config",
+                entry.recipient
+            )
+        })?;
     tx.save_outbox_entry(&queued)?;
     Ok(match suppressed {
         Some(s) => Queued::Anyway(id, s),
