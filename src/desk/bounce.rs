@@ -5,7 +5,7 @@
 //! Intake recognises such mail by its recipient headers (`ingest` on stdin never
 //! sees the envelope: Delivered-To, X-Original-To, To) and a token that verifies
 //! with the desk's key; it is then never a ticket nor answered: it is recorded on
-//! the entry's ticket, and a permanent failure (`Status: 5.x.x`, `Action: failed`)
+//! the entry's ticket (`bounced`), and a permanent failure (`Status: 5.x.x`, `Action: failed`)
 //! fails the entry and suppresses its recipient. Automatic mail never goes to a
 //! suppressed address (`outbox::queue`, and `outbox send` drops what was queued
 //! before); an explicit `ticket reply` still does, with a warning. A bounce whose
@@ -17,7 +17,7 @@ use super::{now, Desk};
 use crate::config::Config;
 use crate::mail::dsn::RecipientStatus;
 use crate::mail::parse::Incoming;
-use crate::model::{Event, EventKind, MailIn, OutboxState, Suppression};
+use crate::model::{Bounce, Event, EventKind, MailIn, OutboxState, Suppression};
 use crate::store::Writer;
 
 /// Who suppressed an address when a bounce did.
@@ -52,8 +52,9 @@ pub struct Recorded {
 }
 
 /// Records the bounce `msg` (its record on the ticket `mail`) of outbox entry `id`
-/// in the write `tx`: a `delivery-problem` event on the entry's ticket, and for a
-/// permanent failure the entry failed and its recipient suppressed. None when there
+/// in the write `tx`: a `bounced` event on the entry's ticket (`delivery-problem`
+/// when the mail has no delivery status: an auto-reply to the envelope sender), and
+/// for a permanent failure the entry failed and its recipient suppressed. None when there
 /// is no entry `id` (then it is taken as any other mail).
 pub fn record(
     tx: &dyn Writer,
@@ -72,60 +73,61 @@ pub fn record(
         .iter()
         .find(|r| r.final_recipient == recipient || r.original_recipient == recipient)
         .or(msg.delivery_status.first());
-    let summary = match report {
-        None => format!(
-            "mail to the bounce address of outbox entry {id} ({recipient}), with no \
-             delivery status: nothing done"
-        ),
-        Some(r) => {
-            let mut line = format!(
-                "bounce of outbox entry {id} to {recipient}: {} {}",
-                if r.action.is_empty() {
-                    "status"
-                } else {
-                    &r.action
-                },
-                if r.status.is_empty() {
-                    "unknown"
-                } else {
-                    &r.status
-                },
+    let (kind, summary) = match report {
+        None => {
+            let reason = format!(
+                "mail to the bounce address of outbox entry {id} ({recipient}), with no \
+                 delivery status: nothing done"
             );
-            if !r.diagnostic.is_empty() {
-                line.push_str(&format!(" ({})", r.diagnostic));
-            }
-            if !r.final_recipient.is_empty() && r.final_recipient != recipient {
-                line.push_str(&format!(", final recipient {}", r.final_recipient));
-            }
+            let kind = EventKind::DeliveryProblem {
+                reason: reason.clone(),
+                mail,
+            };
+            (kind, reason)
+        }
+        Some(r) => {
+            let bounce = Bounce {
+                recipient: recipient.clone(),
+                action: r.action.clone(),
+                status: r.status.clone(),
+                diagnostic: match &r.final_recipient {
+                    f if !f.is_empty() && *f != recipient => {
+                        format!("{} (final recipient {f})", r.diagnostic)
+                    }
+                    _ => r.diagnostic.clone(),
+                },
+                outbox_id: id,
+                permanent: r.is_permanent(),
+            };
+            let kind = EventKind::Bounced {
+                bounce: Box::new(bounce),
+                mail,
+            };
+            let summary = kind.describe();
             if r.is_permanent() {
                 if matches!(entry.state, OutboxState::Queued | OutboxState::Sent) {
                     entry.state = OutboxState::Failed;
                     entry.done_at = at;
                 }
-                entry.last_error = line.clone();
+                entry.last_error = summary.clone();
                 tx.save_outbox_entry(&entry)?;
                 if tx.suppression(&recipient)?.is_none() {
+                    let why = match r.diagnostic.as_str() {
+                        "" => "permanent failure",
+                        d => d,
+                    };
                     tx.suppress(&Suppression {
                         address: recipient.clone(),
                         at,
-                        reason: format!(
-                            "{} {}",
-                            r.status,
-                            if r.diagnostic.is_empty() {
-                                "permanent failure"
-                            } else {
-                                &r.diagnostic
-                            }
-                        ),
+                        reason: format!("{} {why}", r.status),
                         status: r.status.clone(),
                         outbox_id: id,
                         ticket: entry.ticket,
                         by: BOUNCE_ACTOR.to_string(),
                     })?;
                 }
-                line.push_str(&format!("; {recipient} is suppressed"));
             }
-            line
+            (kind, summary)
         }
     };
     let ticket = match tx.ticket(entry.ticket)? {
@@ -133,10 +135,7 @@ pub fn record(
             let event = Event {
                 at,
                 actor: actor.to_string(),
-                kind: EventKind::DeliveryProblem {
-                    reason: summary.clone(),
-                    mail,
-                },
+                kind,
             };
             tx.append_event(entry.ticket, &event)?;
             entry.ticket

@@ -14,7 +14,7 @@ pub mod time_spent;
 pub mod when;
 
 pub use approval::Approval;
-pub use event::{Attachment, Event, EventKind, MailIn};
+pub use event::{Attachment, Bounce, Event, EventKind, MailIn};
 pub use filter::{SortKey, TicketFilter};
 pub use link::LinkKind;
 pub use outbox::{OutboxEntry, OutboxState, Suppression};
