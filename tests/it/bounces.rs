@@ -275,3 +275,54 @@ fn a_bounce_address_that_could_inject_is_refused_at_load() {
         assert!(err.contains("cannot be a bounce address"), "{bad}: {err}");
     }
 }
+
+/// Mail to a VERP address that is no DSN (an out-of-office answering the envelope
+/// sender) is recorded on the ticket and never makes a ticket; a DSN whose token
+/// does not verify makes no ticket either, and suppresses nothing.
+#[test]
+fn an_auto_reply_to_a_verp_address_is_recorded_and_makes_no_ticket() {
+    let env = Env::new();
+    env.deliver(
+        "From: Ann <ann@example.com>\nTo: help@corp.example\nSubject: Printer\n\
+         Message-ID: <p-1@example.com>\n\nIt jams.\n",
+    );
+    env.ok(&["ticket", "reply", "1", "-m", "Which tray?", "--queue-only"]);
+    let ann = entry(&env, "ann@example.com");
+    let verp = ann["envelope"].as_str().unwrap().to_string();
+    assert!(
+        verp.starts_with("bounces+o") && verp.ends_with("@corp.example"),
+        "{verp}"
+    );
+    env.deliver(&format!(
+        "Return-Path: <ann@example.com>\nDelivered-To: {verp}\nFrom: Ann <ann@example.com>\n\
+         To: {verp}\nSubject: Out of office\nAuto-Submitted: auto-replied\n\
+         Message-ID: <away-1@example.com>\n\nBack on Monday.\n"
+    ));
+    assert_eq!(env.list(&[]), [1], "no ticket");
+    let recorded = problems(&env, "1");
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    assert_eq!(recorded[0]["kind"], "delivery-problem");
+    assert!(
+        recorded[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("no delivery status"),
+        "{recorded:?}"
+    );
+    assert!(suppressed(&env).is_empty());
+    assert_eq!(entry(&env, "ann@example.com")["state"], "queued");
+    // A stranger's DSN to a made-up token of the same entry: taken as any bounce.
+    let id = ann["id"].as_u64().unwrap();
+    env.deliver(&format!(
+        "From: MAILER-DAEMON@mx.example\nTo: bounces+o{id}-000000000000@corp.example\n\
+         Subject: Undelivered\nMessage-ID: <fake-1@mx.example>\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n\
+         --B\nContent-Type: text/plain\n\nfailed\n--B\n\
+         Content-Type: message/delivery-status\n\nReporting-MTA: dns; mx\n\n\
+         Final-Recipient: rfc822; ann@example.com\nAction: failed\nStatus: 5.1.1\n--B--\n"
+    ));
+    assert_eq!(env.list(&[]), [1]);
+    assert_eq!(problems(&env, "1").len(), 1);
+    assert!(suppressed(&env).is_empty());
+    assert_eq!(entry(&env, "ann@example.com")["state"], "queued");
+}
