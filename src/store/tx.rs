@@ -622,6 +622,18 @@ impl Writer for Tx<'_> {
         Tx::save_outbox_entry(self, entry)
     }
 
+    fn suppression(&self, address: &str) -> Result<Option<crate::model::Suppression>> {
+        Tx::suppression(self, address)
+    }
+
+    fn suppress(&self, suppression: &crate::model::Suppression) -> Result<()> {
+        Tx::suppress(self, suppression)
+    }
+
+    fn unsuppress(&self, address: &str) -> Result<bool> {
+        Tx::unsuppress(self, address)
+    }
+
     fn set_running_timer(&self, login: &str, timer: Option<&Timer>) -> Result<()> {
         let key = records::timer_key(login);
         match timer {
