@@ -27,6 +27,7 @@ mod rule_checks;
 mod rule_events;
 mod rules;
 mod sample;
+mod saved_replies;
 mod scripts;
 mod senders;
 mod shared_desk;
