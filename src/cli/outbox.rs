@@ -95,7 +95,7 @@ pub fn run(cmd: OutboxCommand, global: &Global) -> Result<()> {
     }
 }
 
-fn print_sent(sent: &[Sent], format: Format) -> Result<()> {
+pub(super) fn print_sent(sent: &[Sent], format: Format) -> Result<()> {
     let lines: Vec<String> = sent
         .iter()
         .map(|s| match s.state {

@@ -124,6 +124,9 @@ pub fn reply_with(
             Err(e) => (Vec::new(), Some(format!("not sent now: {e:#}"))),
         },
     };
+    if waiting.is_some() {
+        wake_watcher(desk);
+    }
     Ok(Replied {
         updated,
         queued,
@@ -386,6 +389,15 @@ impl Change for ReplyChange<'_> {
     }
 }
 
+/// Tells a running `ingest spool --watch` that mail was left queued, so that it
+/// sends it now rather than at its next timer: for whatever queues mail and does
+/// not send it itself.
+pub fn wake_watcher(desk: &Desk) {
+    if desk.config.mail_out.is_some() {
+        desk.storage.spool().poke_outbox();
+    }
+}
+
 /// What one hand-over to the transport came to.
 #[derive(Clone, Debug)]
 pub struct Sent {
@@ -595,12 +607,14 @@ fn change_entry(
 /// `outbox retry ID`: a failed (or queued) entry is due now, and its `max_age`
 /// starts again.
 pub fn retry(desk: &Desk, id: u64) -> Result<OutboxEntry> {
-    change_entry(desk, id, ("retry", "retried"), |e, at| {
+    let entry = change_entry(desk, id, ("retry", "retried"), |e, at| {
         e.state = OutboxState::Queued;
         e.queued_at = at;
         e.next_attempt = at;
         e.done_at = 0;
-    })
+    })?;
+    wake_watcher(desk);
+    Ok(entry)
 }
 
 /// `outbox drop ID`: a queued or failed entry is never sent.

@@ -42,5 +42,6 @@ mod ticket_list;
 mod ticket_show;
 mod time_spent;
 mod torture;
+mod watch_sends;
 mod workflow;
 mod workflow_close;

@@ -88,7 +88,10 @@ enum IngestCommand {
     /// the mail store's new packs
     Spool {
         /// Keep running: process each message as it lands in the spool. While this
-        /// runs, `postdesk ingest` deliveries only spool and exit.
+        /// runs, `postdesk ingest` deliveries only spool and exit. With a `mail_out`,
+        /// it also sends the outbox as `outbox send` does: at the start, after each
+        /// drain, as soon as a command leaves mail queued (`ticket reply
+        /// --queue-only`, `outbox retry`), and every 60 s for retries coming due
         #[arg(long)]
         watch: bool,
     },
@@ -180,6 +183,17 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
                         "ERROR: {e:#}\npostdesk: the spool is kept; trying again in {} s",
                         retry.as_secs()
                     ))
+                },
+                // The outbox, sent as `outbox send` does: its lines on stdout, a
+                // run that could not send at all on stderr; the watching goes on.
+                |sent| match sent {
+                    Ok(sent) => {
+                        let _ = super::outbox::print_sent(&sent, format);
+                    }
+                    Err(e) => output::diagnostic(format!(
+                        "ERROR: {e:#}\npostdesk: the outbox is kept; trying again in {} s",
+                        intake::SEND_RETRY.as_secs()
+                    )),
                 },
             )
         }
