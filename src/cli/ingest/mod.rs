@@ -38,6 +38,11 @@ use crate::mail::mbox::MboxReader;
 /// subject when the sender is the ticket's requester, a follower or an agent.
 /// Duplicates (same Message-ID) change nothing; auto-replies, bounces and our own
 /// looping mail make no ticket; unparsable mail goes to the quarantine.
+///
+/// The requester's reply to a closed ticket whose approval is pending answers it
+/// when its first own line is `yes`/`approve` or `no`/`reject` (or `oui`, `non` and
+/// the other words README lists): as `ticket approve`, or `ticket reject` with the
+/// rest of the text as the reason. Any other reply reopens the ticket.
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct IngestArgs {
