@@ -219,7 +219,7 @@ fn suppressed(desk: &Desk, format: Format) -> Result<()> {
     }
 }
 
-fn print_sent(sent: &[Sent], format: Format) -> Result<()> {
+pub(super) fn print_sent(sent: &[Sent], format: Format) -> Result<()> {
     let lines: Vec<String> = sent
         .iter()
         .map(|s| match s.state {

@@ -588,7 +588,11 @@ impl<'a> Pipeline<'a> {
             .unwrap_or_else(|| sender_email(msg));
         let mut events = vec![self.mail_event(msg, agent.is_some())];
         events.extend(notes);
-        if agent.is_none()
+        let mut fired = vec![crate::rules::RuleEvent::Reply];
+        if let Some((answer, also)) = self.approval_answer(&mut t, msg, agent, at)? {
+            events.extend(answer);
+            fired.push(also);
+        } else if agent.is_none()
             && self.desk.config.ingest.reopen_on_reply
             && matches!(t.status, Status::Pending | Status::Closed)
         {
@@ -598,15 +602,14 @@ impl<'a> Pipeline<'a> {
                 to: Status::Open.to_string(),
             });
             t.status = Status::Open;
+            // Leaving closed drops the question, as every other move does.
+            t.approval = super::close::approval_after_move(Status::Open);
         }
         // An archive's mail comes in any order: `updated` is its latest mail's time.
         t.updated = t.updated.max(at);
-        let (rule_events, _) = self.desk.apply_rules(
-            &[crate::rules::RuleEvent::Reply],
-            Some(msg),
-            agent.is_some(),
-            &mut t,
-        )?;
+        let (rule_events, _) = self
+            .desk
+            .apply_rules(&fired, Some(msg), agent.is_some(), &mut t)?;
         self.desk.follow_sla(Some(&old), &mut t, at);
         tx.save_ticket(&t)?;
         for kind in events {
@@ -621,6 +624,50 @@ impl<'a> Pipeline<'a> {
         }
         tx.queue_message_words(n, &format!("{}\n{}", msg.subject, msg.text))?;
         tx.append_entries(n, at, &rule_events)
+    }
+
+    /// The requester's answer by mail to a closing whose approval is pending (as it
+    /// stands at `at`: past `settings.approval_days` it counts as approved, and a
+    /// late answer is a normal reply): the events of `ticket approve` or `ticket
+    /// reject -m REST` and the rule event they fire (`updated`, `reopened`), made to
+    /// `t`. Only the requester's mail answers (not a follower's, an agent's or a
+    /// stranger's); None for any other mail, or a first line that is no answer.
+    fn approval_answer(
+        &self,
+        t: &mut Ticket,
+        msg: &Incoming,
+        agent: Option<&str>,
+        at: i64,
+    ) -> Result<Option<(Vec<EventKind>, crate::rules::RuleEvent)>> {
+        use crate::model::approval::{answer_in, MailAnswer};
+        use crate::model::Approval;
+        let days = self.desk.config.settings.approval_days;
+        let pending = matches!(
+            t.approval.map(|a| a.at(at, days)),
+            Some(Approval::Pending { .. })
+        );
+        let from = msg.from.as_ref().map(|a| a.email.as_str()).unwrap_or("");
+        let requester = t
+            .requester
+            .email
+            .as_deref()
+            .is_some_and(|e| e.eq_ignore_ascii_case(from));
+        if agent.is_some() || !pending || !requester || t.status != Status::Closed {
+            return Ok(None);
+        }
+        Ok(match answer_in(&msg.text) {
+            None => None,
+            Some(MailAnswer::Approve) => {
+                t.approval = Some(Approval::Approved);
+                Some((vec![EventKind::Approved], crate::rules::RuleEvent::Updated))
+            }
+            Some(MailAnswer::Reject { why }) => {
+                let mut events = super::verbs::move_status(t, Status::Open)?;
+                t.approval = Some(Approval::Rejected);
+                events.insert(0, EventKind::Rejected { comment: why });
+                Some((events, crate::rules::RuleEvent::Reopened))
+            }
+        })
     }
 
     fn create_ticket(

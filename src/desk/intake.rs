@@ -478,10 +478,18 @@ fn settle_events<T>(rx: &std::sync::mpsc::Receiver<T>) {
 /// While it runs, deliveries only spool and exit. `report` is told each drain's
 /// summary; `failed` each failed drain (a full disk, say) and the pause before the
 /// next try, which doubles from 1 s up to 30 s while drains keep failing.
+///
+/// With a `mail_out`, it also sends the outbox as `outbox send` does (what is due):
+/// at the start, after each drain, when a command left mail queued
+/// ([`Spool::poke_outbox`]) and every [`SEND_EVERY`] for retries coming due;
+/// never inside a write, the database let go while the transport works and after.
+/// `sent` is told what each run did, or why it failed (tried again after
+/// [`SEND_RETRY`]); a failure never stops the watching.
 pub fn watch(
     desk: &Desk,
     mut report: impl FnMut(&Summary),
     mut failed: impl FnMut(&anyhow::Error, Duration),
+    mut sent: impl FnMut(Result<Vec<super::outbox::Sent>>),
 ) -> Result<()> {
     use notify::Watcher;
     let spool = desk.storage.spool();
@@ -497,11 +505,16 @@ pub fn watch(
         .with_context(|| format!("cannot watch {}", spool.dir().display()))?;
     const FIRST_RETRY: Duration = Duration::from_secs(1);
     let mut retry = FIRST_RETRY;
+    let sends = desk.config.mail_out.is_some();
+    let mut next_send = Instant::now();
+    let mut poked = spool.outbox_poked();
     loop {
+        let mut drained = false;
         if !spool.is_empty() {
             match drain_opened(desk, &pipeline, spool) {
                 Ok(summary) => {
                     retry = FIRST_RETRY;
+                    drained = summary.is_some();
                     summary.iter().for_each(&mut report);
                 }
                 Err(e) => {
@@ -513,11 +526,29 @@ pub fn watch(
                 }
             }
         }
+        let now_poked = spool.outbox_poked();
+        if sends && (drained || now_poked != poked || Instant::now() >= next_send) {
+            poked = now_poked;
+            let result = super::outbox::send_due(desk, None);
+            desk.storage.release();
+            next_send = Instant::now()
+                + if result.is_ok() {
+                    SEND_EVERY
+                } else {
+                    SEND_RETRY
+                };
+            sent(result);
+        }
         if rx.recv_timeout(Duration::from_secs(1)).is_ok() {
             settle_events(&rx);
         }
     }
 }
+
+/// How often `ingest spool --watch` sends the outbox with nothing else to wake it.
+pub const SEND_EVERY: Duration = Duration::from_secs(60);
+/// How soon it tries again after a run of sending failed as a whole.
+pub const SEND_RETRY: Duration = Duration::from_secs(10);
 
 /// Opens the database, drains the spool and lets go of the database again; None
 /// when another process held it past the lock wait.

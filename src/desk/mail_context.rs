@@ -4,6 +4,7 @@
 use anyhow::{Context as _, Result};
 
 use super::Desk;
+use crate::model::{Event, Ticket};
 use crate::store::Reader;
 use crate::templates::{build_context, context, Context, Parts};
 
@@ -21,29 +22,49 @@ pub fn read(
         .ticket(number)?
         .with_context(|| format!("ticket #{number} not found"))?;
     let events = store.events(number)?;
+    let linked = linked(store, &ticket)?;
+    Ok(of(desk, &ticket, &events, &linked, to, actor, message))
+}
+
+/// The linked tickets of `ticket` a context shows (the first [`context::LINKS`]
+/// that can be read).
+pub fn linked(store: &dyn Reader, ticket: &Ticket) -> Result<Vec<Ticket>> {
     let mut linked = Vec::new();
     for other in ticket.links.keys().take(context::LINKS) {
         if let Some(t) = store.ticket(*other)? {
             linked.push(t);
         }
     }
+    Ok(linked)
+}
+
+/// The context of a mail about `ticket` as read already (see [`read`]).
+pub fn of(
+    desk: &Desk,
+    ticket: &Ticket,
+    events: &[Event],
+    linked: &[Ticket],
+    to: Option<&str>,
+    actor: &str,
+    message: &str,
+) -> Context {
     let to = to
         .map(str::to_string)
         .or_else(|| ticket.requester.email.clone())
         .unwrap_or_default();
-    let recipient = context::recipient(&desk.config, &ticket, &to);
-    Ok(build_context(
+    let recipient = context::recipient(&desk.config, ticket, &to);
+    build_context(
         &desk.config,
         desk.tz(),
         Parts {
-            ticket: &ticket,
-            events: &events,
-            linked: &linked,
+            ticket,
+            events,
+            linked,
             actor,
             recipient,
             message,
         },
-    ))
+    )
 }
 
 /// [`read`] in a read of its own.

@@ -20,6 +20,7 @@ use crate::mail::compose::{self, Outgoing};
 use crate::mail::send::{self, Outcome, Transport};
 use crate::model::{Event, EventKind, OutboxEntry, OutboxState, Suppression, Ticket};
 use crate::store::Writer;
+use crate::templates::{Rendered, Templates};
 
 /// A reply's most bytes: like a comment, it is kept whole in the activity log.
 pub const REPLY_MAX: usize = super::verbs::COMMENT_MAX;
@@ -55,28 +56,59 @@ pub struct Replied {
 
 /// `ticket reply N`: `text` to the requester and followers, as the acting user.
 pub fn reply(desk: &Desk, number: u64, text: &str, queue_only: bool) -> Result<Replied> {
-    let text = super::verbs::checked_text("reply", text)?;
+    reply_with(desk, number, text, None, queue_only)
+}
+
+/// `ticket reply N [--template NAME]`: the body is template `template` (a saved
+/// reply `replies/NAME`, else the template NAME: see [`reply_template`]) with
+/// `text` as `{{message}}` (may be empty), recorded as rendered; without one, the
+/// `reply` template with `text`, recording `text`. Rendered once for every
+/// recipient, the To recipient (the requester) as `recipient`. A template error
+/// (file:line) queues nothing.
+pub fn reply_with(
+    desk: &Desk,
+    number: u64,
+    text: &str,
+    template: Option<&str>,
+    queue_only: bool,
+) -> Result<Replied> {
+    let text = match template {
+        Some(_) if text.trim().is_empty() => String::new(),
+        _ => super::verbs::checked_text("reply", text)?,
+    };
     let actor = desk.actor()?.to_string();
     let key = desk.storage.message_id_key()?;
+    let (templates, broken) = Templates::read(&desk.config);
+    let name = reply_template(&templates, template)?;
+    if let Some(e) = broken.into_iter().find(|e| e.name == name) {
+        return Err(anyhow::Error::new(e).context("the reply was not queued"));
+    }
+    let body = ReplyBody {
+        templates: &templates,
+        name: &name,
+        text: &text,
+        recorded: template.is_some(),
+    };
     // The message is built from the ticket as read here, and the write checks that
     // what it was built from has not changed meanwhile; if it has, build again.
     let mut tries = 0;
     let (updated, queued, unusable): (_, Vec<Queued>, _) = loop {
         tries += 1;
-        let (ticket, events) = desk.storage.read(|r| {
+        let (ticket, events, linked) = desk.storage.read(|r| {
             let ticket = r
                 .ticket(number)?
                 .with_context(|| format!("ticket #{number} not found"))?;
-            Ok((ticket, r.events(number)?))
+            let linked = super::mail_context::linked(r, &ticket)?;
+            Ok((ticket, r.events(number)?, linked))
         })?;
         super::roles::check(&desk.config, &actor, Action::Comment, &ticket)?;
-        let built = build_reply(desk, &actor, &ticket, &events, &text, &key)?;
+        let built = build_reply(desk, &actor, (&ticket, &events, &linked), &body, &key)?;
         desk.storage
             .mail()
             .put_all(&[(built.hash.as_str(), built.bytes.as_slice())])?;
         let change = ReplyChange {
             built: &built,
-            text: text.clone(),
+            text: built.recorded.clone(),
             key: &key,
             queued: RefCell::default(),
         };
@@ -104,6 +136,9 @@ pub fn reply(desk: &Desk, number: u64, text: &str, queue_only: bool) -> Result<R
             Err(e) => (Vec::new(), Some(format!("not sent now: {e:#}"))),
         },
     };
+    if waiting.is_some() {
+        wake_watcher(desk);
+    }
     Ok(Replied {
         updated,
         queued: ids,
@@ -114,9 +149,43 @@ pub fn reply(desk: &Desk, number: u64, text: &str, queue_only: bool) -> Result<R
     })
 }
 
+/// What a reply's body is rendered from.
+struct ReplyBody<'a> {
+    templates: &'a Templates,
+    /// The template: `reply`, a saved reply `replies/NAME`, or another.
+    name: &'a str,
+    /// What the agent wrote: `{{message}}`.
+    text: &'a str,
+    /// Whether the `reply` event records the rendered body (a named template)
+    /// rather than `text`.
+    recorded: bool,
+}
+
+/// The template a reply renders: `reply` without `--template`; with it, the saved
+/// reply `replies/NAME` when there is one, else the template NAME itself (a
+/// built-in, an override, `replies/NAME` spelt out).
+pub fn reply_template(templates: &Templates, name: Option<&str>) -> Result<String> {
+    let Some(name) = name else {
+        return Ok("reply".to_string());
+    };
+    let saved = format!("{}/{name}", crate::templates::REPLIES);
+    for candidate in [saved.as_str(), name] {
+        if templates.entry(candidate).is_some() {
+            return Ok(candidate.to_string());
+        }
+    }
+    bail!(
+        "no saved reply '{name}' ({}/{name}.hbs in the templates directory) and no template \
+         '{name}': `postdesk template list` shows them",
+        crate::templates::REPLIES
+    )
+}
+
 /// A reply's message, built and not yet recorded.
 #[derive(Debug)]
 struct BuiltReply {
+    /// What the `reply` event records.
+    recorded: String,
     /// What it was built from: the write refuses it if these changed.
     subject: String,
     service: Option<String>,
@@ -183,9 +252,8 @@ fn thread(events: &[Event]) -> Vec<String> {
 fn build_reply(
     desk: &Desk,
     actor: &str,
-    ticket: &Ticket,
-    events: &[Event],
-    text: &str,
+    (ticket, events, linked): (&Ticket, &[Event], &[Ticket]),
+    body: &ReplyBody<'_>,
     key: &[u8],
 ) -> Result<BuiltReply> {
     let number = ticket.number;
@@ -218,14 +286,40 @@ fn build_reply(
     let service_name = service.description.as_deref().unwrap_or(&service.name);
     let thread = thread(events);
     let message_id = compose::message_id(key, number, compose::domain_of(from));
-    let tag = format!("[{}{number}]", desk.config.settings.subject_prefix);
-    let body = format!(
-        "{text}\n\n-- \n{name}, {service_name}\nTicket {tag}: answer this mail to add to it.\n"
-    );
     let (to, cc) = match &ticket.requester.email {
         Some(r) if recipients.first() == Some(r) => (vec![r.clone()], recipients[1..].to_vec()),
         _ => (recipients.clone(), Vec::new()),
     };
+    let context = super::mail_context::of(
+        desk,
+        ticket,
+        events,
+        linked,
+        to.first().map(String::as_str),
+        actor,
+        body.text,
+    );
+    let rendered = body
+        .templates
+        .render(body.name, &context)
+        .map_err(|e| anyhow::Error::new(e).context("the reply was not queued"))?;
+    let rendered = Rendered {
+        subject: rendered.subject.filter(|s| !s.is_empty()),
+        ..rendered
+    };
+    let mut text = rendered.body.trim_end().to_string();
+    if text.trim().is_empty() {
+        bail!(
+            "template '{}' rendered an empty body: the reply was not queued",
+            body.name
+        );
+    }
+    let recorded = match body.recorded {
+        true => super::verbs::checked_text("reply", &text)
+            .with_context(|| format!("template '{}', rendered", body.name))?,
+        false => body.text.to_string(),
+    };
+    text.push('\n');
     let out = Outgoing {
         from_name: format!("{name} via {service_name}"),
         from_address: from.clone(),
@@ -234,17 +328,18 @@ fn build_reply(
         subject: compose::reply_subject(
             &desk.config.settings.subject_prefix,
             number,
-            &ticket.subject,
+            rendered.subject.as_deref().unwrap_or(&ticket.subject),
         ),
         message_id: message_id.clone(),
         in_reply_to: thread.last().cloned(),
         references: compose::trimmed_references(&thread),
         loop_id: desk.config.ingest.loop_id.clone(),
         automatic: false,
-        body,
+        body: text,
     };
     let bytes = compose::compose(&out).with_context(|| format!("ticket #{number}: the reply"))?;
     Ok(BuiltReply {
+        recorded,
         subject: ticket.subject.clone(),
         service: ticket.service.clone(),
         requester: ticket.requester.email.clone(),
@@ -365,6 +460,16 @@ pub fn queue(tx: &dyn Writer, entry: &OutboxEntry, key: &[u8]) -> Result<Queued>
 /// suppress`), as the write `tx` sees it: no automatic mail goes to it.
 pub fn is_suppressed(tx: &dyn Writer, address: &str) -> Result<bool> {
     Ok(tx.suppression(address)?.is_some())
+}
+
+
+/// Tells a running `ingest spool --watch` that mail was left queued, so that it
+/// sends it now rather than at its next timer: for whatever queues mail and does
+/// not send it itself.
+pub fn wake_watcher(desk: &Desk) {
+    if desk.config.mail_out.is_some() {
+        desk.storage.spool().poke_outbox();
+    }
 }
 
 /// What one hand-over to the transport came to.
@@ -586,12 +691,14 @@ fn change_entry(
 /// `outbox retry ID`: a failed (or queued) entry is due now, and its `max_age`
 /// starts again.
 pub fn retry(desk: &Desk, id: u64) -> Result<OutboxEntry> {
-    change_entry(desk, id, ("retry", "retried"), |e, at| {
+    let entry = change_entry(desk, id, ("retry", "retried"), |e, at| {
         e.state = OutboxState::Queued;
         e.queued_at = at;
         e.next_attempt = at;
         e.done_at = 0;
-    })
+    })?;
+    wake_watcher(desk);
+    Ok(entry)
 }
 
 /// `outbox drop ID`: a queued or failed entry is never sent.
@@ -791,6 +898,7 @@ mod tests {
         let desk = desk(dir.path(), "3d");
         queue(&desk, &[]);
         let built = BuiltReply {
+            recorded: "hi".into(),
             subject: "old subject".into(),
             service: None,
             requester: None,

@@ -13,6 +13,9 @@ use super::files::{unique_name, write_durably, write_durably_with};
 const WATCH_LOCK: &str = ".watch.lock";
 /// Held by the process draining the spool (see [`Spool::try_drain_lock`]).
 const DRAIN_LOCK: &str = ".drain.lock";
+/// Rewritten when mail is queued in the outbox and left there: a watcher sends it
+/// (see [`Spool::poke_outbox`]).
+const OUTBOX_POKE: &str = ".outbox";
 
 pub struct Spool {
     dir: PathBuf,
@@ -115,6 +118,34 @@ impl Spool {
             .write(true)
             .mode(crate::sharing::file_mode())
             .open(self.dir.join(name))
+    }
+
+    /// Tells a watcher (`ingest spool --watch`) that mail waits in the outbox: the
+    /// file `.outbox` is rewritten, which wakes it and changes its modification
+    /// time. Only when a watcher runs; a failure is only a later send.
+    pub fn poke_outbox(&self) {
+        if !self.is_watched() {
+            return;
+        }
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        let _ = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .mode(crate::sharing::file_mode())
+            .open(self.dir.join(OUTBOX_POKE))
+            .and_then(|mut f| f.write_all(stamp.to_string().as_bytes()));
+    }
+
+    /// What the last [`Spool::poke_outbox`] wrote (None: never poked): a watcher
+    /// sends when it changes.
+    pub fn outbox_poked(&self) -> Option<String> {
+        std::fs::read_to_string(self.dir.join(OUTBOX_POKE)).ok()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -1,5 +1,6 @@
 //! Integration tests: one test binary (faster to link) driving the real `postdesk`.
 
+mod approval_by_mail;
 mod bounces;
 mod cli_misc;
 mod common;
@@ -27,6 +28,7 @@ mod rule_checks;
 mod rule_events;
 mod rules;
 mod sample;
+mod saved_replies;
 mod scripts;
 mod senders;
 mod shared_desk;
@@ -41,5 +43,6 @@ mod ticket_list;
 mod ticket_show;
 mod time_spent;
 mod torture;
+mod watch_sends;
 mod workflow;
 mod workflow_close;

@@ -38,6 +38,11 @@ use crate::mail::mbox::MboxReader;
 /// subject when the sender is the ticket's requester, a follower or an agent.
 /// Duplicates (same Message-ID) change nothing; auto-replies, bounces and our own
 /// looping mail make no ticket; unparsable mail goes to the quarantine.
+///
+/// The requester's reply to a closed ticket whose approval is pending answers it
+/// when its first own line is `yes`/`approve` or `no`/`reject` (or `oui`, `non` and
+/// the other words README lists): as `ticket approve`, or `ticket reject` with the
+/// rest of the text as the reason. Any other reply reopens the ticket.
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct IngestArgs {
@@ -88,7 +93,10 @@ enum IngestCommand {
     /// the mail store's new packs
     Spool {
         /// Keep running: process each message as it lands in the spool. While this
-        /// runs, `postdesk ingest` deliveries only spool and exit.
+        /// runs, `postdesk ingest` deliveries only spool and exit. With a `mail_out`,
+        /// it also sends the outbox as `outbox send` does: at the start, after each
+        /// drain, as soon as a command leaves mail queued (`ticket reply
+        /// --queue-only`, `outbox retry`), and every 60 s for retries coming due
         #[arg(long)]
         watch: bool,
     },
@@ -180,6 +188,17 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
                         "ERROR: {e:#}\npostdesk: the spool is kept; trying again in {} s",
                         retry.as_secs()
                     ))
+                },
+                // The outbox, sent as `outbox send` does: its lines on stdout, a
+                // run that could not send at all on stderr; the watching goes on.
+                |sent| match sent {
+                    Ok(sent) => {
+                        let _ = super::outbox::print_sent(&sent, format);
+                    }
+                    Err(e) => output::diagnostic(format!(
+                        "ERROR: {e:#}\npostdesk: the outbox is kept; trying again in {} s",
+                        intake::SEND_RETRY.as_secs()
+                    )),
                 },
             )
         }
