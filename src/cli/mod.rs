@@ -90,6 +90,14 @@ pub struct Cli {
     #[arg(long, global = true, help_heading = GLOBAL_OPTIONS, display_order = GLOBAL_ORDER + 5)]
     pub csv_raw: bool,
 
+    /// Send no notification of this action (rules' mail and auto-replies still go)
+    #[arg(long, global = true, help_heading = GLOBAL_OPTIONS, display_order = GLOBAL_ORDER + 6)]
+    pub no_notify: bool,
+
+    /// Only queue the mail this command makes; `postdesk outbox send` (cron) sends it
+    #[arg(long, global = true, help_heading = GLOBAL_OPTIONS, display_order = GLOBAL_ORDER + 7)]
+    pub queue_only: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -155,6 +163,10 @@ pub fn run(cli: Cli) -> Result<()> {
         lock_wait: cli.lock_wait,
         format: cli.format,
         format_given: cli.format_given,
+        mail_mode: crate::desk::notify::MailMode {
+            notify: !cli.no_notify,
+            queue_only: cli.queue_only,
+        },
     };
     match cli.command {
         Command::Init(args) => init::run(args, &global),
@@ -184,6 +196,8 @@ pub struct Global {
     pub format: Format,
     /// `--format` was on the command line (not the default).
     pub format_given: bool,
+    /// `--no-notify`, `--queue-only`.
+    pub mail_mode: crate::desk::notify::MailMode,
 }
 
 impl Global {
@@ -203,6 +217,8 @@ impl Global {
                 )
             })
             .map_err(|e| anyhow::Error::new(ConfigError(e)))?;
+        let mut desk = desk;
+        desk.mail_mode = self.mail_mode;
         crate::sharing::adopt(&desk.db_path)?;
         Ok(desk)
     }

@@ -576,18 +576,26 @@ impl<'a> Pipeline<'a> {
         )?;
         self.desk.follow_sla(Some(&old), &mut t, at);
         tx.save_ticket(&t)?;
-        for kind in events {
-            tx.append_event(
-                n,
-                &Event {
-                    at,
-                    actor: actor.clone(),
-                    kind,
-                },
-            )?;
+        let events: Vec<Event> = events
+            .into_iter()
+            .map(|kind| Event {
+                at,
+                actor: actor.clone(),
+                kind,
+            })
+            .collect();
+        for event in &events {
+            tx.append_event(n, event)?;
         }
         tx.queue_message_words(n, &format!("{}\n{}", msg.subject, msg.text))?;
-        tx.append_entries(n, at, &rule_events)
+        if self.dry_run {
+            return tx.append_entries(n, at, &rule_events);
+        }
+        // Mail is only queued here: a delivery never waits on an MTA.
+        let (rule_events, _) = super::notify::rule_mail(self.desk, tx, &t, &actor, rule_events)?;
+        tx.append_entries(n, at, &rule_events)?;
+        super::notify::on_change(self.desk, tx, Some(&old), &t, &events, &actor)?;
+        Ok(())
     }
 
     fn create_ticket(
@@ -645,17 +653,30 @@ impl<'a> Pipeline<'a> {
                 ),
             });
         }
-        for kind in events {
-            tx.append_event(
-                number,
-                &Event {
-                    at,
-                    actor: actor.clone(),
-                    kind,
-                },
-            )?;
+        let events: Vec<Event> = events
+            .into_iter()
+            .map(|kind| Event {
+                at,
+                actor: actor.clone(),
+                kind,
+            })
+            .collect();
+        for event in &events {
+            tx.append_event(number, event)?;
+        }
+        if self.dry_run {
+            tx.append_entries(number, at, &rule_events)?;
+            return Ok(Created::Ticket(number));
+        }
+        // Mail is only queued here: a delivery never waits on an MTA.
+        let (mut rule_events, _) =
+            super::notify::rule_mail(self.desk, tx, &ticket, &actor, rule_events)?;
+        if let Some((event, _)) = super::notify::acknowledge(self.desk, tx, &ticket, &events, msg)?
+        {
+            rule_events.push((super::notify::AUTO_REPLY.to_string(), event));
         }
         tx.append_entries(number, at, &rule_events)?;
+        super::notify::on_change(self.desk, tx, None, &ticket, &events, &actor)?;
         Ok(Created::Ticket(number))
     }
 

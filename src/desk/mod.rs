@@ -12,6 +12,7 @@ pub mod init;
 pub mod intake;
 pub mod links;
 pub mod mail_context;
+pub mod notify;
 pub mod outbox;
 pub mod poll;
 pub mod recipients;
@@ -47,6 +48,10 @@ pub struct Desk {
     /// Read on first use: finding the system zone scans the time zone database.
     tz: std::cell::OnceCell<TimeZone>,
     rules: std::cell::OnceCell<crate::rules::RuleSet>,
+    templates: std::cell::OnceCell<crate::templates::Templates>,
+    /// What automatic mail this command queues and sends (`--no-notify`,
+    /// `--queue-only`); set by the command line.
+    pub mail_mode: notify::MailMode,
 }
 
 impl Desk {
@@ -79,6 +84,8 @@ impl Desk {
             actor: std::cell::OnceCell::new(),
             tz: std::cell::OnceCell::new(),
             rules: std::cell::OnceCell::new(),
+            templates: std::cell::OnceCell::new(),
+            mail_mode: notify::MailMode::default(),
         })
     }
 
@@ -113,6 +120,16 @@ impl Desk {
         }
         let loaded = crate::rules::RuleSet::load(&self.config)?;
         Ok(self.rules.get_or_init(|| loaded))
+    }
+
+    /// The mail templates, loaded and checked once per process.
+    pub fn templates(&self) -> Result<&crate::templates::Templates> {
+        if let Some(t) = self.templates.get() {
+            return Ok(t);
+        }
+        let loaded =
+            crate::templates::Templates::load(&self.config).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(self.templates.get_or_init(|| loaded))
     }
 
     /// Runs the rules on a ticket for its events (see [`crate::rules::eval::run`]); returns the activity-log entries

@@ -137,6 +137,14 @@ pub enum EventKind {
         message_id: String,
         reason: String,
     },
+    /// Automatic mail queued in the outbox with this change: a rule's `notify` or
+    /// `reply` (the rule is the actor) or an auto-reply; `template` rendered once
+    /// for each address of `to`, as outbox entries `outbox`.
+    Notified {
+        template: String,
+        to: Vec<String>,
+        outbox: Vec<u64>,
+    },
 }
 
 impl EventKind {
@@ -167,6 +175,7 @@ impl EventKind {
         "rejected",
         "reply",
         "mail-failed",
+        "notified",
     ];
 
     /// Stable machine name, used in JSON and CSV.
@@ -196,6 +205,7 @@ impl EventKind {
             EventKind::Rejected { .. } => "rejected",
             EventKind::Reply { .. } => "reply",
             EventKind::MailFailed { .. } => "mail-failed",
+            EventKind::Notified { .. } => "notified",
         }
     }
 
@@ -283,6 +293,9 @@ impl EventKind {
             EventKind::Reply { to, .. } => format!("replied by mail to {}", to.join(", ")),
             EventKind::MailFailed { to, reason, .. } => {
                 format!("mail to {to} was not delivered: {reason}")
+            }
+            EventKind::Notified { template, to, .. } => {
+                format!("queued mail ({template}) to {}", to.join(", "))
             }
         }
     }
@@ -416,6 +429,11 @@ mod tests {
                 message_id: text(),
                 reason: text(),
             },
+            EventKind::Notified {
+                template: text(),
+                to: vec![],
+                outbox: vec![],
+            },
         ];
         for kind in &all {
             match kind {
@@ -440,7 +458,9 @@ mod tests {
                 | EventKind::Unfollowed { .. }
                 | EventKind::Approved
                 | EventKind::Rejected { .. } => {}
-                EventKind::Reply { .. } | EventKind::MailFailed { .. } => {}
+                EventKind::Reply { .. }
+                | EventKind::MailFailed { .. }
+                | EventKind::Notified { .. } => {}
             }
         }
         all

@@ -37,9 +37,6 @@ pub struct ReplyArgs {
     /// Read the reply from this file
     #[arg(long, value_name = "FILE", group = "text")]
     file: Option<PathBuf>,
-    /// Only queue the mail; `postdesk outbox send` (cron) sends it
-    #[arg(long)]
-    queue_only: bool,
 }
 
 pub fn run(args: ReplyArgs, desk: &Desk, format: Format) -> Result<()> {
@@ -58,7 +55,7 @@ pub fn run(args: ReplyArgs, desk: &Desk, format: Format) -> Result<()> {
             REPLY_MAX,
         )?,
     };
-    let done = outbox::reply(desk, args.number, &text, args.queue_only)?;
+    let done = outbox::reply(desk, args.number, &text, desk.mail_mode.queue_only)?;
     updated::print(&done.updated, format)?;
     let number = args.number;
     let mut lines: Vec<String> = done
