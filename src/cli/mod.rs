@@ -98,6 +98,13 @@ pub struct Cli {
     #[arg(long, global = true, help_heading = GLOBAL_OPTIONS, display_order = GLOBAL_ORDER + 7)]
     pub queue_only: bool,
 
+    /// Print what would happen, and the mail it would send (headers and body); write nothing
+    ///
+    /// For the ticket actions and `ingest` (which then also changes nothing on an
+    /// IMAP server).
+    #[arg(long, global = true, help_heading = GLOBAL_OPTIONS, display_order = GLOBAL_ORDER + 8)]
+    pub dry_run: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -166,7 +173,9 @@ pub fn run(cli: Cli) -> Result<()> {
         mail_mode: crate::desk::notify::MailMode {
             notify: !cli.no_notify,
             queue_only: cli.queue_only,
+            dry_run: cli.dry_run,
         },
+        dry_run: cli.dry_run,
     };
     match cli.command {
         Command::Init(args) => init::run(args, &global),
@@ -196,8 +205,10 @@ pub struct Global {
     pub format: Format,
     /// `--format` was on the command line (not the default).
     pub format_given: bool,
-    /// `--no-notify`, `--queue-only`.
+    /// `--no-notify`, `--queue-only`, `--dry-run`.
     pub mail_mode: crate::desk::notify::MailMode,
+    /// `--dry-run`.
+    pub dry_run: bool,
 }
 
 impl Global {

@@ -52,6 +52,8 @@ pub struct Desk {
     /// What automatic mail this command queues and sends (`--no-notify`,
     /// `--queue-only`); set by the command line.
     pub mail_mode: notify::MailMode,
+    /// With `--dry-run`: the messages a rehearsed write would have queued.
+    pub previews: std::cell::RefCell<Vec<Vec<u8>>>,
 }
 
 impl Desk {
@@ -86,6 +88,7 @@ impl Desk {
             rules: std::cell::OnceCell::new(),
             templates: std::cell::OnceCell::new(),
             mail_mode: notify::MailMode::default(),
+            previews: std::cell::RefCell::default(),
         })
     }
 
@@ -120,6 +123,22 @@ impl Desk {
         }
         let loaded = crate::rules::RuleSet::load(&self.config)?;
         Ok(self.rules.get_or_init(|| loaded))
+    }
+
+    /// A write, or with `--dry-run` its rehearsal (rolled back; the messages it
+    /// would queue are kept in [`Desk::previews`]).
+    pub fn write<R>(&self, f: impl Fn(&dyn crate::store::Writer) -> Result<R>) -> Result<R> {
+        match self.mail_mode.dry_run {
+            true => {
+                // A write may run more than once: keep only the last run's messages.
+                let start = self.previews.borrow().len();
+                self.storage.rehearse(|tx| {
+                    self.previews.borrow_mut().truncate(start);
+                    f(tx)
+                })
+            }
+            false => self.storage.write(f),
+        }
     }
 
     /// The mail templates, loaded and checked once per process.

@@ -34,6 +34,9 @@ pub struct MailMode {
     pub notify: bool,
     /// Leave what was queued in the outbox (`--queue-only`, and `ingest`).
     pub queue_only: bool,
+    /// `--dry-run`: the write is rehearsed, the messages kept in
+    /// [`Desk::previews`] instead of the mail store, nothing sent.
+    pub dry_run: bool,
 }
 
 impl Default for MailMode {
@@ -41,6 +44,7 @@ impl Default for MailMode {
         MailMode {
             notify: true,
             queue_only: false,
+            dry_run: false,
         }
     }
 }
@@ -140,12 +144,17 @@ pub fn queue(
         let hash = crate::mail::parse::hash_hex(&bytes);
         built.push((to.clone(), out.message_id, hash, bytes));
     }
-    // One call for the lot: the store syncs once per call, not per message.
-    let blobs: Vec<(&str, &[u8])> = built
-        .iter()
-        .map(|(_, _, hash, bytes)| (hash.as_str(), bytes.as_slice()))
-        .collect();
-    desk.storage.mail().put_all(&blobs)?;
+    if desk.mail_mode.dry_run {
+        let mut previews = desk.previews.borrow_mut();
+        previews.extend(built.iter().map(|(_, _, _, bytes)| bytes.clone()));
+    } else {
+        // One call for the lot: the store syncs once per call, not per message.
+        let blobs: Vec<(&str, &[u8])> = built
+            .iter()
+            .map(|(_, _, hash, bytes)| (hash.as_str(), bytes.as_slice()))
+            .collect();
+        desk.storage.mail().put_all(&blobs)?;
+    }
     let mut queued = Queued::default();
     for (to, message_id, hash, _) in &built {
         // TODO(h-bounce): a VERP envelope per entry; for now the service's address.
@@ -553,7 +562,8 @@ fn utc_day(seconds: i64) -> String {
 /// `--queue-only` or there is nothing to send with. A transport that fails is
 /// not the command's error: the mail waits in the outbox; the reason is returned.
 pub fn send_after(desk: &Desk, ids: &[u64]) -> Option<String> {
-    if ids.is_empty() || desk.mail_mode.queue_only || desk.config.mail_out.is_none() {
+    let mode = desk.mail_mode;
+    if ids.is_empty() || mode.queue_only || mode.dry_run || desk.config.mail_out.is_none() {
         return None;
     }
     match super::outbox::send_due(desk, Some(ids)) {

@@ -68,9 +68,13 @@ pub fn reply(desk: &Desk, number: u64, text: &str, queue_only: bool) -> Result<R
         })?;
         super::roles::check(&desk.config, &actor, Action::Comment, &ticket)?;
         let built = build_reply(desk, &actor, &ticket, &events, &text, &key)?;
-        desk.storage
-            .mail()
-            .put_all(&[(built.hash.as_str(), built.bytes.as_slice())])?;
+        if desk.mail_mode.dry_run {
+            desk.previews.borrow_mut().push(built.bytes.clone());
+        } else {
+            desk.storage
+                .mail()
+                .put_all(&[(built.hash.as_str(), built.bytes.as_slice())])?;
+        }
         let change = ReplyChange {
             built: &built,
             text: text.clone(),
@@ -83,6 +87,9 @@ pub fn reply(desk: &Desk, number: u64, text: &str, queue_only: bool) -> Result<R
         }
     };
     let (sent, waiting) = match (&desk.config.mail_out, queue_only) {
+        (_, true) if desk.mail_mode.dry_run => {
+            (Vec::new(), Some("--dry-run: nothing written".to_string()))
+        }
         (_, true) => (Vec::new(), Some("--queue-only".to_string())),
         (None, _) => (Vec::new(), Some("no `mail_out:` in the config".to_string())),
         // The reply is recorded and queued: a transport that cannot start is

@@ -104,7 +104,7 @@ pub fn create(desk: &Desk, patch: TicketPatch, parent: Option<u64>) -> Result<Ti
     }
     let (rule_events, _) = desk.apply_rules(&[RuleEvent::Created], None, false, &mut ticket)?;
     desk.follow_sla(None, &mut ticket, at);
-    let (number, mail) = desk.storage.write(|tx| {
+    let (number, mail) = desk.write(|tx| {
         let number = tx.next_number()?;
         let mut t = ticket.clone();
         t.number = number;

@@ -65,57 +65,55 @@ pub struct Updated {
 pub fn update_ticket(desk: &Desk, number: u64, change: &dyn Change) -> Result<Updated> {
     let actor = desk.actor()?.to_string();
     let at = now();
-    desk.storage
-        .write(|tx| {
-            let old = tx
-                .ticket_for_update(number)?
-                .with_context(|| format!("ticket #{number} not found"))?;
-            roles::check(&desk.config, &actor, change.action(&old), &old)?;
-            let mut ticket = old.clone();
-            let mine = change
-                .apply(tx, &actor, &mut ticket)
-                .with_context(|| format!("ticket #{number}"))?;
-            if mine.is_empty() {
-                return Ok(Updated {
-                    ticket: old,
-                    events: Vec::new(),
-                    mail: Vec::new(),
-                    mail_note: None,
-                });
-            }
-            let fired = change.rule_events(&old, &ticket);
-            let (by_rules, _) = desk.apply_rules(&fired, None, false, &mut ticket)?;
-            let (by_rules, mut mail) =
-                super::notify::rule_mail(desk, tx, &ticket, &actor, by_rules)?;
-            ticket.updated = at;
-            desk.follow_sla(Some(&old), &mut ticket, at);
-            tx.save_ticket(&ticket)?;
-            let events: Vec<Event> = mine
-                .into_iter()
-                .map(|kind| (actor.clone(), kind))
-                .chain(by_rules)
-                .map(|(actor, kind)| Event { at, actor, kind })
-                .collect();
-            for event in &events {
-                tx.append_event(number, event)?;
-            }
-            mail.extend(super::notify::on_change(
-                desk,
-                tx,
-                Some(&old),
-                &ticket,
-                &events,
-                &actor,
-            )?);
-            Ok(Updated {
-                ticket,
-                events,
-                mail,
+    desk.write(|tx| {
+        let old = tx
+            .ticket_for_update(number)?
+            .with_context(|| format!("ticket #{number} not found"))?;
+        roles::check(&desk.config, &actor, change.action(&old), &old)?;
+        let mut ticket = old.clone();
+        let mine = change
+            .apply(tx, &actor, &mut ticket)
+            .with_context(|| format!("ticket #{number}"))?;
+        if mine.is_empty() {
+            return Ok(Updated {
+                ticket: old,
+                events: Vec::new(),
+                mail: Vec::new(),
                 mail_note: None,
-            })
+            });
+        }
+        let fired = change.rule_events(&old, &ticket);
+        let (by_rules, _) = desk.apply_rules(&fired, None, false, &mut ticket)?;
+        let (by_rules, mut mail) = super::notify::rule_mail(desk, tx, &ticket, &actor, by_rules)?;
+        ticket.updated = at;
+        desk.follow_sla(Some(&old), &mut ticket, at);
+        tx.save_ticket(&ticket)?;
+        let events: Vec<Event> = mine
+            .into_iter()
+            .map(|kind| (actor.clone(), kind))
+            .chain(by_rules)
+            .map(|(actor, kind)| Event { at, actor, kind })
+            .collect();
+        for event in &events {
+            tx.append_event(number, event)?;
+        }
+        mail.extend(super::notify::on_change(
+            desk,
+            tx,
+            Some(&old),
+            &ticket,
+            &events,
+            &actor,
+        )?);
+        Ok(Updated {
+            ticket,
+            events,
+            mail,
+            mail_note: None,
         })
-        .map(|mut updated| {
-            updated.mail_note = super::notify::send_after(desk, &updated.mail);
-            updated
-        })
+    })
+    .map(|mut updated| {
+        updated.mail_note = super::notify::send_after(desk, &updated.mail);
+        updated
+    })
 }

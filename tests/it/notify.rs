@@ -464,3 +464,45 @@ fn no_auto_reply_to_bounces_lists_no_reply_or_our_loop() {
     // Not for want of tickets: list, no-reply and robot mail made some.
     assert!(env.list(&[]).len() >= 3, "{:?}", env.list(&[]));
 }
+
+#[test]
+fn dry_run_prints_the_mail_and_writes_nothing() {
+    let env = desk();
+    let n = env
+        .create(&["--subject", "Laptop", "--no-notify"])
+        .to_string();
+    let before = env.ok(&["ticket", "show", &n, "--format", "json"]);
+    let out = env.ok(&[
+        "ticket",
+        "assign",
+        &n,
+        "bob",
+        "-m",
+        "yours\u{1b}[31m",
+        "--dry-run",
+    ]);
+    assert!(out.contains("--- mail that would be queued ---"), "{out}");
+    assert!(out.contains("To: bob@desk.example"), "{out}");
+    assert!(out.contains("Auto-Submitted: auto-generated"), "{out}");
+    assert!(
+        out.contains("Alice Agent assigned ticket [#1] to bob"),
+        "{out}"
+    );
+    assert!(!out.contains('\u{1b}'), "terminal-safe: {out:?}");
+    assert!(
+        out.contains("nothing written; 1 message would be queued"),
+        "{out}"
+    );
+    assert_eq!(env.ok(&["ticket", "show", &n, "--format", "json"]), before);
+    assert!(entries(&env).is_empty());
+    assert!(sent_to(&env).is_empty());
+    // A reply too.
+    let out = env.ok(&["ticket", "follow", &n, "ann@example.com", "--no-notify"]);
+    assert!(!out.is_empty());
+    let out = env.ok(&["ticket", "reply", &n, "-m", "Try again", "--dry-run"]);
+    assert!(
+        out.contains("Try again") && out.contains("To: ann@example.com"),
+        "{out}"
+    );
+    assert!(entries(&env).is_empty());
+}

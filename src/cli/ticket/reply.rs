@@ -55,7 +55,12 @@ pub fn run(args: ReplyArgs, desk: &Desk, format: Format) -> Result<()> {
             REPLY_MAX,
         )?,
     };
-    let done = outbox::reply(desk, args.number, &text, desk.mail_mode.queue_only)?;
+    let done = outbox::reply(
+        desk,
+        args.number,
+        &text,
+        desk.mail_mode.queue_only || desk.mail_mode.dry_run,
+    )?;
     updated::print(&done.updated, format)?;
     let number = args.number;
     let mut lines: Vec<String> = done
