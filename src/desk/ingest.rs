@@ -178,6 +178,13 @@ impl<'a> Pipeline<'a> {
         self
     }
 
+    /// Whether mail this run stores gets notifications, rules' mail and
+    /// auto-replies (queued, never sent here): not in a dry run, and not for an
+    /// archive (`ingest mbox`, `ingest maildir`), whose mail is history.
+    fn queues_mail(&self) -> bool {
+        !self.dry_run && !self.mail_dates
+    }
+
     /// Bytes: a larger message is quarantined, never parsed.
     pub fn max_message_size(&self) -> u64 {
         self.desk.config.ingest.max_message_size
@@ -588,7 +595,7 @@ impl<'a> Pipeline<'a> {
             tx.append_event(n, event)?;
         }
         tx.queue_message_words(n, &format!("{}\n{}", msg.subject, msg.text))?;
-        if self.dry_run {
+        if !self.queues_mail() {
             return tx.append_entries(n, at, &rule_events);
         }
         // Mail is only queued here: a delivery never waits on an MTA.
@@ -664,7 +671,7 @@ impl<'a> Pipeline<'a> {
         for event in &events {
             tx.append_event(number, event)?;
         }
-        if self.dry_run {
+        if !self.queues_mail() {
             tx.append_entries(number, at, &rule_events)?;
             return Ok(Created::Ticket(number));
         }
