@@ -516,14 +516,39 @@ pub struct OutboxSettings {
         deserialize_with = "duration_seconds"
     )]
     pub max_age: i64,
+    /// The bounce mailbox (`bounces@example.org`): each message's envelope sender
+    /// is `LOCAL+TOKEN@DOMAIN` of it (VERP, see `mail::verp`); none: `bounces@` the
+    /// domain of the sending service's address. The MTA must deliver
+    /// `LOCAL+anything@DOMAIN` to `postdesk ingest`.
+    #[serde(default, deserialize_with = "bounce_address")]
+    pub bounce_address: Option<String>,
 }
 
 impl Default for OutboxSettings {
     fn default() -> Self {
         OutboxSettings {
             max_age: default_outbox_max_age(),
+            bounce_address: None,
         }
     }
+}
+
+impl OutboxSettings {
+    /// The bounce mailbox of mail sent from `from` (a service's address).
+    pub fn bounce_mailbox(&self, from: &str) -> String {
+        match &self.bounce_address {
+            Some(address) => address.clone(),
+            None => format!("bounces@{}", crate::mail::compose::domain_of(from)),
+        }
+    }
+}
+
+fn bounce_address<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<String>, D::Error> {
+    let text = String::deserialize(d)?;
+    crate::mail::verp::check_mailbox(&text).map_err(serde::de::Error::custom)?;
+    Ok(Some(text.to_ascii_lowercase()))
 }
 
 fn default_outbox_max_age() -> i64 {

@@ -65,7 +65,9 @@ impl<'a> ExportTicket<'a> {
 
 fn mail_of(kind: &EventKind) -> Option<&crate::model::MailIn> {
     match kind {
-        EventKind::Mail(m) | EventKind::DeliveryProblem { mail: m, .. } => Some(m),
+        EventKind::Mail(m)
+        | EventKind::DeliveryProblem { mail: m, .. }
+        | EventKind::Bounced { mail: m, .. } => Some(m),
         _ => None,
     }
 }
@@ -254,7 +256,9 @@ pub(super) fn approval(state: &str, asked: Option<&str>, updated: &str) -> Resul
 
 fn mail_mut(kind: &mut EventKind) -> Option<&mut crate::model::MailIn> {
     match kind {
-        EventKind::Mail(m) | EventKind::DeliveryProblem { mail: m, .. } => Some(m),
+        EventKind::Mail(m)
+        | EventKind::DeliveryProblem { mail: m, .. }
+        | EventKind::Bounced { mail: m, .. } => Some(m),
         _ => None,
     }
 }

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::output::{self, Format};
 use super::Global;
+use crate::desk::bounce;
 use crate::desk::outbox::{self, Sent};
 use crate::desk::{now, Desk};
 use crate::model::when::{iso_utc, local_short};
@@ -17,7 +18,10 @@ use crate::model::{OutboxEntry, OutboxState};
 /// the change that caused it; `outbox send` (cron, every minute) sends what is
 /// due. A temporary failure is retried after 1 min, 5 min, 15 min, 1 h, then every
 /// 4 h, until `outbox.max_age` (default 3d); a permanent one, or the end of
-/// `max_age`, fails the entry and records `mail-failed` on its ticket.
+/// `max_age`, fails the entry and records `mail-failed` on its ticket. Each
+/// entry's envelope sender is its own VERP address (`bounces+o7-MAC@DOMAIN`): a
+/// bounce to it, fed to `postdesk ingest`, is recorded on the ticket, and a
+/// permanent one suppresses the address (`outbox suppressed`).
 #[derive(Debug, Subcommand)]
 pub enum OutboxCommand {
     Send(SendArgs),
@@ -25,6 +29,37 @@ pub enum OutboxCommand {
     Show(IdArgs),
     Retry(RetryArgs),
     Drop(DropArgs),
+    Suppressed(SuppressedArgs),
+    Suppress(SuppressArgs),
+    Unsuppress(UnsuppressArgs),
+}
+
+/// List the suppressed addresses: no automatic mail goes to them
+///
+/// An address is suppressed when mail to it bounced for good (a DSN with a 5.x.x
+/// status to the message's own VERP address, whose token verifies), or by an
+/// admin's `outbox suppress`. Notifications, auto-replies and rule mail are not
+/// sent to it; an explicit `ticket reply` still is, with a warning. Scripts:
+/// `--format json` prints an array of {address, since, reason, status, outbox_id,
+/// ticket, by}; `--format csv` the same columns.
+#[derive(Debug, Args)]
+pub struct SuppressedArgs {}
+
+/// Suppress an address by hand: no automatic mail to it (admins)
+#[derive(Debug, Args)]
+pub struct SuppressArgs {
+    /// The address
+    address: String,
+    /// Why (shown by `outbox suppressed`)
+    #[arg(short = 'm', long = "message", value_name = "TEXT", default_value = "")]
+    message: String,
+}
+
+/// Let automatic mail go to a suppressed address again (admins)
+#[derive(Debug, Args)]
+pub struct UnsuppressArgs {
+    /// The address (any case)
+    address: String,
 }
 
 /// Send every queued message that is due, one recipient at a time
@@ -91,6 +126,95 @@ pub fn run(cmd: OutboxCommand, global: &Global) -> Result<()> {
                 format!("outbox entry {} to {} is dropped", e.id, e.recipient),
                 format,
             )
+        }
+        OutboxCommand::Suppressed(_) => suppressed(&desk, format),
+        OutboxCommand::Suppress(args) => {
+            let s = bounce::suppress(&desk, &args.address, &args.message)?;
+            output::done(
+                format!("{} is suppressed: no automatic mail goes to it", s.address),
+                format,
+            )
+        }
+        OutboxCommand::Unsuppress(args) => {
+            let s = bounce::unsuppress(&desk, &args.address)?;
+            output::done(
+                format!("{} is no longer suppressed (was: {})", s.address, s.reason),
+                format,
+            )
+        }
+    }
+}
+
+/// A suppressed address in JSON; the names are an interface.
+#[derive(Serialize)]
+struct SuppressionJson<'a> {
+    address: &'a str,
+    since: String,
+    reason: &'a str,
+    status: &'a str,
+    outbox_id: Option<u64>,
+    ticket: Option<u64>,
+    by: &'a str,
+}
+
+const SUPPRESSION_COLUMNS: &[&str] = &[
+    "address",
+    "since",
+    "reason",
+    "status",
+    "outbox_id",
+    "ticket",
+    "by",
+];
+
+fn suppressed(desk: &Desk, format: Format) -> Result<()> {
+    let all = bounce::suppressed(desk)?;
+    let json: Vec<SuppressionJson> = all
+        .iter()
+        .map(|s| SuppressionJson {
+            address: &s.address,
+            since: iso_utc(s.at),
+            reason: &s.reason,
+            status: &s.status,
+            outbox_id: (s.outbox_id != 0).then_some(s.outbox_id),
+            ticket: (s.ticket != 0).then_some(s.ticket),
+            by: &s.by,
+        })
+        .collect();
+    let opt = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
+    match format {
+        Format::Json => output::json(&json),
+        Format::Csv => output::csv(
+            SUPPRESSION_COLUMNS,
+            json.iter().map(|s| {
+                vec![
+                    s.address.to_string(),
+                    s.since.clone(),
+                    s.reason.to_string(),
+                    s.status.to_string(),
+                    opt(s.outbox_id),
+                    opt(s.ticket),
+                    s.by.to_string(),
+                ]
+            }),
+        ),
+        Format::Table if all.is_empty() => output::line("no address is suppressed"),
+        Format::Table => {
+            let tz = desk.tz();
+            let mut table = output::table(&["address", "since", "by", "ticket", "reason"]);
+            for s in &all {
+                table.add_row([
+                    s.address.clone(),
+                    local_short(s.at, tz),
+                    s.by.clone(),
+                    match s.ticket {
+                        0 => String::new(),
+                        n => format!("#{n}"),
+                    },
+                    s.reason.clone(),
+                ]);
+            }
+            output::print_table(&table)
         }
     }
 }

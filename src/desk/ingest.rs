@@ -301,6 +301,9 @@ impl<'a> Pipeline<'a> {
                     .collect::<Vec<_>>(),
             ),
         };
+        if let Some(outcome) = self.verp_bounce(tx, msg, &key, at)? {
+            return Ok(outcome);
+        }
         if let Some(reason) = self.ignore_reason(msg) {
             if let Some(n) = self.answered_outgoing(tx, msg, &reason)? {
                 let kind = EventKind::DeliveryProblem {
@@ -323,6 +326,36 @@ impl<'a> Pipeline<'a> {
             return ignore(tx, msg, key, reason, at);
         }
         self.admit(tx, msg, key, notes, at)
+    }
+
+    /// Mail to the VERP address of one of our outbox entries, its token signed by
+    /// our key (`desk::bounce`): recorded on the entry's ticket, never a ticket nor
+    /// answered. None for any other mail (a token that does not verify included).
+    fn verp_bounce(
+        &self,
+        tx: &dyn Writer,
+        msg: &Incoming,
+        key: &str,
+        at: i64,
+    ) -> Result<Option<Outcome>> {
+        let Some(secret) = &self.message_id_key else {
+            return Ok(None);
+        };
+        let Some(id) = super::bounce::verp_entry(&self.desk.config, secret, msg) else {
+            return Ok(None);
+        };
+        let mail = self.mail_in(msg, false);
+        let Some(done) = super::bounce::record(tx, id, msg, mail, &sender_email(msg), at)? else {
+            return Ok(None);
+        };
+        tx.file_message(key, done.ticket, &msg.content)?;
+        let on = match done.ticket {
+            0 => String::new(),
+            n => format!(", recorded on #{n}"),
+        };
+        Ok(Some(Outcome::Ignored {
+            reason: format!("{}{on}", done.summary),
+        }))
     }
 
     /// Ignored mail `id` (its message `msg`, read back from the mail store) made

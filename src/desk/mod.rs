@@ -1,5 +1,6 @@
 //! The use cases. Commands build a [`Desk`] and call into these modules; nothing here prints.
 
+pub mod bounce;
 pub mod close;
 pub mod customers;
 pub mod doctor;

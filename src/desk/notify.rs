@@ -156,12 +156,16 @@ pub fn queue(
         desk.storage.mail().put_all(&blobs)?;
     }
     let mut queued = Queued::default();
+    let bounces = config.outbox.bounce_mailbox(&from);
     for (to, message_id, hash, _) in &built {
-        // TODO(h-bounce): a VERP envelope per entry; for now the service's address.
-        let mut entry = OutboxEntry::queued(ticket.number, to, &from, hash, at);
+        let mut entry = OutboxEntry::queued(ticket.number, to, &bounces, hash, at);
         entry.message_id = message_id.clone();
         entry.kind = mail.kind.to_string();
-        queued.ids.push(tx.queue_outbox(&entry)?);
+        // A VERP envelope of its own; an address suppressed meanwhile gets none.
+        let Some(id) = super::outbox::queue(tx, &entry, &key)?.id() else {
+            continue;
+        };
+        queued.ids.push(id);
         tx.record_outgoing(message_id, ticket.number)?;
         queued.to.push(to.clone());
     }
@@ -188,12 +192,13 @@ fn sender_address(desk: &Desk, ticket: &Ticket) -> Option<String> {
 }
 
 /// The one place automatic mail's recipients are filtered: each address once
-/// (any case), valid, never one of the services' own addresses, never the actor
+/// (any case), valid, not suppressed (a hard bounce, `outbox suppress`), never
+/// one of the services' own addresses, never the actor
 /// of a notification (an auto-reply or a rule's reply goes to the sender who
 /// acted).
 pub fn automatic_recipients(
     desk: &Desk,
-    _tx: &dyn Writer,
+    tx: &dyn Writer,
     actor: &str,
     kind: &str,
     addresses: &[String],
@@ -222,7 +227,9 @@ pub fn automatic_recipients(
         {
             continue;
         }
-        // suppression: h-bounce's `is_suppressed(_tx, a)` check drops in here.
+        if super::outbox::is_suppressed(tx, a)? {
+            continue;
+        }
         out.push(a.clone());
     }
     Ok(out)

@@ -18,7 +18,7 @@ use super::workflow::{update_ticket, Change, Updated};
 use super::{now, Desk};
 use crate::mail::compose::{self, Outgoing};
 use crate::mail::send::{self, Outcome, Transport};
-use crate::model::{Event, EventKind, OutboxEntry, OutboxState, Ticket};
+use crate::model::{Event, EventKind, OutboxEntry, OutboxState, Suppression, Ticket};
 use crate::store::Writer;
 
 /// A reply's most bytes: like a comment, it is kept whole in the activity log.
@@ -48,6 +48,9 @@ pub struct Replied {
     pub waiting: Option<String>,
     /// Addresses of the requester or followers that no message can carry: left out.
     pub unusable: Vec<String>,
+    /// Recipients whose address is suppressed (a hard bounce): queued all the same,
+    /// since a person asked for this reply; the caller warns.
+    pub suppressed: Vec<Suppression>,
 }
 
 /// `ticket reply N`: `text` to the requester and followers, as the acting user.
@@ -58,7 +61,7 @@ pub fn reply(desk: &Desk, number: u64, text: &str, queue_only: bool) -> Result<R
     // The message is built from the ticket as read here, and the write checks that
     // what it was built from has not changed meanwhile; if it has, build again.
     let mut tries = 0;
-    let (updated, queued, unusable) = loop {
+    let (updated, queued, unusable): (_, Vec<Queued>, _) = loop {
         tries += 1;
         let (ticket, events) = desk.storage.read(|r| {
             let ticket = r
@@ -78,6 +81,7 @@ pub fn reply(desk: &Desk, number: u64, text: &str, queue_only: bool) -> Result<R
         let change = ReplyChange {
             built: &built,
             text: text.clone(),
+            key: &key,
             queued: RefCell::default(),
         };
         match update_ticket(desk, number, &change) {
@@ -86,6 +90,14 @@ pub fn reply(desk: &Desk, number: u64, text: &str, queue_only: bool) -> Result<R
             Err(e) => return Err(e),
         }
     };
+    let ids: Vec<u64> = queued.iter().filter_map(Queued::id).collect();
+    let suppressed = queued
+        .into_iter()
+        .filter_map(|q| match q {
+            Queued::Anyway(_, s) => Some(s),
+            _ => None,
+        })
+        .collect();
     let (sent, waiting) = match (&desk.config.mail_out, queue_only) {
         (_, true) if desk.mail_mode.dry_run => {
             (Vec::new(), Some("--dry-run: nothing written".to_string()))
@@ -94,17 +106,18 @@ pub fn reply(desk: &Desk, number: u64, text: &str, queue_only: bool) -> Result<R
         (None, _) => (Vec::new(), Some("no `mail_out:` in the config".to_string())),
         // The reply is recorded and queued: a transport that cannot start is
         // reported, not an error of the command.
-        (Some(_), false) => match send_due(desk, Some(&queued)) {
+        (Some(_), false) => match send_due(desk, Some(&ids)) {
             Ok(sent) => (sent, None),
             Err(e) => (Vec::new(), Some(format!("not sent now: {e:#}"))),
         },
     };
     Ok(Replied {
         updated,
-        queued,
+        queued: ids,
         sent,
         waiting,
         unusable,
+        suppressed,
     })
 }
 
@@ -245,9 +258,8 @@ fn build_reply(
         followers: ticket.followers.iter().cloned().collect(),
         recipients,
         unusable,
-        // TODO(issue 20): a VERP bounce address (bounces+TOKEN@domain) once bounces
-        // are matched to entries; for now the service's address.
-        envelope: from.clone(),
+        // The bounce mailbox: `queue` makes it the entry's own VERP address.
+        envelope: desk.config.outbox.bounce_mailbox(from),
         message_id,
         hash: crate::mail::parse::hash_hex(&bytes),
         bytes,
@@ -257,8 +269,10 @@ fn build_reply(
 struct ReplyChange<'a> {
     built: &'a BuiltReply,
     text: String,
+    /// The key of our Message-IDs, which signs the VERP envelopes too.
+    key: &'a [u8],
     /// The entries the last run of `apply` queued (the committed one's).
-    queued: RefCell<Vec<u64>>,
+    queued: RefCell<Vec<Queued>>,
 }
 
 impl Change for ReplyChange<'_> {
@@ -281,7 +295,7 @@ impl Change for ReplyChange<'_> {
         for recipient in &b.recipients {
             let mut entry = OutboxEntry::queued(t.number, recipient, &b.envelope, &b.hash, at);
             entry.message_id = b.message_id.clone();
-            ids.push(tx.queue_outbox(&entry)?);
+            ids.push(queue(tx, &entry, self.key)?);
         }
         tx.record_outgoing(&b.message_id, t.number)?;
         // A reply that reaches the requester is the ticket's first response (once).
@@ -299,6 +313,65 @@ impl Change for ReplyChange<'_> {
             message_id: b.message_id.clone(),
         }])
     }
+}
+
+/// What [`queue`] did with one message to one recipient.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Queued {
+    /// Queued as this entry.
+    Entry(u64),
+    /// Queued as this entry although the address is suppressed: an explicit
+    /// `ticket reply`, which a person asked for (the caller warns).
+    Anyway(u64, Suppression),
+    /// Not queued: automatic mail to a suppressed address.
+    Suppressed(Suppression),
+}
+
+impl Queued {
+    /// The entry queued, if one was.
+    pub fn id(&self) -> Option<u64> {
+        match self {
+            Queued::Entry(id) | Queued::Anyway(id, _) => Some(*id),
+            Queued::Suppressed(_) => None,
+        }
+    }
+}
+
+/// The one way mail enters the outbox, in the write `tx`: `entry` (its `envelope`
+/// the bounce mailbox, `outbox.bounce_address` or `Config::outbox.bounce_mailbox`)
+/// is queued with the envelope sender made its own VERP address
+/// (`LOCAL+o<ID>-<MAC>@DOMAIN`, signed with `key`, the Message-ID key), unless it is
+/// automatic (`model::outbox::is_automatic`: every kind but `reply`) and its
+/// recipient is suppressed. Notifications, auto-replies and rule mail call this.
+pub fn queue(tx: &dyn Writer, entry: &OutboxEntry, key: &[u8]) -> Result<Queued> {
+    let suppressed = tx.suppression(&entry.recipient)?;
+    if let Some(s) = &suppressed {
+        if crate::model::outbox::is_automatic(&entry.kind) {
+            return Ok(Queued::Suppressed(s.clone()));
+        }
+    }
+    let id = tx.queue_outbox(entry)?;
+    let mut queued = entry.clone();
+    queued.id = id;
+    queued.envelope = crate::mail::verp::address(&entry.envelope, key, id)
+        .map_err(anyhow::Error::msg)
+        .with_context(|| {
+            format!(
+                "outbox entry {id} to {}: set `outbox.bounce_address` in the config",
+                entry.recipient
+            )
+        })?;
+    tx.save_outbox_entry(&queued)?;
+    Ok(match suppressed {
+        Some(s) => Queued::Anyway(id, s),
+        None => Queued::Entry(id),
+    })
+}
+
+/// Whether `address` is suppressed (a hard bounce, or an admin's `outbox
+/// suppress`), as the write `tx` sees it: no automatic mail goes to it.
+pub fn is_suppressed(tx: &dyn Writer, address: &str) -> Result<bool> {
+    Ok(tx.suppression(address)?.is_some())
 }
 
 /// What one hand-over to the transport came to.
@@ -357,6 +430,16 @@ fn send_one(
         let due = e.next_attempt <= at || (fresh && e.attempts == 0);
         if e.state != OutboxState::Queued || !due {
             return Ok(Claimed::Gone);
+        }
+        if crate::model::outbox::is_automatic(&e.kind) {
+            if let Some(s) = tx.suppression(&e.recipient)? {
+                // Suppressed after it was queued: automatic mail never goes.
+                e.state = OutboxState::Dropped;
+                e.done_at = at;
+                e.last_error = format!("not sent: {} is suppressed ({})", s.address, s.reason);
+                tx.save_outbox_entry(&e)?;
+                return Ok(Claimed::GivenUp(e));
+            }
         }
         if e.attempts > 0 && at - e.queued_at > max_age {
             // Claimed before and never recorded (a crash), and too old now.
@@ -528,6 +611,7 @@ pub fn drop_entry(desk: &Desk, id: u64) -> Result<OutboxEntry> {
 
 #[cfg(test)]
 mod tests {
+    use super::queue as queue_entry;
     use super::*;
     use crate::store::Teardown;
 
@@ -728,6 +812,7 @@ mod tests {
         let change = ReplyChange {
             built: &built,
             text: "hi".into(),
+            key: &[7; 32],
             queued: RefCell::default(),
         };
         let err = desk
@@ -753,6 +838,95 @@ mod tests {
         };
         assert!(send(&desk, &mut fake, Some(&ids)).is_empty());
         assert!(fake.given.is_empty());
+    }
+
+    fn suppress_ann(desk: &Desk) {
+        desk.storage
+            .write(|tx| {
+                tx.suppress(&Suppression {
+                    address: "ann@x".into(),
+                    at: 1,
+                    reason: "5.1.1 no such user".into(),
+                    status: "5.1.1".into(),
+                    outbox_id: 0,
+                    ticket: 0,
+                    by: "bounce".into(),
+                })
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn queue_signs_a_verp_envelope_and_keeps_automatic_mail_from_a_suppressed_address() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk(dir.path(), "3d");
+        queue(&desk, &[]);
+        suppress_ann(&desk);
+        let key = [7u8; 32];
+        let entry = |to: &str, kind: &str| {
+            let mut e = OutboxEntry::queued(1, to, "bounces@x.example", "00", 5);
+            e.kind = kind.into();
+            e
+        };
+        let done = desk
+            .storage
+            .write(|tx| {
+                Ok([
+                    queue_entry(tx, &entry("bob@x", "notify"), &key)?,
+                    queue_entry(tx, &entry("ANN@x", "notify"), &key)?,
+                    queue_entry(tx, &entry("ann@x", "reply"), &key)?,
+                    Queued::Entry(u64::from(is_suppressed(tx, "Ann@X")?)),
+                ])
+            })
+            .unwrap();
+        let Queued::Entry(bob) = done[0] else {
+            panic!("{done:?}")
+        };
+        assert!(matches!(&done[1], Queued::Suppressed(s) if s.address == "ann@x"));
+        assert!(matches!(&done[2], Queued::Anyway(_, s) if s.status == "5.1.1"));
+        assert_eq!(done[3], Queued::Entry(1), "is_suppressed");
+        let entries = desk.storage.read(|r| r.outbox(false)).unwrap();
+        assert_eq!(entries.len(), 2, "the automatic mail to ann was not queued");
+        let bob = entries.iter().find(|e| e.id == bob).unwrap();
+        assert_eq!(
+            bob.envelope,
+            crate::mail::verp::address("bounces@x.example", &key, bob.id).unwrap()
+        );
+        assert_eq!(
+            crate::mail::verp::entry_of(&bob.envelope, &["bounces"], &key),
+            Some(bob.id)
+        );
+    }
+
+    #[test]
+    fn automatic_mail_queued_before_a_suppression_is_dropped_not_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk(dir.path(), "3d");
+        let t = now();
+        let ids = queue(&desk, &[("ann@x", t, 0, t), ("bob@x", t, 0, t)]);
+        desk.storage
+            .write(|tx| {
+                for id in &ids {
+                    let mut e = tx.outbox_entry(*id)?.unwrap();
+                    e.kind = "notify".into();
+                    tx.save_outbox_entry(&e)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        suppress_ann(&desk);
+        let mut fake = Fake {
+            outcomes: vec![],
+            given: vec![],
+        };
+        let sent = send(&desk, &mut fake, None);
+        assert_eq!(fake.given, ["bob@x"]);
+        let ann = sent.iter().find(|s| s.recipient == "ann@x").unwrap();
+        assert_eq!(ann.state, OutboxState::Dropped);
+        assert!(
+            ann.error.as_deref().unwrap().contains("suppressed"),
+            "{ann:?}"
+        );
     }
 
     #[test]

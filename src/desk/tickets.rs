@@ -342,7 +342,9 @@ pub fn show(desk: &Desk, number: u64, whole_mail: bool) -> Result<(Ticket, Vec<E
     }
     if whole_mail {
         for event in &mut events {
-            if let EventKind::Mail(m) | EventKind::DeliveryProblem { mail: m, .. } = &mut event.kind
+            if let EventKind::Mail(m)
+            | EventKind::DeliveryProblem { mail: m, .. }
+            | EventKind::Bounced { mail: m, .. } = &mut event.kind
             {
                 if m.is_cut() {
                     match whole_text(desk, &TextRef::Mail(m.hash.clone())) {

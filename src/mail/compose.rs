@@ -254,15 +254,19 @@ pub fn verify_message_id(key: &[u8], id: &str) -> Option<u64> {
     else {
         return None;
     };
-    let expected = id_mac(key, signed);
-    // Compared in full whatever differs first: no timing to learn from.
-    let same = expected.len() == mac.len()
+    let same = same_mac(&id_mac(key, signed), mac);
+    same.then(|| number.parse().ok()).flatten()
+}
+
+/// Whether two MACs are the same, compared in full whatever differs first: no
+/// timing to learn from.
+pub fn same_mac(expected: &str, given: &str) -> bool {
+    expected.len() == given.len()
         && expected
             .bytes()
-            .zip(mac.bytes())
+            .zip(given.bytes())
             .fold(0u8, |d, (a, b)| d | (a ^ b))
-            == 0;
-    same.then(|| number.parse().ok()).flatten()
+            == 0
 }
 
 /// The domain of an address (`help@corp.example` -> `corp.example`).

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod classify;
 pub mod compose;
+pub mod dsn;
 pub mod files;
 pub mod fingerprint;
 pub mod html;
@@ -16,3 +17,4 @@ pub mod parse;
 pub mod quarantine;
 pub mod send;
 pub mod spool;
+pub mod verp;

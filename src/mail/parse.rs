@@ -45,6 +45,9 @@ pub struct Incoming {
     pub content_type: String,
     /// Content-Type `report-type` parameter (bounces: delivery-status).
     pub report_type: Option<String>,
+    /// The per-recipient fields of a bounce's `message/delivery-status` part, read
+    /// within bounds (`mail::dsn`); empty for other mail.
+    pub delivery_status: Vec<super::dsn::RecipientStatus>,
     /// Parts that could not be decoded, for the log.
     pub problems: Vec<String>,
     /// SHA-256 of the raw bytes, hex: the key of the mail store.
@@ -183,6 +186,12 @@ fn parse_unguarded(raw: &[u8]) -> Result<Incoming, ParseError> {
             .params
             .get("report-type")
             .map(|v| v.to_lowercase()),
+        delivery_status: match mail.ctype.mimetype.eq_ignore_ascii_case("multipart/report") {
+            true => super::dsn::report_text(&mail)
+                .map(|text| super::dsn::recipients(&text))
+                .unwrap_or_default(),
+            false => Vec::new(),
+        },
         hash: hash_hex(raw),
         content: {
             let header = |name| mail.headers.get_first_value(name).unwrap_or_default();

@@ -49,6 +49,23 @@ impl MailIn {
     }
 }
 
+/// What a bounce to an outbox entry's VERP address said (`desk::bounce`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bounce {
+    /// The entry's recipient.
+    pub recipient: String,
+    /// The DSN's `Action` (`failed`, `delayed`...), lowercase; empty if none.
+    pub action: String,
+    /// The DSN's `Status` (`5.1.1`); empty if none.
+    pub status: String,
+    /// The DSN's `Diagnostic-Code`, without its type.
+    pub diagnostic: String,
+    /// The outbox entry it answers.
+    pub outbox_id: u64,
+    /// A permanent failure: the entry failed and the address is suppressed.
+    pub permanent: bool,
+}
+
 /// What happened (stored as `store::records::EventRecord`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum EventKind {
@@ -66,6 +83,9 @@ pub enum EventKind {
     Linked { number: u64, reason: String },
     /// A bounce or auto-reply answering mail we sent about the ticket.
     DeliveryProblem { reason: String, mail: MailIn },
+    /// A delivery status notification to the VERP address of one of the ticket's
+    /// outbox entries, its token verified (`mail` is the DSN).
+    Bounced { bounce: Box<Bounce>, mail: MailIn },
     /// A rule asked for a mail (`notify` or `reply`); the mail-out code sends it.
     MailQueued {
         rule: String,
@@ -176,6 +196,7 @@ impl EventKind {
         "reply",
         "mail-failed",
         "notified",
+        "bounced",
     ];
 
     /// Stable machine name, used in JSON and CSV.
@@ -206,6 +227,7 @@ impl EventKind {
             EventKind::Reply { .. } => "reply",
             EventKind::MailFailed { .. } => "mail-failed",
             EventKind::Notified { .. } => "notified",
+            EventKind::Bounced { .. } => "bounced",
         }
     }
 
@@ -296,6 +318,26 @@ impl EventKind {
             }
             EventKind::Notified { template, to, .. } => {
                 format!("queued mail ({template}) to {}", to.join(", "))
+            }
+            EventKind::Bounced { bounce: b, .. } => {
+                let or = |s: &str, none: &'static str| match s {
+                    "" => none.to_string(),
+                    s => s.to_string(),
+                };
+                let mut line = format!(
+                    "mail to {} bounced: {} {} (outbox entry {})",
+                    b.recipient,
+                    or(&b.action, "status"),
+                    or(&b.status, "unknown"),
+                    b.outbox_id
+                );
+                if !b.diagnostic.is_empty() {
+                    line.push_str(&format!(": {}", b.diagnostic));
+                }
+                if b.permanent {
+                    line.push_str(&format!("; {} is suppressed", b.recipient));
+                }
+                line
             }
         }
     }
@@ -434,6 +476,10 @@ mod tests {
                 to: vec![],
                 outbox: vec![],
             },
+            EventKind::Bounced {
+                bounce: Box::default(),
+                mail: mail(false),
+            },
         ];
         for kind in &all {
             match kind {
@@ -460,7 +506,8 @@ mod tests {
                 | EventKind::Rejected { .. } => {}
                 EventKind::Reply { .. }
                 | EventKind::MailFailed { .. }
-                | EventKind::Notified { .. } => {}
+                | EventKind::Notified { .. }
+                | EventKind::Bounced { .. } => {}
             }
         }
         all

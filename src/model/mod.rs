@@ -14,10 +14,10 @@ pub mod time_spent;
 pub mod when;
 
 pub use approval::Approval;
-pub use event::{Attachment, Event, EventKind, MailIn};
+pub use event::{Attachment, Bounce, Event, EventKind, MailIn};
 pub use filter::{SortKey, TicketFilter};
 pub use link::LinkKind;
-pub use outbox::{OutboxEntry, OutboxState};
+pub use outbox::{OutboxEntry, OutboxState, Suppression};
 pub use sla::Sla;
 pub use ticket::{Assignee, Priority, Requester, Status, TextRef, Ticket};
 pub mod mailbox;

@@ -94,3 +94,30 @@ impl OutboxEntry {
         }
     }
 }
+
+/// An address no automatic mail goes to (`outbox suppressed`): a permanent bounce
+/// of our own mail to it (a verified VERP token), or an admin's `outbox suppress`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    /// Lowercase.
+    pub address: String,
+    /// When it was suppressed.
+    pub at: i64,
+    /// Why: the bounce's status and diagnostic, or the admin's words.
+    pub reason: String,
+    /// The DSN status (`5.1.1`), empty when suppressed by hand.
+    pub status: String,
+    /// The outbox entry that bounced (0: by hand).
+    pub outbox_id: u64,
+    /// Its ticket (0: by hand).
+    pub ticket: u64,
+    /// Who: `bounce`, or the admin's login.
+    pub by: String,
+}
+
+/// Whether mail of outbox kind `kind` is sent by the desk on its own (a
+/// notification, an auto-reply, a rule's mail) rather than a person's explicit
+/// `ticket reply`: automatic mail never goes to a suppressed address.
+pub fn is_automatic(kind: &str) -> bool {
+    kind != "reply"
+}

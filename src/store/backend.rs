@@ -12,7 +12,8 @@ use anyhow::Result;
 
 use crate::model::time_spent::Timer;
 use crate::model::{
-    Customer, Event, EventKind, Fingerprint, IgnoredMail, OutboxEntry, Ticket, TicketFilter,
+    Customer, Event, EventKind, Fingerprint, IgnoredMail, OutboxEntry, Suppression, Ticket,
+    TicketFilter,
 };
 
 pub use super::tx::MessageRecord;
@@ -88,6 +89,13 @@ pub trait Reader {
 
     /// Outbox entry `id`, if there is one.
     fn outbox_entry(&self, id: u64) -> Result<Option<OutboxEntry>>;
+
+    /// Every suppressed address ([`Writer::suppress`]), in order of address (byte
+    /// order of the lowercase address), each once.
+    fn suppressions(&self) -> Result<Vec<Suppression>>;
+
+    /// The suppression of `address`, found in any case; None if it is not suppressed.
+    fn suppression(&self, address: &str) -> Result<Option<Suppression>>;
 }
 
 /// Whether a message key was free.
@@ -216,6 +224,17 @@ pub trait Writer {
     /// Saves a changed outbox entry (state, attempts, next attempt, error); an
     /// error if there is no entry `id`.
     fn save_outbox_entry(&self, entry: &OutboxEntry) -> Result<()>;
+
+    /// The suppression of `address` as this write sees it, found in any case.
+    fn suppression(&self, address: &str) -> Result<Option<Suppression>>;
+
+    /// Suppresses `suppression.address` (kept lowercase) with this write, replacing
+    /// any suppression of it: one record per address.
+    fn suppress(&self, suppression: &Suppression) -> Result<()>;
+
+    /// Ends the suppression of `address` (any case) with this write; returns
+    /// whether it was suppressed.
+    fn unsuppress(&self, address: &str) -> Result<bool>;
 }
 
 /// The raw bytes of every message, content-addressed by SHA-256 (lowercase hex),

@@ -572,3 +572,56 @@ fn an_outbox_attempt_is_claimed_by_one_sender() {
     assert_eq!(claims.iter().filter(|c| **c).count(), 1, "{claims:?}");
     assert_eq!(b.read(|r| r.outbox_entry(id)).unwrap().unwrap().attempts, 1);
 }
+
+fn suppressed(address: &str, why: &str) -> crate::model::Suppression {
+    crate::model::Suppression {
+        address: address.to_string(),
+        at: 100,
+        reason: why.to_string(),
+        status: "5.1.1".to_string(),
+        outbox_id: 3,
+        ticket: 1,
+        by: "bounce".to_string(),
+    }
+}
+
+#[test]
+fn a_suppression_is_one_per_address_found_in_any_case_and_removed_once() {
+    let (_dir, b) = open();
+    // With its write or not at all.
+    let failed = b.write(|w| -> Result<()> {
+        w.suppress(&suppressed("lost@x", "gone"))?;
+        bail!("changed my mind")
+    });
+    assert!(failed.is_err());
+    assert!(b.read(|r| r.suppressions()).unwrap().is_empty());
+    b.write(|w| {
+        w.suppress(&suppressed("Zed@X.example", "first"))?;
+        w.suppress(&suppressed("ann@x", "ann"))?;
+        // Seen by the same write, in any case.
+        assert_eq!(w.suppression("ZED@x.EXAMPLE")?.unwrap().reason, "first");
+        w.suppress(&suppressed("zed@x.example", "again"))
+    })
+    .unwrap();
+    let all = b.read(|r| r.suppressions()).unwrap();
+    let listed: Vec<(&str, &str)> = all
+        .iter()
+        .map(|s| (s.address.as_str(), s.reason.as_str()))
+        .collect();
+    assert_eq!(listed, [("ann@x", "ann"), ("zed@x.example", "again")]);
+    let found = b.read(|r| r.suppression("ZED@X.EXAMPLE")).unwrap().unwrap();
+    assert_eq!(found, suppressed("zed@x.example", "again"));
+    assert_eq!(b.read(|r| r.suppression("bob@x")).unwrap(), None);
+    // Suppressions are not outbox entries.
+    assert!(b.read(|r| r.outbox(false)).unwrap().is_empty());
+    let removed: Vec<bool> = std::thread::scope(|s| {
+        let b = &b;
+        let workers: Vec<_> = (0..THREADS)
+            .map(|_| s.spawn(move || b.write(|w| w.unsuppress("Ann@X")).unwrap()))
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    assert_eq!(removed.iter().filter(|r| **r).count(), 1, "{removed:?}");
+    assert_eq!(b.read(|r| r.suppression("ann@x")).unwrap(), None);
+    assert_eq!(b.read(|r| r.suppressions()).unwrap().len(), 1);
+}

@@ -11,7 +11,7 @@
 //! `message_buckets` (Message-ID -> ticket number, 0 for ignored mail, in 4,096
 //! buckets; see [`packed`]), `customer_records` (address -> customer),
 //! `ignored_mail` (id -> ignored mail record) and `imap` (account \0 mailbox ->
-//! UIDVALIDITY, last UID) and `outbox` (outgoing mail, see [`outbox`]). Values are [`records`], never the model types.
+//! UIDVALIDITY, last UID) and `outbox` (outgoing mail and suppressed addresses, see [`outbox`]). Values are [`records`], never the model types.
 //! Every command's writes go through one [`Store::transact`] call and [`Store::flush`].
 
 mod backend;
@@ -281,6 +281,14 @@ impl Reader for Store {
 
     fn outbox_entry(&self, id: u64) -> Result<Option<crate::model::OutboxEntry>> {
         Store::outbox_entry(self, id)
+    }
+
+    fn suppressions(&self) -> Result<Vec<crate::model::Suppression>> {
+        Store::suppressions(self)
+    }
+
+    fn suppression(&self, address: &str) -> Result<Option<crate::model::Suppression>> {
+        Store::suppression(self, address)
     }
 }
 

@@ -2,17 +2,30 @@
 //! [`OutboxRecord`], `q` ++ id -> nothing for each entry still queued, so that
 //! `outbox send` reads only what waits however many were sent before, and `n` ->
 //! the next ID (u64 BE), moved in the write that queues: IDs are small and dense,
-//! for people to type (sled's `generate_id` jumps by a million at each open).
+//! for people to type (sled's `generate_id` jumps by a million at each open),
+//! and `s` ++ lowercase address -> a [`SuppressionRecord`] for each suppressed
+//! address.
 
 use anyhow::{bail, Result};
 
-use super::records::{self, OutboxRecord};
+use super::records::{self, OutboxRecord, SuppressionRecord};
 use super::{Store, Tx};
-use crate::model::{OutboxEntry, OutboxState};
+use crate::model::{OutboxEntry, OutboxState, Suppression};
 
 const RECORD: u8 = b'r';
 const QUEUED: u8 = b'q';
 const NEXT_ID: &[u8] = b"n";
+const SUPPRESSED: u8 = b's';
+
+fn suppression_key(address: &str) -> Vec<u8> {
+    [&[SUPPRESSED][..], address.trim().to_lowercase().as_bytes()].concat()
+}
+
+fn decode_suppression(bytes: &[u8], address: &str) -> Result<Suppression> {
+    let record: SuppressionRecord =
+        records::decode(bytes, || format!("suppressed address {address}"))?;
+    Ok(record.into())
+}
 
 fn key(kind: u8, id: u64) -> [u8; 9] {
     let mut key = [kind; 9];
@@ -53,6 +66,25 @@ impl Tx<'_> {
         self.put_outbox(entry)
     }
 
+    pub(super) fn suppression(&self, address: &str) -> Result<Option<Suppression>> {
+        self.outbox
+            .get(suppression_key(address))?
+            .map(|v| decode_suppression(&v, address))
+            .transpose()
+    }
+
+    pub(super) fn suppress(&self, suppression: &Suppression) -> Result<()> {
+        let mut record = SuppressionRecord::from(suppression);
+        record.address = suppression.address.trim().to_lowercase();
+        self.outbox
+            .insert(suppression_key(&record.address), records::encode(&record)?)?;
+        Ok(())
+    }
+
+    pub(super) fn unsuppress(&self, address: &str) -> Result<bool> {
+        Ok(self.outbox.remove(suppression_key(address))?.is_some())
+    }
+
     fn put_outbox(&self, entry: &OutboxEntry) -> Result<()> {
         let bytes = records::encode(&OutboxRecord::from(entry))?;
         self.outbox.insert(&key(RECORD, entry.id), bytes)?;
@@ -87,6 +119,24 @@ impl Store {
         self.outbox
             .get(key(RECORD, id))?
             .map(|v| decode(&v, id))
+            .transpose()
+    }
+
+    /// Every suppressed address, in order of address.
+    pub(super) fn suppressions(&self) -> Result<Vec<Suppression>> {
+        self.outbox
+            .scan_prefix([SUPPRESSED])
+            .map(|item| {
+                let (k, v) = item?;
+                decode_suppression(&v, &String::from_utf8_lossy(&k[1..]))
+            })
+            .collect()
+    }
+
+    pub(super) fn suppression(&self, address: &str) -> Result<Option<Suppression>> {
+        self.outbox
+            .get(suppression_key(address))?
+            .map(|v| decode_suppression(&v, address))
             .transpose()
     }
 }

@@ -15,8 +15,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Approval, Assignee, Attachment, Customer, Event, EventKind, IgnoredMail, LinkKind, MailIn,
-    OutboxEntry, OutboxState, Requester, Sla, TextRef, Ticket,
+    Approval, Assignee, Attachment, Bounce, Customer, Event, EventKind, IgnoredMail, LinkKind,
+    MailIn, OutboxEntry, OutboxState, Requester, Sla, Suppression, TextRef, Ticket,
 };
 
 /// The format byte of a MessagePack map record.
@@ -426,9 +426,54 @@ pub enum EventKindRecord {
         #[serde(default)]
         outbox: Vec<u64>,
     },
+    Bounced {
+        #[serde(default)]
+        bounce: BounceRecord,
+        mail: MailRecord,
+    },
     /// A kind of a newer postdesk: never written, skipped when read.
     #[serde(other)]
     Newer,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BounceRecord {
+    pub recipient: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub action: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub status: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub diagnostic: String,
+    pub outbox_id: u64,
+    pub permanent: bool,
+}
+
+impl From<&Bounce> for BounceRecord {
+    fn from(b: &Bounce) -> Self {
+        BounceRecord {
+            recipient: b.recipient.clone(),
+            action: b.action.clone(),
+            status: b.status.clone(),
+            diagnostic: b.diagnostic.clone(),
+            outbox_id: b.outbox_id,
+            permanent: b.permanent,
+        }
+    }
+}
+
+impl From<BounceRecord> for Bounce {
+    fn from(b: BounceRecord) -> Self {
+        Bounce {
+            recipient: b.recipient,
+            action: b.action,
+            status: b.status,
+            diagnostic: b.diagnostic,
+            outbox_id: b.outbox_id,
+            permanent: b.permanent,
+        }
+    }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -517,6 +562,10 @@ impl From<&Event> for EventRecord {
             },
             EventKind::DeliveryProblem { reason, mail } => EventKindRecord::DeliveryProblem {
                 reason: reason.clone(),
+                mail: mail.into(),
+            },
+            EventKind::Bounced { bounce, mail } => EventKindRecord::Bounced {
+                bounce: bounce.as_ref().into(),
                 mail: mail.into(),
             },
             EventKind::MailQueued {
@@ -636,6 +685,10 @@ impl EventRecord {
             EventKindRecord::Linked { number, reason } => EventKind::Linked { number, reason },
             EventKindRecord::DeliveryProblem { reason, mail } => EventKind::DeliveryProblem {
                 reason,
+                mail: mail.into(),
+            },
+            EventKindRecord::Bounced { bounce, mail } => EventKind::Bounced {
+                bounce: Box::new(bounce.into()),
                 mail: mail.into(),
             },
             EventKindRecord::MailQueued {
@@ -867,6 +920,50 @@ impl From<OutboxRecord> for OutboxEntry {
     }
 }
 
+/// A suppressed address (`model::Suppression`), in the `outbox` tree.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SuppressionRecord {
+    pub address: String,
+    pub at: i64,
+    pub reason: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub status: String,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub outbox_id: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub ticket: u64,
+    pub by: String,
+}
+
+impl From<&Suppression> for SuppressionRecord {
+    fn from(s: &Suppression) -> Self {
+        SuppressionRecord {
+            address: s.address.clone(),
+            at: s.at,
+            reason: s.reason.clone(),
+            status: s.status.clone(),
+            outbox_id: s.outbox_id,
+            ticket: s.ticket,
+            by: s.by.clone(),
+        }
+    }
+}
+
+impl From<SuppressionRecord> for Suppression {
+    fn from(r: SuppressionRecord) -> Self {
+        Suppression {
+            address: r.address,
+            at: r.at,
+            reason: r.reason,
+            status: r.status,
+            outbox_id: r.outbox_id,
+            ticket: r.ticket,
+            by: r.by,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1059,6 +1156,26 @@ mod tests {
                 to: "ann@example.com".into(),
                 message_id: "ticket.4.1.2@corp.example".into(),
                 reason: "550 no such user".into(),
+            },
+            EventKind::Bounced {
+                bounce: Box::new(Bounce {
+                    recipient: "ann@example.com".into(),
+                    action: "failed".into(),
+                    status: "5.1.1".into(),
+                    diagnostic: "mailbox unavailable".into(),
+                    outbox_id: 7,
+                    permanent: true,
+                }),
+                mail: MailIn {
+                    message_id: "dsn@mx".into(),
+                    from: "MAILER-DAEMON@mx".into(),
+                    subject: "Undelivered Mail".into(),
+                    text: "sorry".into(),
+                    text_size: 5,
+                    hash: "ab".into(),
+                    attachments: vec![],
+                    agent: false,
+                },
             },
         ] {
             let event = Event {

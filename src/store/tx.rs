@@ -641,6 +641,18 @@ impl Writer for Tx<'_> {
         Ok(())
     }
 
+    fn suppression(&self, address: &str) -> Result<Option<crate::model::Suppression>> {
+        Tx::suppression(self, address)
+    }
+
+    fn suppress(&self, suppression: &crate::model::Suppression) -> Result<()> {
+        Tx::suppress(self, suppression)
+    }
+
+    fn unsuppress(&self, address: &str) -> Result<bool> {
+        Tx::unsuppress(self, address)
+    }
+
     fn set_running_timer(&self, login: &str, timer: Option<&Timer>) -> Result<()> {
         let key = records::timer_key(login);
         match timer {

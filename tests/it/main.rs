@@ -1,5 +1,6 @@
 //! Integration tests: one test binary (faster to link) driving the real `postdesk`.
 
+mod bounces;
 mod cli_misc;
 mod common;
 mod config_errors;

@@ -506,3 +506,24 @@ fn dry_run_prints_the_mail_and_writes_nothing() {
     );
     assert!(entries(&env).is_empty());
 }
+
+#[test]
+fn a_suppressed_address_gets_no_automatic_mail() {
+    let env = desk();
+    env.ok(&[
+        "outbox",
+        "suppress",
+        "ann@example.com",
+        "-m",
+        "asked us to stop",
+    ]);
+    env.ok(&["outbox", "suppress", "bob@desk.example"]);
+    env.deliver(&mail(
+        "Ann Customer <ann@example.com>",
+        "Printer jams",
+        "s1@example.com",
+        "",
+    ));
+    assert!(to_of(&env, "auto-reply").is_empty());
+    assert_eq!(to_of(&env, "notification"), ["alice@desk.example"]);
+}

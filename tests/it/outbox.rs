@@ -17,14 +17,11 @@ fn desk() -> Env {
 /// Without notifications and auto-replies (tests/it/notify.rs has those): only
 /// the replies these tests send are in the outbox.
 fn no_guests() -> String {
-    CONFIG
-        .replace("Alice Agent", "Zoë Ågent")
-        .replace("    guests: [boss@corp.example]\n", "")
-        .replace(
-            "@desk.example",
-            "@desk.example, monitoring: { service: never, held: never }",
-        )
-        .replace("users:\n", "auto_reply: { enabled: false }\nusers:\n")
+    crate::common::quiet(
+        &CONFIG
+            .replace("Alice Agent", "Zoë Ågent")
+            .replace("    guests: [boss@corp.example]\n", ""),
+    )
 }
 
 fn mail(from: &str, subject: &str, id: &str, extra: &str, body: &str) -> String {

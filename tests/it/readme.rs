@@ -145,7 +145,7 @@ fn config_bullet(key: &str) -> String {
 #[test]
 fn readme_configuration_names_every_config_key() {
     use postdesk::config::*;
-    let sections: [(&str, Vec<&str>); 17] = [
+    let sections: [(&str, Vec<&str>); 18] = [
         ("settings", keys_of::<Settings>()),
         ("users", keys_of::<User>()),
         ("users", keys_of::<Group>()),
@@ -163,6 +163,7 @@ fn readme_configuration_names_every_config_key() {
         ("users", keys_of::<Monitoring>()),
         ("users", keys_of::<MonitoringOverride>()),
         ("auto_reply", keys_of::<AutoReplySettings>()),
+        ("outbox", keys_of::<OutboxSettings>()),
     ];
     let mut missing = Vec::new();
     for (bullet, keys) in &sections {

@@ -21,7 +21,9 @@ use crate::model::OutboxState;
 /// the ticket (`reply`) and queued in the outbox with the change, then sent at
 /// once through `mail_out` unless --queue-only (or no `mail_out`: it waits for
 /// `postdesk outbox send`). Whoever may comment may reply: any user of the config.
-/// Internal comments are never sent.
+/// Internal comments are never sent. A recipient whose address is suppressed (it
+/// bounced for good: `postdesk outbox suppressed`) still gets the reply, since you
+/// asked for it, with a warning; automatic mail to it is never sent.
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("text").required(true))]
 pub struct ReplyArgs {
@@ -68,6 +70,13 @@ pub fn run(args: ReplyArgs, desk: &Desk, format: Format) -> Result<()> {
         .iter()
         .map(|a| format!("#{number}: left out {a}: not an address a message can carry"))
         .collect();
+    lines.extend(done.suppressed.iter().map(|s| {
+        format!(
+            "#{number}: warning: {} is suppressed ({}); queued all the same, since you \
+             asked: `postdesk outbox unsuppress {}` ends it",
+            s.address, s.reason, s.address
+        )
+    }));
     if let Some(why) = &done.waiting {
         lines.push(format!(
             "#{number}: {} queued ({why}): `postdesk outbox send` sends it",

@@ -72,6 +72,9 @@ pub struct EventJson<'a> {
     pub link_kind: Option<LinkKind>,
     /// For `time-spent` events: `{minutes, billable, date, note}`.
     pub time_spent: Option<TimeSpentJson<'a>>,
+    /// For `bounced` events: `{recipient, action, status, diagnostic, outbox_id,
+    /// permanent}`.
+    pub bounce: Option<&'a crate::model::Bounce>,
     /// What a person wrote with the event: a `comment`, the comment of `assigned`,
     /// the question of `info-requested`.
     pub comment: Option<&'a str>,
@@ -137,7 +140,9 @@ impl<'a> EventJson<'a> {
             _ => (None, None, None),
         };
         let mail = match &e.kind {
-            EventKind::Mail(m) | EventKind::DeliveryProblem { mail: m, .. } => Some(m),
+            EventKind::Mail(m)
+            | EventKind::DeliveryProblem { mail: m, .. }
+            | EventKind::Bounced { mail: m, .. } => Some(m),
             _ => None,
         };
         let (link, link_kind) = match &e.kind {
@@ -170,6 +175,10 @@ impl<'a> EventJson<'a> {
                     date,
                     note,
                 }),
+                _ => None,
+            },
+            bounce: match &e.kind {
+                EventKind::Bounced { bounce, .. } => Some(bounce.as_ref()),
                 _ => None,
             },
             comment: e.kind.comment(),
