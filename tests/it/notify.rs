@@ -527,3 +527,46 @@ fn a_suppressed_address_gets_no_automatic_mail() {
     assert!(to_of(&env, "auto-reply").is_empty());
     assert_eq!(to_of(&env, "notification"), ["alice@desk.example"]);
 }
+
+/// One notification through a real Postfix (its sendmail): delivered to the
+/// assignee with the automatic headers, from the service, with a VERP envelope.
+#[test]
+fn an_assignment_notice_reaches_the_assignee_through_postfix() {
+    use crate::postfix::{header, Postfix, SENDMAIL};
+    let postfix = Postfix::start();
+    let config = CONFIG
+        .replace("bob@desk.example", "bob@customer.test")
+        .replace(
+            "mail_out: { transport: maildir, path: sent }",
+            &format!(
+                "mail_out: {{transport: sendmail, command: {SENDMAIL}, args: [-C, {}]}}\noutbox: {{bounce_address: bounces@desk.test}}",
+                postfix.etc().display()
+            ),
+        );
+    let env = Env::with_config(&config);
+    let n = env
+        .create(&["--subject", "Laptop", "--no-notify"])
+        .to_string();
+    let out = env.ok(&["ticket", "assign", &n, "bob"]);
+    assert!(out.contains("assigned the ticket to bob"), "{out}");
+    let raw = postfix.delivered("customer.test/bob", 1);
+    let m = mailparse::parse_mail(&raw[0]).unwrap();
+    assert_eq!(header(&m, "Delivered-To"), "bob@customer.test");
+    assert!(
+        header(&m, "Return-Path").starts_with("<bounces+o"),
+        "{}",
+        header(&m, "Return-Path")
+    );
+    assert_eq!(header(&m, "From"), "it <help@corp.example>");
+    assert_eq!(header(&m, "Subject"), "[#1] Assigned to bob: Laptop");
+    assert_eq!(header(&m, "Auto-Submitted"), "auto-generated");
+    assert_eq!(header(&m, "Precedence"), "bulk");
+    assert_eq!(header(&m, "X-Auto-Response-Suppress"), "All");
+    assert_eq!(header(&m, "X-Loop"), "postdesk");
+    let body = m.get_body().unwrap();
+    assert!(
+        body.contains("Alice Agent assigned ticket [#1] to bob"),
+        "{body}"
+    );
+    assert!(entries(&env).iter().all(|(_, _, s)| s == "sent"));
+}
