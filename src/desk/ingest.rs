@@ -249,11 +249,14 @@ impl<'a> Pipeline<'a> {
                 }
             }
         }
-        if !self.dry_run {
-            let to_store: Vec<(&str, &[u8])> = parsed
-                .iter()
-                .map(|(_, m, body)| (m.hash.as_str(), *body))
-                .collect();
+        let to_store: Vec<(&str, &[u8])> = parsed
+            .iter()
+            .map(|(_, m, body)| (m.hash.as_str(), *body))
+            .collect();
+        // Mail that may queue automatic mail stores its bytes with that mail's, in
+        // one call inside the write (before it commits): one file sync, not two.
+        let together = self.queues_mail() && self.desk.config.mail_out.is_some();
+        if !self.dry_run && !together {
             self.desk.storage.mail().put_all(&to_store)?;
         }
         let at = now();
@@ -261,13 +264,27 @@ impl<'a> Pipeline<'a> {
             if self.importing {
                 tx.defer_words();
             }
+            if together {
+                *self.desk.pending_mail.borrow_mut() = Some(Vec::new());
+            }
             let outcomes = parsed
                 .iter()
                 .map(|(_, msg, _)| match self.mail_dates {
                     true => self.decide(tx, msg, archive_time(msg.date, at)),
                     false => self.decide(tx, msg, at),
                 })
-                .collect::<Result<Vec<_>>>()?;
+                .collect::<Result<Vec<_>>>();
+            if together {
+                let outgoing = self.desk.pending_mail.borrow_mut().take();
+                let outcomes = outcomes?;
+                let outgoing = outgoing.unwrap_or_default();
+                let mut all = to_store.clone();
+                all.extend(outgoing.iter().map(|(h, b)| (h.as_str(), b.as_slice())));
+                self.desk.storage.mail().put_all(&all)?;
+                also(tx)?;
+                return Ok(outcomes);
+            }
+            let outcomes = outcomes?;
             also(tx)?;
             Ok(outcomes)
         };

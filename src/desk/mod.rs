@@ -55,6 +55,10 @@ pub struct Desk {
     pub mail_mode: notify::MailMode,
     /// With `--dry-run`: the messages a rehearsed write would have queued.
     pub previews: std::cell::RefCell<Vec<Vec<u8>>>,
+    /// When Some, the write in progress stores its outgoing messages' bytes itself,
+    /// with its incoming mail, in one `put_all` before it commits (a delivery: one
+    /// file sync): [`notify::queue`] leaves them here instead of storing them.
+    pub pending_mail: std::cell::RefCell<Option<PendingMail>>,
 }
 
 impl Desk {
@@ -90,6 +94,7 @@ impl Desk {
             templates: std::cell::OnceCell::new(),
             mail_mode: notify::MailMode::default(),
             previews: std::cell::RefCell::default(),
+            pending_mail: std::cell::RefCell::default(),
         })
     }
 
@@ -204,6 +209,9 @@ impl Desk {
         })
     }
 }
+
+/// Outgoing messages a write stores itself: (sha256 hex, bytes).
+pub type PendingMail = Vec<(String, Vec<u8>)>;
 
 /// Activity-log entries made by rules: (actor such as `rule 'name'`, what).
 pub type RuleEntries = Vec<(String, crate::model::EventKind)>;

@@ -147,6 +147,13 @@ pub fn queue(
     if desk.mail_mode.dry_run {
         let mut previews = desk.previews.borrow_mut();
         previews.extend(built.iter().map(|(_, _, _, bytes)| bytes.clone()));
+    } else if let Some(pending) = desk.pending_mail.borrow_mut().as_mut() {
+        // The write stores them with its incoming mail before it commits.
+        pending.extend(
+            built
+                .iter()
+                .map(|(_, _, hash, bytes)| (hash.clone(), bytes.clone())),
+        );
     } else {
         // One call for the lot: the store syncs once per call, not per message.
         let blobs: Vec<(&str, &[u8])> = built
