@@ -633,17 +633,7 @@ impl<'a> Pipeline<'a> {
         )?;
         self.desk.follow_sla(Some(&old), &mut t, at);
         tx.save_ticket(&t)?;
-        let events: Vec<Event> = events
-            .into_iter()
-            .map(|kind| Event {
-                at,
-                actor: actor.clone(),
-                kind,
-            })
-            .collect();
-        for event in &events {
-            tx.append_event(n, event)?;
-        }
+        let events = append_all(tx, n, at, &actor, events)?;
         tx.queue_message_words(n, &format!("{}\n{}", msg.subject, msg.text))?;
         if !self.queues_mail() {
             return tx.append_entries(n, at, &rule_events);
@@ -710,17 +700,7 @@ impl<'a> Pipeline<'a> {
                 ),
             });
         }
-        let events: Vec<Event> = events
-            .into_iter()
-            .map(|kind| Event {
-                at,
-                actor: actor.clone(),
-                kind,
-            })
-            .collect();
-        for event in &events {
-            tx.append_event(number, event)?;
-        }
+        let events = append_all(tx, number, at, &actor, events)?;
         if !self.queues_mail() {
             tx.append_entries(number, at, &rule_events)?;
             return Ok(Created::Ticket(number));
@@ -986,6 +966,28 @@ fn link_back(
 }
 
 /// The requester or a follower: people on the ticket, who may write to it by mail.
+/// Appends `kinds` to ticket `number`'s log, by `actor` at `at`; returns the events.
+fn append_all(
+    tx: &dyn Writer,
+    number: u64,
+    at: i64,
+    actor: &str,
+    kinds: Vec<EventKind>,
+) -> Result<Vec<Event>> {
+    let events: Vec<Event> = kinds
+        .into_iter()
+        .map(|kind| Event {
+            at,
+            actor: actor.to_string(),
+            kind,
+        })
+        .collect();
+    for event in &events {
+        tx.append_event(number, event)?;
+    }
+    Ok(events)
+}
+
 fn is_participant(ticket: &Ticket, email: &str) -> bool {
     ticket
         .requester
