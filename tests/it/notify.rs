@@ -130,6 +130,20 @@ fn sent_to(env: &Env) -> Vec<String> {
     sent(env).into_iter().map(|s| s.to).collect()
 }
 
+/// Exactly one message was sent, to `to`, its subject containing `subject`; the
+/// Maildir is emptied for the next step.
+fn only_one(env: &Env, to: &str, subject: &str) {
+    let all = sent(env);
+    assert_eq!(sent_to(env), [to]);
+    assert!(all[0].subject.contains(subject), "{}", all[0].subject);
+    clear_sent(env);
+}
+
+/// The messages sent to `to`.
+fn sent_only_to(env: &Env, to: &str) -> Vec<Sent> {
+    sent(env).into_iter().filter(|m| m.to == to).collect()
+}
+
 fn clear_sent(env: &Env) {
     let _ = std::fs::remove_dir_all(env.path().join("sent"));
 }
@@ -239,14 +253,7 @@ fn assignment_release_transfer_and_reopen_reach_whom_the_issue_says() {
         .to_string();
     // Assigned to bob: bob only (alice acts).
     env.ok(&["ticket", "assign", &n, "bob"]);
-    let all = sent(&env);
-    assert_eq!(sent_to(&env), ["bob@desk.example"]);
-    assert!(
-        all[0].subject.contains("Assigned to bob"),
-        "{}",
-        all[0].subject
-    );
-    clear_sent(&env);
+    only_one(&env, "bob@desk.example", "Assigned to bob");
     // Assigned by bob to @support: each member but bob; alice (manager and
     // member) once.
     env.ok(&["ticket", "assign", &n, "@support", "--as", "bob"]);
@@ -255,20 +262,10 @@ fn assignment_release_transfer_and_reopen_reach_whom_the_issue_says() {
     // bob takes it, then releases it: the managers (alice) hear of the release.
     env.ok(&["ticket", "take", &n, "--as", "bob", "--no-notify"]);
     env.ok(&["ticket", "release", &n, "--as", "bob"]);
-    let all = sent(&env);
-    assert_eq!(sent_to(&env), ["alice@desk.example"]);
-    assert!(all[0].subject.contains("Released"), "{}", all[0].subject);
-    clear_sent(&env);
+    only_one(&env, "alice@desk.example", "Released");
     // Transferred to finance: its manager dave.
     env.ok(&["ticket", "transfer", &n, "finance"]);
-    let all = sent(&env);
-    assert_eq!(sent_to(&env), ["dave@desk.example"]);
-    assert!(
-        all[0].subject.contains("Transferred to finance"),
-        "{}",
-        all[0].subject
-    );
-    clear_sent(&env);
+    only_one(&env, "dave@desk.example", "Transferred to finance");
     // dave hears of every action in finance: a comment by alice.
     env.ok(&["ticket", "comment", &n, "-m", "looking"]);
     assert_eq!(sent_to(&env), ["dave@desk.example"]);
@@ -305,10 +302,7 @@ fn an_invitation_carries_the_inviters_message_and_closing_asks_the_requester() {
         "-m",
         "Please have a look",
     ]);
-    let cy: Vec<Sent> = sent(&env)
-        .into_iter()
-        .filter(|m| m.to == "cy@example.com")
-        .collect();
+    let cy = sent_only_to(&env, "cy@example.com");
     assert_eq!(cy.len(), 1);
     assert!(cy[0].body.contains("Please have a look"), "{}", cy[0].body);
     assert!(
@@ -318,10 +312,7 @@ fn an_invitation_carries_the_inviters_message_and_closing_asks_the_requester() {
     );
     clear_sent(&env);
     env.ok(&["ticket", "close", "1", "-m", "SECRET closing note"]);
-    let ann: Vec<Sent> = sent(&env)
-        .into_iter()
-        .filter(|m| m.to == "ann@example.com")
-        .collect();
+    let ann = sent_only_to(&env, "ann@example.com");
     assert_eq!(ann.len(), 1);
     assert!(
         ann[0].subject.contains("Closed: Printer jams"),
@@ -387,10 +378,7 @@ fn rules_notify_and_reply_send_through_the_outbox() {
         .collect();
     assert_eq!(notified, ["notified", "notified"]);
     env.ok(&["outbox", "send"]);
-    let dave: Vec<Sent> = sent(&env)
-        .into_iter()
-        .filter(|m| m.to == "dave@desk.example")
-        .collect();
+    let dave = sent_only_to(&env, "dave@desk.example");
     assert_eq!(dave.len(), 1);
     assert!(
         dave[0].body.contains("needs your attention"),
