@@ -50,6 +50,9 @@ pub struct Config {
     /// Working hours and holidays that services' service levels count in.
     #[serde(default)]
     pub calendars: Vec<CalendarDef>,
+    /// Automatic replies (template `acknowledge`) to mail that opens a ticket.
+    #[serde(default)]
+    pub auto_reply: AutoReplySettings,
     /// Where the file was read from; relative paths inside it are relative to its directory.
     #[serde(skip)]
     pub path: PathBuf,
@@ -110,6 +113,117 @@ pub struct User {
     /// The Unix login that is this user, when it differs from `login`.
     #[serde(default)]
     pub unix_login: Option<String>,
+    /// Which tickets' news this user gets by mail (see [`Monitoring`]).
+    #[serde(default)]
+    pub monitoring: Monitoring,
+}
+
+/// How much a user hears of a kind of ticket: `never`, `creation` (a new ticket,
+/// or one transferred in), or `always` (every action by someone else).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Never,
+    Creation,
+    Always,
+}
+
+/// A user's `monitoring:`: the level for each kind of ticket, and per-service
+/// overrides. Default: `creation` for the services they manage, `never` for their
+/// categories, `always` for what they hold.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Monitoring {
+    /// Any ticket of a service the user manages.
+    #[serde(default = "level_creation")]
+    pub service: Level,
+    /// Tickets whose category is one of `my_categories`.
+    #[serde(default = "level_never")]
+    pub categories: Level,
+    /// Tickets the user holds (assigned to them, or to a group they are in).
+    #[serde(default = "level_always")]
+    pub held: Level,
+    /// The categories `categories` is about (names, as in `services[].categories`).
+    #[serde(default)]
+    pub my_categories: Vec<String>,
+    /// Levels for one service, by its name: each key left out keeps the level above.
+    #[serde(default)]
+    pub services: BTreeMap<String, MonitoringOverride>,
+}
+
+/// One service's levels in a user's `monitoring.services`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringOverride {
+    pub service: Option<Level>,
+    pub categories: Option<Level>,
+    pub held: Option<Level>,
+}
+
+impl Default for Monitoring {
+    fn default() -> Self {
+        Monitoring {
+            service: Level::Creation,
+            categories: Level::Never,
+            held: Level::Always,
+            my_categories: Vec::new(),
+            services: BTreeMap::new(),
+        }
+    }
+}
+
+impl Monitoring {
+    /// The (service, categories, held) levels on a ticket of `service`.
+    pub fn levels(&self, service: Option<&str>) -> (Level, Level, Level) {
+        let o = service.and_then(|s| self.services.get(s));
+        let pick = |f: fn(&MonitoringOverride) -> Option<Level>, base: Level| {
+            o.and_then(f).unwrap_or(base)
+        };
+        (
+            pick(|o| o.service, self.service),
+            pick(|o| o.categories, self.categories),
+            pick(|o| o.held, self.held),
+        )
+    }
+}
+
+fn level_creation() -> Level {
+    Level::Creation
+}
+fn level_never() -> Level {
+    Level::Never
+}
+fn level_always() -> Level {
+    Level::Always
+}
+
+/// The `auto_reply:` section.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoReplySettings {
+    /// Send the `acknowledge` mail to the requester of a ticket opened by mail.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// At most this many automatic replies to one sender per day (UTC).
+    #[serde(default = "default_per_sender")]
+    pub per_sender: u32,
+}
+
+impl Default for AutoReplySettings {
+    fn default() -> Self {
+        AutoReplySettings {
+            enabled: true,
+            per_sender: default_per_sender(),
+        }
+    }
+}
+
+fn default_per_sender() -> u32 {
+    3
+}
+
+fn default_true() -> bool {
+    true
 }
 
 impl User {
@@ -873,6 +987,19 @@ impl Config {
                 service.categories.iter().map(|c| c.name.as_str()),
                 "category",
             )?;
+        }
+        for user in &self.users {
+            for name in user.monitoring.services.keys() {
+                if self.service(name).is_none() {
+                    return Err(Problem::new(
+                        name,
+                        format!(
+                            "user '{}': monitoring.services: unknown service '{name}'",
+                            user.login
+                        ),
+                    ));
+                }
+            }
         }
         if let Some(name) = &self.settings.default_service {
             if self.service(name).is_none() {

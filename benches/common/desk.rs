@@ -52,6 +52,16 @@ fields:
 /// may act as another user). A login, not `unix_login`, so that builds from before
 /// that key read the same file.
 pub fn config() -> String {
+    // BENCH_MAIL_OUT=1: with a `mail_out` (a Maildir), so that deliveries queue
+    // their notifications and auto-replies as a live desk's do.
+    let mail_out = match std::env::var_os("BENCH_MAIL_OUT") {
+        Some(_) => "mail_out: { transport: maildir, path: sent }\n",
+        None => "",
+    };
+    format!("{}{mail_out}", users_config())
+}
+
+fn users_config() -> String {
     let me = nix::unistd::User::from_uid(nix::unistd::getuid())
         .ok()
         .flatten()

@@ -90,6 +90,21 @@ pub struct Cli {
     #[arg(long, global = true, help_heading = GLOBAL_OPTIONS, display_order = GLOBAL_ORDER + 5)]
     pub csv_raw: bool,
 
+    /// Send no notification of this action (rules' mail and auto-replies still go)
+    #[arg(long, global = true, help_heading = GLOBAL_OPTIONS, display_order = GLOBAL_ORDER + 6)]
+    pub no_notify: bool,
+
+    /// Only queue the mail this command makes; `postdesk outbox send` (cron) sends it
+    #[arg(long, global = true, help_heading = GLOBAL_OPTIONS, display_order = GLOBAL_ORDER + 7)]
+    pub queue_only: bool,
+
+    /// Print what would happen, and the mail it would send (headers and body); write nothing
+    ///
+    /// For the ticket actions and `ingest` (which then also changes nothing on an
+    /// IMAP server).
+    #[arg(long, global = true, help_heading = GLOBAL_OPTIONS, display_order = GLOBAL_ORDER + 8)]
+    pub dry_run: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -155,6 +170,12 @@ pub fn run(cli: Cli) -> Result<()> {
         lock_wait: cli.lock_wait,
         format: cli.format,
         format_given: cli.format_given,
+        mail_mode: crate::desk::notify::MailMode {
+            notify: !cli.no_notify,
+            queue_only: cli.queue_only,
+            dry_run: cli.dry_run,
+        },
+        dry_run: cli.dry_run,
     };
     match cli.command {
         Command::Init(args) => init::run(args, &global),
@@ -184,6 +205,10 @@ pub struct Global {
     pub format: Format,
     /// `--format` was on the command line (not the default).
     pub format_given: bool,
+    /// `--no-notify`, `--queue-only`, `--dry-run`.
+    pub mail_mode: crate::desk::notify::MailMode,
+    /// `--dry-run`.
+    pub dry_run: bool,
 }
 
 impl Global {
@@ -203,6 +228,8 @@ impl Global {
                 )
             })
             .map_err(|e| anyhow::Error::new(ConfigError(e)))?;
+        let mut desk = desk;
+        desk.mail_mode = self.mail_mode;
         crate::sharing::adopt(&desk.db_path)?;
         Ok(desk)
     }

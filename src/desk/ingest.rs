@@ -178,6 +178,13 @@ impl<'a> Pipeline<'a> {
         self
     }
 
+    /// Whether mail this run stores gets notifications, rules' mail and
+    /// auto-replies (queued, never sent here): not in a dry run, and not for an
+    /// archive (`ingest mbox`, `ingest maildir`), whose mail is history.
+    fn queues_mail(&self) -> bool {
+        !self.dry_run && !self.mail_dates
+    }
+
     /// Bytes: a larger message is quarantined, never parsed.
     pub fn max_message_size(&self) -> u64 {
         self.desk.config.ingest.max_message_size
@@ -242,11 +249,14 @@ impl<'a> Pipeline<'a> {
                 }
             }
         }
-        if !self.dry_run {
-            let to_store: Vec<(&str, &[u8])> = parsed
-                .iter()
-                .map(|(_, m, body)| (m.hash.as_str(), *body))
-                .collect();
+        let to_store: Vec<(&str, &[u8])> = parsed
+            .iter()
+            .map(|(_, m, body)| (m.hash.as_str(), *body))
+            .collect();
+        // Mail that may queue automatic mail stores its bytes with that mail's, in
+        // one call inside the write (before it commits): one file sync, not two.
+        let together = self.queues_mail() && self.desk.config.mail_out.is_some();
+        if !self.dry_run && !together {
             self.desk.storage.mail().put_all(&to_store)?;
         }
         let at = now();
@@ -254,13 +264,27 @@ impl<'a> Pipeline<'a> {
             if self.importing {
                 tx.defer_words();
             }
+            if together {
+                *self.desk.pending_mail.borrow_mut() = Some(Vec::new());
+            }
             let outcomes = parsed
                 .iter()
                 .map(|(_, msg, _)| match self.mail_dates {
                     true => self.decide(tx, msg, archive_time(msg.date, at)),
                     false => self.decide(tx, msg, at),
                 })
-                .collect::<Result<Vec<_>>>()?;
+                .collect::<Result<Vec<_>>>();
+            if together {
+                let outgoing = self.desk.pending_mail.borrow_mut().take();
+                let outcomes = outcomes?;
+                let outgoing = outgoing.unwrap_or_default();
+                let mut all = to_store.clone();
+                all.extend(outgoing.iter().map(|(h, b)| (h.as_str(), b.as_slice())));
+                self.desk.storage.mail().put_all(&all)?;
+                also(tx)?;
+                return Ok(outcomes);
+            }
+            let outcomes = outcomes?;
             also(tx)?;
             Ok(outcomes)
         };
@@ -612,18 +636,16 @@ impl<'a> Pipeline<'a> {
             .apply_rules(&fired, Some(msg), agent.is_some(), &mut t)?;
         self.desk.follow_sla(Some(&old), &mut t, at);
         tx.save_ticket(&t)?;
-        for kind in events {
-            tx.append_event(
-                n,
-                &Event {
-                    at,
-                    actor: actor.clone(),
-                    kind,
-                },
-            )?;
-        }
+        let events = append_all(tx, n, at, &actor, events)?;
         tx.queue_message_words(n, &format!("{}\n{}", msg.subject, msg.text))?;
-        tx.append_entries(n, at, &rule_events)
+        if !self.queues_mail() {
+            return tx.append_entries(n, at, &rule_events);
+        }
+        // Mail is only queued here: a delivery never waits on an MTA.
+        let (rule_events, _) = super::notify::rule_mail(self.desk, tx, &t, &actor, rule_events)?;
+        tx.append_entries(n, at, &rule_events)?;
+        super::notify::on_change(self.desk, tx, Some(&old), &t, &events, &actor)?;
+        Ok(())
     }
 
     /// The requester's answer by mail to a closing whose approval is pending (as it
@@ -725,17 +747,20 @@ impl<'a> Pipeline<'a> {
                 ),
             });
         }
-        for kind in events {
-            tx.append_event(
-                number,
-                &Event {
-                    at,
-                    actor: actor.clone(),
-                    kind,
-                },
-            )?;
+        let events = append_all(tx, number, at, &actor, events)?;
+        if !self.queues_mail() {
+            tx.append_entries(number, at, &rule_events)?;
+            return Ok(Created::Ticket(number));
+        }
+        // Mail is only queued here: a delivery never waits on an MTA.
+        let (mut rule_events, _) =
+            super::notify::rule_mail(self.desk, tx, &ticket, &actor, rule_events)?;
+        if let Some((event, _)) = super::notify::acknowledge(self.desk, tx, &ticket, &events, msg)?
+        {
+            rule_events.push((super::notify::AUTO_REPLY.to_string(), event));
         }
         tx.append_entries(number, at, &rule_events)?;
+        super::notify::on_change(self.desk, tx, None, &ticket, &events, &actor)?;
         Ok(Created::Ticket(number))
     }
 
@@ -988,6 +1013,28 @@ fn link_back(
 }
 
 /// The requester or a follower: people on the ticket, who may write to it by mail.
+/// Appends `kinds` to ticket `number`'s log, by `actor` at `at`; returns the events.
+fn append_all(
+    tx: &dyn Writer,
+    number: u64,
+    at: i64,
+    actor: &str,
+    kinds: Vec<EventKind>,
+) -> Result<Vec<Event>> {
+    let events: Vec<Event> = kinds
+        .into_iter()
+        .map(|kind| Event {
+            at,
+            actor: actor.to_string(),
+            kind,
+        })
+        .collect();
+    for event in &events {
+        tx.append_event(number, event)?;
+    }
+    Ok(events)
+}
+
 fn is_participant(ticket: &Ticket, email: &str) -> bool {
     ticket
         .requester

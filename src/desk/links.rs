@@ -111,6 +111,8 @@ fn save_with_event(
     at: i64,
 ) -> Result<()> {
     let (by_rules, _) = desk.apply_rules(&[RuleEvent::Updated], None, false, ticket)?;
+    // The other side's rule mail waits in the outbox for `outbox send`.
+    let (by_rules, _) = super::notify::rule_mail(desk, tx, ticket, actor, by_rules)?;
     ticket.updated = ticket.updated.max(at);
     tx.save_ticket(ticket)?;
     let mine = (actor.to_string(), kind);

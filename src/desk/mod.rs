@@ -13,6 +13,7 @@ pub mod init;
 pub mod intake;
 pub mod links;
 pub mod mail_context;
+pub mod notify;
 pub mod outbox;
 pub mod poll;
 pub mod recipients;
@@ -48,6 +49,16 @@ pub struct Desk {
     /// Read on first use: finding the system zone scans the time zone database.
     tz: std::cell::OnceCell<TimeZone>,
     rules: std::cell::OnceCell<crate::rules::RuleSet>,
+    templates: std::cell::OnceCell<crate::templates::Templates>,
+    /// What automatic mail this command queues and sends (`--no-notify`,
+    /// `--queue-only`); set by the command line.
+    pub mail_mode: notify::MailMode,
+    /// With `--dry-run`: the messages a rehearsed write would have queued.
+    pub previews: std::cell::RefCell<Vec<Vec<u8>>>,
+    /// When Some, the write in progress stores its outgoing messages' bytes itself,
+    /// with its incoming mail, in one `put_all` before it commits (a delivery: one
+    /// file sync): [`notify::queue`] leaves them here instead of storing them.
+    pub pending_mail: std::cell::RefCell<Option<PendingMail>>,
 }
 
 impl Desk {
@@ -80,6 +91,10 @@ impl Desk {
             actor: std::cell::OnceCell::new(),
             tz: std::cell::OnceCell::new(),
             rules: std::cell::OnceCell::new(),
+            templates: std::cell::OnceCell::new(),
+            mail_mode: notify::MailMode::default(),
+            previews: std::cell::RefCell::default(),
+            pending_mail: std::cell::RefCell::default(),
         })
     }
 
@@ -114,6 +129,32 @@ impl Desk {
         }
         let loaded = crate::rules::RuleSet::load(&self.config)?;
         Ok(self.rules.get_or_init(|| loaded))
+    }
+
+    /// A write, or with `--dry-run` its rehearsal (rolled back; the messages it
+    /// would queue are kept in [`Desk::previews`]).
+    pub fn write<R>(&self, f: impl Fn(&dyn crate::store::Writer) -> Result<R>) -> Result<R> {
+        match self.mail_mode.dry_run {
+            true => {
+                // A write may run more than once: keep only the last run's messages.
+                let start = self.previews.borrow().len();
+                self.storage.rehearse(|tx| {
+                    self.previews.borrow_mut().truncate(start);
+                    f(tx)
+                })
+            }
+            false => self.storage.write(f),
+        }
+    }
+
+    /// The mail templates, loaded and checked once per process.
+    pub fn templates(&self) -> Result<&crate::templates::Templates> {
+        if let Some(t) = self.templates.get() {
+            return Ok(t);
+        }
+        let loaded =
+            crate::templates::Templates::load(&self.config).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(self.templates.get_or_init(|| loaded))
     }
 
     /// Runs the rules on a ticket for its events (see [`crate::rules::eval::run`]); returns the activity-log entries
@@ -168,6 +209,9 @@ impl Desk {
         })
     }
 }
+
+/// Outgoing messages a write stores itself: (sha256 hex, bytes).
+pub type PendingMail = Vec<(String, Vec<u8>)>;
 
 /// Activity-log entries made by rules: (actor such as `rule 'name'`, what).
 pub type RuleEntries = Vec<(String, crate::model::EventKind)>;

@@ -103,9 +103,13 @@ pub fn reply_with(
         })?;
         super::roles::check(&desk.config, &actor, Action::Comment, &ticket)?;
         let built = build_reply(desk, &actor, (&ticket, &events, &linked), &body, &key)?;
-        desk.storage
-            .mail()
-            .put_all(&[(built.hash.as_str(), built.bytes.as_slice())])?;
+        if desk.mail_mode.dry_run {
+            desk.previews.borrow_mut().push(built.bytes.clone());
+        } else {
+            desk.storage
+                .mail()
+                .put_all(&[(built.hash.as_str(), built.bytes.as_slice())])?;
+        }
         let change = ReplyChange {
             built: &built,
             text: built.recorded.clone(),
@@ -127,6 +131,9 @@ pub fn reply_with(
         })
         .collect();
     let (sent, waiting) = match (&desk.config.mail_out, queue_only) {
+        (_, true) if desk.mail_mode.dry_run => {
+            (Vec::new(), Some("--dry-run: nothing written".to_string()))
+        }
         (_, true) => (Vec::new(), Some("--queue-only".to_string())),
         (None, _) => (Vec::new(), Some("no `mail_out:` in the config".to_string())),
         // The reply is recorded and queued: a transport that cannot start is
@@ -461,7 +468,6 @@ pub fn queue(tx: &dyn Writer, entry: &OutboxEntry, key: &[u8]) -> Result<Queued>
 pub fn is_suppressed(tx: &dyn Writer, address: &str) -> Result<bool> {
     Ok(tx.suppression(address)?.is_some())
 }
-
 
 /// Tells a running `ingest spool --watch` that mail was left queued, so that it
 /// sends it now rather than at its next timer: for whatever queues mail and does

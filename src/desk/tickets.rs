@@ -104,7 +104,7 @@ pub fn create(desk: &Desk, patch: TicketPatch, parent: Option<u64>) -> Result<Ti
     }
     let (rule_events, _) = desk.apply_rules(&[RuleEvent::Created], None, false, &mut ticket)?;
     desk.follow_sla(None, &mut ticket, at);
-    ticket.number = desk.storage.write(|tx| {
+    let (number, mail) = desk.write(|tx| {
         let number = tx.next_number()?;
         let mut t = ticket.clone();
         t.number = number;
@@ -131,9 +131,24 @@ pub fn create(desk: &Desk, patch: TicketPatch, parent: Option<u64>) -> Result<Ti
             };
             tx.append_event(number, &event)?;
         }
+        let (rule_events, mut mail) =
+            super::notify::rule_mail(desk, tx, &t, &actor, rule_events.clone())?;
         tx.append_entries(number, at, &rule_events)?;
-        Ok(number)
+        let events: Vec<Event> = std::iter::once(EventKind::Created)
+            .map(|kind| Event {
+                at,
+                actor: actor.clone(),
+                kind,
+            })
+            .collect();
+        mail.extend(super::notify::on_change(
+            desk, tx, None, &t, &events, &actor,
+        )?);
+        Ok((number, mail))
     })?;
+    ticket.number = number;
+    // A transport that cannot send now leaves the mail queued (`outbox list`).
+    let _ = super::notify::send_after(desk, &mail);
     ticket.links.extend(parent.map(|p| (p, LinkKind::Parent)));
     Ok(ticket)
 }

@@ -55,13 +55,17 @@ pub struct Updated {
     pub ticket: Ticket,
     /// Every event appended: the actor's, then the rules'. Empty: nothing was written.
     pub events: Vec<Event>,
+    /// The automatic mail (notifications, rules' mail) queued with the change.
+    pub mail: Vec<u64>,
+    /// Why that mail was not sent right away, when it was not and should have been.
+    pub mail_note: Option<String>,
 }
 
 /// Applies `change` to ticket `number` as the acting user, in one write.
 pub fn update_ticket(desk: &Desk, number: u64, change: &dyn Change) -> Result<Updated> {
     let actor = desk.actor()?.to_string();
     let at = now();
-    desk.storage.write(|tx| {
+    desk.write(|tx| {
         let old = tx
             .ticket_for_update(number)?
             .with_context(|| format!("ticket #{number} not found"))?;
@@ -74,10 +78,13 @@ pub fn update_ticket(desk: &Desk, number: u64, change: &dyn Change) -> Result<Up
             return Ok(Updated {
                 ticket: old,
                 events: Vec::new(),
+                mail: Vec::new(),
+                mail_note: None,
             });
         }
         let fired = change.rule_events(&old, &ticket);
         let (by_rules, _) = desk.apply_rules(&fired, None, false, &mut ticket)?;
+        let (by_rules, mut mail) = super::notify::rule_mail(desk, tx, &ticket, &actor, by_rules)?;
         ticket.updated = at;
         desk.follow_sla(Some(&old), &mut ticket, at);
         tx.save_ticket(&ticket)?;
@@ -90,6 +97,23 @@ pub fn update_ticket(desk: &Desk, number: u64, change: &dyn Change) -> Result<Up
         for event in &events {
             tx.append_event(number, event)?;
         }
-        Ok(Updated { ticket, events })
+        mail.extend(super::notify::on_change(
+            desk,
+            tx,
+            Some(&old),
+            &ticket,
+            &events,
+            &actor,
+        )?);
+        Ok(Updated {
+            ticket,
+            events,
+            mail,
+            mail_note: None,
+        })
+    })
+    .map(|mut updated| {
+        updated.mail_note = super::notify::send_after(desk, &updated.mail);
+        updated
     })
 }

@@ -107,8 +107,18 @@ fn raw(name: &'static str, value: &str) -> HeaderValue {
     HeaderValue::new(HeaderName::new_from_ascii_str(name), clean(value))
 }
 
-/// The bytes of `out`, CRLF line ends.
+/// `Auto-Submitted` of automatic mail that answers no message (notifications).
+pub const AUTO_GENERATED: &str = "auto-generated";
+/// `Auto-Submitted` of an automatic answer to a message (RFC 3834).
+pub const AUTO_REPLIED: &str = "auto-replied";
+
+/// The bytes of `out`, CRLF line ends; automatic mail is `auto-generated`.
 pub fn compose(out: &Outgoing) -> Result<Vec<u8>> {
+    compose_with(out, AUTO_GENERATED)
+}
+
+/// [`compose`], with `auto_submitted` as the `Auto-Submitted` of automatic mail.
+pub fn compose_with(out: &Outgoing, auto_submitted: &str) -> Result<Vec<u8>> {
     let from = mailbox(Some(&out.from_name), &out.from_address)?;
     let mut builder = lettre::Message::builder()
         .from(from.clone())
@@ -148,7 +158,7 @@ pub fn compose(out: &Outgoing) -> Result<Vec<u8>> {
     }
     if out.automatic {
         builder = builder
-            .raw_header(raw("Auto-Submitted", "auto-replied"))
+            .raw_header(raw("Auto-Submitted", auto_submitted))
             .raw_header(raw("Precedence", "bulk"))
             .raw_header(raw("X-Auto-Response-Suppress", "All"));
     }
@@ -352,9 +362,18 @@ mod tests {
         })
         .unwrap();
         let h = |name: &str| header(&bytes, name);
-        assert_eq!(h("Auto-Submitted").unwrap(), "auto-replied");
+        assert_eq!(h("Auto-Submitted").unwrap(), "auto-generated");
         assert_eq!(h("Precedence").unwrap(), "bulk");
         assert_eq!(h("X-Auto-Response-Suppress").unwrap(), "All");
+        let reply = compose_with(
+            &Outgoing {
+                automatic: true,
+                ..sample()
+            },
+            AUTO_REPLIED,
+        )
+        .unwrap();
+        assert_eq!(header(&reply, "Auto-Submitted").unwrap(), "auto-replied");
     }
 
     #[test]

@@ -142,9 +142,9 @@ impl MailStore {
 
     /// Stores messages (sha256 hex, bytes) durably: when this returns, the files and
     /// their directory entries are on disk. A batch of [`pack::BATCH_PACK_MIN`] or more
-    /// goes into one pack; fewer (a lone delivery, a short drain) each into a pack of
-    /// its own named by the hash, so a lookup finds it at once however many mails
-    /// came one by one. Not checked for messages already stored: the database filters
+    /// goes into one pack; fewer (a lone delivery, a short drain, a delivery with its
+    /// notifications) into one pack named by each hash (hard links), so a lookup
+    /// finds it at once however many mails came one by one. Not checked for messages already stored: the database filters
     /// duplicates, and a second copy is harmless.
     pub fn put_all(&self, messages: &[(&str, &[u8])]) -> Result<()> {
         if messages.is_empty() {

@@ -42,7 +42,8 @@ pub struct Entry {
     pub len: u64,
 }
 
-/// Batches this large share one pack; smaller ones get a pack per message.
+/// Batches this large share one pack; smaller ones get a pack under each message's
+/// name (one file, linked: see [`write_each`]).
 pub const BATCH_PACK_MIN: usize = 4;
 
 /// Writes `messages` (sha256 hex, bytes) as a new pack in `dir`, durably; returns its path.
@@ -50,11 +51,24 @@ pub fn write(dir: &Path, messages: &[(&str, &[u8])]) -> Result<PathBuf> {
     write_durably_with(dir, &format!("{}.pack", unique_name()), fill(messages)?)
 }
 
-/// Writes each message as a pack of its own, `<sha256>.pack`, then syncs `dir` once.
+/// Writes the messages as one pack, `<sha256 of the first>.pack`, synced once, and
+/// links it under each other message's name, `<sha256>.pack` (a name already there
+/// holds that message already), then syncs `dir` once: each is found at once by
+/// its name, and a delivery with its notifications costs one file sync, not one
+/// a message.
 pub fn write_each(dir: &Path, messages: &[(&str, &[u8])]) -> Result<()> {
-    for message in messages {
-        let name = format!("{}.pack", message.0);
-        write_file_durably(dir, &name, fill(std::slice::from_ref(message))?)?;
+    let Some((first, rest)) = messages.split_first() else {
+        return Ok(());
+    };
+    let path = write_file_durably(dir, &format!("{}.pack", first.0), fill(messages)?)?;
+    for (hash, _) in rest {
+        let name = dir.join(format!("{hash}.pack"));
+        match std::fs::hard_link(&path, &name) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                return Err(e).with_context(|| format!("cannot link {}", name.display()));
+            }
+            _ => {}
+        }
     }
     sync_dir(dir).with_context(|| format!("cannot sync {}", dir.display()))
 }

@@ -157,6 +157,14 @@ pub enum EventKind {
         message_id: String,
         reason: String,
     },
+    /// Automatic mail queued in the outbox with this change: a rule's `notify` or
+    /// `reply` (the rule is the actor) or an auto-reply; `template` rendered once
+    /// for each address of `to`, as outbox entries `outbox`.
+    Notified {
+        template: String,
+        to: Vec<String>,
+        outbox: Vec<u64>,
+    },
 }
 
 impl EventKind {
@@ -187,6 +195,7 @@ impl EventKind {
         "rejected",
         "reply",
         "mail-failed",
+        "notified",
         "bounced",
     ];
 
@@ -217,6 +226,7 @@ impl EventKind {
             EventKind::Rejected { .. } => "rejected",
             EventKind::Reply { .. } => "reply",
             EventKind::MailFailed { .. } => "mail-failed",
+            EventKind::Notified { .. } => "notified",
             EventKind::Bounced { .. } => "bounced",
         }
     }
@@ -305,6 +315,9 @@ impl EventKind {
             EventKind::Reply { to, .. } => format!("replied by mail to {}", to.join(", ")),
             EventKind::MailFailed { to, reason, .. } => {
                 format!("mail to {to} was not delivered: {reason}")
+            }
+            EventKind::Notified { template, to, .. } => {
+                format!("queued mail ({template}) to {}", to.join(", "))
             }
             EventKind::Bounced { bounce: b, .. } => {
                 let or = |s: &str, none: &'static str| match s {
@@ -458,6 +471,11 @@ mod tests {
                 message_id: text(),
                 reason: text(),
             },
+            EventKind::Notified {
+                template: text(),
+                to: vec![],
+                outbox: vec![],
+            },
             EventKind::Bounced {
                 bounce: Box::default(),
                 mail: mail(false),
@@ -488,6 +506,7 @@ mod tests {
                 | EventKind::Rejected { .. } => {}
                 EventKind::Reply { .. }
                 | EventKind::MailFailed { .. }
+                | EventKind::Notified { .. }
                 | EventKind::Bounced { .. } => {}
             }
         }

@@ -202,6 +202,14 @@ pub trait Writer {
     /// write; a timer set outlives the process, until a write clears it.
     fn set_running_timer(&self, login: &str, timer: Option<&Timer>) -> Result<()>;
 
+    /// How many automatic replies went to `sender` (any case) on `day` (UTC,
+    /// `YYYY-MM-DD`), as this write sees it: 0 on another day or never.
+    fn auto_replies(&self, sender: &str, day: &str) -> Result<u32>;
+
+    /// Records that `sender` got `count` automatic replies on `day`, committed with
+    /// this write (one small record per sender: a new day replaces the old).
+    fn set_auto_replies(&self, sender: &str, day: &str, count: u32) -> Result<()>;
+
     /// Queues an outbox entry with this write (its `id` is ignored) and returns its
     /// ID: a number given to no other entry, greater than every ID given before.
     /// Nothing is sent here: a write may run twice. The bytes (`hash`) must be in

@@ -113,6 +113,21 @@ pub fn timer_key(login: &str) -> Vec<u8> {
     [b"timer\0".as_slice(), login.as_bytes()].concat()
 }
 
+/// Automatic replies to one sender on one day (UTC), in `meta` under
+/// [`auto_reply_key`]: `auto_reply.per_sender` is counted with it.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AutoReplyRecord {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    pub count: u32,
+}
+
+/// The `meta` key of a sender's automatic replies (lowercase address).
+pub fn auto_reply_key(sender: &str) -> Vec<u8> {
+    [b"autoreply\0".as_slice(), sender.to_lowercase().as_bytes()].concat()
+}
+
 /// `state` is `pending` (asked at `since`), `approved` or `rejected`.
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -403,6 +418,14 @@ pub enum EventKindRecord {
         #[serde(default)]
         reason: String,
     },
+    Notified {
+        #[serde(default)]
+        template: String,
+        #[serde(default)]
+        to: Vec<String>,
+        #[serde(default)]
+        outbox: Vec<u64>,
+    },
     Bounced {
         #[serde(default)]
         bounce: BounceRecord,
@@ -634,6 +657,15 @@ impl From<&Event> for EventRecord {
                 message_id: message_id.clone(),
                 reason: reason.clone(),
             },
+            EventKind::Notified {
+                template,
+                to,
+                outbox,
+            } => EventKindRecord::Notified {
+                template: template.clone(),
+                to: to.clone(),
+                outbox: outbox.clone(),
+            },
         };
         EventRecord {
             at: e.at,
@@ -736,6 +768,15 @@ impl EventRecord {
                 to,
                 message_id,
                 reason,
+            },
+            EventKindRecord::Notified {
+                template,
+                to,
+                outbox,
+            } => EventKind::Notified {
+                template,
+                to,
+                outbox,
             },
             EventKindRecord::Newer => return None,
         };

@@ -622,6 +622,25 @@ impl Writer for Tx<'_> {
         Tx::save_outbox_entry(self, entry)
     }
 
+    fn auto_replies(&self, sender: &str, day: &str) -> Result<u32> {
+        let Some(bytes) = self.meta.get(records::auto_reply_key(sender))? else {
+            return Ok(0);
+        };
+        let record: records::AutoReplyRecord =
+            records::decode(&bytes, || format!("auto-replies to {sender}"))?;
+        Ok(if record.day == day { record.count } else { 0 })
+    }
+
+    fn set_auto_replies(&self, sender: &str, day: &str, count: u32) -> Result<()> {
+        let record = records::AutoReplyRecord {
+            day: day.to_string(),
+            count,
+        };
+        self.meta
+            .insert(records::auto_reply_key(sender), records::encode(&record)?)?;
+        Ok(())
+    }
+
     fn suppression(&self, address: &str) -> Result<Option<crate::model::Suppression>> {
         Tx::suppression(self, address)
     }

@@ -10,7 +10,8 @@ use crate::postfix::{header, Postfix, SENDMAIL};
 /// A desk whose mail leaves through the instance's sendmail with the bounce mailbox
 /// `bounces@desk.test`, and its ticket from alice, followed by `bounceme@`.
 fn desk_with_a_bouncing_follower(postfix: &Postfix) -> (Env, String) {
-    let config = CONFIG.replace("    guests: [boss@corp.example]\n", "");
+    // Only the reply goes out (tests/it/notify.rs has the automatic mail).
+    let config = crate::common::quiet(&CONFIG.replace("    guests: [boss@corp.example]\n", ""));
     let env = Env::with_config(&format!(
         "{config}mail_out: {{transport: sendmail, command: {SENDMAIL}, args: [-C, {}]}}\n\
          outbox: {{bounce_address: bounces@desk.test}}\n",
@@ -22,7 +23,13 @@ fn desk_with_a_bouncing_follower(postfix: &Postfix) -> (Env, String) {
          Date: Tue, 24 Nov 2026 21:30:00 +0000\n\nThe VPN drops every hour.\n",
     );
     let n = env.list(&[]).last().expect("a ticket").to_string();
-    env.ok(&["ticket", "follow", &n, "bounceme@customer.test"]);
+    env.ok(&[
+        "ticket",
+        "follow",
+        &n,
+        "bounceme@customer.test",
+        "--no-notify",
+    ]);
     (env, n)
 }
 

@@ -195,6 +195,19 @@ impl Env {
     }
 }
 
+/// `config` (the standard one, or one made from it) without notifications and
+/// auto-replies: alice and bob monitor nothing, `auto_reply` is off. For tests of
+/// other mail (replies, bounces) that count what the outbox holds; notifications
+/// are tests/it/notify.rs's.
+pub fn quiet(config: &str) -> String {
+    config
+        .replace(
+            "@desk.example",
+            "@desk.example, monitoring: { service: never, held: never }",
+        )
+        .replace("users:\n", "auto_reply: { enabled: false }\nusers:\n")
+}
+
 /// The standard desk plus carol, a user of the directory who is nobody's agent.
 pub fn with_carol() -> Env {
     Env::with_config(&CONFIG.replace(

@@ -21,6 +21,7 @@ mod ingest_load;
 mod links;
 mod mail_out;
 mod man_pages;
+mod notify;
 mod outbox;
 mod postfix;
 mod readme;

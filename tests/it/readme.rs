@@ -145,7 +145,7 @@ fn config_bullet(key: &str) -> String {
 #[test]
 fn readme_configuration_names_every_config_key() {
     use postdesk::config::*;
-    let sections: [(&str, Vec<&str>); 15] = [
+    let sections: [(&str, Vec<&str>); 18] = [
         ("settings", keys_of::<Settings>()),
         ("users", keys_of::<User>()),
         ("users", keys_of::<Group>()),
@@ -160,6 +160,9 @@ fn readme_configuration_names_every_config_key() {
         ("services", keys_of::<SlaDef>()),
         ("services", keys_of::<Targets>()),
         ("services", keys_of::<TargetDef>()),
+        ("users", keys_of::<Monitoring>()),
+        ("users", keys_of::<MonitoringOverride>()),
+        ("auto_reply", keys_of::<AutoReplySettings>()),
         ("outbox", keys_of::<OutboxSettings>()),
     ];
     let mut missing = Vec::new();

@@ -4,11 +4,11 @@
 
 use std::path::Path;
 
-use crate::common::{Env, CONFIG};
+use crate::common::{quiet, Env, CONFIG};
 
 /// The standard desk without service guests, mail going to the Maildir `sent/`.
 fn desk() -> Env {
-    let config = CONFIG.replace("    guests: [boss@corp.example]\n", "");
+    let config = quiet(&CONFIG.replace("    guests: [boss@corp.example]\n", ""));
     Env::with_config(&format!(
         "{config}\nmail_out:\n  transport: maildir\n  path: sent\n"
     ))
@@ -26,7 +26,7 @@ fn ticket(env: &Env) -> String {
         "From: Ann Customer <ann@example.com>\nTo: help@corp.example\nSubject: Printer jams\n\
          Message-ID: <first@example.com>\n\nIt jams on every page.\n",
     );
-    env.ok(&["ticket", "follow", "1", "cy@example.com"]);
+    env.ok(&["ticket", "follow", "1", "cy@example.com", "--no-notify"]);
     "1".to_string()
 }
 

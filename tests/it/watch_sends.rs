@@ -6,10 +6,10 @@ use std::io::BufRead;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::common::{Env, CONFIG};
+use crate::common::{quiet, Env, CONFIG};
 
 fn desk() -> Env {
-    let config = CONFIG.replace("    guests: [boss@corp.example]\n", "");
+    let config = quiet(&CONFIG.replace("    guests: [boss@corp.example]\n", ""));
     Env::with_config(&format!(
         "{config}\nmail_out:\n  transport: maildir\n  path: sent\n"
     ))

@@ -51,9 +51,6 @@ pub struct IngestArgs {
     /// `-`: read the message from stdin (the default)
     #[arg(value_name = "-", value_parser = ["-"])]
     stdin: Option<String>,
-    /// Parse, thread and decide, print what would happen, write nothing
-    #[arg(long)]
-    dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,9 +59,6 @@ enum IngestCommand {
     Mbox {
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// Print what would happen, write nothing
-        #[arg(long)]
-        dry_run: bool,
     },
     /// Ingest the messages of Maildirs (new/ and cur/, not tmp/); they stay where
     /// they are unless --move-to
@@ -76,17 +70,11 @@ enum IngestCommand {
         /// created as needed
         #[arg(long, value_name = "DIR")]
         move_to: Option<PathBuf>,
-        /// Print what would happen, write nothing
-        #[arg(long)]
-        dry_run: bool,
     },
     /// Fetch new mail from the IMAP accounts of the config (all, or the one named)
     Imap {
         /// An account name from the config's `imap:` list
         account: Option<String>,
-        /// Fetch and decide, print what would happen; store nothing, change nothing on the server
-        #[arg(long)]
-        dry_run: bool,
     },
     /// Process messages left in the spool (run from cron as a backstop); also removes
     /// temp files that crashed writers left, once they are an hour old, and indexes
@@ -110,8 +98,11 @@ enum IngestCommand {
 
 pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
     match args.command {
-        None => deliver(args.dry_run, global),
-        Some(IngestCommand::Mbox { files, dry_run }) => {
+        // `--dry-run` (global): parse, thread and decide, print what would happen,
+        // write nothing (IMAP: change nothing on the server).
+        None => deliver(global.dry_run, global),
+        Some(IngestCommand::Mbox { files }) => {
+            let dry_run = global.dry_run;
             let desk = global.desk()?;
             let limit = desk.config.ingest.max_message_size;
             let mut readers = Vec::new();
@@ -128,11 +119,8 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
             let items = readers.into_iter().flatten();
             bulk(&desk, global.format, dry_run, items, |_| Ok(()))
         }
-        Some(IngestCommand::Maildir {
-            dirs,
-            move_to,
-            dry_run,
-        }) => {
+        Some(IngestCommand::Maildir { dirs, move_to }) => {
+            let dry_run = global.dry_run;
             let desk = global.desk()?;
             let files = crate::mail::maildir::files(&dirs)?;
             let limit = desk.config.ingest.max_message_size;
@@ -151,7 +139,8 @@ pub fn run(args: IngestArgs, global: &Global) -> Result<()> {
                 },
             )
         }
-        Some(IngestCommand::Imap { account, dry_run }) => {
+        Some(IngestCommand::Imap { account }) => {
+            let dry_run = global.dry_run;
             let desk = global.desk()?;
             let accounts = crate::desk::poll::accounts(&desk, account.as_deref())?;
             let bar = progress();

@@ -53,9 +53,6 @@ pub struct ReplyArgs {
     /// -m, --file or - as its `{{message}}`
     #[arg(short = 't', long, value_name = "NAME", group = "source")]
     template: Option<String>,
-    /// Only queue the mail; `postdesk outbox send` (cron) sends it
-    #[arg(long)]
-    queue_only: bool,
 }
 
 pub fn run(args: ReplyArgs, desk: &Desk, format: Format) -> Result<()> {
@@ -77,7 +74,13 @@ pub fn run(args: ReplyArgs, desk: &Desk, format: Format) -> Result<()> {
         (None, None, None) => String::new(),
     };
     let template = args.template.as_deref();
-    let done = outbox::reply_with(desk, args.number, &text, template, args.queue_only)?;
+    let done = outbox::reply_with(
+        desk,
+        args.number,
+        &text,
+        template,
+        desk.mail_mode.queue_only || desk.mail_mode.dry_run,
+    )?;
     updated::print(&done.updated, format)?;
     let number = args.number;
     let mut lines: Vec<String> = done

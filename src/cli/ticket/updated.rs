@@ -11,6 +11,12 @@ use crate::desk::workflow::Updated;
 /// when none; with `--format json` the ticket, `events` holding only those written.
 pub fn print(done: &Updated, format: Format) -> Result<()> {
     let number = done.ticket.number;
+    if let Some(note) = &done.mail_note {
+        eprintln!(
+            "postdesk: #{number}: {}: `postdesk outbox send` sends it",
+            terminal::inline(note)
+        );
+    }
     if format == Format::Json {
         return output::json(&TicketJson::new(&done.ticket, Some(&done.events)));
     }
