@@ -15,13 +15,13 @@
 
 use std::collections::BTreeSet;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 
 use super::{now, Desk, RuleEntries};
 use crate::config::{Level, User};
 use crate::mail::compose::{self, Outgoing};
 use crate::mail::parse::Incoming;
-use crate::model::{Assignee, Event, EventKind, OutboxEntry, Ticket};
+use crate::model::{Assignee, Event, EventKind, OutboxEntry, OutboxState, Ticket};
 use crate::rules::RuleEvent;
 use crate::store::Writer;
 use crate::templates::{build_context, context, Parts};
@@ -95,55 +95,31 @@ pub fn queue(
     if recipients.is_empty() {
         return Ok(Queued::default());
     }
-    let templates = desk.templates()?;
     let key = desk.storage.message_id_key()?;
-    let config = &desk.config;
-    let service = ticket.service.as_deref().and_then(|s| config.service(s));
-    let from_name = service
-        .map(|s| s.description.clone().unwrap_or_else(|| s.name.clone()))
-        .unwrap_or_default();
-    let replying = matches!(mail.kind, AUTO_REPLY | RULE_REPLY);
     let at = now();
-    let mut built = Vec::new();
-    for to in &recipients {
-        let ctx = build_context(
-            config,
-            desk.tz(),
-            Parts {
-                ticket,
-                events,
-                linked: &[],
-                actor,
-                recipient: context::recipient(config, ticket, to),
-                message: mail.message,
-            },
-        );
-        let rendered = templates
-            .render(mail.template, &ctx)
-            .with_context(|| format!("ticket #{}: template {}", ticket.number, mail.template))?;
-        let subject = rendered.subject.as_deref().unwrap_or(&ticket.subject);
-        let out = Outgoing {
-            from_name: from_name.clone(),
-            from_address: from.clone(),
-            to: vec![to.clone()],
-            cc: Vec::new(),
-            subject: tagged_subject(desk, ticket.number, subject),
-            message_id: compose::message_id(&key, ticket.number, compose::domain_of(&from)),
-            in_reply_to: None,
-            references: Vec::new(),
-            loop_id: config.ingest.loop_id.clone(),
-            automatic: true,
-            body: rendered.body,
-        };
-        let auto = match replying {
-            true => compose::AUTO_REPLIED,
-            false => compose::AUTO_GENERATED,
-        };
-        let bytes = compose::compose_with(&out, auto)
-            .with_context(|| format!("ticket #{}: {} mail", ticket.number, mail.template))?;
-        let hash = crate::mail::parse::hash_hex(&bytes);
-        built.push((to.clone(), out.message_id, hash, bytes));
-    }
+    // A message that cannot be built (a broken template, an override that no longer
+    // compiles) must not stop the change that caused it, least of all a mail
+    // delivery: it becomes a failed outbox entry naming why (`outbox list`).
+    let (built, unbuilt) = match desk.templates() {
+        Ok(templates) => build_each(
+            desk,
+            templates,
+            &key,
+            &from,
+            ticket,
+            events,
+            actor,
+            mail,
+            &recipients,
+        ),
+        Err(e) => (
+            Vec::new(),
+            recipients
+                .iter()
+                .map(|to| (to.clone(), format!("{e:#}")))
+                .collect(),
+        ),
+    };
     if desk.mail_mode.dry_run {
         let mut previews = desk.previews.borrow_mut();
         previews.extend(built.iter().map(|(_, _, _, bytes)| bytes.clone()));
@@ -163,7 +139,7 @@ pub fn queue(
         desk.storage.mail().put_all(&blobs)?;
     }
     let mut queued = Queued::default();
-    let bounces = config.outbox.bounce_mailbox(&from);
+    let bounces = desk.config.outbox.bounce_mailbox(&from);
     for (to, message_id, hash, _) in &built {
         let mut entry = OutboxEntry::queued(ticket.number, to, &bounces, hash, at);
         entry.message_id = message_id.clone();
@@ -176,8 +152,92 @@ pub fn queue(
         tx.record_outgoing(message_id, ticket.number)?;
         queued.to.push(to.clone());
     }
+    for (to, why) in unbuilt {
+        let mut entry = OutboxEntry::queued(ticket.number, &to, &bounces, "", at);
+        entry.kind = mail.kind.to_string();
+        entry.state = OutboxState::Failed;
+        entry.done_at = at;
+        entry.last_error = format!("not built: {why}");
+        tx.queue_outbox(&entry)?;
+    }
     Ok(queued)
 }
+
+/// The message of `mail` to each recipient, rendered and composed; and the
+/// recipients whose message could not be built, with why.
+#[allow(clippy::too_many_arguments)]
+fn build_each(
+    desk: &Desk,
+    templates: &crate::templates::Templates,
+    key: &[u8],
+    from: &str,
+    ticket: &Ticket,
+    events: &[Event],
+    actor: &str,
+    mail: &Mail,
+    recipients: &[String],
+) -> (Vec<Built>, Vec<(String, String)>) {
+    let config = &desk.config;
+    let service = ticket.service.as_deref().and_then(|s| config.service(s));
+    let from_name = service
+        .map(|s| s.description.clone().unwrap_or_else(|| s.name.clone()))
+        .unwrap_or_default();
+    let replying = matches!(mail.kind, AUTO_REPLY | RULE_REPLY);
+    let mut built = Vec::new();
+    let mut unbuilt = Vec::new();
+    for to in recipients {
+        let ctx = build_context(
+            config,
+            desk.tz(),
+            Parts {
+                ticket,
+                events,
+                linked: &[],
+                actor,
+                recipient: context::recipient(config, ticket, to),
+                message: mail.message,
+            },
+        );
+        let rendered = match templates.render(mail.template, &ctx) {
+            Ok(rendered) => rendered,
+            Err(e) => {
+                unbuilt.push((to.clone(), format!("template {}: {e}", mail.template)));
+                continue;
+            }
+        };
+        let subject = rendered.subject.as_deref().unwrap_or(&ticket.subject);
+        let out = Outgoing {
+            from_name: from_name.clone(),
+            from_address: from.to_string(),
+            to: vec![to.clone()],
+            cc: Vec::new(),
+            subject: tagged_subject(desk, ticket.number, subject),
+            message_id: compose::message_id(key, ticket.number, compose::domain_of(from)),
+            in_reply_to: None,
+            references: Vec::new(),
+            loop_id: config.ingest.loop_id.clone(),
+            automatic: true,
+            body: rendered.body,
+        };
+        let auto = match replying {
+            true => compose::AUTO_REPLIED,
+            false => compose::AUTO_GENERATED,
+        };
+        let bytes = match compose::compose_with(&out, auto) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                unbuilt.push((to.clone(), format!("{} mail: {e:#}", mail.template)));
+                continue;
+            }
+        };
+        let hash = crate::mail::parse::hash_hex(&bytes);
+        built.push((to.clone(), out.message_id, hash, bytes));
+    }
+    (built, unbuilt)
+}
+
+/// A message built for one recipient: (recipient, Message-ID, hash, bytes).
+type Built = (String, String, String, Vec<u8>);
 
 /// `[#42] subject`, the tag first, unless the subject has it already.
 fn tagged_subject(desk: &Desk, number: u64, subject: &str) -> String {

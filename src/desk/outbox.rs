@@ -661,6 +661,10 @@ pub fn show(desk: &Desk, id: u64) -> Result<(OutboxEntry, Vec<u8>)> {
         .storage
         .read(|r| r.outbox_entry(id))?
         .with_context(|| format!("outbox entry {id} not found"))?;
+    // An entry whose message could not be built has no bytes: `last_error` says why.
+    if entry.hash.is_empty() {
+        return Ok((entry, Vec::new()));
+    }
     let bytes = desk.storage.mail().get(&entry.hash)?;
     Ok((entry, bytes))
 }
@@ -697,6 +701,14 @@ fn change_entry(
 /// `outbox retry ID`: a failed (or queued) entry is due now, and its `max_age`
 /// starts again.
 pub fn retry(desk: &Desk, id: u64) -> Result<OutboxEntry> {
+    let unbuilt = desk.storage.read(|r| r.outbox_entry(id))?;
+    if let Some(e) = unbuilt.filter(|e| e.hash.is_empty()) {
+        bail!(
+            "outbox entry {id} has no message to send ({}): fix what stopped it \
+             (`postdesk template check`); the next change will build a new one",
+            e.last_error
+        );
+    }
     let entry = change_entry(desk, id, ("retry", "retried"), |e, at| {
         e.state = OutboxState::Queued;
         e.queued_at = at;

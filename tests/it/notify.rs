@@ -558,3 +558,43 @@ fn an_assignment_notice_reaches_the_assignee_through_postfix() {
     );
     assert!(entries(&env).iter().all(|(_, _, s)| s == "sent"));
 }
+
+/// A template that no longer renders (a misspelt variable in an override) never
+/// stops a mail delivery: the ticket is made, the mail that could be built is
+/// queued, and each message that could not is a failed outbox entry naming the
+/// file and line, which `outbox retry` refuses with the fix.
+#[test]
+fn a_broken_template_fails_its_mail_not_the_delivery() {
+    let env = desk();
+    std::fs::create_dir_all(env.path().join("templates")).unwrap();
+    std::fs::write(
+        env.path().join("templates/notify-created.hbs"),
+        "New: {{ticket.subjekt}}\n",
+    )
+    .unwrap();
+    env.deliver(&mail(
+        "ann@example.com",
+        "Printer jams",
+        "p1@example.com",
+        "",
+    ));
+    assert_eq!(env.list(&[]), [1], "the delivery made its ticket");
+    let all = env.json(&["outbox", "list", "--all"]);
+    let all = all.as_array().unwrap();
+    let failed: Vec<_> = all.iter().filter(|e| e["state"] == "failed").collect();
+    assert!(!failed.is_empty(), "{all:?}");
+    for e in &failed {
+        assert_eq!(e["kind"], "notification");
+        let why = e["last_error"].as_str().unwrap();
+        assert!(why.contains("templates/notify-created.hbs:1:"), "{why}");
+        assert!(why.contains("ticket.subjekt"), "{why}");
+    }
+    assert!(
+        all.iter()
+            .any(|e| e["kind"] == "auto-reply" && e["state"] == "queued"),
+        "the acknowledgement still goes: {all:?}"
+    );
+    let id = failed[0]["id"].to_string();
+    let err = env.fails(&["outbox", "retry", &id], 1);
+    assert!(err.contains("no message to send"), "{err}");
+}
