@@ -394,7 +394,8 @@ fn a_reply_needs_someone_to_send_to_and_an_address_to_send_from() {
 
 /// `outbox send` killed with SIGKILL at any point, then run again (after an admin's
 /// retry of what was claimed): every recipient gets the message, none more than
-/// twice, and only the one being handed over at the kill may get two.
+/// twice: only those of the batch being handed over at the kill (claimed, their
+/// outcome not yet recorded) may get two.
 #[test]
 fn a_killed_send_sends_at_most_one_more_copy_and_never_loops() {
     let env = desk();
@@ -446,12 +447,10 @@ fn a_killed_send_sends_at_most_one_more_copy_and_never_loops() {
             }
         }
         assert_eq!(copies.len(), 25, "round {round}: every recipient");
-        let twice = copies.values().filter(|c| **c == 2).count();
         assert!(
             copies.values().all(|c| *c <= 2),
             "round {round}: {copies:?}"
         );
-        assert!(twice <= 1, "round {round}: {copies:?}");
     }
     let all = outbox(&env, &["--all"]);
     assert!(all
