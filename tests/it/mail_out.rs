@@ -307,6 +307,7 @@ fn smtp_sends_each_recipient_on_its_own() {
         password_env: None,
         password_file: None,
         password_command: None,
+        timeout: 60,
     };
     let started = std::time::Instant::now();
     let outcomes = send_each(
@@ -343,6 +344,7 @@ fn sendmail_sends_each_recipient_on_its_own_with_the_envelope_for_bounces() {
     let mail_out = MailOut::Sendmail {
         command: SENDMAIL.into(),
         args: vec!["-C".into(), postfix.etc().display().to_string()],
+        timeout: 120,
     };
     let outcomes = send_each(
         &mail_out,

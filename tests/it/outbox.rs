@@ -517,3 +517,53 @@ fn a_reply_is_kept_when_the_transport_cannot_send() {
     assert!(out.contains("replied by mail to ann@example.com"), "{out}");
     assert_eq!(outbox(&env, &["--all"]).len(), 1);
 }
+
+/// A sendmail `command` that never ends (and started another that never ends) is
+/// killed with what it started after `mail_out.timeout`: the attempt is a temporary
+/// failure, the entry stays queued.
+#[test]
+fn a_hung_sendmail_is_cut_off_by_the_timeout() {
+    use std::os::unix::fs::PermissionsExt;
+    let script = "#!/bin/sh\necho $$ > \"$0.pid\"\nsleep 600 &\necho $! >> \"$0.pid\"\nwait\n";
+    let env = Env::with_config(&format!(
+        "{}\nmail_out:\n  transport: sendmail\n  command: ./hang.sh\n  timeout: 2s\n",
+        no_guests()
+    ));
+    let command = env.path().join("hang.sh");
+    std::fs::write(&command, script).unwrap();
+    std::fs::set_permissions(&command, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let n = ticket_from_ann(&env, "Stuck").to_string();
+    let started = std::time::Instant::now();
+    let out = env
+        .cmd(&["ticket", "reply", &n, "-m", "hello"])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let said =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(
+        took >= std::time::Duration::from_secs(2) && took < std::time::Duration::from_secs(10),
+        "{took:?}: {said}"
+    );
+    let queued = outbox(&env, &[]);
+    assert_eq!(queued.len(), 1, "{said}");
+    assert_eq!(queued[0]["attempts"], 1);
+    let error = queued[0]["last_error"].as_str().unwrap();
+    assert!(
+        error.contains("took over 2 s") && error.contains("was killed"),
+        "{error}"
+    );
+    // The script and the sleep it started are gone (or zombies, not running).
+    let pids = std::fs::read_to_string(env.path().join("hang.sh.pid")).unwrap();
+    let pids: Vec<&str> = pids.split_whitespace().collect();
+    assert_eq!(pids.len(), 2, "{pids:?}");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    for pid in pids {
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = state.rsplit(") ").next().unwrap_or("").chars().next();
+        assert!(
+            matches!(state, None | Some('Z') | Some('X')),
+            "{pid}: {state:?}"
+        );
+    }
+}
