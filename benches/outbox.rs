@@ -7,8 +7,8 @@ mod common;
 
 use std::process::Stdio;
 
-use common::corpus::{Corpus, Until};
-use common::desk::{ingest_mbox, mail_out_config, postdesk, timed};
+use common::corpus::Corpus;
+use common::desk::{deliver, mail_out_config, postdesk, timed};
 
 /// The target for 1,000 messages.
 const TARGET_S: f64 = 2.0;
@@ -30,19 +30,23 @@ fn main() {
     let dir = root.path();
     std::fs::write(dir.join("postdesk.yaml"), mail_out_config()).unwrap();
     let mut corpus = Corpus::new(20);
-    // Requests until 1,000 messages are queued: a first batch tells how many each
-    // request queues.
-    let mut requests = 100;
-    let mut round = 0;
-    while queued(dir) < MESSAGES {
+    // Requests piped in until 1,000 messages are queued: the first ten tell how
+    // many each queues.
+    let mut i = 0;
+    let mut batch = 10;
+    loop {
+        for _ in 0..batch {
+            deliver(dir, &corpus.request("q", i).delivery()).expect("a delivery");
+            i += 1;
+        }
         let have = queued(dir);
-        let mbox = dir.join(format!("r{round}.mbox"));
-        corpus.write_mbox(&mbox, &format!("r{round}"), Until::Requests(requests));
-        ingest_mbox(dir, &mbox);
-        let per = (queued(dir) - have).max(1) as f64 / requests as f64;
-        requests = (((MESSAGES - queued(dir).min(MESSAGES)) as f64 / per).ceil() as usize).max(1);
-        round += 1;
+        if have >= MESSAGES {
+            break;
+        }
+        let per = have.max(1) as f64 / i as f64;
+        batch = (((MESSAGES - have) as f64 / per).ceil() as usize).max(1);
     }
+    println!("{i} deliveries queued {} messages", queued(dir));
     let n = queued(dir);
     let took = timed(dir, &["outbox", "send"]).as_secs_f64();
     let left = queued(dir);
