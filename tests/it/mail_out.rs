@@ -510,3 +510,59 @@ fn a_reply_goes_out_through_postfix_sendmail() {
         &n,
     );
 }
+
+/// Issue 20: Postfix stopped, a reply over SMTP fails for now (queued, the attempt
+/// recorded) and `outbox send` leaves it until it is due; Postfix started again and
+/// the entry made due (an admin's `outbox retry`), `outbox send` sends it exactly
+/// once.
+#[test]
+fn a_reply_waits_while_postfix_is_stopped_and_goes_once_when_it_is_back() {
+    let postfix = Postfix::start();
+    let config = crate::common::quiet(&CONFIG.replace("    guests: [boss@corp.example]\n", ""));
+    let env = Env::with_config(&format!("{config}mail_out: {}\n", smtp_plain_to(&postfix)));
+    env.deliver(
+        "From: Alice Customer <alice@customer.test>\nTo: help@corp.example\n\
+         Subject: VPN drops\nMessage-ID: <vpn-1@customer.test>\n\
+         Date: Tue, 24 Nov 2026 21:30:00 +0000\n\nThe VPN drops every hour.\n",
+    );
+    let n = env.list(&[]).last().expect("a ticket").to_string();
+    postfix.stop();
+    let out = env.ok(&[
+        "ticket",
+        "reply",
+        &n,
+        "-m",
+        "Reconnect with the new profile.",
+    ]);
+    assert!(
+        out.contains("not sent to alice@customer.test (queued"),
+        "{out}"
+    );
+    let waiting = env.json(&["outbox", "list"]);
+    let waiting = waiting.as_array().unwrap();
+    assert_eq!(waiting.len(), 1, "{waiting:?}");
+    assert_eq!(waiting[0]["attempts"], 1);
+    let error = waiting[0]["last_error"].as_str().unwrap();
+    assert!(error.contains("cannot connect"), "{error}");
+    // Not due yet: left alone.
+    env.ok(&["outbox", "send"]);
+    assert_eq!(env.json(&["outbox", "list"])[0]["attempts"], 1);
+
+    postfix.start_again();
+    env.ok(&["outbox", "retry", &waiting[0]["id"].to_string()]);
+    let out = env.ok(&["outbox", "send"]);
+    assert!(out.contains("sent to alice@customer.test"), "{out}");
+    env.ok(&["outbox", "send"]);
+    let all = env.json(&["outbox", "list", "--all"]);
+    assert_eq!(all.as_array().unwrap().len(), 1, "{all}");
+    assert_eq!(all[0]["state"], "sent");
+    assert_eq!(all[0]["attempts"], 2);
+    let raw = &postfix.delivered("customer.test/alice", 1)[0];
+    let mail = mailparse::parse_mail(raw).unwrap();
+    assert_eq!(header(&mail, "Subject"), format!("Re: [#{n}] VPN drops"));
+    let body = mail.get_body().unwrap();
+    assert!(body.contains("Reconnect with the new profile."), "{body}");
+    // Exactly once: nothing more arrives.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    postfix.delivered("customer.test/alice", 1);
+}
