@@ -1,5 +1,5 @@
 //! Issue 20: the cost of mail out on a delivery. One desk of `tickets` tickets
-//! (10,000) with the example rules (rules/*.yaml: some `notify`), and piped
+//! (10,000), the example config, rules (some `notify`) and templates, and piped
 //! deliveries timed alternately with a `mail_out` (notifications, rules' mail and
 //! auto-replies queued) and without (nothing queued), in one run: both medians and
 //! their ratio (target: within 10%).
@@ -8,6 +8,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::time::Duration;
 
 use common::corpus::{Corpus, Until};
@@ -24,14 +25,20 @@ fn main() {
     }
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let without = desk::config();
-    let with = desk::mail_out_config();
+    // The example desk (examples/postdesk.yaml: its services are those the example
+    // rules name) with its rules and templates.
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let without = std::fs::read_to_string(repo.join("examples/postdesk.yaml")).unwrap();
+    let with = format!("{without}\nmail_out: {{ transport: maildir, path: sent }}\n");
     std::fs::write(root.join("postdesk.yaml"), &without).unwrap();
-    let rules = root.join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    for file in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/rules")).unwrap() {
-        let file = file.unwrap().path();
-        std::fs::copy(&file, rules.join(file.file_name().unwrap())).unwrap();
+    for sub in ["rules", "templates"] {
+        std::fs::create_dir_all(root.join(sub)).unwrap();
+        for file in std::fs::read_dir(repo.join(sub)).unwrap() {
+            let file = file.unwrap().path();
+            if file.is_file() {
+                std::fs::copy(&file, root.join(sub).join(file.file_name().unwrap())).unwrap();
+            }
+        }
     }
     let mut corpus = Corpus::new(8);
     let (mbox, _) = desk::build(root, &mut corpus, "ab", Until::Requests(tickets));
@@ -56,6 +63,7 @@ fn main() {
     }
     let queued = {
         let out = desk::postdesk(root)
+            .env("POSTDESK_USER", "maria")
             .args(["outbox", "list", "--format", "json"])
             .output()
             .unwrap();

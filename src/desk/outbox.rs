@@ -518,6 +518,12 @@ pub fn send_due(desk: &Desk, only: Option<&[u64]>) -> Result<Vec<Sent>> {
         })
         .map(|e| e.id)
         .collect();
+    if due.len() > 1 {
+        // Each message is read from the mail store: with the multi-pack index up to
+        // date (as `ingest spool` keeps it), a read opens one pack, not every batch
+        // pack written since. Failing to update it only makes reads slower.
+        let _ = desk.storage.mail().maintain();
+    }
     let mut done = Vec::new();
     for ids in due.chunks(BATCH) {
         done.extend(send_batch(desk, transport.as_mut(), ids, only.is_some())?);
