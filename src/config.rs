@@ -486,6 +486,13 @@ pub enum MailOut {
         /// Fixed arguments before ours, e.g. `[-C, /etc/postfix-out]`.
         #[serde(default)]
         args: Vec<String>,
+        /// How long the command may run before it (and what it started) is killed
+        /// and the attempt counts as a temporary failure, in seconds; written `30s`.
+        #[serde(
+            default = "default_sendmail_timeout",
+            deserialize_with = "timeout_seconds"
+        )]
+        timeout: i64,
     },
     /// SMTP submission to a relay.
     Smtp {
@@ -500,6 +507,10 @@ pub enum MailOut {
         password_env: Option<String>,
         password_file: Option<PathBuf>,
         password_command: Option<String>,
+        /// How long connecting and each answer of the relay may take before the
+        /// attempt counts as a temporary failure, in seconds; written `30s`.
+        #[serde(default = "default_smtp_timeout", deserialize_with = "timeout_seconds")]
+        timeout: i64,
     },
     /// Files in a Maildir (relative to the config file): for tests and dry runs.
     Maildir { path: PathBuf },
@@ -574,6 +585,23 @@ pub fn parse_duration_seconds(text: &str) -> std::result::Result<i64, String> {
 fn duration_seconds<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<i64, D::Error> {
     let text = String::deserialize(d)?;
     parse_duration_seconds(&text).map_err(serde::de::Error::custom)
+}
+
+/// A transport's timeout: a duration of at least a second.
+fn timeout_seconds<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<i64, D::Error> {
+    let seconds = duration_seconds(d)?;
+    if seconds < 1 {
+        return Err(serde::de::Error::custom("a timeout must be at least 1s"));
+    }
+    Ok(seconds)
+}
+
+fn default_sendmail_timeout() -> i64 {
+    120
+}
+
+fn default_smtp_timeout() -> i64 {
+    60
 }
 
 fn default_sendmail() -> PathBuf {
@@ -1386,9 +1414,14 @@ mod tests {
         let config =
             parse("mail_out:\n  transport: sendmail\n  args: [-C, /tmp/pf/etc]\n").unwrap();
         match config.mail_out {
-            Some(MailOut::Sendmail { command, args }) => {
+            Some(MailOut::Sendmail {
+                command,
+                args,
+                timeout,
+            }) => {
                 assert_eq!(command, Path::new("/usr/sbin/sendmail"));
                 assert_eq!(args, ["-C", "/tmp/pf/etc"]);
+                assert_eq!(timeout, 120);
             }
             other => panic!("{other:?}"),
         }

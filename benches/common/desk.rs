@@ -61,6 +61,14 @@ pub fn config() -> String {
     format!("{}{mail_out}", users_config())
 }
 
+/// [`config`] with a `mail_out` (a Maildir, `sent/`) whatever `BENCH_MAIL_OUT` says.
+pub fn mail_out_config() -> String {
+    format!(
+        "{}mail_out: {{ transport: maildir, path: sent }}\n",
+        users_config()
+    )
+}
+
 fn users_config() -> String {
     let me = nix::unistd::User::from_uid(nix::unistd::getuid())
         .ok()

@@ -3,11 +3,13 @@
 //! A message is built (`mail::compose`) and its bytes put in the mail store before
 //! the write; the write records the change, the event and one outbox entry per
 //! recipient, and the Message-ID for threading. Nothing is sent inside a write (it
-//! may run twice): sending reads the entries after the commit, one recipient at a
-//! time, each attempt claimed in a write of its own before the transport sees the
-//! message and its outcome recorded in another. A crash between the transport's
-//! acceptance and the record leaves the entry queued with its next attempt set by
-//! the claim: at most one more copy, after the backoff, never a loop.
+//! may run twice): sending reads the entries after the commit and sends them in
+//! batches (up to 100): the batch's attempts claimed in one write before the
+//! transport sees the messages, one recipient at a time with the database let go,
+//! and their outcomes recorded in another (one a second when the transport is
+//! slow). A crash between the transport's acceptance and the record leaves the
+//! entries queued with their next attempt set by the claim: at most one more copy
+//! each, after the backoff, never a loop.
 
 use std::cell::RefCell;
 
@@ -489,8 +491,15 @@ pub struct Sent {
     pub error: Option<String>,
 }
 
+/// At most this many entries are claimed in one write.
+const BATCH: usize = 100;
+
+/// Outcomes are recorded at least this often while a batch is handed over, so
+/// that a slow transport never leaves many sent entries unrecorded.
+const RECORD_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// `outbox send`: every queued entry that is due (or only those of `only`, due
-/// or not: a command sending what it just queued), one recipient at a time.
+/// or not: a command sending what it just queued), in batches: see [`send_batch`].
 pub fn send_due(desk: &Desk, only: Option<&[u64]>) -> Result<Vec<Sent>> {
     let Some(mail_out) = &desk.config.mail_out else {
         bail!(
@@ -501,113 +510,180 @@ pub fn send_due(desk: &Desk, only: Option<&[u64]>) -> Result<Vec<Sent>> {
     let mut transport = send::transport(mail_out, &desk.config.dir())?;
     let start = now();
     let due: Vec<OutboxEntry> = desk.storage.read(|r| r.outbox(true))?;
-    let due = due.into_iter().filter(|e| match only {
-        Some(ids) => ids.contains(&e.id),
-        None => e.next_attempt <= start,
-    });
+    let due: Vec<u64> = due
+        .into_iter()
+        .filter(|e| match only {
+            Some(ids) => ids.contains(&e.id),
+            None => e.next_attempt <= start,
+        })
+        .map(|e| e.id)
+        .collect();
+    if due.len() > 1 {
+        // Each message is read from the mail store: with the multi-pack index up to
+        // date (as `ingest spool` keeps it), a read opens one pack, not every batch
+        // pack written since. Failing to update it only makes reads slower.
+        let _ = desk.storage.mail().maintain();
+    }
     let mut done = Vec::new();
-    for entry in due {
-        if let Some(sent) = send_one(desk, transport.as_mut(), entry.id, only.is_some())? {
-            done.push(sent);
-        }
+    for ids in due.chunks(BATCH) {
+        done.extend(send_batch(desk, transport.as_mut(), ids, only.is_some())?);
     }
     Ok(done)
 }
 
-/// Claims an attempt at entry `id` in a write of its own, hands the message to the
-/// transport with the database let go, and records the outcome in another write.
-/// None when the entry is no longer queued or due (another sender has it).
-/// `fresh`: send it now if it was never tried, due or not (the command that queued
-/// it); an entry another sender claimed meanwhile is left to that sender.
-fn send_one(
+/// Claims an attempt at each of entries `ids` in one write (attempts + 1, the
+/// next attempt after the backoff: a crash sends each at most once more, later),
+/// hands the messages to the transport one recipient at a time with the database
+/// let go, and records the outcomes in one write, or one a [`RECORD_EVERY`] when
+/// the transport is slow. Entries no longer queued or due (another sender has
+/// them) are left out. `fresh`: send them now if never tried, due or not (the
+/// command that queued them); an entry another sender claimed meanwhile is left to
+/// that sender. The results follow the order of `ids`.
+fn send_batch(
     desk: &Desk,
     transport: &mut dyn Transport,
-    id: u64,
+    ids: &[u64],
     fresh: bool,
-) -> Result<Option<Sent>> {
+) -> Result<Vec<Sent>> {
     let at = now();
     let max_age = desk.config.outbox.max_age;
     let claimed = desk.storage.write(|tx| {
-        let Some(mut e) = tx.outbox_entry(id)? else {
-            return Ok(Claimed::Gone);
-        };
-        let due = e.next_attempt <= at || (fresh && e.attempts == 0);
-        if e.state != OutboxState::Queued || !due {
-            return Ok(Claimed::Gone);
-        }
-        if crate::model::outbox::is_automatic(&e.kind) {
-            if let Some(s) = tx.suppression(&e.recipient)? {
-                // Suppressed after it was queued: automatic mail never goes.
-                e.state = OutboxState::Dropped;
-                e.done_at = at;
-                e.last_error = format!("not sent: {} is suppressed ({})", s.address, s.reason);
-                tx.save_outbox_entry(&e)?;
-                return Ok(Claimed::GivenUp(e));
+        ids.iter()
+            .map(|&id| claim(tx, id, at, fresh, max_age))
+            .collect::<Result<Vec<_>>>()
+    })?;
+    let mut results: Vec<Option<Sent>> = Vec::with_capacity(claimed.len());
+    let mut outcomes: Vec<(usize, u64, Outcome)> = Vec::new();
+    let mut since = std::time::Instant::now();
+    for claim in claimed {
+        let entry = match claim {
+            Claimed::Gone => {
+                results.push(None);
+                continue;
             }
+            Claimed::GivenUp(e) => {
+                results.push(Some(Sent::of(&e)));
+                continue;
+            }
+            Claimed::Attempt(e) => e,
+        };
+        let outcome = match desk.storage.mail().get(&entry.hash) {
+            Ok(bytes) => {
+                // Other processes (deliveries) may use the database while we wait.
+                desk.storage.release();
+                transport.send(&entry.envelope, &entry.recipient, &bytes)
+            }
+            Err(e) => Outcome::Temporary(format!("{e:#}")),
+        };
+        outcomes.push((results.len(), entry.id, outcome));
+        results.push(None);
+        if since.elapsed() >= RECORD_EVERY {
+            record(desk, &mut outcomes, &mut results)?;
+            since = std::time::Instant::now();
         }
-        if e.attempts > 0 && at - e.queued_at > max_age {
-            // Claimed before and never recorded (a crash), and too old now.
-            let reason = format!(
-                "not sent within outbox.max_age after {} attempts: {}",
-                e.attempts,
-                if e.last_error.is_empty() {
-                    "no outcome was recorded"
-                } else {
-                    &e.last_error
-                }
-            );
-            fail(tx, &mut e, at, reason)?;
+    }
+    record(desk, &mut outcomes, &mut results)?;
+    Ok(results.into_iter().flatten().collect())
+}
+
+/// The claiming of entry `id` in the write `tx` at `at`: see [`send_batch`].
+fn claim(tx: &dyn Writer, id: u64, at: i64, fresh: bool, max_age: i64) -> Result<Claimed> {
+    let Some(mut e) = tx.outbox_entry(id)? else {
+        return Ok(Claimed::Gone);
+    };
+    let due = e.next_attempt <= at || (fresh && e.attempts == 0);
+    if e.state != OutboxState::Queued || !due {
+        return Ok(Claimed::Gone);
+    }
+    if crate::model::outbox::is_automatic(&e.kind) {
+        if let Some(s) = tx.suppression(&e.recipient)? {
+            // Suppressed after it was queued: automatic mail never goes.
+            e.state = OutboxState::Dropped;
+            e.done_at = at;
+            e.last_error = format!("not sent: {} is suppressed ({})", s.address, s.reason);
             tx.save_outbox_entry(&e)?;
             return Ok(Claimed::GivenUp(e));
         }
-        e.attempts += 1;
-        e.next_attempt = at + backoff(e.attempts);
+    }
+    if e.attempts > 0 && at - e.queued_at > max_age {
+        // Claimed before and never recorded (a crash), and too old now.
+        let reason = format!(
+            "not sent within outbox.max_age after {} attempts: {}",
+            e.attempts,
+            if e.last_error.is_empty() {
+                "no outcome was recorded"
+            } else {
+                &e.last_error
+            }
+        );
+        fail(tx, &mut e, at, reason)?;
         tx.save_outbox_entry(&e)?;
-        Ok(Claimed::Attempt(e))
-    })?;
-    let entry = match claimed {
-        Claimed::Gone => return Ok(None),
-        Claimed::GivenUp(e) => return Ok(Some(Sent::of(&e))),
-        Claimed::Attempt(e) => e,
-    };
-    let outcome = match desk.storage.mail().get(&entry.hash) {
-        Ok(bytes) => {
-            // Other processes (deliveries) may use the database while we wait.
-            desk.storage.release();
-            transport.send(&entry.envelope, &entry.recipient, &bytes)
-        }
-        Err(e) => Outcome::Temporary(format!("{e:#}")),
-    };
+        return Ok(Claimed::GivenUp(e));
+    }
+    e.attempts += 1;
+    e.next_attempt = at + backoff(e.attempts);
+    tx.save_outbox_entry(&e)?;
+    Ok(Claimed::Attempt(e))
+}
+
+/// Records `outcomes` (the place in `results`, the entry, what the transport said)
+/// in one write, and puts what came of each in `results`; empties `outcomes`.
+fn record(
+    desk: &Desk,
+    outcomes: &mut Vec<(usize, u64, Outcome)>,
+    results: &mut [Option<Sent>],
+) -> Result<()> {
+    if outcomes.is_empty() {
+        return Ok(());
+    }
     let done = now();
+    let max_age = desk.config.outbox.max_age;
     let sent = desk.storage.write(|tx| {
-        let Some(mut e) = tx.outbox_entry(id)? else {
-            bail!("outbox entry {id} vanished");
-        };
-        match &outcome {
-            Outcome::Sent => {
-                e.state = OutboxState::Sent;
-                e.done_at = done;
-                e.last_error.clear();
-            }
-            Outcome::Temporary(why) => {
-                e.last_error = why.clone();
-                if e.next_attempt - e.queued_at > max_age {
-                    let reason = format!(
-                        "still failing after {} attempts, given up: {why}",
-                        e.attempts
-                    );
-                    fail(tx, &mut e, done, reason)?;
-                }
-            }
-            Outcome::Permanent(why) => {
-                e.last_error = why.clone();
-                fail(tx, &mut e, done, format!("refused: {why}"))?;
+        outcomes
+            .iter()
+            .map(|(_, id, outcome)| record_one(tx, *id, outcome, done, max_age))
+            .collect::<Result<Vec<_>>>()
+    })?;
+    for ((place, _, _), sent) in outcomes.drain(..).zip(sent) {
+        results[place] = Some(sent);
+    }
+    Ok(())
+}
+
+/// The outcome of an attempt at entry `id`, recorded in the write `tx`.
+fn record_one(
+    tx: &dyn Writer,
+    id: u64,
+    outcome: &Outcome,
+    done: i64,
+    max_age: i64,
+) -> Result<Sent> {
+    let Some(mut e) = tx.outbox_entry(id)? else {
+        bail!("outbox entry {id} vanished");
+    };
+    match outcome {
+        Outcome::Sent => {
+            e.state = OutboxState::Sent;
+            e.done_at = done;
+            e.last_error.clear();
+        }
+        Outcome::Temporary(why) => {
+            e.last_error = why.clone();
+            if e.next_attempt - e.queued_at > max_age {
+                let reason = format!(
+                    "still failing after {} attempts, given up: {why}",
+                    e.attempts
+                );
+                fail(tx, &mut e, done, reason)?;
             }
         }
-        tx.save_outbox_entry(&e)?;
-        Ok(Sent::of(&e))
-    })?;
-    Ok(Some(sent))
+        Outcome::Permanent(why) => {
+            e.last_error = why.clone();
+            fail(tx, &mut e, done, format!("refused: {why}"))?;
+        }
+    }
+    tx.save_outbox_entry(&e)?;
+    Ok(Sent::of(&e))
 }
 
 /// What the claiming write found.
@@ -816,10 +892,12 @@ mod tests {
     fn send(desk: &Desk, fake: &mut Fake, only: Option<&[u64]>) -> Vec<Sent> {
         let due: Vec<OutboxEntry> = desk.storage.read(|r| r.outbox(true)).unwrap();
         let at = now();
-        due.iter()
+        let ids: Vec<u64> = due
+            .iter()
             .filter(|e| only.map_or(e.next_attempt <= at, |ids| ids.contains(&e.id)))
-            .filter_map(|e| send_one(desk, fake, e.id, only.is_some()).unwrap())
-            .collect()
+            .map(|e| e.id)
+            .collect();
+        send_batch(desk, fake, &ids, only.is_some()).unwrap()
     }
 
     #[test]

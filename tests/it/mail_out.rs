@@ -307,6 +307,7 @@ fn smtp_sends_each_recipient_on_its_own() {
         password_env: None,
         password_file: None,
         password_command: None,
+        timeout: 60,
     };
     let started = std::time::Instant::now();
     let outcomes = send_each(
@@ -343,6 +344,7 @@ fn sendmail_sends_each_recipient_on_its_own_with_the_envelope_for_bounces() {
     let mail_out = MailOut::Sendmail {
         command: SENDMAIL.into(),
         args: vec!["-C".into(), postfix.etc().display().to_string()],
+        timeout: 120,
     };
     let outcomes = send_each(
         &mail_out,
@@ -370,7 +372,8 @@ fn sendmail_sends_each_recipient_on_its_own_with_the_envelope_for_bounces() {
 /// A ticket opened by alice@customer.test, followed by bob and by the addresses
 /// the instance answers 550 and 450, on a desk whose `mail_out` is `mail_out`
 /// (without the service's permanent guest, an address outside the test domains).
-fn ticket_with_customers(mail_out: &str) -> (Env, String) {
+/// A quiet desk sending through `mail_out` and a ticket from alice@customer.test.
+fn ticket_from_alice(mail_out: &str) -> (Env, String) {
     // Only the reply goes out (tests/it/notify.rs has the automatic mail).
     let config = crate::common::quiet(&CONFIG.replace("    guests: [boss@corp.example]\n", ""));
     let env = Env::with_config(&format!("{config}mail_out: {mail_out}\n"));
@@ -380,6 +383,11 @@ fn ticket_with_customers(mail_out: &str) -> (Env, String) {
          Date: Tue, 24 Nov 2026 21:30:00 +0000\n\nThe VPN drops every hour.\n",
     );
     let n = env.list(&[]).last().expect("a ticket").to_string();
+    (env, n)
+}
+
+fn ticket_with_customers(mail_out: &str) -> (Env, String) {
+    let (env, n) = ticket_from_alice(mail_out);
     for who in [
         "bob@customer.test",
         "rejectme@customer.test",
@@ -507,4 +515,47 @@ fn a_reply_goes_out_through_postfix_sendmail() {
         "bob@customer.test",
         &n,
     );
+}
+
+/// Issue 20: Postfix stopped, a reply over SMTP fails for now (queued, the attempt
+/// recorded) and `outbox send` leaves it until it is due; Postfix started again and
+/// the entry made due (an admin's `outbox retry`), `outbox send` sends it exactly
+/// once.
+#[test]
+fn a_reply_waits_while_postfix_is_stopped_and_goes_once_when_it_is_back() {
+    let postfix = Postfix::start();
+    let (env, n) = ticket_from_alice(&smtp_plain_to(&postfix));
+    postfix.stop();
+    let out = env.ok(&["ticket", "reply", &n, "-m", "Back soon."]);
+    assert!(
+        out.contains("not sent to alice@customer.test (queued"),
+        "{out}"
+    );
+    let waiting = env.json(&["outbox", "list"]);
+    let waiting = waiting.as_array().unwrap();
+    assert_eq!(waiting.len(), 1, "{waiting:?}");
+    assert_eq!(waiting[0]["attempts"], 1);
+    let error = waiting[0]["last_error"].as_str().unwrap();
+    assert!(error.contains("cannot connect"), "{error}");
+    // Not due yet: left alone.
+    env.ok(&["outbox", "send"]);
+    assert_eq!(env.json(&["outbox", "list"])[0]["attempts"], 1);
+
+    postfix.start_again();
+    env.ok(&["outbox", "retry", &waiting[0]["id"].to_string()]);
+    let out = env.ok(&["outbox", "send"]);
+    assert!(out.contains("sent to alice@customer.test"), "{out}");
+    env.ok(&["outbox", "send"]);
+    let all = env.json(&["outbox", "list", "--all"]);
+    assert_eq!(all.as_array().unwrap().len(), 1, "{all}");
+    assert_eq!(all[0]["state"], "sent");
+    assert_eq!(all[0]["attempts"], 2);
+    let raw = &postfix.delivered("customer.test/alice", 1)[0];
+    let mail = mailparse::parse_mail(raw).unwrap();
+    assert_eq!(header(&mail, "Subject"), format!("Re: [#{n}] VPN drops"));
+    let body = mail.get_body().unwrap();
+    assert!(body.contains("Back soon."), "{body}");
+    // Exactly once: nothing more arrives.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    postfix.delivered("customer.test/alice", 1);
 }

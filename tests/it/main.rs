@@ -19,6 +19,7 @@ mod ingest_hostile;
 mod ingest_imap;
 mod ingest_load;
 mod links;
+mod mail_loop;
 mod mail_out;
 mod man_pages;
 mod notify;

@@ -359,6 +359,35 @@ impl Postfix {
         }
     }
 
+    /// `postfix stop`, once nothing answers on [`Postfix::port`] (panics after 15 s).
+    pub fn stop(&self) {
+        assert!(self.postfix("stop"), "postfix stop failed\n{}", self.log());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while self.running() || TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            assert!(Instant::now() < deadline, "postfix still runs after stop");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// `postfix start` again after [`Postfix::stop`], once it greets on
+    /// [`Postfix::port`] (panics after 15 s).
+    pub fn start_again(&self) {
+        assert!(
+            self.postfix("start"),
+            "postfix start failed\n{}",
+            self.log()
+        );
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !crate::dovecot::greeting(self.port, "220 ", "QUIT") {
+            assert!(
+                Instant::now() < deadline,
+                "no 220 greeting after 15 s\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Whether the master still runs (`postfix status`).
     pub fn running(&self) -> bool {
         self.postfix("status")

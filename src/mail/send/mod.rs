@@ -51,17 +51,20 @@ pub trait Transport {
 pub fn transport(mail_out: &MailOut, base: &Path) -> Result<Box<dyn Transport>> {
     match mail_out {
         MailOut::Maildir { path } => Ok(Box::new(maildir::MaildirTransport::new(base.join(path)))),
-        MailOut::Sendmail { command, args } => {
+        MailOut::Sendmail {
+            command,
+            args,
+            timeout,
+        } => {
             // A bare name is looked up in PATH; a path is relative to the config.
             let command = if command.components().count() > 1 {
                 base.join(command)
             } else {
                 command.clone()
             };
-            Ok(Box::new(sendmail::SendmailTransport::new(
-                command,
-                args.clone(),
-            )))
+            let mut transport = sendmail::SendmailTransport::new(command, args.clone());
+            transport.timeout = seconds(*timeout);
+            Ok(Box::new(transport))
         }
         MailOut::Smtp {
             host,
@@ -72,6 +75,7 @@ pub fn transport(mail_out: &MailOut, base: &Path) -> Result<Box<dyn Transport>> 
             password_env,
             password_file,
             password_command,
+            timeout,
         } => {
             let relay = smtp::Relay {
                 host,
@@ -85,9 +89,15 @@ pub fn transport(mail_out: &MailOut, base: &Path) -> Result<Box<dyn Transport>> 
                     command: password_command.as_deref(),
                 },
             };
-            Ok(Box::new(smtp::SmtpTransport::new(relay, base)?))
+            let mut transport = smtp::SmtpTransport::new(relay, base)?;
+            transport.timeout = seconds(*timeout);
+            Ok(Box::new(transport))
         }
     }
+}
+
+fn seconds(seconds: i64) -> std::time::Duration {
+    std::time::Duration::from_secs(seconds.max(1) as u64)
 }
 
 /// The message with CRLF line ends made LF, as local mail commands and Maildirs want.
