@@ -642,7 +642,8 @@ impl<'a> Pipeline<'a> {
             return tx.append_entries(n, at, &rule_events);
         }
         // Mail is only queued here: a delivery never waits on an MTA.
-        let (rule_events, _) = super::notify::rule_mail(self.desk, tx, &t, &actor, rule_events)?;
+        let (rule_events, _) =
+            super::notify::rule_mail(self.desk, tx, &t, &actor, rule_events, Some(msg))?;
         tx.append_entries(n, at, &rule_events)?;
         super::notify::on_change(self.desk, tx, Some(&old), &t, &events, &actor)?;
         Ok(())
@@ -754,8 +755,9 @@ impl<'a> Pipeline<'a> {
         }
         // Mail is only queued here: a delivery never waits on an MTA.
         let (mut rule_events, _) =
-            super::notify::rule_mail(self.desk, tx, &ticket, &actor, rule_events)?;
-        if let Some((event, _)) = super::notify::acknowledge(self.desk, tx, &ticket, &events, msg)?
+            super::notify::rule_mail(self.desk, tx, &ticket, &actor, rule_events, Some(msg))?;
+        if let Some((event, _)) =
+            super::notify::acknowledge(self.desk, tx, &ticket, &events, msg, &rule_events)?
         {
             rule_events.push((super::notify::AUTO_REPLY.to_string(), event));
         }

@@ -112,7 +112,7 @@ fn save_with_event(
 ) -> Result<()> {
     let (by_rules, _) = desk.apply_rules(&[RuleEvent::Updated], None, false, ticket)?;
     // The other side's rule mail waits in the outbox for `outbox send`.
-    let (by_rules, _) = super::notify::rule_mail(desk, tx, ticket, actor, by_rules)?;
+    let (by_rules, _) = super::notify::rule_mail(desk, tx, ticket, actor, by_rules, None)?;
     ticket.updated = ticket.updated.max(at);
     tx.save_ticket(ticket)?;
     let mine = (actor.to_string(), kind);

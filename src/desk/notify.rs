@@ -498,13 +498,17 @@ fn enabled(desk: &Desk) -> bool {
 /// [`Desk::apply_rules`] made), queued in `tx` through [`queue`] with the
 /// template each rule names, each entry replaced by a `notified` entry naming the
 /// outbox entries. Without `mail_out:` they stay `mail-queued` (and are never
-/// sent). `ticket`: as it will be saved (numbered).
+/// sent). `ticket`: as it will be saved (numbered). `incoming`: the mail that
+/// fired the rules, if any: a rule's `reply` to it is an automatic reply and
+/// obeys what [`acknowledge`] obeys (none to automatic, list or no-reply mail, at
+/// most `auto_reply.per_sender` a day to its sender).
 pub fn rule_mail(
     desk: &Desk,
     tx: &dyn Writer,
     ticket: &Ticket,
     actor: &str,
     entries: RuleEntries,
+    incoming: Option<&Incoming>,
 ) -> Result<(RuleEntries, Vec<u64>)> {
     if !enabled(desk) {
         return Ok((entries, Vec::new()));
@@ -522,16 +526,28 @@ pub fn rule_mail(
             out.push((who, kind));
             continue;
         };
+        let kind = match mail_kind.as_str() {
+            "reply" => RULE_REPLY,
+            _ => RULE_NOTIFY,
+        };
+        let mut recipients = super::recipients::addresses(&desk.config, to, ticket);
+        let answering = incoming.filter(|_| kind == RULE_REPLY);
+        let counted = match answering {
+            Some(msg) => auto_reply_allowance(desk, tx, msg, &mut recipients)?,
+            None => None,
+        };
         let mail = Mail {
             template,
-            recipients: super::recipients::addresses(&desk.config, to, ticket),
+            recipients,
             message: "",
-            kind: match mail_kind.as_str() {
-                "reply" => RULE_REPLY,
-                _ => RULE_NOTIFY,
-            },
+            kind,
         };
         let queued = queue(desk, tx, ticket, &[], actor, &mail)?;
+        if let Some((sender, day, count)) = counted {
+            if queued.to.iter().any(|a| a.eq_ignore_ascii_case(&sender)) {
+                tx.set_auto_replies(&sender, &day, count + 1)?;
+            }
+        }
         ids.extend(&queued.ids);
         out.push((
             who,
@@ -582,17 +598,49 @@ pub fn no_auto_reply(desk: &Desk, msg: &Incoming) -> Option<String> {
     None
 }
 
+/// Drops from `recipients` of a rule's reply to `msg` the addresses that may not
+/// get one: all of them when `msg` gets no automatic reply ([`no_auto_reply`]),
+/// its sender when they had `auto_reply.per_sender` today. Returns the sender, the
+/// day and their count so far when the sender stays (to count the reply).
+fn auto_reply_allowance(
+    desk: &Desk,
+    tx: &dyn Writer,
+    msg: &Incoming,
+    recipients: &mut Vec<String>,
+) -> Result<Option<(String, String, u32)>> {
+    if no_auto_reply(desk, msg).is_some() {
+        recipients.clear();
+        return Ok(None);
+    }
+    let Some(sender) = msg.from.as_ref().map(|f| f.email.clone()) else {
+        return Ok(None);
+    };
+    if !recipients.iter().any(|a| a.eq_ignore_ascii_case(&sender)) {
+        return Ok(None);
+    }
+    let day = utc_day(now());
+    let count = tx.auto_replies(&sender, &day)?;
+    if count >= desk.config.auto_reply.per_sender {
+        recipients.retain(|a| !a.eq_ignore_ascii_case(&sender));
+        return Ok(None);
+    }
+    Ok(Some((sender, day, count)))
+}
+
 /// The auto-reply (template `acknowledge`) to `msg`, which opened `ticket`, in
 /// the write `tx`: none when `auto_reply.enabled` is off, the mail is of a kind
-/// that gets none ([`no_auto_reply`]), or its sender had `auto_reply.per_sender`
-/// today (counted in the database). One per ticket: only mail that opens one.
-/// Returns the `notified` event to record and the entries.
+/// that gets none ([`no_auto_reply`]), its sender had `auto_reply.per_sender`
+/// today (counted in the database), or a rule already sent the requester mail in
+/// this write (`rule_entries`: one automatic answer per message, not two). One
+/// per ticket: only mail that opens one. Returns the `notified` event to record
+/// and the entries.
 pub fn acknowledge(
     desk: &Desk,
     tx: &dyn Writer,
     ticket: &Ticket,
     events: &[Event],
     msg: &Incoming,
+    rule_entries: &RuleEntries,
 ) -> Result<Option<(EventKind, Vec<u64>)>> {
     let settings = &desk.config.auto_reply;
     if !enabled(desk) || !settings.enabled || no_auto_reply(desk, msg).is_some() {
@@ -601,6 +649,13 @@ pub fn acknowledge(
     let Some(sender) = ticket.requester.email.clone() else {
         return Ok(None);
     };
+    let answered = rule_entries.iter().any(|(_, kind)| {
+        matches!(kind, EventKind::Notified { to, .. }
+            if to.iter().any(|a| a.eq_ignore_ascii_case(&sender)))
+    });
+    if answered {
+        return Ok(None);
+    }
     let day = utc_day(now());
     let count = tx.auto_replies(&sender, &day)?;
     if count >= settings.per_sender {

@@ -132,7 +132,7 @@ pub fn create(desk: &Desk, patch: TicketPatch, parent: Option<u64>) -> Result<Ti
             tx.append_event(number, &event)?;
         }
         let (rule_events, mut mail) =
-            super::notify::rule_mail(desk, tx, &t, &actor, rule_events.clone())?;
+            super::notify::rule_mail(desk, tx, &t, &actor, rule_events.clone(), None)?;
         tx.append_entries(number, at, &rule_events)?;
         let events: Vec<Event> = std::iter::once(EventKind::Created)
             .map(|kind| Event {

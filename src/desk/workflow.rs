@@ -84,7 +84,8 @@ pub fn update_ticket(desk: &Desk, number: u64, change: &dyn Change) -> Result<Up
         }
         let fired = change.rule_events(&old, &ticket);
         let (by_rules, _) = desk.apply_rules(&fired, None, false, &mut ticket)?;
-        let (by_rules, mut mail) = super::notify::rule_mail(desk, tx, &ticket, &actor, by_rules)?;
+        let (by_rules, mut mail) =
+            super::notify::rule_mail(desk, tx, &ticket, &actor, by_rules, None)?;
         ticket.updated = at;
         desk.follow_sla(Some(&old), &mut ticket, at);
         tx.save_ticket(&ticket)?;

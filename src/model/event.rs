@@ -316,6 +316,9 @@ impl EventKind {
             EventKind::MailFailed { to, reason, .. } => {
                 format!("mail to {to} was not delivered: {reason}")
             }
+            EventKind::Notified { template, to, .. } if to.is_empty() => {
+                format!("queued no mail ({template}): no recipient may get it")
+            }
             EventKind::Notified { template, to, .. } => {
                 format!("queued mail ({template}) to {}", to.join(", "))
             }

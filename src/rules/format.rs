@@ -439,6 +439,7 @@ impl<'de> Visitor<'de> for TestSeed {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TestSpec, A::Error> {
         let mut name = None;
         let mut case_sensitive = false;
+        let mut regex_built_case_sensitive = false;
         let mut op = None;
         while let Some(key) = map.next_key::<String>()? {
             let value = match key.as_str() {
@@ -456,11 +457,10 @@ impl<'de> Visitor<'de> for TestSeed {
                 "ends-with" => Op::EndsWith(map.next_value::<Scalar>()?.0),
                 "regex" => {
                     let pattern: String = map.next_value()?;
-                    // Checked here so the error points at the pattern; rebuilt below
-                    // once `case-sensitive` (which may come later) is known.
-                    Regex::new(&pattern)
-                        .map_err(|e| de::Error::custom(format!("bad regex /{pattern}/: {e}")))?;
-                    Op::Regex(Regex::new(&pattern).expect("checked"))
+                    // Built here so the error points at the pattern; rebuilt below
+                    // only if a `case-sensitive` after it changes the case.
+                    regex_built_case_sensitive = case_sensitive;
+                    Op::Regex(build_regex(&pattern, case_sensitive).map_err(de::Error::custom)?)
                 }
                 "in" => Op::In(
                     map.next_value::<Vec<Scalar>>()?
@@ -500,12 +500,10 @@ impl<'de> Visitor<'de> for TestSeed {
             };
         }
         if let Op::Regex(re) = &op {
-            op = Op::Regex(
-                regex::RegexBuilder::new(re.as_str())
-                    .case_insensitive(!case_sensitive)
-                    .build()
-                    .map_err(|e| de::Error::custom(format!("bad regex: {e}")))?,
-            );
+            if regex_built_case_sensitive != case_sensitive {
+                op =
+                    Op::Regex(build_regex(re.as_str(), case_sensitive).map_err(de::Error::custom)?);
+            }
         }
         if self.0.needs_name() && name.is_none() {
             return Err(de::Error::custom(format!(
@@ -874,4 +872,12 @@ fn check_template(name: &str) -> Result<(), String> {
 pub fn deserialize_actions<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Action>, D::Error> {
     let lists: Vec<Actions> = Vec::deserialize(d)?;
     Ok(lists.into_iter().flat_map(|a| a.0).collect())
+}
+
+/// A rule's regex, compiled once: rules are loaded by every command that writes.
+fn build_regex(pattern: &str, case_sensitive: bool) -> Result<Regex, String> {
+    regex::RegexBuilder::new(pattern)
+        .case_insensitive(!case_sensitive)
+        .build()
+        .map_err(|e| format!("bad regex /{pattern}/: {e}"))
 }

@@ -368,6 +368,10 @@ fn rules_notify_and_reply_send_through_the_outbox() {
     ));
     assert_eq!(to_of(&env, "rule-notify"), ["dave@desk.example"]);
     assert_eq!(to_of(&env, "rule-reply"), ["ann@example.com"]);
+    assert!(
+        to_of(&env, "auto-reply").is_empty(),
+        "the rule's reply answers the mail: no second acknowledgement"
+    );
     let events = env.json(&["ticket", "show", "1"])["events"].clone();
     let notified: Vec<_> = events
         .as_array()
@@ -451,6 +455,50 @@ fn no_auto_reply_to_bounces_lists_no_reply_or_our_loop() {
     assert!(to_of(&env, "auto-reply").is_empty(), "{:?}", entries(&env));
     // Not for want of tickets: list, no-reply and robot mail made some.
     assert!(env.list(&[]).len() >= 3, "{:?}", env.list(&[]));
+}
+
+#[test]
+fn a_rules_reply_to_mail_obeys_the_auto_reply_guards() {
+    let env = Env::with_config(&CONFIG.replace(
+        "mail_out:",
+        "ingest: { ignore_automatic: false }\nmail_out:",
+    ));
+    std::fs::create_dir_all(env.path().join("rules")).unwrap();
+    std::fs::write(
+        env.path().join("rules/10-mail.yaml"),
+        "- name: thank\n  when: [created, reply]\n  actions:\n    - reply: { template: acknowledge }\n",
+    )
+    .unwrap();
+    env.deliver(&mail(
+        "Robot <robot@example.com>",
+        "Hello",
+        "robot1@example.com",
+        "Auto-Submitted: auto-replied\n",
+    ));
+    env.deliver(&mail(
+        "List <list@example.com>",
+        "Hello",
+        "list1@example.com",
+        "List-Id: <talk.example.com>\n",
+    ));
+    assert!(to_of(&env, "rule-reply").is_empty(), "{:?}", entries(&env));
+    let shown = env.ok(&["ticket", "show", "1"]);
+    assert!(shown.contains("queued no mail (acknowledge)"), "{shown}");
+    for i in 0..4 {
+        env.deliver(&mail(
+            "Ann Customer <ann@example.com>",
+            &format!("Problem {i}"),
+            &format!("thank{i}@example.com"),
+            "",
+        ));
+    }
+    assert_eq!(
+        to_of(&env, "rule-reply").len(),
+        3,
+        "auto_reply.per_sender counts rules' replies too: {:?}",
+        entries(&env)
+    );
+    assert!(to_of(&env, "auto-reply").is_empty(), "{:?}", entries(&env));
 }
 
 #[test]
