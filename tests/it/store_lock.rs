@@ -136,3 +136,66 @@ fn a_snapshot_left_half_written_does_not_stop_the_next_open() {
     assert_eq!(env.list(&[]), [1, 2]);
     assert!(!leftover.exists(), "the next snapshot written removes it");
 }
+
+/// The `snap.<lsn>` file names in the database: the snapshots sled keeps.
+fn snapshots(env: &Env) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(env.db().join("sled"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("snap."))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The vendored sled writes a snapshot once the log has grown by a segment, not
+/// at every open after a write (vendor/sled/PATCHES.md, change 9): between two,
+/// every open replays the log from the older one. Every write a command
+/// acknowledged survives that replay, and writers killed mid-way around it.
+#[test]
+fn between_snapshots_every_write_is_replayed_and_kills_lose_nothing_acknowledged() {
+    let env = Env::new();
+    let n = env.create(&["-s", "a long conversation"]).to_string();
+    env.ok(&["ticket", "comment", &n, "-m", "settle the first snapshot"]);
+    let settled = snapshots(&env);
+    for i in 0..10 {
+        env.ok(&["ticket", "comment", &n, "-m", &format!("note {i}")]);
+    }
+    assert_eq!(snapshots(&env), settled, "small writes write no snapshot");
+    // Writers killed at every point of their run, between acknowledged writes.
+    for i in 0..12 {
+        let mut child = env
+            .process(&["ticket", "comment", &n, "-m", &format!("maybe {i}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(2 * i));
+        let _ = child.kill(); // SIGKILL
+        child.wait().unwrap();
+        env.ok(&["ticket", "comment", &n, "-m", &format!("kept {i}")]);
+    }
+    // A segment's worth of log (512 KB) brings a new snapshot.
+    let big = "x".repeat(4000);
+    let mut bigs = 0;
+    while snapshots(&env) == settled {
+        assert!(bigs < 200, "{bigs} comments of 4 KB and still no snapshot");
+        env.ok(&["ticket", "comment", &n, "-m", &big]);
+        bigs += 1;
+    }
+    assert!(bigs > 10, "a snapshot after only {bigs} comments");
+    let shown = env.json(&["ticket", "show", &n]);
+    let texts: Vec<String> = shown["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["comment"].as_str().map(str::to_string))
+        .collect();
+    for want in (0..10)
+        .map(|i| format!("note {i}"))
+        .chain((0..12).map(|i| format!("kept {i}")))
+    {
+        assert!(texts.contains(&want), "{want} was acknowledged, then lost");
+    }
+    assert_eq!(texts.iter().filter(|t| **t == big).count(), bigs);
+}

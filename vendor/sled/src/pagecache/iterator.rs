@@ -281,42 +281,15 @@ fn valid_entry_offset(lid: LogOffset, segment_len: usize) -> bool {
 
 // Scan the log file if we don't know of any Lsn offsets yet,
 // and recover the order of segments, and the highest Lsn.
-fn scan_segment_headers_and_tail(
-    min: Lsn,
+/// postdesk: the header of every segment of the file, unread ones left out.
+/// Read once per open, on a thread of its own while the snapshot is read
+/// (see `read_snapshot_or_default`); `scan_segment_headers_and_tail` keeps
+/// those recent enough.
+pub(crate) fn read_segment_headers(
     config: &RunningConfig,
-) -> Result<(BTreeMap<Lsn, LogOffset>, Lsn)> {
-    fn fetch(
-        idx: u64,
-        min: Lsn,
-        config: &RunningConfig,
-    ) -> Option<(LogOffset, SegmentHeader)> {
-        let segment_len = u64::try_from(config.segment_size).unwrap();
-        let base_lid = idx * segment_len;
-        let segment = read_segment_header(&config.file, base_lid).ok()?;
-        trace!(
-            "SA scanned header at lid {} during startup: {:?}",
-            base_lid,
-            segment
-        );
-        if segment.ok && segment.lsn >= min {
-            assert_ne!(segment.lsn, Lsn::max_value());
-            Some((base_lid, segment))
-        } else {
-            trace!(
-                "not using segment at lid {}, ok: {} lsn: {} min lsn: {}",
-                base_lid,
-                segment.ok,
-                segment.lsn,
-                min
-            );
-            None
-        }
-    };
-
+) -> Result<Vec<(LogOffset, SegmentHeader)>> {
     let segment_len = LogOffset::try_from(config.segment_size).unwrap();
-
-    let f = &config.file;
-    let file_len = f.metadata()?.len();
+    let file_len = config.file.metadata()?.len();
     let segments = (file_len / segment_len)
         + if file_len % segment_len
             < LogOffset::try_from(SEG_HEADER_LEN).unwrap()
@@ -333,11 +306,52 @@ fn scan_segment_headers_and_tail(
         segments
     );
 
-    // postdesk: reads the headers in this thread. Upstream spawned one
+    // postdesk: reads the headers in one thread. Upstream spawned one
     // thread-pool task per segment; with a thousand segments (500 MB)
     // the tasks' hand-offs cost far more than the page-cache reads.
-    let headers: Vec<(LogOffset, SegmentHeader)> =
-        (0..segments).filter_map(|idx| fetch(idx, min, config)).collect();
+    Ok((0..segments)
+        .filter_map(|idx| {
+            let base_lid = idx * segment_len;
+            let segment = read_segment_header(&config.file, base_lid).ok()?;
+            trace!(
+                "SA scanned header at lid {} during startup: {:?}",
+                base_lid,
+                segment
+            );
+            Some((base_lid, segment))
+        })
+        .collect())
+}
+
+fn scan_segment_headers_and_tail(
+    min: Lsn,
+    config: &RunningConfig,
+    all_headers: Vec<(LogOffset, SegmentHeader)>,
+) -> Result<(BTreeMap<Lsn, LogOffset>, Lsn)> {
+    fn fetch(
+        base_lid: LogOffset,
+        segment: SegmentHeader,
+        min: Lsn,
+    ) -> Option<(LogOffset, SegmentHeader)> {
+        if segment.ok && segment.lsn >= min {
+            assert_ne!(segment.lsn, Lsn::max_value());
+            Some((base_lid, segment))
+        } else {
+            trace!(
+                "not using segment at lid {}, ok: {} lsn: {} min lsn: {}",
+                base_lid,
+                segment.ok,
+                segment.lsn,
+                min
+            );
+            None
+        }
+    };
+
+    let headers: Vec<(LogOffset, SegmentHeader)> = all_headers
+        .into_iter()
+        .filter_map(|(lid, header)| fetch(lid, header, min))
+        .collect();
 
     // find max stable LSN recorded in segment headers
     let mut ordering = BTreeMap::new();
@@ -450,12 +464,13 @@ fn check_contiguity_in_unstable_tail(
 pub fn raw_segment_iter_from(
     lsn: Lsn,
     config: &RunningConfig,
+    headers: Vec<(LogOffset, SegmentHeader)>,
 ) -> Result<LogIter> {
     let segment_len = config.segment_size as Lsn;
     let normalized_lsn = lsn / segment_len * segment_len;
 
     let (ordering, end_of_last_msg) =
-        scan_segment_headers_and_tail(normalized_lsn, config)?;
+        scan_segment_headers_and_tail(normalized_lsn, config, headers)?;
 
     // find the last stable tip, to properly handle batch manifests.
     let tip_segment_iter: BTreeMap<_, _> = ordering

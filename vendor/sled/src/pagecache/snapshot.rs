@@ -4,7 +4,8 @@ use zstd::block::{compress, decompress};
 use crate::*;
 
 use super::{
-    arr_to_u32, fill_unless_filled, gc_blobs, raw_segment_iter_from, u32_to_arr,
+    arr_to_u32, fill_unless_filled, gc_blobs, raw_segment_iter_from,
+    read_segment_headers, u32_to_arr,
     u64_to_arr, BasedBuf, DiskPtr, LogIter, LogKind, LogOffset, Lsn,
     MessageKind,
 };
@@ -366,10 +367,22 @@ fn advance_snapshot(
         return Err(Error::corruption(None));
     }
 
-    if snapshot.stable_lsn > old_stable_lsn {
-        // postdesk: a snapshot only saves the next open from replaying the log
-        // again, and the older one stays valid. On a full disk, skip it rather
-        // than fail the open: reading must not need free space.
+    // postdesk: a snapshot only saves the next open from replaying the log
+    // again, and the older one stays valid: recovery replays the log from it,
+    // as it does for a process that ran long after its open (sled 0.34.7
+    // writes snapshots only at open). So one is written once the log has grown
+    // by a segment since the last, not at every open after a write: writing it
+    // (a serialization, two fsyncs, a rename) cost more than replaying a few
+    // writes does.
+    let replayed = match (old_stable_lsn, snapshot.stable_lsn) {
+        (Some(old), Some(new)) => new.saturating_sub(old),
+        _ => Lsn::max_value(),
+    };
+    if snapshot.stable_lsn > old_stable_lsn
+        && replayed >= config.segment_size as Lsn
+    {
+        // postdesk: on a full disk, skip it rather than fail the open:
+        // reading must not need free space.
         match write_snapshot(config, &snapshot) {
             Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::StorageFull => {
                 warn!("no space to write a snapshot, keeping the older one: {}", e);
@@ -457,10 +470,26 @@ fn advance_snapshot(
 pub fn read_snapshot_or_default(config: &RunningConfig) -> Result<Snapshot> {
     // NB we want to error out if the read snapshot was corrupted.
     // We only use a default Snapshot when there is no snapshot found.
-    let last_snap = read_snapshot(config)?.unwrap_or_else(Snapshot::default);
+    // postdesk: the segment headers are read on a thread of their own while
+    // this one reads the snapshot: each is a third of an open's time on a large
+    // database, and neither needs the other until both are done.
+    let headers = {
+        let config = config.clone();
+        std::thread::Builder::new()
+            .name("sled-headers".into())
+            .spawn(move || read_segment_headers(&config))?
+    };
+    let last_snap = read_snapshot(config);
+    let headers = headers.join().map_err(|_| {
+        Error::ReportableBug("reading segment headers panicked".into())
+    })??;
+    let last_snap = last_snap?.unwrap_or_else(Snapshot::default);
 
-    let log_iter =
-        raw_segment_iter_from(last_snap.stable_lsn.unwrap_or(0), config)?;
+    let log_iter = raw_segment_iter_from(
+        last_snap.stable_lsn.unwrap_or(0),
+        config,
+        headers,
+    )?;
 
     let res = advance_snapshot(log_iter, last_snap, config)?;
 
