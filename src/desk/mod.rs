@@ -147,14 +147,10 @@ impl Desk {
         }
     }
 
-    /// The mail templates, loaded and checked once per process.
-    pub fn templates(&self) -> Result<&crate::templates::Templates> {
-        if let Some(t) = self.templates.get() {
-            return Ok(t);
-        }
-        let loaded =
-            crate::templates::Templates::load(&self.config).map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(self.templates.get_or_init(|| loaded))
+    /// The mail templates, read once per process, each compiled when first used.
+    pub fn templates(&self) -> &crate::templates::Templates {
+        self.templates
+            .get_or_init(|| crate::templates::Templates::lazy(&self.config))
     }
 
     /// Runs the rules on a ticket for its events (see [`crate::rules::eval::run`]); returns the activity-log entries

@@ -100,26 +100,17 @@ pub fn queue(
     // A message that cannot be built (a broken template, an override that no longer
     // compiles) must not stop the change that caused it, least of all a mail
     // delivery: it becomes a failed outbox entry naming why (`outbox list`).
-    let (built, unbuilt) = match desk.templates() {
-        Ok(templates) => build_each(
-            desk,
-            templates,
-            &key,
-            &from,
-            ticket,
-            events,
-            actor,
-            mail,
-            &recipients,
-        ),
-        Err(e) => (
-            Vec::new(),
-            recipients
-                .iter()
-                .map(|to| (to.clone(), format!("{e:#}")))
-                .collect(),
-        ),
-    };
+    let (built, unbuilt) = build_each(
+        desk,
+        desk.templates(),
+        &key,
+        &from,
+        ticket,
+        events,
+        actor,
+        mail,
+        &recipients,
+    );
     if desk.mail_mode.dry_run {
         let mut previews = desk.previews.borrow_mut();
         previews.extend(built.iter().map(|(_, _, _, bytes)| bytes.clone()));

@@ -80,13 +80,13 @@ pub fn reply_with(
     };
     let actor = desk.actor()?.to_string();
     let key = desk.storage.message_id_key()?;
-    let (templates, broken) = Templates::read(&desk.config);
-    let name = reply_template(&templates, template)?;
-    if let Some(e) = broken.into_iter().find(|e| e.name == name) {
-        return Err(anyhow::Error::new(e).context("the reply was not queued"));
-    }
+    let templates = desk.templates();
+    let name = reply_template(templates, template)?;
+    templates
+        .compiles(&name)
+        .map_err(|e| anyhow::Error::new(e).context("the reply was not queued"))?;
     let body = ReplyBody {
-        templates: &templates,
+        templates,
         name: &name,
         text: &text,
         recorded: template.is_some(),

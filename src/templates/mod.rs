@@ -14,6 +14,7 @@
 mod compile;
 pub mod context;
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write;
@@ -140,15 +141,24 @@ pub struct Rendered {
     pub body: String,
 }
 
+#[derive(Clone, Copy)]
 struct Compiled {
     has_subject: bool,
     body_offset: usize,
 }
 
-/// The loaded, compiled set.
+/// The loaded set. Each template is compiled the first time it is needed: a
+/// delivery renders two or three of them, and compiling them all cost more than
+/// the rest of its mail. [`Templates::read`] compiles them all at once (to list
+/// every error); [`Templates::lazy`] leaves each to its first use.
 pub struct Templates {
     entries: Vec<Entry>,
-    compiled: BTreeMap<String, Compiled>,
+    compiled: RefCell<Registries>,
+}
+
+/// The templates compiled so far (or found not to compile), and where.
+struct Registries {
+    tried: BTreeMap<String, Result<Compiled, TemplateError>>,
     bodies: Handlebars<'static>,
     subjects: Handlebars<'static>,
 }
@@ -327,56 +337,94 @@ impl Templates {
 
     /// The built-in templates alone.
     pub fn builtin() -> Templates {
-        let (set, errors) = Templates::from_entries(entries(Path::new("")).0);
-        debug_assert!(errors.is_empty(), "{errors:?}");
-        set
+        Templates::from_entries(entries(Path::new("")).0)
     }
 
     /// The set of a templates directory (see [`Templates::read`]).
     pub fn read_dir(dir: &Path) -> (Templates, Vec<TemplateError>) {
-        let (entries, mut errors) = entries(dir);
-        let (mut set, more) = Templates::from_entries(entries);
-        // A file that could not be read is not a template of the set.
-        for e in &errors {
-            set.compiled.remove(&e.name);
-        }
-        errors.extend(more);
-        (set, errors)
-    }
-
-    fn from_entries(entries: Vec<Entry>) -> (Templates, Vec<TemplateError>) {
-        let mut set = Templates {
-            entries,
-            compiled: BTreeMap::new(),
-            bodies: registry(),
-            subjects: registry(),
-        };
-        let mut errors = Vec::new();
+        let (set, mut errors) = Templates::lazy_dir(dir);
+        let unread = errors.len();
         for entry in &set.entries {
-            match compile::compile(&entry.source) {
-                Ok(c) => {
-                    set.bodies.register_template(&entry.name, c.body);
-                    if let Some(subject) = c.subject {
-                        set.subjects.register_template(&entry.name, subject);
-                    }
-                    set.compiled.insert(
-                        entry.name.clone(),
-                        Compiled {
-                            has_subject: set.subjects.has_template(&entry.name),
-                            body_offset: c.body_offset,
-                        },
-                    );
+            if let Err(e) = set.compiled(&entry.name) {
+                // An unreadable file's error is already there.
+                if !errors[..unread].iter().any(|u| u.name == e.name) {
+                    errors.push(e);
                 }
-                Err(p) => errors.push(TemplateError {
-                    name: entry.name.clone(),
-                    origin: entry.label(),
-                    line: p.line,
-                    column: p.column,
-                    message: p.message,
-                }),
             }
         }
         (set, errors)
+    }
+
+    /// The config's set, each template compiled when first rendered: what
+    /// sending mail needs. A template that does not compile fails its own
+    /// renderings only.
+    pub fn lazy(config: &Config) -> Templates {
+        Templates::lazy_dir(&config.templates_dir()).0
+    }
+
+    /// The set of `dir`, compiling nothing yet, and the errors of the files that
+    /// could not be read (which are not templates of the set).
+    fn lazy_dir(dir: &Path) -> (Templates, Vec<TemplateError>) {
+        let (entries, errors) = entries(dir);
+        let set = Templates::from_entries(entries);
+        {
+            let mut compiled = set.compiled.borrow_mut();
+            for e in &errors {
+                compiled.tried.insert(e.name.clone(), Err(e.clone()));
+            }
+        }
+        (set, errors)
+    }
+
+    fn from_entries(entries: Vec<Entry>) -> Templates {
+        Templates {
+            entries,
+            compiled: RefCell::new(Registries {
+                tried: BTreeMap::new(),
+                bodies: registry(),
+                subjects: registry(),
+            }),
+        }
+    }
+
+    /// Template `name` compiled (now, if this is its first use), or why not.
+    fn compiled(&self, name: &str) -> Result<Compiled, TemplateError> {
+        if let Some(tried) = self.compiled.borrow().tried.get(name) {
+            return tried.clone();
+        }
+        let Some(entry) = self.entry(name) else {
+            return Err(TemplateError {
+                name: name.to_string(),
+                origin: name.to_string(),
+                line: 0,
+                column: 0,
+                message: "no such template (see `postdesk template list`)".to_string(),
+            });
+        };
+        let mut registries = self.compiled.borrow_mut();
+        let registries = &mut *registries;
+        let outcome = match compile::compile(&entry.source) {
+            Ok(c) => {
+                registries.bodies.register_template(name, c.body);
+                let has_subject = c.subject.is_some();
+                if let Some(subject) = c.subject {
+                    registries.subjects.register_template(name, subject);
+                }
+                Ok(Compiled {
+                    has_subject,
+                    body_offset: c.body_offset,
+                })
+            }
+            Err(p) => Err(TemplateError {
+                name: name.to_string(),
+                origin: entry.label(),
+                line: p.line,
+                column: p.column,
+                message: p.message,
+            }),
+        };
+        registries.tried.insert(name.to_string(), outcome.clone());
+        outcome
     }
 
     /// Every template of the set, by name, compiled or not.
@@ -389,9 +437,14 @@ impl Templates {
         self.entries.iter().find(|e| e.name == name)
     }
 
-    /// Whether `name` is a template of the set that compiled.
+    /// Whether `name` is a template of the set that compiles.
     pub fn has(&self, name: &str) -> bool {
-        self.compiled.contains_key(name)
+        self.compiled(name).is_ok()
+    }
+
+    /// Why `name` is no template of the set that compiles, if it is none.
+    pub fn compiles(&self, name: &str) -> Result<(), TemplateError> {
+        self.compiled(name).map(|_| ())
     }
 
     /// Renders template `name` with `context`.
@@ -411,22 +464,8 @@ impl Templates {
         name: &str,
         data: &handlebars::Context,
     ) -> Result<Rendered, TemplateError> {
-        let Some(compiled) = self.compiled.get(name) else {
-            let (origin, message) = match self.entry(name) {
-                Some(e) => (e.label(), "does not compile".to_string()),
-                None => (
-                    name.to_string(),
-                    "no such template (see `postdesk template list`)".to_string(),
-                ),
-            };
-            return Err(TemplateError {
-                name: name.to_string(),
-                origin,
-                line: 0,
-                column: 0,
-                message,
-            });
-        };
+        let compiled = self.compiled(name)?;
+        let registries = self.compiled.borrow();
         let origin = self.entry(name).map(Entry::label).unwrap_or_default();
         let locate = |e: handlebars::RenderError, lines: usize, columns: usize| {
             let line = e.line_no.unwrap_or(0);
@@ -440,13 +479,13 @@ impl Templates {
             }
         };
         let subject = if compiled.has_subject {
-            let text = capped(&self.subjects, name, data).map_err(|e| locate(e, 0, 8))?;
+            let text = capped(&registries.subjects, name, data).map_err(|e| locate(e, 0, 8))?;
             Some(one_line(&text))
         } else {
             None
         };
-        let body =
-            capped(&self.bodies, name, data).map_err(|e| locate(e, compiled.body_offset, 0))?;
+        let body = capped(&registries.bodies, name, data)
+            .map_err(|e| locate(e, compiled.body_offset, 0))?;
         Ok(Rendered { subject, body })
     }
 
@@ -471,9 +510,10 @@ impl Templates {
             Ok(data) => data,
             Err(e) => panic!("a context always serialises: {e}"),
         };
-        self.compiled
-            .keys()
-            .filter_map(|name| self.render_data(name, &data).err())
+        self.entries
+            .iter()
+            .filter(|e| self.has(&e.name))
+            .filter_map(|e| self.render_data(&e.name, &data).err())
             .collect()
     }
 }

@@ -620,6 +620,13 @@ fn a_broken_template_fails_its_mail_not_the_delivery() {
         "New: {{ticket.subjekt}}\n",
     )
     .unwrap();
+    // One that does not even compile, which this delivery does not use: each
+    // template is compiled when first used, so it stops no other mail.
+    std::fs::write(
+        env.path().join("templates/reopened.hbs"),
+        "{{#if ticket.subject}}unclosed\n",
+    )
+    .unwrap();
     env.deliver(&mail(
         "ann@example.com",
         "Printer jams",
@@ -636,6 +643,7 @@ fn a_broken_template_fails_its_mail_not_the_delivery() {
         let why = e["last_error"].as_str().unwrap();
         assert!(why.contains("templates/notify-created.hbs:1:"), "{why}");
         assert!(why.contains("ticket.subjekt"), "{why}");
+        assert!(!why.contains("reopened"), "{why}");
     }
     assert!(
         all.iter()
