@@ -256,8 +256,10 @@ fn check(desk: &Desk, files: Vec<PathBuf>, format: Format) -> Result<()> {
         files
     };
     let loaded = RuleSet::load_files(&files, &names(&desk.config)).and_then(|set| {
-        // The templates they name must compile and render too.
-        match set.template_errors(&desk.config) {
+        // Their regexes must compile, and the templates they name compile and render.
+        let mut errors = set.regex_errors();
+        errors.extend(set.template_errors(&desk.config));
+        match errors {
             errors if errors.is_empty() => Ok(set),
             errors => Err(crate::rules::LoadErrors(errors)),
         }

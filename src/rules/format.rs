@@ -302,7 +302,7 @@ pub enum Op {
     Contains(String),
     StartsWith(String),
     EndsWith(String),
-    Regex(Regex),
+    Regex(RulePattern),
     In(Vec<String>),
     Exists(bool),
     GreaterThan(f64),
@@ -457,10 +457,10 @@ impl<'de> Visitor<'de> for TestSeed {
                 "ends-with" => Op::EndsWith(map.next_value::<Scalar>()?.0),
                 "regex" => {
                     let pattern: String = map.next_value()?;
-                    // Built here so the error points at the pattern; rebuilt below
-                    // only if a `case-sensitive` after it changes the case.
+                    // Checked here so the error points at the pattern; checked again
+                    // below only if a `case-sensitive` after it changes the case.
                     regex_built_case_sensitive = case_sensitive;
-                    Op::Regex(build_regex(&pattern, case_sensitive).map_err(de::Error::custom)?)
+                    Op::Regex(RulePattern::new(pattern, case_sensitive).map_err(de::Error::custom)?)
                 }
                 "in" => Op::In(
                     map.next_value::<Vec<Scalar>>()?
@@ -501,8 +501,10 @@ impl<'de> Visitor<'de> for TestSeed {
         }
         if let Op::Regex(re) = &op {
             if regex_built_case_sensitive != case_sensitive {
-                op =
-                    Op::Regex(build_regex(re.as_str(), case_sensitive).map_err(de::Error::custom)?);
+                op = Op::Regex(
+                    RulePattern::new(re.as_str().to_string(), case_sensitive)
+                        .map_err(de::Error::custom)?,
+                );
             }
         }
         if self.0.needs_name() && name.is_none() {
@@ -874,10 +876,55 @@ pub fn deserialize_actions<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Action
     Ok(lists.into_iter().flat_map(|a| a.0).collect())
 }
 
-/// A rule's regex, compiled once: rules are loaded by every command that writes.
-fn build_regex(pattern: &str, case_sensitive: bool) -> Result<Regex, String> {
-    regex::RegexBuilder::new(pattern)
-        .case_insensitive(!case_sensitive)
-        .build()
-        .map_err(|e| format!("bad regex /{pattern}/: {e}"))
+/// A rule's regex. Its syntax is checked when the rules are loaded; it is compiled
+/// the first time a rule evaluates it: every command that writes loads the rules,
+/// and most run none of the rules' conditions (those of other events).
+#[derive(Debug)]
+pub struct RulePattern {
+    pattern: String,
+    case_sensitive: bool,
+    compiled: std::sync::OnceLock<Result<Regex, String>>,
+}
+
+impl RulePattern {
+    /// The pattern, its syntax checked (the errors `regex` itself gives).
+    pub fn new(pattern: String, case_sensitive: bool) -> Result<RulePattern, String> {
+        regex_syntax::ParserBuilder::new()
+            .case_insensitive(!case_sensitive)
+            .build()
+            .parse(&pattern)
+            .map_err(|e| {
+                let e = regex::Error::Syntax(e.to_string());
+                format!("bad regex /{pattern}/: {e}")
+            })?;
+        Ok(RulePattern {
+            pattern,
+            case_sensitive,
+            compiled: std::sync::OnceLock::new(),
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.pattern
+    }
+
+    /// The compiled regex, or why it does not compile (a pattern whose syntax is
+    /// right can still exceed the regex crate's size limit).
+    pub fn compiled(&self) -> Result<&Regex, &str> {
+        self.compiled
+            .get_or_init(|| {
+                regex::RegexBuilder::new(&self.pattern)
+                    .case_insensitive(!self.case_sensitive)
+                    .build()
+                    .map_err(|e| format!("bad regex /{}/: {e}", self.pattern))
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// Whether `text` matches; a regex that does not compile matches nothing
+    /// (`rule check` reports it).
+    pub fn is_match(&self, text: &str) -> bool {
+        self.compiled().is_ok_and(|re| re.is_match(text))
+    }
 }

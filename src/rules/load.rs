@@ -171,6 +171,39 @@ impl RuleSet {
     /// The templates the rules name (`notify`, `reply`) that do not compile or do
     /// not render the sample context (`crate::templates::Templates::check`), each
     /// at the rule that names it. Loading has checked that they exist.
+    /// The rules' regexes that do not compile (loading checked their syntax; one
+    /// can still be too large for the regex crate), each at its rule. Compiles
+    /// them all, which evaluating the rules does only for those it meets.
+    pub fn regex_errors(&self) -> Vec<LoadError> {
+        use super::format::{Condition, Op};
+        fn walk<'a>(c: &'a Condition, out: &mut Vec<&'a str>) {
+            match c {
+                Condition::Test { test, .. } => {
+                    if let Op::Regex(re) = &test.op {
+                        if let Err(e) = re.compiled() {
+                            out.push(e);
+                        }
+                    }
+                }
+                Condition::Not(c) => walk(c, out),
+                Condition::All(cs) | Condition::Any(cs) => cs.iter().for_each(|c| walk(c, out)),
+            }
+        }
+        let mut errors = Vec::new();
+        for rule in &self.rules {
+            let mut failed = Vec::new();
+            rule.conditions.iter().for_each(|c| walk(c, &mut failed));
+            errors.extend(failed.into_iter().map(|message| LoadError {
+                file: rule.file.clone(),
+                line: rule.line,
+                column: 0,
+                rule: Some(rule.name.clone()),
+                message: message.to_string(),
+            }));
+        }
+        errors
+    }
+
     pub fn template_errors(&self, config: &Config) -> Vec<LoadError> {
         use super::format::Action;
         let (set, mut broken) = crate::templates::Templates::read(config);

@@ -737,3 +737,25 @@ fn list_mail_makes_a_ticket_but_gets_no_automatic_reply() {
     assert_eq!(report["skipped"].as_array().unwrap().len(), 1);
     assert_eq!(report["mails"][0]["to"], "managers");
 }
+
+/// A rule's regex is compiled when a rule first evaluates it; one whose syntax is
+/// right but that is too large for the regex crate matches nothing, stops no
+/// delivery, and `rule check` names it.
+#[test]
+fn a_regex_too_large_to_compile_is_reported_by_check_and_matches_nothing() {
+    let env = with_rules(&[(
+        "10-huge.yaml",
+        "- name: huge\n  when: created\n  conditions:\n    - subject: { regex: '(?:\\w{100}){100}' }\n  actions: [{ tag: [huge] }]\n- name: fine\n  when: created\n  conditions:\n    - subject: { regex: 'print' }\n  actions: [{ tag: [printer] }]\n",
+    )]);
+    let failures = check_failures(&env);
+    assert_eq!(failures.len(), 2, "{failures:?}");
+    assert!(
+        failures[0]
+            .starts_with("rules/10-huge.yaml:1: rule 'huge': bad regex /(?:\\w{100}){100}/:")
+            && failures[0].contains("size limit"),
+        "{failures:?}"
+    );
+    env.deliver("From: ann@example.com\nSubject: Printer jams\nMessage-ID: <huge1@example.com>\n\nIt jams.\n");
+    let tags = env.json(&["ticket", "show", "1"])["tags"].clone();
+    assert_eq!(tags, serde_json::json!(["printer"]));
+}
