@@ -10,8 +10,9 @@
 //!
 //! Rules' mail was recorded as `mail-queued` events before it could be sent.
 //! Those events are history: nothing reads them to send mail, so old queued mail
-//! is never sent on upgrade. Rules' mail is now recorded as `notified` events
-//! naming the outbox entries.
+//! is never sent on upgrade (the step to schema 6, `store::migrate`, made each
+//! one a dropped outbox entry with no message, to show). Rules' mail is now
+//! recorded as `notified` events naming the outbox entries.
 
 use std::collections::BTreeSet;
 
@@ -52,8 +53,7 @@ impl Default for MailMode {
 /// Outbox entry kinds of automatic mail.
 pub const NOTIFICATION: &str = "notification";
 pub const AUTO_REPLY: &str = "auto-reply";
-pub const RULE_NOTIFY: &str = "rule-notify";
-pub const RULE_REPLY: &str = "rule-reply";
+pub use crate::model::outbox::{RULE_NOTIFY, RULE_REPLY};
 
 /// One templated automatic message to queue.
 pub struct Mail<'a> {
@@ -517,10 +517,7 @@ pub fn rule_mail(
             out.push((who, kind));
             continue;
         };
-        let kind = match mail_kind.as_str() {
-            "reply" => RULE_REPLY,
-            _ => RULE_NOTIFY,
-        };
+        let kind = crate::model::outbox::rule_kind(mail_kind);
         let mut recipients = super::recipients::addresses(&desk.config, to, ticket);
         let answering = incoming.filter(|_| kind == RULE_REPLY);
         let counted = match answering {

@@ -115,6 +115,19 @@ pub struct Suppression {
     pub by: String,
 }
 
+/// Outbox kinds of a rule's mail: its `notify` and `reply` actions.
+pub const RULE_NOTIFY: &str = "rule-notify";
+pub const RULE_REPLY: &str = "rule-reply";
+
+/// The outbox kind of a rule's mail action, as a `mail-queued` event names it
+/// (`reply`, else `notify`).
+pub fn rule_kind(action: &str) -> &'static str {
+    match action {
+        "reply" => RULE_REPLY,
+        _ => RULE_NOTIFY,
+    }
+}
+
 /// Whether mail of outbox kind `kind` is sent by the desk on its own (a
 /// notification, an auto-reply, a rule's mail) rather than a person's explicit
 /// `ticket reply`: automatic mail never goes to a suppressed address.

@@ -18,7 +18,7 @@
 //! posting whose term folds differently into the folded term's posting (a union)
 //! and folds the words of `pending_words`, in batches through the same `Tx` as any
 //! write. Postings are moved in place, so there is no old copy to fall back on:
-//! the version moves to 4 (since schema 5, to the current one) first, together with a mark (`folding_words` in `meta`),
+//! the version moves to 4 (since schema 5, to 5: the layout it leads to) first, together with a mark (`folding_words` in `meta`),
 //! before anything else is written. A schema 3 postdesk then refuses the database
 //! rather than answer from half-moved postings, and every open finishes the step
 //! while the mark is there (it can run again over its own output). Until the
@@ -28,6 +28,13 @@
 //! Schema 5 adds the workflow's event kinds (`assigned`, `comment`,
 //! `info-requested`), which schema 4's postdesk cannot read: step 4 -> 5 only
 //! records the number. From schema 5 on, a kind the reader does not know is skipped.
+//!
+//! Schema 6 keeps the layout of 5. Step 5 -> 6 ([`finish_rule_mail`]) makes each
+//! `mail-queued` event (a rule's `notify` or `reply`, recorded before postdesk sent
+//! mail) one outbox entry, dropped, with no message: the outbox shows that it was
+//! never sent, and nothing sends it. The events stay as they are. It runs last,
+//! once the older steps (the folding included) are done, in batches that each
+//! record how far they got, and the version moves to 6 only after the last.
 
 use anyhow::{Context, Result};
 
@@ -35,23 +42,34 @@ use super::legacy::{OldCustomer, OldEvent, OldIgnoredMail, OldTicket};
 use super::{keys, packed, records, MailBlobs, Store};
 use crate::model::text::DESCRIPTION_KEPT;
 use crate::model::ticket::fold;
-use crate::model::{Customer, Event, EventKind, IgnoredMail, TextRef, Ticket};
+use crate::model::{
+    Customer, Event, EventKind, IgnoredMail, OutboxEntry, OutboxState, TextRef, Ticket,
+};
 
 const BATCH: usize = 1000;
 
-/// Brings a database of schema `version` up to the current one, step by step.
+/// The version a migrated database has until step 5 -> 6 is done: the layout it
+/// is in.
+const LAYOUT: u32 = 5;
+
+/// Brings a database of schema `version` up to the layout of schema 5 (recorded
+/// as 5), step by step; `open::check_schema` then finishes the folding if it is
+/// marked, and takes the step to 6 ([`finish_rule_mail`]).
 pub fn from(store: &Store, version: u32, mail: &dyn MailBlobs) -> Result<()> {
     if version < 3 {
         to_schema_3(store, version, mail)?;
     }
     if version < 4 {
-        // Straight to the current version, with the mark that finishes the folding.
+        // Straight to 5, with the mark that finishes the folding.
         return fold_words(store);
     }
-    // Schema 5 added the workflow's event kinds, which schema 4's postdesk cannot
-    // read (a decode error): only the number moves.
-    super::open::record_schema(store)?;
-    store.flush()
+    if version < LAYOUT {
+        // Schema 5 added the workflow's event kinds, which schema 4's postdesk
+        // cannot read (a decode error): only the number moves.
+        store.set_schema_version(LAYOUT)?;
+        store.flush()?;
+    }
+    Ok(())
 }
 
 /// Rewrites a schema 1 or 2 database in the layout of schema 3.
@@ -99,14 +117,12 @@ fn to_schema_3(store: &Store, version: u32, mail: &dyn MailBlobs) -> Result<()> 
 /// runs at every open until it is done.
 pub(super) const FOLDING_KEY: &[u8] = b"folding_words";
 
-/// Step 3 -> 4, the switch: the version and the mark move together, then
-/// [`finish_folding`] (called by `open::check_schema`) does the work.
+/// Step 3 -> 4, the switch: the version (5, the layout it leads to) and the mark
+/// move together, then [`finish_folding`] (called by `open::check_schema`) does
+/// the work.
 fn fold_words(store: &Store) -> Result<()> {
     let mut switch = sled::Batch::default();
-    switch.insert(
-        super::open::SCHEMA_KEY,
-        &super::SCHEMA_VERSION.to_be_bytes(),
-    );
+    switch.insert(super::open::SCHEMA_KEY, &LAYOUT.to_be_bytes());
     switch.insert(FOLDING_KEY, &[]);
     store.meta.apply_batch(switch)?;
     store.flush()
@@ -182,6 +198,116 @@ fn fold_chunk(words: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+/// While step 5 -> 6 is under way, in `meta`: the ticket (u64 BE) and the index
+/// in its log (u32 BE) of the last `mail-queued` event made an entry.
+pub(super) const RULE_MAIL_KEY: &[u8] = b"rule_mail_done";
+
+/// Outbox entries queued per transaction by step 5 -> 6.
+const RULE_MAIL_BATCH: usize = 500;
+
+/// A `mail-queued` event of ticket `.1` at `.2` (its index in the log), and the
+/// dropped entry it becomes.
+type NeverSent = (OutboxEntry, u64, u32);
+
+/// Step 5 -> 6 (see the module's notes): an outbox entry for each `mail-queued`
+/// event, in order of ticket and log, [`RULE_MAIL_BATCH`] to a transaction, then
+/// the version 6.
+///
+/// Run twice, it adds no entry twice: each batch's transaction records in `meta`
+/// ([`RULE_MAIL_KEY`]) the (ticket, log index) of its last event, and a run skips
+/// every event up to the one recorded. Logs are only ever appended to, so an
+/// index names the same event at every open; the mark is removed together with
+/// the move to 6.
+pub(super) fn finish_rule_mail(store: &Store) -> Result<()> {
+    let done = match store.meta.get(RULE_MAIL_KEY)? {
+        Some(v) => Some(rule_mail_progress(&v).context("corrupt mark of step 5 -> 6")?),
+        None => None,
+    };
+    let mut batch: Vec<NeverSent> = Vec::with_capacity(RULE_MAIL_BATCH);
+    for item in store.tickets.iter() {
+        let (key, group) = item?;
+        let numbers: Vec<u64> = packed::group_entries(&group)
+            .with_context(|| super::corrupt_group(packed::group_first(&key)))?
+            .into_iter()
+            .map(|(number, _)| number)
+            .filter(|number| done.is_none_or(|(ticket, _)| *number >= ticket))
+            .collect();
+        for number in numbers {
+            for (index, event) in store.events(number)?.iter().enumerate() {
+                let index = u32::try_from(index).context("an activity log of 4 billion events")?;
+                if done.is_some_and(|d| (number, index) <= d) {
+                    continue;
+                }
+                if let Some(entry) = never_sent(number, event) {
+                    batch.push((entry, number, index));
+                    if batch.len() == RULE_MAIL_BATCH {
+                        queue_never_sent(store, &std::mem::take(&mut batch))?;
+                    }
+                }
+            }
+        }
+    }
+    queue_never_sent(store, &batch)?;
+    store.flush()?;
+    let mut finish = sled::Batch::default();
+    finish.insert(
+        super::open::SCHEMA_KEY,
+        &super::SCHEMA_VERSION.to_be_bytes(),
+    );
+    finish.remove(RULE_MAIL_KEY);
+    store.meta.apply_batch(finish)?;
+    store.flush()
+}
+
+/// The (ticket, log index) a [`RULE_MAIL_KEY`] value records.
+fn rule_mail_progress(value: &[u8]) -> Option<(u64, u32)> {
+    let (ticket, index) = value.split_first_chunk::<8>()?;
+    Some((
+        u64::from_be_bytes(*ticket),
+        u32::from_be_bytes(index.try_into().ok()?),
+    ))
+}
+
+/// The dropped outbox entry a rule's `mail-queued` event of ticket `number`
+/// becomes: to the recipient as the rule named it (`managers`, `requester`, a
+/// login...), with no envelope and no message, so that nothing can send it.
+fn never_sent(number: u64, event: &Event) -> Option<OutboxEntry> {
+    let EventKind::MailQueued {
+        rule,
+        kind,
+        to,
+        template,
+    } = &event.kind
+    else {
+        return None;
+    };
+    let mut entry = OutboxEntry::queued(number, to, "", "", event.at);
+    entry.kind = crate::model::outbox::rule_kind(kind).to_string();
+    entry.state = OutboxState::Dropped;
+    entry.done_at = event.at;
+    entry.last_error = format!(
+        "queued by rule '{rule}' (template {template}) before postdesk sent mail: never sent"
+    );
+    Some(entry)
+}
+
+/// One batch of step 5 -> 6 in one transaction: its entries, queued as any entry
+/// is, and the mark of its last event.
+fn queue_never_sent(store: &Store, batch: &[NeverSent]) -> Result<()> {
+    let Some((_, ticket, index)) = batch.last() else {
+        return Ok(());
+    };
+    let mut mark = ticket.to_be_bytes().to_vec();
+    mark.extend(index.to_be_bytes());
+    store.transact(|tx| {
+        for (entry, _, _) in batch {
+            tx.queue_outbox(entry)?;
+        }
+        tx.meta.insert(RULE_MAIL_KEY, mark.as_slice())?;
+        Ok(())
+    })
 }
 
 type OldLog = (Ticket, Vec<Event>);
@@ -495,8 +621,168 @@ mod tests {
         assert_eq!(store.ticket(1).unwrap().unwrap().subject, "kept");
         assert_eq!(
             store.meta.get("schema_version").unwrap().unwrap().as_ref(),
-            5u32.to_be_bytes()
+            super::super::SCHEMA_VERSION.to_be_bytes()
         );
+        assert!(store.outbox(false).unwrap().is_empty(), "no rule mail");
+    }
+
+    fn rule_mail(at: i64, rule: &str, kind: &str, to: &str) -> Event {
+        Event {
+            at,
+            actor: format!("rule '{rule}'"),
+            kind: EventKind::MailQueued {
+                rule: rule.into(),
+                kind: kind.into(),
+                to: to.into(),
+                template: kind.replace("reply", "acknowledge"),
+            },
+        }
+    }
+
+    /// A schema 5 desk: tickets 1 and 6 with three `mail-queued` events between
+    /// others, and an entry already in the outbox. `cut_short`: as a step to 6
+    /// killed after a first batch of one event leaves it: that entry and the mark
+    /// of its event (ticket 1, index 1), in one transaction.
+    fn schema_5_desk(dir: &std::path::Path, cut_short: bool) {
+        let store = Store::open(dir, Duration::from_secs(5)).unwrap();
+        store
+            .transact(|tx| {
+                for (n, subject) in [(1, "printer"), (6, "vpn")] {
+                    tx.save_ticket(&Ticket::new(n, subject, 100))?;
+                }
+                let created = Event {
+                    at: 100,
+                    actor: "alice".into(),
+                    kind: EventKind::Created,
+                };
+                tx.append_event(6, &created)?;
+                tx.append_event(6, &rule_mail(101, "vpn", "notify", "managers"))?;
+                tx.append_event(1, &created)?;
+                tx.append_event(1, &rule_mail(102, "ack", "reply", "requester"))?;
+                tx.append_event(1, &rule_mail(102, "ack", "notify", "dave"))?;
+                let mut sent = OutboxEntry::queued(1, "ann@x", "help@x", "00", 103);
+                sent.state = OutboxState::Sent;
+                tx.queue_outbox(&sent)?;
+                Ok(())
+            })
+            .unwrap();
+        if cut_short {
+            let first = never_sent(1, &rule_mail(102, "ack", "reply", "requester")).unwrap();
+            queue_never_sent(&store, &[(first, 1, 1)]).unwrap();
+        }
+        store.set_schema_version(5).unwrap();
+        store.flush().unwrap();
+    }
+
+    /// (ticket, recipient, kind, state, queued_at, done_at, last_error) of every
+    /// entry but the first (the one sent before).
+    fn never_sent_entries(
+        store: &Store,
+    ) -> Vec<(u64, String, String, &'static str, i64, i64, String)> {
+        store.outbox(false).unwrap()[1..]
+            .iter()
+            .map(|e| {
+                let state = e.state.as_str();
+                assert!(e.hash.is_empty() && e.envelope.is_empty() && e.message_id.is_empty());
+                assert_eq!(e.attempts, 0);
+                let (recipient, kind, error) =
+                    (e.recipient.clone(), e.kind.clone(), e.last_error.clone());
+                (
+                    e.ticket,
+                    recipient,
+                    kind,
+                    state,
+                    e.queued_at,
+                    e.done_at,
+                    error,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_schema_5_database_gets_a_dropped_entry_for_each_rule_mail_once() {
+        let dir = tempfile::tempdir().unwrap();
+        schema_5_desk(dir.path(), false);
+        let expected = |ticket, to: &str, kind: &str, at, rule: &str, template: &str| {
+            let error = format!(
+                "queued by rule '{rule}' (template {template}) before postdesk sent mail: never sent"
+            );
+            (
+                ticket,
+                to.to_string(),
+                kind.to_string(),
+                "dropped",
+                at,
+                at,
+                error,
+            )
+        };
+        let all = [
+            expected(1, "requester", "rule-reply", 102, "ack", "acknowledge"),
+            expected(1, "dave", "rule-notify", 102, "ack", "notify"),
+            expected(6, "managers", "rule-notify", 101, "vpn", "notify"),
+        ];
+        {
+            let store = Store::open(dir.path(), Duration::from_secs(5)).unwrap();
+            assert_eq!(never_sent_entries(&store), all);
+            assert_eq!(store.outbox(true).unwrap(), [], "none is queued");
+            assert_eq!(
+                store.meta.get("schema_version").unwrap().unwrap().as_ref(),
+                super::super::SCHEMA_VERSION.to_be_bytes()
+            );
+            assert!(!store.meta.contains_key(RULE_MAIL_KEY).unwrap());
+            let log = store.events(1).unwrap();
+            assert_eq!(log.len(), 3, "the events stay");
+            assert!(matches!(&log[1].kind, EventKind::MailQueued { to, .. } if to == "requester"));
+        }
+        // Opened again: nothing more.
+        let store = Store::open(dir.path(), Duration::from_secs(5)).unwrap();
+        assert_eq!(never_sent_entries(&store).len(), 3);
+    }
+
+    #[test]
+    fn rule_mail_past_a_batch_is_queued_in_several_each_event_once() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path(), Duration::from_secs(5)).unwrap();
+            store
+                .transact(|tx| {
+                    for n in 1..=301u64 {
+                        tx.save_ticket(&Ticket::new(n, "s", 100))?;
+                        for i in 0..4 {
+                            let event = rule_mail(100 + i, "r", "notify", &format!("u{n}-{i}"));
+                            tx.append_event(n, &event)?;
+                        }
+                    }
+                    Ok(())
+                })
+                .unwrap();
+            store.set_schema_version(5).unwrap();
+            store.flush().unwrap();
+        }
+        let store = Store::open(dir.path(), Duration::from_secs(5)).unwrap();
+        let entries = store.outbox(false).unwrap();
+        assert_eq!(entries.len(), 1204, "three batches");
+        let ids: Vec<u64> = entries.iter().map(|e| e.id).collect();
+        assert_eq!(ids, (1..=1204).collect::<Vec<_>>());
+        assert_eq!(entries[1203].recipient, "u301-3");
+        assert!(entries.iter().all(|e| e.state == OutboxState::Dropped));
+    }
+
+    #[test]
+    fn a_step_to_schema_6_cut_short_goes_on_where_it_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        schema_5_desk(dir.path(), true);
+        let store = Store::open(dir.path(), Duration::from_secs(5)).unwrap();
+        let entries = never_sent_entries(&store);
+        let to: Vec<_> = entries.iter().map(|e| (e.0, e.1.as_str())).collect();
+        assert_eq!(
+            to,
+            [(1, "requester"), (1, "dave"), (6, "managers")],
+            "each once"
+        );
+        assert!(!store.meta.contains_key(RULE_MAIL_KEY).unwrap());
     }
 
     fn search(store: &Store, text: &str) -> Vec<u64> {

@@ -3,7 +3,7 @@
 //! The database lives in `<data dir>/sled`; the data directory also holds the mail
 //! store, the spool and the quarantine (see `mail`), reached through [`Storage`].
 //!
-//! Trees (schema 5, the layout of 4): `meta` (schema version, ticket counter, users'
+//! Trees (schema 6, the layout of 4): `meta` (schema version, ticket counter, users'
 //! running timers), `ticket_records`
 //! (four tickets to a value), `event_log` (their activity logs in chunks: an append
 //! rewrites the last chunk only; see [`packed`]), `ticket_index` (posting lists and time columns, see [`keys`]),

@@ -9,7 +9,9 @@ use super::Store;
 
 /// Version of the on-disk layout. A database with a higher one is refused. 5: the
 /// workflow's event kinds (schema 4's postdesk cannot read them); same layout as 4.
-pub const SCHEMA_VERSION: u32 = 5;
+/// 6: the `mail-queued` events of rules' mail from before mail out have dropped
+/// outbox entries (`migrate::finish_rule_mail`); same layout as 5.
+pub const SCHEMA_VERSION: u32 = 6;
 
 pub(super) const SCHEMA_KEY: &[u8] = b"schema_version";
 
@@ -117,6 +119,7 @@ fn create_private_dir(path: &Path) -> Result<()> {
 /// Records the schema version in a new database, migrates one from an older
 /// postdesk, and refuses one from a newer postdesk.
 pub fn check_schema(store: &Store, mail: &dyn super::MailBlobs) -> Result<()> {
+    let mut older = false;
     match store.meta.get(SCHEMA_KEY)? {
         Some(v) => {
             let found = u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0xff; 4]));
@@ -133,6 +136,7 @@ pub fn check_schema(store: &Store, mail: &dyn super::MailBlobs) -> Result<()> {
                         store.path.display()
                     )
                 })?;
+                older = true;
             }
         }
         None => record_schema(store)?,
@@ -141,6 +145,16 @@ pub fn check_schema(store: &Store, mail: &dyn super::MailBlobs) -> Result<()> {
         super::migrate::finish_folding(store).with_context(|| {
             format!(
                 "database {}: cannot finish folding accents in its word index (the step to schema 4); the next open tries again",
+                store.path.display()
+            )
+        })?;
+    }
+    // Last, on the layout of 5 with its words folded: `migrate::from` left the
+    // version at 5, and this records 6 once done.
+    if older {
+        super::migrate::finish_rule_mail(store).with_context(|| {
+            format!(
+                "database {}: cannot make outbox entries of its `mail-queued` events (the step to schema 6); the next open goes on from where this one stopped",
                 store.path.display()
             )
         })?;

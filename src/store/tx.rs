@@ -48,7 +48,8 @@ const NEXT_TICKET_KEY: &[u8] = b"next_ticket";
 
 /// The write side of a transaction; see [`Store::transact`].
 pub struct Tx<'a> {
-    meta: &'a TransactionalTree,
+    /// Schema version, counters, marks of migrations under way.
+    pub(super) meta: &'a TransactionalTree,
     tickets: &'a TransactionalTree,
     events: &'a TransactionalTree,
     index: &'a TransactionalTree,

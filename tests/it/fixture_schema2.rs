@@ -60,7 +60,18 @@ fn a_schema_2_desk_reads_back_as_it_was_written() {
             "attachments": as_maria(&["ticket", "attachment", &n]),
         }));
     }
-    insta::assert_snapshot!("schema2_show", pretty(&serde_json::Value::Array(shown)));
+    let shown = pretty(&serde_json::Value::Array(shown));
+    insta::assert_snapshot!("schema2_show", shown);
+    // Its rules' mail, recorded as `mail-queued`, became dropped outbox entries
+    // (the step to schema 6, after the others).
+    let queued = shown.matches(r#""kind": "mail-queued""#).count();
+    let outbox = env.json(&["outbox", "list", "--all"]);
+    let outbox = outbox.as_array().unwrap();
+    assert!(queued > 0);
+    assert_eq!(outbox.len(), queued);
+    assert!(outbox
+        .iter()
+        .all(|e| e["state"] == "dropped" && e["hash"] == ""));
     insta::assert_snapshot!("schema2_ignored", pretty(&env.json(&["ingest", "ignored"])));
     // Searches go through the word index.
     let printer = env.json(&["ticket", "list", "--search", "printer"]);

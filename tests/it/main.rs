@@ -45,6 +45,7 @@ mod ticket_list;
 mod ticket_show;
 mod time_spent;
 mod torture;
+mod upgrade_mail_queued;
 mod watch_sends;
 mod workflow;
 mod workflow_close;
