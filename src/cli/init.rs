@@ -9,7 +9,8 @@ use super::output;
 use super::Global;
 
 /// Write a starter setup: `postdesk.yaml` (with you as the admin of one service),
-/// example rules in `rules/`, templates in `templates/`, and an empty database.
+/// example rules in `rules/`, a `templates/` folder for your own mail templates (the
+/// defaults are built in: `postdesk template list`), and an empty database.
 ///
 /// Run it in the directory you will work from: later commands find
 /// `./postdesk.yaml` there. Elsewhere, point at it with --config or POSTDESK_CONFIG.

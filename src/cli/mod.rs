@@ -113,7 +113,7 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write a starter config, example rules and templates, and create the database
+    /// Write a starter config, example rules and a templates folder, and create the database
     Init(init::InitArgs),
     /// Turn mail into tickets (stdin, mbox, Maildir, the spool)
     Ingest(ingest::IngestArgs),

@@ -1,4 +1,4 @@
-//! `postdesk init`: a starter config, example rules and templates, and the database.
+//! `postdesk init`: a starter config, example rules, the templates folder, and the database.
 
 use std::path::{Path, PathBuf};
 
@@ -10,15 +10,9 @@ use crate::store::{Storage, Teardown};
 /// Example rule files shipped with the tool, written by `init` beside the config.
 const RULES: &[(&str, &str)] = &[("10-examples.yaml", include_str!("starter-rules.yaml"))];
 
-/// Templates written beside the config as examples to edit (copies of built-ins:
-/// `crate::templates::BUILTIN` has them all).
-const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "acknowledge.hbs",
-        include_str!("../../templates/acknowledge.hbs"),
-    ),
-    ("notify.hbs", include_str!("../../templates/notify.hbs")),
-];
+/// What `init` writes in the templates directory: how to use it, and no copy of
+/// a built-in template (a copy would override it, and hide its later fixes).
+const TEMPLATES: &[(&str, &str)] = &[("README.txt", include_str!("templates-readme.txt"))];
 
 /// What `init` wrote, for the summary.
 pub struct Initialised {

@@ -63,11 +63,18 @@ fn init_makes_a_working_setup_and_never_overwrites() {
     for file in [
         "postdesk.yaml",
         "rules/10-examples.yaml",
-        "templates/acknowledge.hbs",
+        "templates/README.txt",
         "postdesk.db",
     ] {
         assert!(dir.join(file).exists(), "{file} missing");
     }
+    // No copy of a built-in template: it would override it, and hide its fixes.
+    let hbs: Vec<_> = std::fs::read_dir(dir.join("templates"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().ends_with(".hbs"))
+        .collect();
+    assert!(hbs.is_empty(), "{hbs:?}");
     // The newcomer's next command works in that directory, as the admin it wrote.
     let create = env
         .cmd(&["ticket", "create", "-s", "hello", "--format", "json"])
