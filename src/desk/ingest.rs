@@ -629,6 +629,11 @@ impl<'a> Pipeline<'a> {
             // Leaving closed drops the question, as every other move does.
             t.approval = super::close::approval_after_move(Status::Open);
         }
+        // An agent who answered the requester directly (the desk in copy) gave the
+        // first response as much as `ticket reply` would have.
+        if agent.is_some() && addressed_to(msg, t.requester.email.as_deref()) {
+            crate::model::sla::record_first_response(&mut t, at);
+        }
         // An archive's mail comes in any order: `updated` is its latest mail's time.
         t.updated = t.updated.max(at);
         let (rule_events, _) = self
@@ -1086,4 +1091,15 @@ mod tests {
         let y1990: jiff::Timestamp = "1990-01-01T00:00:00Z".parse().unwrap();
         assert_eq!(EARLIEST_DATE, y1990.as_second());
     }
+}
+
+/// Whether `email` is among the To and Cc recipients of `msg`.
+fn addressed_to(msg: &Incoming, email: Option<&str>) -> bool {
+    let Some(email) = email else {
+        return false;
+    };
+    msg.to
+        .iter()
+        .chain(&msg.cc)
+        .any(|a| a.email.eq_ignore_ascii_case(email))
 }

@@ -336,7 +336,8 @@ pub fn follow(old: Option<&Ticket>, t: &mut Ticket, at: i64, plan: Option<Plan>)
 }
 
 /// Records the first response to the requester at `at`, once: later ones change
-/// nothing. Called by `take --request-info`, and for the mail-out issue's replies.
+/// nothing. Called by `take --request-info`, `ticket reply` when it reaches the
+/// requester, and an agent's mail to the ticket addressed to the requester too.
 pub fn record_first_response(t: &mut Ticket, at: i64) {
     t.sla.first_response.get_or_insert(at);
 }

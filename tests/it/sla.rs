@@ -384,3 +384,53 @@ fn csv_export_and_import_carry_the_due_times() {
     copy.ok(&["import", "desk.csv"]);
     assert_eq!(copy.ok(&["export", "--format", "csv"]), export);
 }
+
+/// An agent who answers the requester from their own mail client, the desk in
+/// copy, gives the first response; the same agent's mail to the desk alone does not.
+#[test]
+fn an_agents_mail_to_the_requester_records_the_first_response() {
+    let env = desk();
+    let config = std::fs::read_to_string(env.path().join("postdesk.yaml")).unwrap();
+    std::fs::write(
+        env.path().join("postdesk.yaml"),
+        format!("{config}ingest:\n  trusted_authserv_id: mx.corp.example\n"),
+    )
+    .unwrap();
+    create_at(
+        &env,
+        MONDAY_9AM,
+        &["--priority", "high", "--requester-email", "ann@example.com"],
+    );
+    let agent_mail = |id: &str, to: &str, cc: &str| {
+        format!(
+            "Authentication-Results: mx.corp.example; dmarc=pass header.from=desk.example\n\
+             From: Alice Agent <alice@desk.example>\nTo: {to}\nCc: {cc}\n\
+             Subject: Re: [#1] Printer\nMessage-ID: <{id}@desk.example>\n\nOn it.\n"
+        )
+    };
+    deliver_at(
+        &env,
+        "2026-11-30 09:30",
+        &agent_mail("note", "help@corp.example", "bob@desk.example"),
+    );
+    let t = json_at(&env, "2026-11-30 09:40", &["ticket", "show", "1"]);
+    assert_eq!(t["first_response"], Value::Null, "only the desk had it");
+    deliver_at(
+        &env,
+        "2026-11-30 10:00",
+        &agent_mail("answer", "Ann <ann@example.com>", "help@corp.example"),
+    );
+    let t = json_at(&env, "2026-11-30 10:10", &["ticket", "show", "1"]);
+    assert_eq!(t["first_response"], "2026-11-30T10:00:00Z");
+    let kinds: Vec<&str> = t["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["created", "agent-mail", "agent-mail"],
+        "as the agent's"
+    );
+}
