@@ -1071,6 +1071,17 @@ fn sender_email(msg: &Incoming) -> String {
         .unwrap_or_default()
 }
 
+/// Whether `email` is among the To and Cc recipients of `msg`.
+fn addressed_to(msg: &Incoming, email: Option<&str>) -> bool {
+    let Some(email) = email else {
+        return false;
+    };
+    msg.to
+        .iter()
+        .chain(&msg.cc)
+        .any(|a| a.email.eq_ignore_ascii_case(email))
+}
+
 #[cfg(test)]
 mod tests {
     use super::{archive_time, EARLIEST_DATE};
@@ -1091,15 +1102,4 @@ mod tests {
         let y1990: jiff::Timestamp = "1990-01-01T00:00:00Z".parse().unwrap();
         assert_eq!(EARLIEST_DATE, y1990.as_second());
     }
-}
-
-/// Whether `email` is among the To and Cc recipients of `msg`.
-fn addressed_to(msg: &Incoming, email: Option<&str>) -> bool {
-    let Some(email) = email else {
-        return false;
-    };
-    msg.to
-        .iter()
-        .chain(&msg.cc)
-        .any(|a| a.email.eq_ignore_ascii_case(email))
 }
