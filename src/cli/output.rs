@@ -107,7 +107,10 @@ pub fn plain_table() -> TextTable {
 /// and the colours comfy-table adds are escape sequences meant to work.
 pub fn print_table(table: &TextTable) -> Result<()> {
     let mut out = buffered_stdout();
-    writeln!(out, "{}", table.0)?;
+    // comfy-table pads the last column to its width: no line ends in spaces.
+    for line in table.0.lines() {
+        writeln!(out, "{}", line.trim_end())?;
+    }
     out.flush()?;
     Ok(())
 }

@@ -309,7 +309,10 @@ fn overdue_due_within_the_due_column_and_views() {
 
     let table = ok_at(&env, now, &["ticket", "list", "--columns", "number,due"]);
     assert!(table.contains("2026-11-30 10:00 (overdue)"), "{table}");
-    assert!(table.contains("2026-11-30 13:00 "), "{table}");
+    assert!(
+        table.lines().any(|l| l.ends_with("2026-11-30 13:00")),
+        "{table}"
+    );
     let csv = ok_at(
         &env,
         now,
@@ -342,7 +345,9 @@ fn overdue_due_within_the_due_column_and_views() {
         "{shown}"
     );
     assert!(
-        shown.contains("resolution due   2026-11-30 13:00 ") && !shown.contains("13:00 (breached)"),
+        shown
+            .lines()
+            .any(|l| l.ends_with("resolution due   2026-11-30 13:00")),
         "{shown}"
     );
 }

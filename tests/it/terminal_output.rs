@@ -241,3 +241,23 @@ fn mail_bytes_go_exact_to_a_pipe_and_escaped_to_a_terminal() {
     assert_terminal_safe(shown.as_bytes(), "quarantine show on a terminal");
     assert!(shown.contains(r"Raw \u{1b}[2J bytes \u{7} in"), "{shown}");
 }
+
+/// Tables are padded to their columns by comfy-table; no printed line ends in spaces
+/// (they would show in a diff, and in `| grep ' $'`).
+#[test]
+fn no_line_of_a_table_ends_in_spaces() {
+    let env = Env::new();
+    env.create(&["-s", "short", "--priority", "high"]);
+    env.create(&["-s", "a much longer subject than the first"]);
+    for args in [
+        &["ticket", "show", "1"][..],
+        &["ticket", "list"],
+        &["outbox", "list", "--all"],
+        &["template", "list"],
+    ] {
+        let out = env.ok(args);
+        for line in out.lines() {
+            assert_eq!(line, line.trim_end(), "{args:?}: {out}");
+        }
+    }
+}

@@ -473,16 +473,21 @@ pub fn read_snapshot_or_default(config: &RunningConfig) -> Result<Snapshot> {
     // postdesk: the segment headers are read on a thread of their own while
     // this one reads the snapshot: each is a third of an open's time on a large
     // database, and neither needs the other until both are done.
-    let headers = {
+    // A process that may start no more threads reads them itself.
+    let reader = {
         let config = config.clone();
         std::thread::Builder::new()
             .name("sled-headers".into())
-            .spawn(move || read_segment_headers(&config))?
+            .spawn(move || read_segment_headers(&config))
+            .ok()
     };
     let last_snap = read_snapshot(config);
-    let headers = headers.join().map_err(|_| {
-        Error::ReportableBug("reading segment headers panicked".into())
-    })??;
+    let headers = match reader {
+        Some(reader) => reader.join().map_err(|_| {
+            Error::ReportableBug("reading segment headers panicked".into())
+        })??,
+        None => read_segment_headers(config)?,
+    };
     let last_snap = last_snap?.unwrap_or_else(Snapshot::default);
 
     let log_iter = raw_segment_iter_from(
