@@ -371,15 +371,16 @@ fn advance_snapshot(
     // again, and the older one stays valid: recovery replays the log from it,
     // as it does for a process that ran long after its open (sled 0.34.7
     // writes snapshots only at open). So one is written once the log has grown
-    // by a segment since the last, not at every open after a write: writing it
-    // (a serialization, two fsyncs, a rename) cost more than replaying a few
-    // writes does.
+    // by a quarter segment since the last, not at every open after a write:
+    // writing it (a serialization, two fsyncs, a rename) costs more than
+    // replaying a few small writes, but each write replayed makes every later
+    // open slower until the next snapshot (a delivery adds many small pages).
     let replayed = match (old_stable_lsn, snapshot.stable_lsn) {
         (Some(old), Some(new)) => new.saturating_sub(old),
         _ => Lsn::max_value(),
     };
     if snapshot.stable_lsn > old_stable_lsn
-        && replayed >= config.segment_size as Lsn
+        && replayed >= config.segment_size as Lsn / 4
     {
         // postdesk: on a full disk, skip it rather than fail the open:
         // reading must not need free space.
