@@ -889,6 +889,13 @@ mod tests {
             .collect()
     }
 
+    /// (recipient, state) of each entry a run handled.
+    fn states(sent: &[Sent]) -> Vec<(&str, OutboxState)> {
+        sent.iter()
+            .map(|s| (s.recipient.as_str(), s.state))
+            .collect()
+    }
+
     fn send(desk: &Desk, fake: &mut Fake, only: Option<&[u64]>) -> Vec<Sent> {
         let due: Vec<OutboxEntry> = desk.storage.read(|r| r.outbox(true)).unwrap();
         let at = now();
@@ -911,12 +918,8 @@ mod tests {
             given: vec![],
         };
         let sent = send(&desk, &mut fake, None);
-        let states: Vec<_> = sent
-            .iter()
-            .map(|s| (s.recipient.as_str(), s.state))
-            .collect();
         assert_eq!(
-            states,
+            states(&sent),
             [
                 ("bad@x", OutboxState::Failed),
                 ("good@x", OutboxState::Sent)
@@ -949,12 +952,8 @@ mod tests {
         // slow@x: 10 min old, retried in a minute; old@x: claimed before (a crash),
         // past max_age: failed without being handed over again.
         assert_eq!(fake.given, ["slow@x"]);
-        let states: Vec<_> = sent
-            .iter()
-            .map(|s| (s.recipient.as_str(), s.state))
-            .collect();
         assert_eq!(
-            states,
+            states(&sent),
             [
                 ("slow@x", OutboxState::Queued),
                 ("old@x", OutboxState::Failed)
